@@ -1,0 +1,70 @@
+# Two commands do everything on a fresh clone:  `make run`  and  `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# The first of these that is Python >= 3.12 (pyenv shims honour .python-version).
+PYTHON_CANDIDATES := python3 python3.13 python3.12 python
+SYSTEM_PYTHON := $(shell for p in $(PYTHON_CANDIDATES); do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	command -v $$p; break; fi; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.requirements-installed
+
+.PHONY: help run test venv check-python system-deps lint format messages
+
+help:
+	@echo "make run    - set up .venv, migrate, load the demo data and serve http://127.0.0.1:8000"
+	@echo "make test   - set up .venv and run the whole test suite (PostgreSQL, Redis, Celery, Chromium)"
+	@echo "make lint   - ruff check and format check"
+
+check-python:
+	@if [ -z "$(SYSTEM_PYTHON)" ]; then \
+		echo "ERROR: Sáng kiến needs Python >= 3.12 (Django 6.1), and none was found on PATH."; \
+		echo "       Install one (e.g. 'pyenv install 3.12' - .python-version selects it) and run make again."; \
+		exit 1; fi
+
+# Recreate the venv when it is missing or was made with a Python older than 3.12.
+$(PY): | check-python
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then rm -rf $(VENV); fi
+	$(SYSTEM_PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+venv: check-python $(PY) $(STAMP)
+
+# Debian packages the tests drive: Chromium (Playwright), docker-compose (config check), gettext.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	command -v msgfmt >/dev/null 2>&1 || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+run: venv
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: venv system-deps
+	$(PY) -m pytest
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# Regenerate the Vietnamese catalogue after changing UI text, then translate and compile it.
+messages: venv
+	$(PY) manage.py makemessages -l vi --no-obsolete --ignore=.venv --ignore=tests --ignore=bench
+	$(PY) manage.py compilemessages -l vi --ignore=.venv

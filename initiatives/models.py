@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from initiatives.querysets import InitiativeQuerySet
+from sangkien.text import fold
+from unions.models import Union
+
+
+class Program(models.Model):
+    """Chương trình: e.g. "01 triệu sáng kiến", with a national target."""
+
+    name = models.CharField(_("name"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    target = models.PositiveIntegerField(_("target number of initiatives"))
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="program_dates_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Phase(models.Model):
+    """Giai đoạn of a programme; leaderboards and exports can be narrowed to one."""
+
+    program = models.ForeignKey(Program, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="phases")
+    number = models.PositiveSmallIntegerField(_("number"))
+    name = models.CharField(_("name"), max_length=200)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+
+    class Meta:
+        ordering = ["program", "number"]
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+        constraints = [
+            models.UniqueConstraint(fields=["program", "number"], name="phase_number_unique_in_program"),
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="phase_dates_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.name} – {self.name}"
+
+
+class Field(models.Model):
+    """Lĩnh vực: ATVSLĐ, môi trường, chuyển đổi số…"""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("field")
+        verbose_name_plural = _("fields")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Target(models.Model):
+    """Chỉ tiêu: a unit's target number of initiatives in a programme (assigned or self-registered)."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", _("Assigned")
+        SELF_REGISTERED = "self_registered", _("Self-registered")
+
+    program = models.ForeignKey(Program, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="targets")
+    unit = models.ForeignKey(Union, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="targets")
+    quantity = models.PositiveIntegerField(_("target number of initiatives"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.ASSIGNED)
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        constraints = [
+            models.UniqueConstraint(fields=["program", "unit"], name="target_unique_per_unit_and_program"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} – {self.quantity}"
+
+
+class Initiative(models.Model):
+    """Sáng kiến, submitted by an officer on behalf of its authors."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        VALID = "valid", _("Valid")
+        RETURNED = "returned", _("Returned for completion")
+        REJECTED = "rejected", _("Rejected")
+
+    class Kind(models.TextChoices):
+        TECHNICAL = "technical", _("Technical solution")
+        MANAGEMENT = "management", _("Management solution")
+        OPERATIONAL = "operational", _("Operational solution")
+        APPLIED_PROGRESS = "applied_progress", _("Application of technical progress")
+        RESEARCH = "research", _("Scientific research project")
+
+    class RecognitionLevel(models.TextChoices):
+        UNIT = "unit", _("Unit level")
+        SECTOR_PROVINCE = "sector_province", _("Sector or provincial level")
+        NATIONAL = "national", _("National level")
+
+    program = models.ForeignKey(
+        Program, verbose_name=_("programme"), on_delete=models.PROTECT, related_name="initiatives"
+    )
+    phase = models.ForeignKey(
+        Phase, verbose_name=_("phase"), null=True, blank=True, on_delete=models.PROTECT, related_name="initiatives"
+    )
+    unit = models.ForeignKey(Union, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="initiatives")
+    title = models.CharField(_("title"), max_length=500)
+    field = models.ForeignKey(
+        Field, verbose_name=_("field"), null=True, blank=True, on_delete=models.PROTECT, related_name="initiatives"
+    )
+    kind = models.CharField(_("kind of solution"), max_length=20, choices=Kind.choices, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    description = models.TextField(_("description (current state, solution)"), blank=True)
+    scope = models.TextField(_("scope of application"), blank=True)
+    first_applied_on = models.DateField(_("first applied on"), null=True, blank=True)
+    effectiveness = models.TextField(_("effectiveness"), blank=True)
+    value_vnd = models.BigIntegerField(
+        _("value benefit (VND)"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    is_confidential = models.BooleanField(_("contains confidential information"), default=False)
+    recognition_number = models.CharField(_("recognition decision number"), max_length=100, blank=True)
+    recognition_date = models.DateField(_("recognition decision date"), null=True, blank=True)
+    recognition_level = models.CharField(
+        _("recognition level"), max_length=20, choices=RecognitionLevel.choices, blank=True
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.DRAFT)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Folded title for diacritic-free search; authors' names are added by the services.
+    search_text = models.TextField(blank=True, editable=False)
+
+    objects = InitiativeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-submitted_at", "-pk"]
+        verbose_name = _("initiative")
+        verbose_name_plural = _("initiatives")
+        indexes = [
+            # A unit's list and the per-unit counts: WHERE unit_id = … AND status …
+            models.Index(fields=["unit", "status"], name="initiative_unit_status"),
+            # Programme progress and the review queue: WHERE program_id = … AND status = … ORDER BY submitted_at
+            models.Index(fields=["program", "status", "submitted_at"], name="initiative_program_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(value_vnd__isnull=True) | models.Q(value_vnd__gte=0),
+                name="initiative_value_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft") | models.Q(submitted_at__isnull=False),
+                name="initiative_submitted_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def refresh_search_text(self, author_names: list[str] | None = None) -> None:
+        self.search_text = fold(" ".join([self.title, *(author_names or [])]))
+
+
+class Author(models.Model):
+    """Tác giả, with a share of the initiative; an initiative's shares sum to 100."""
+
+    initiative = models.ForeignKey(
+        Initiative, verbose_name=_("initiative"), on_delete=models.CASCADE, related_name="authors"
+    )
+    full_name = models.CharField(_("full name"), max_length=200)
+    position = models.CharField(_("position"), max_length=200, blank=True)
+    workplace = models.CharField(_("workplace"), max_length=300, blank=True)
+    share_percent = models.DecimalField(
+        _("contribution share (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0.01), MaxValueValidator(100)],
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["initiative", "order", "pk"]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(share_percent__gt=0) & models.Q(share_percent__lte=100),
+                name="author_share_between_0_and_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} ({self.share_percent}%)"
+
+
+class StatusChange(models.Model):
+    """One step of an initiative's life cycle: who, when, from, to, and the reason shown to officers."""
+
+    initiative = models.ForeignKey(
+        Initiative, verbose_name=_("initiative"), on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(_("from"), max_length=12, choices=Initiative.Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, choices=Initiative.Status.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(_("at"))
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["initiative", "at", "pk"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        # The timeline on the detail page: WHERE initiative_id = … ORDER BY at
+        indexes = [models.Index(fields=["initiative", "at"], name="statuschange_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.get_from_status_display() or '–'} → {self.get_to_status_display()}"

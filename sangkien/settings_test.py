@@ -1,0 +1,31 @@
+"""Settings for the test suite: the real PostgreSQL and Redis of the machine, tuned for speed."""
+
+from __future__ import annotations
+
+import os
+
+from sangkien.settings import *  # noqa: F403
+from sangkien.settings import BASE_DIR, env
+
+# pytest-django creates its own database ("test_" + NAME) next to this one.
+DATABASES = {
+    "default": env.db("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/sangkien"),
+}
+
+# A Redis database of its own so tests never touch a developer's queues.
+CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = False
+# A queue of this test run's own, so two runs on one machine never take each other's tasks;
+# the worker the tests start is given the same name through the environment.
+CELERY_TASK_DEFAULT_QUEUE = env("TEST_CELERY_QUEUE", default=f"sangkien-test-{os.getpid()}")
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+MEDIA_ROOT = BASE_DIR / ".test-media"
+LOGGING = {"version": 1, "disable_existing_loggers": False}

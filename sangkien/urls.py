@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from initiatives import views as initiative_views
+from sangkien.views import healthz
+
+admin.site.site_header = _("Sáng kiến – programme administration")
+admin.site.site_title = _("Sáng kiến")
+admin.site.index_title = _("Administration")
+
+urlpatterns = [
+    path("", initiative_views.home, name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz/", healthz, name="healthz"),
+]

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+
+from tests.factories import UnionFactory, UserFactory
+from unions.models import Union, User
+from unions.permissions import LEADERSHIP_GROUP, REVIEWERS_GROUP
+
+
+@dataclass
+class UnitTree:
+    """TLĐ → Công Thương (tier 2) → Thép (superior) → Gang thép (grassroots); Rạng Đông under Công Thương;
+    Hà Nội (tier 2) → Bia Hà Nội (grassroots) as a separate branch."""
+
+    root: Union
+    cong_thuong: Union
+    thep: Union
+    gang_thep: Union
+    rang_dong: Union
+    ha_noi: Union
+    bia: Union
+
+
+@pytest.fixture
+def unit_tree(db: None) -> UnitTree:
+    root = UnionFactory(code="TLD", name="Tổng Liên đoàn Lao động Việt Nam", level=Union.Level.CONFEDERATION)
+    cong_thuong = UnionFactory(code="CTVN", name="Công đoàn Công Thương Việt Nam", level=Union.Level.TIER2, parent=root)
+    thep = UnionFactory(
+        code="CTVN-THEP", name="Công đoàn Tổng Công ty Thép Việt Nam", level=Union.Level.SUPERIOR, parent=cong_thuong
+    )
+    gang_thep = UnionFactory(code="THEP-TISCO", name="Công đoàn Công ty CP Gang thép Thái Nguyên", parent=thep)
+    rang_dong = UnionFactory(
+        code="CTVN-RANGDONG", name="Công đoàn Công ty CP Bóng đèn - Phích nước Rạng Đông", parent=cong_thuong
+    )
+    ha_noi = UnionFactory(code="HN", name="Liên đoàn Lao động thành phố Hà Nội", level=Union.Level.TIER2, parent=root)
+    bia = UnionFactory(code="HN-BIA", name="Công đoàn Công ty CP Bia Hà Nội", parent=ha_noi)
+    return UnitTree(root, cong_thuong, thep, gang_thep, rang_dong, ha_noi, bia)
+
+
+@pytest.fixture
+def officer(unit_tree: UnitTree) -> User:
+    """An officer of Công đoàn Tổng Công ty Thép: acts in Thép and Gang thép only."""
+    return UserFactory(username="canbo.thep", unit=unit_tree.thep)
+
+
+@pytest.fixture
+def reviewer(unit_tree: UnitTree) -> User:
+    user = UserFactory(username="bancspl", unit=unit_tree.cong_thuong, is_staff=True)
+    user.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
+    return user
+
+
+@pytest.fixture
+def leader(unit_tree: UnitTree) -> User:
+    user = UserFactory(username="lanhdao", unit=unit_tree.cong_thuong, is_staff=True)
+    user.groups.add(Group.objects.get(name=LEADERSHIP_GROUP))
+    return user
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process() -> Iterator[subprocess.Popen]:
+    """A real Celery worker (a separate process) on this run's own Redis queue."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "sangkien.settings_test",
+        "TEST_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "sangkien", "worker", "--pool=solo", "--loglevel=WARNING",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "-n", f"test-{os.getpid()}@%h",
+    ]  # fmt: skip
+    worker = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+    yield worker
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from initiatives.models import Initiative
+from tests.factories import InitiativeFactory, PhaseFactory, ProgramFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def program(unit_tree):
+    program = ProgramFactory(name="01 triệu sáng kiến – nỗ lực vượt khó", target=2000)
+    PhaseFactory(program=program, number=1, name="Giai đoạn 1")
+    return program
+
+
+def make_initiatives(program, unit, *, submitted: int, valid: int, drafts: int) -> None:
+    InitiativeFactory.create_batch(submitted, program=program, unit=unit)
+    InitiativeFactory.create_batch(valid, program=program, unit=unit, status=Initiative.Status.VALID)
+    InitiativeFactory.create_batch(
+        drafts, program=program, unit=unit, status=Initiative.Status.DRAFT, submitted_at=None
+    )
+
+
+def test_home_page_shows_the_programme_and_its_progress_in_vietnamese(client: Client, program, unit_tree) -> None:
+    make_initiatives(program, unit_tree.rang_dong, submitted=30, valid=20, drafts=7)
+    page = client.get(reverse("home")).content.decode()
+    assert "01 triệu sáng kiến – nỗ lực vượt khó" in page
+    # 50 non-draft initiatives of a target of 2,000: drafts do not count.
+    assert "Đã gửi <strong>50</strong> sáng kiến trên chỉ tiêu <strong>2.000</strong>" in page
+    assert 'aria-valuenow="2.50"' in page
+    assert "Trong đó 20 sáng kiến đã được công nhận hợp lệ." in page
+    assert "Từ ngày 08/01/2022 đến ngày 01/09/2023" in page
+    assert 'lang="vi"' in page
+
+
+def test_home_page_runs_the_same_queries_whatever_the_data_size(
+    client: Client, program, unit_tree, django_assert_max_num_queries
+) -> None:
+    with django_assert_max_num_queries(3):
+        client.get(reverse("home"))
+    make_initiatives(program, unit_tree.rang_dong, submitted=60, valid=40, drafts=10)
+    PhaseFactory(program=program, number=2, name="Giai đoạn 2")
+    with django_assert_max_num_queries(3):
+        page = client.get(reverse("home")).content.decode()
+    assert "<strong>100</strong>" in page
+
+
+def test_home_page_without_a_programme_says_so(client: Client) -> None:
+    assert "Hiện chưa có chương trình nào đang diễn ra." in client.get(reverse("home")).content.decode()
+
+
+def test_programme_text_is_escaped(client: Client) -> None:
+    ProgramFactory(name="<script>alert(1)</script>")
+    page = client.get(reverse("home")).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_login_and_logout_work_with_vietnamese_pages(client: Client, unit_tree) -> None:
+    UserFactory(username="canbo", unit=unit_tree.rang_dong)
+    page = client.get(reverse("login")).content.decode()
+    assert "Đăng nhập" in page and "Tên đăng nhập" in page
+    response = client.post(reverse("login"), {"username": "canbo", "password": "sai-mat-khau"})
+    assert "và mật khẩu chính xác" in response.content.decode()
+    response = client.post(reverse("login"), {"username": "canbo", "password": "mat-khau-thu-nghiem"})
+    assert response.status_code == 302
+    page = client.get(reverse("home")).content.decode()
+    assert "Đăng xuất" in page and "CTVN-RANGDONG" not in page
+    assert "Công đoàn Công ty CP Bóng đèn - Phích nước Rạng Đông" in page
+    client.post(reverse("logout"))
+    assert "Đăng xuất" not in client.get(reverse("home")).content.decode()
+
+
+def test_health_check_answers_when_the_database_does(client: Client) -> None:
+    response = client.get("/healthz/")
+    assert (response.status_code, response.content) == (200, b"ok")

@@ -1,0 +1,99 @@
+"""The settings module as a fresh clone, a developer and production each see it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = """
+import json, django
+django.setup()
+from django.conf import settings
+from sangkien.celery import app, ping
+print(json.dumps({
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "eager": app.conf.task_always_eager,
+    "language": settings.LANGUAGE_CODE,
+    "time_zone": settings.TIME_ZONE,
+    "ping": ping.delay("eager?").get(timeout=5) if app.conf.task_always_eager else None,
+}))
+"""
+PRODUCTION = {
+    "DJANGO_DEBUG": "False",
+    "DJANGO_SECRET_KEY": "a-long-production-secret-" + "x" * 40,
+    "DJANGO_ALLOWED_HOSTS": "sangkien.congdoan.vn",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/sangkien",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def run(args: list[str], extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # A clean environment: nothing of the test run's own Django or database settings leaks in.
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_"))}
+    env.update({"DJANGO_SETTINGS_MODULE": "sangkien.settings", **extra_env})
+    return subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def probe(extra_env: dict[str, str]) -> dict:
+    result = run([sys.executable, "-c", PROBE], extra_env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_fresh_clone_uses_sqlite_and_runs_tasks_eagerly() -> None:
+    found = probe({})
+    assert found["engine"] == "django.db.backends.sqlite3"
+    assert found["eager"] is True
+    assert found["ping"]["payload"] == "eager?"
+    assert (found["language"], found["time_zone"]) == ("vi", "Asia/Ho_Chi_Minh")
+
+
+def test_database_url_and_broker_switch_to_postgresql_and_redis() -> None:
+    found = probe({"DATABASE_URL": PRODUCTION["DATABASE_URL"], "CELERY_BROKER_URL": PRODUCTION["CELERY_BROKER_URL"]})
+    assert found["engine"] == "django.db.backends.postgresql"
+    assert found["eager"] is False
+
+
+def test_check_deploy_is_clean_with_production_settings() -> None:
+    result = run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_without_a_secret_key_refuses_to_start() -> None:
+    env = {key: value for key, value in PRODUCTION.items() if key != "DJANGO_SECRET_KEY"}
+    result = run([sys.executable, "manage.py", "check"], env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_docker_compose_describes_the_production_shape() -> None:
+    assert shutil.which("docker-compose"), "make test installs Debian's docker-compose"
+    result = subprocess.run(
+        ["docker-compose", "-f", "docker-compose.yml", "config", "-q"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "DJANGO_SECRET_KEY": "x", "POSTGRES_PASSWORD": "x"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) >= {"web", "worker", "beat", "db", "redis"}
+    assert "gunicorn" in " ".join(services["web"]["command"])
+    for name in ("web", "db", "redis", "worker"):
+        assert "healthcheck" in services[name], name
+    assert any("media" in str(volume) for volume in services["web"]["volumes"])
+    assert services["web"]["environment"]["DJANGO_DEBUG"] == "False"
+
+
+def test_dockerfile_uses_a_python_that_django_6_1_supports() -> None:
+    match = re.search(r"^FROM python:(\d+)\.(\d+)", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
+    assert match, "the Dockerfile starts from an official python image"
+    assert (int(match[1]), int(match[2])) >= (3, 12)

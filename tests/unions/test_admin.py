@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from io import BytesIO
+
+import openpyxl
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.conftest import UnitTree
+from tests.factories import UnionFactory, UserFactory
+from unions.imports import HEADER
+from unions.models import Union
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = reverse("admin:unions_union_changelist")
+
+
+@pytest.fixture
+def admin_client_(unit_tree: UnitTree, client: Client) -> Client:
+    client.force_login(UserFactory(username="quantri", is_staff=True, is_superuser=True))
+    return client
+
+
+def listed_codes(response) -> list[str]:
+    return sorted(unit.code for unit in response.context["cl"].result_list)
+
+
+def test_admin_search_finds_units_without_diacritics(admin_client_: Client) -> None:
+    response = admin_client_.get(CHANGELIST, {"q": "rang dong"})
+    assert listed_codes(response) == ["CTVN-RANGDONG"]
+    response = admin_client_.get(CHANGELIST, {"q": "Gang thép"})
+    assert listed_codes(response) == ["THEP-TISCO"]
+
+
+def test_admin_subtree_view_lists_a_unit_and_its_subunits(admin_client_: Client, unit_tree: UnitTree) -> None:
+    response = admin_client_.get(CHANGELIST, {"subtree": unit_tree.cong_thuong.pk})
+    assert listed_codes(response) == ["CTVN", "CTVN-RANGDONG", "CTVN-THEP", "THEP-TISCO"]
+    response = admin_client_.get(CHANGELIST, {"subtree": unit_tree.cong_thuong.pk, "level": "grassroots"})
+    assert listed_codes(response) == ["CTVN-RANGDONG", "THEP-TISCO"]
+
+
+def test_admin_autocomplete_for_parents_folds_diacritics(admin_client_: Client) -> None:
+    response = admin_client_.get(
+        reverse("admin:autocomplete"),
+        {"term": "cong thuong", "app_label": "unions", "model_name": "union", "field_name": "parent"},
+    )
+    assert [item["text"] for item in response.json()["results"]] == ["Công đoàn Công Thương Việt Nam (CTVN)"]
+
+
+def test_admin_changelist_runs_a_bounded_number_of_queries(
+    admin_client_: Client, unit_tree: UnitTree, django_assert_max_num_queries
+) -> None:
+    admin_client_.get(CHANGELIST)  # warm the session and content-type caches
+    with django_assert_max_num_queries(12):
+        small = admin_client_.get(CHANGELIST)
+    for number in range(40):
+        UnionFactory(code=f"G{number:03d}", name=f"Công đoàn cơ sở {number}", parent=unit_tree.thep)
+    with django_assert_max_num_queries(12):
+        large = admin_client_.get(CHANGELIST)
+    assert len(large.context["cl"].result_list) > len(small.context["cl"].result_list)
+
+
+def test_moving_a_unit_in_the_admin_moves_its_subtree(admin_client_: Client, unit_tree: UnitTree) -> None:
+    thep = unit_tree.thep
+    response = admin_client_.post(
+        reverse("admin:unions_union_change", args=[thep.pk]),
+        {"code": thep.code, "name": thep.name, "level": thep.level, "parent": unit_tree.ha_noi.pk,
+         "member_count": 16000, "is_active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Union.objects.get(code="THEP-TISCO").path == "TLD/HN/CTVN-THEP/THEP-TISCO/"
+
+
+def test_the_admin_refuses_a_parent_inside_the_units_own_subtree(admin_client_: Client, unit_tree: UnitTree) -> None:
+    thep = unit_tree.thep
+    response = admin_client_.post(
+        reverse("admin:unions_union_change", args=[thep.pk]),
+        {"code": thep.code, "name": thep.name, "level": thep.level, "parent": unit_tree.gang_thep.pk,
+         "member_count": 1, "is_active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "Không thể đặt một đơn vị trực thuộc chính nó" in response.content.decode()
+    assert Union.objects.get(pk=thep.pk).parent_id == unit_tree.cong_thuong.pk
+
+
+def test_the_import_template_is_linked_from_the_admin_and_has_the_header(admin_client_: Client) -> None:
+    page = admin_client_.get(CHANGELIST).content.decode()
+    url = reverse("admin:unions_union_import_template")
+    assert f'href="{url}"' in page
+    response = admin_client_.get(url)
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = openpyxl.load_workbook(BytesIO(response.content)).active
+    assert tuple(cell.value for cell in sheet[1]) == HEADER
+
+
+def test_a_bad_upload_in_the_admin_lists_every_error_and_imports_nothing(admin_client_: Client) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(HEADER)
+    book.active.append(("X1", "Đơn vị X", "Xã", "", 1, ""))
+    buffer = BytesIO()
+    book.save(buffer)
+    buffer.name = "don-vi.xlsx"
+    buffer.seek(0)
+    response = admin_client_.post(reverse("admin:unions_union_import"), {"file": buffer})
+    assert "Dòng 2, cột C (Cấp)" in response.content.decode()
+    assert not Union.objects.filter(code="X1").exists()
+
+
+def test_an_officer_cannot_open_the_units_admin(client: Client, officer) -> None:
+    client.force_login(officer)
+    response = client.get(CHANGELIST)
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]

@@ -1,0 +1,183 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+
+from sangkien.search import FoldedSearchMixin
+from unions.imports import UnitImportError, import_units, template_workbook
+from unions.models import EmulationCluster, Union, User
+from unions.services import union_save, validate_placement
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class SubtreeFilter(admin.SimpleListFilter):
+    """`?subtree=<id>`: a unit and everything under it (one range scan on the path index)."""
+
+    title = _("subtree")
+    parameter_name = "subtree"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        unit = self._unit()
+        return [(str(unit.pk), str(unit))] if unit else []
+
+    def _unit(self) -> Union | None:
+        value = self.value()
+        if not value or not value.isdigit():
+            return None
+        if not hasattr(self, "_cached_unit"):
+            self._cached_unit = Union.objects.filter(pk=value).only("pk", "code", "name", "path").first()
+        return self._cached_unit
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+        unit = self._unit()
+        if self.value() and unit is None:
+            return queryset.none()
+        return queryset.subtree(unit) if unit else queryset
+
+
+class UnionAdminForm(forms.ModelForm):
+    class Meta:
+        model = Union
+        fields = ("code", "name", "short_name", "level", "parent", "member_count", "cluster", "is_active")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors:
+            unit = Union(level=cleaned["level"])
+            current = self.instance.path if self.instance.pk else None
+            validate_placement(unit=unit, parent=cleaned.get("parent"), current_path=current)
+        return cleaned
+
+
+@admin.register(Union)
+class UnionAdmin(FoldedSearchMixin, admin.ModelAdmin):
+    form = UnionAdminForm
+    list_display = ("code", "name", "level", "parent_link", "member_count", "cluster", "is_active", "subtree_link")
+    list_display_links = ("code", "name")
+    list_filter = (SubtreeFilter, "level", "cluster", "is_active")
+    list_select_related = ("parent", "cluster")
+    autocomplete_fields = ("parent", "cluster")
+    readonly_fields = ("ancestors", "path", "depth")
+    fields = (
+        "code",
+        "name",
+        "short_name",
+        "level",
+        "parent",
+        "ancestors",
+        "member_count",
+        "cluster",
+        "is_active",
+        "path",
+        "depth",
+    )
+    # The default full count would run COUNT(*) over 130,000 units on every page.
+    show_full_result_count = False
+    list_per_page = 50
+
+    @admin.display(description=_("parent unit"), ordering="parent__code")
+    def parent_link(self, unit: Union) -> str:
+        if unit.parent is None:
+            return "–"
+        url = reverse("admin:unions_union_change", args=[unit.parent_id])
+        return format_html('<a href="{}">{}</a>', url, unit.parent.code)
+
+    @admin.display(description=_("subtree"))
+    def subtree_link(self, unit: Union) -> str:
+        url = reverse("admin:unions_union_changelist") + f"?subtree={unit.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Units under it"))
+
+    @admin.display(description=_("ancestors"))
+    def ancestors(self, unit: Union) -> str:
+        if unit.pk is None:
+            return "–"
+        chain = Union.objects.ancestors(unit).only("pk", "code", "name")
+        return (
+            format_html_join(
+                " → ",
+                '<a href="{}">{}</a>',
+                ((reverse("admin:unions_union_change", args=[a.pk]), a.name) for a in chain),
+            )
+            or "–"
+        )
+
+    def save_model(self, request: HttpRequest, obj: Union, form: forms.ModelForm, change: bool) -> None:
+        union_save(unit=obj)
+
+    def get_urls(self) -> list:
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="unions_union_import"),
+            path(
+                "import-template.xlsx",
+                self.admin_site.admin_view(self.import_template_view),
+                name="unions_union_import_template",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_template_view(self, request: HttpRequest) -> HttpResponse:
+        response = HttpResponse(template_workbook(), content_type=XLSX)
+        response["Content-Disposition"] = 'attachment; filename="mau-nhap-don-vi.xlsx"'
+        return response
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            return redirect("admin:unions_union_changelist")
+        form = UnitImportForm(request.POST or None, request.FILES or None)
+        errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = import_units(form.cleaned_data["file"])
+            except UnitImportError as error:
+                errors = error.messages
+            else:
+                messages.success(
+                    request,
+                    _("Imported %(created)s new units and updated %(updated)s.")
+                    % {"created": result.created, "updated": result.updated},
+                )
+                return redirect("admin:unions_union_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import units from Excel"),
+            "form": form,
+            "errors": errors,
+        }
+        return render(request, "admin/unions/union/import.html", context)
+
+
+class UnitImportForm(forms.Form):
+    file = forms.FileField(label=_("Units spreadsheet (.xlsx)"))
+
+
+@admin.register(EmulationCluster)
+class EmulationClusterAdmin(admin.ModelAdmin):
+    list_display = ("name", "description")
+    search_fields = ("name",)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "first_name", "last_name", "email", "unit", "is_staff", "is_active")
+    list_select_related = ("unit",)
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    autocomplete_fields = ("unit",)
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (_("Union unit"), {"fields": ("unit",)}),
+    )
+    add_fieldsets = (
+        *DjangoUserAdmin.add_fieldsets,
+        (_("Union unit"), {"fields": ("unit",)}),
+    )

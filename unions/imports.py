@@ -1,0 +1,430 @@
+"""Import of the units spreadsheet (about 130,000 rows nationally).
+
+All rows are read and checked first; any bad row means nothing is written and every problem is
+reported with its row number and column. Re-importing a file updates the units in place.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import IO, Any
+
+import openpyxl
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+from openpyxl.utils.exceptions import InvalidFileException
+
+from sangkien.text import fold
+from unions.models import CODE_PATTERN, EmulationCluster, Union
+from unions.services import check_level_under, child_path, union_rebuild_paths
+
+HEADER = ("Mã đơn vị", "Tên đơn vị", "Cấp", "Mã đơn vị cấp trên", "Số đoàn viên", "Cụm thi đua")
+CODE, NAME, LEVEL, PARENT, MEMBERS, CLUSTER = range(len(HEADER))
+COLUMN_LETTERS = "ABCDEF"
+EXAMPLE_ROWS = (
+    ("TLD", "Tổng Liên đoàn Lao động Việt Nam", "Tổng Liên đoàn", "", 11000000, ""),
+    ("CTVN", "Công đoàn Công Thương Việt Nam", "Cấp tỉnh/ngành", "TLD", 250000, "Khối công đoàn ngành"),
+    ("CTVN-RD", "Công đoàn Công ty CP Bóng đèn - Phích nước Rạng Đông", "Cơ sở", "CTVN", 2600, ""),
+)
+
+# Folded spellings of each level, short and long; "/" and "-" are normalised with their spaces.
+LEVEL_ALIASES: dict[str, str] = {
+    alias: level
+    for level, aliases in {
+        Union.Level.CONFEDERATION: (
+            "tong lien doan",
+            "tong lien doan lao dong viet nam",
+            "tld",
+            "tldld",
+        ),
+        Union.Level.TIER2: (
+            "cap tinh/nganh",
+            "cap tinh",
+            "cap nganh",
+            "lien doan lao dong tinh/thanh pho",
+            "lien doan lao dong tinh/tp",
+            "lien doan lao dong tinh",
+            "lien doan lao dong thanh pho",
+            "ldld tinh/thanh pho",
+            "cong doan nganh trung uong",
+            "cong doan nganh tw",
+            "cong doan tong cong ty truc thuoc tong lien doan",
+        ),
+        Union.Level.SUPERIOR: (
+            "cap tren co so",
+            "cap tren truc tiep co so",
+            "cong doan cap tren co so",
+            "cong doan cap tren truc tiep co so",
+        ),
+        Union.Level.GRASSROOTS: ("co so", "cong doan co so", "cdcs"),
+    }.items()
+    for alias in aliases
+}
+_SEPARATORS = re.compile(r"\s*[/\-–]\s*")
+_CODE_RE = re.compile(CODE_PATTERN)
+_THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    row: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return _("Row %(row)s, column %(letter)s (%(header)s): %(message)s") % {
+            "row": self.row,
+            "letter": COLUMN_LETTERS[self.column],
+            "header": HEADER[self.column],
+            "message": self.message,
+        }
+
+
+class UnitImportError(Exception):
+    """Nothing was imported; `issues` says why (a whole-file problem has row 0)."""
+
+    def __init__(self, issues: list[ImportIssue] | str) -> None:
+        self.file_error = issues if isinstance(issues, str) else ""
+        self.issues = [] if isinstance(issues, str) else issues
+        super().__init__(self.file_error or "\n".join(str(issue) for issue in self.issues))
+
+    @property
+    def messages(self) -> list[str]:
+        return [self.file_error] if self.file_error else [str(issue) for issue in self.issues]
+
+
+@dataclass
+class UnitRow:
+    row: int
+    code: str
+    name: str
+    level: str
+    parent_code: str
+    member_count: int
+    cluster: str
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    clusters_created: int = 0
+    moved: int = 0
+
+
+def parse_level(value: Any) -> str | None:
+    key = _SEPARATORS.sub("/", fold(str(value or "")))
+    return LEVEL_ALIASES.get(key)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a numeric code typed into Excel comes back as 123.0
+    return " ".join(str(value).split())
+
+
+def _count(value: Any) -> int | None:
+    """A member count: a whole number ≥ 0, written plainly or with thousands separators."""
+    if value is None or value == "":
+        return 0
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and value >= 0 else None
+    text = str(value).strip().replace(" ", "")
+    if text.isdigit():
+        return int(text)
+    if _THOUSANDS.match(text):
+        return int(re.sub(r"[.,]", "", text))
+    return None
+
+
+def read_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """Yield (Excel row number, cells) after checking that the file is an xlsx with our header."""
+    if isinstance(source, (str, Path)):
+        size = Path(source).stat().st_size
+        handle: IO[bytes] = open(source, "rb")  # noqa: SIM115 - closed by the workbook below
+    else:
+        handle = source
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(0)
+    if size == 0:
+        raise UnitImportError(_("The file is empty."))
+    if size > settings.UNION_IMPORT_MAX_BYTES:
+        raise UnitImportError(
+            _("The file is too large (%(size)s MB); the limit is %(limit)s MB.")
+            % {"size": size // (1024 * 1024), "limit": settings.UNION_IMPORT_MAX_BYTES // (1024 * 1024)}
+        )
+    try:
+        workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise UnitImportError(_("The file is not an Excel workbook (.xlsx).")) from None
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+        found = tuple(_text(cell) for cell in (header or ())[: len(HEADER)])
+        if tuple(fold(cell) for cell in found) != tuple(fold(cell) for cell in HEADER):
+            raise UnitImportError(
+                _("The first row must be the header: %(expected)s. Found: %(found)s.")
+                % {"expected": " | ".join(HEADER), "found": " | ".join(found) or _("(empty)")}
+            )
+        for number, cells in enumerate(rows, start=2):
+            cells = tuple(cells[: len(HEADER)]) + (None,) * (len(HEADER) - len(cells))
+            if any(_text(cell) for cell in cells):
+                yield number, cells
+    finally:
+        workbook.close()
+        if isinstance(source, (str, Path)):
+            handle.close()
+
+
+def _parse(
+    numbered_rows: Iterable[tuple[int, tuple[Any, ...]]], issues: list[ImportIssue]
+) -> tuple[dict[str, UnitRow], set[str]]:
+    """Check each row on its own; return the good rows by code, and every code the file names."""
+    rows: dict[str, UnitRow] = {}
+    first_row: dict[str, int] = {}
+    code_max = Union._meta.get_field("code").max_length
+    name_max = Union._meta.get_field("name").max_length
+    for number, cells in numbered_rows:
+        before = len(issues)
+        code = _text(cells[CODE])
+        if not code:
+            issues.append(ImportIssue(number, CODE, _("The unit code is missing.")))
+        elif len(code) > code_max or not _CODE_RE.match(code):
+            issues.append(
+                ImportIssue(
+                    number,
+                    CODE,
+                    _(
+                        "“%(code)s” is not a valid unit code "
+                        "(letters, digits, '.', '_', '-'; at most %(max)s characters)."
+                    )
+                    % {"code": code, "max": code_max},
+                )
+            )
+        elif code in first_row:
+            issues.append(
+                ImportIssue(
+                    number,
+                    CODE,
+                    _("The unit code “%(code)s” already appears in row %(row)s.")
+                    % {"code": code, "row": first_row[code]},
+                )
+            )
+        else:
+            first_row[code] = number
+        name = _text(cells[NAME])
+        if not name:
+            issues.append(ImportIssue(number, NAME, _("The unit name is missing.")))
+        elif len(name) > name_max:
+            issues.append(
+                ImportIssue(number, NAME, _("The unit name is longer than %(max)s characters.") % {"max": name_max})
+            )
+        level = parse_level(cells[LEVEL])
+        if level is None:
+            issues.append(
+                ImportIssue(
+                    number,
+                    LEVEL,
+                    _("Unknown level “%(value)s”; use one of: Tổng Liên đoàn, Cấp tỉnh/ngành, Cấp trên cơ sở, Cơ sở.")
+                    % {"value": _text(cells[LEVEL])},
+                )
+            )
+        parent_code = _text(cells[PARENT])
+        if parent_code and parent_code == code:
+            issues.append(ImportIssue(number, PARENT, _("A unit cannot be its own parent.")))
+        members = _count(cells[MEMBERS])
+        if members is None:
+            issues.append(
+                ImportIssue(
+                    number,
+                    MEMBERS,
+                    _("“%(value)s” is not a whole number of members.") % {"value": _text(cells[MEMBERS])},
+                )
+            )
+        if len(issues) == before:
+            rows[code] = UnitRow(number, code, name, level, parent_code, members, _text(cells[CLUSTER]))
+    # A bad row's code stays known so its children do not also report an "unknown parent".
+    return rows, set(first_row)
+
+
+def _existing(codes: set[str]) -> dict[str, Union]:
+    found: dict[str, Union] = {}
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), 5000):
+        chunk = ordered[start : start + 5000]
+        for unit in Union.objects.filter(code__in=chunk).order_by():
+            found[unit.code] = unit
+    return found
+
+
+def _plan(
+    rows: dict[str, UnitRow], file_codes: set[str], issues: list[ImportIssue]
+) -> tuple[dict[str, Union], dict[str, tuple[str, int]]]:
+    """Check the tree the file makes with the database; return DB units and each file row's path."""
+    referenced = file_codes | {row.parent_code for row in rows.values() if row.parent_code}
+    db = _existing(referenced)
+    # A database unit's ancestors may be moved by the file: load them too, by the codes in its path.
+    ancestor_codes = {code for unit in db.values() for code in unit.path_codes} - set(db)
+    db.update(_existing(ancestor_codes))
+
+    def parent_of(code: str) -> str:
+        if code in rows:
+            return rows[code].parent_code
+        codes = db[code].path_codes
+        return codes[-2] if len(codes) > 1 else ""
+
+    def level_of(code: str) -> str | None:
+        if code in rows:
+            return rows[code].level
+        return db[code].level if code in db and code not in file_codes else None
+
+    for row in rows.values():
+        if row.parent_code and row.parent_code not in file_codes and row.parent_code not in db:
+            issues.append(
+                ImportIssue(
+                    row.row,
+                    PARENT,
+                    _("The parent unit “%(code)s” is neither in the file nor in the portal.")
+                    % {"code": row.parent_code},
+                )
+            )
+
+    # Cycles: walk up from every row; `settled` holds codes already walked, so each loop is reported once.
+    settled: set[str] = set()
+    looped: set[str] = set()
+    for start in rows:
+        chain: list[str] = []
+        seen: set[str] = set()
+        code = start
+        while code and code not in settled and code not in seen:
+            if code not in rows and (code in file_codes or code not in db):
+                break  # a bad row or an unknown parent, reported already
+            seen.add(code)
+            chain.append(code)
+            code = parent_of(code)
+        if code and code in seen:
+            loop = chain[chain.index(code) :]
+            for member in loop:
+                if member in rows:
+                    issues.append(
+                        ImportIssue(
+                            rows[member].row,
+                            PARENT,
+                            _("The parent chain loops back to this unit: %(chain)s.")
+                            % {"chain": " → ".join([*loop, code])},
+                        )
+                    )
+            looped.update(loop)
+        settled.update(chain)
+    # Levels must go down the tree (checked after cycles: a loop always breaks this rule too).
+    for row in rows.values():
+        if row.parent_code and row.code not in looped and level_of(row.parent_code):
+            message = check_level_under(level=row.level, parent_level=level_of(row.parent_code))
+            if message:
+                issues.append(ImportIssue(row.row, LEVEL, message))
+    if issues:
+        return db, {}
+
+    paths: dict[str, tuple[str, int]] = {}
+
+    def path_of(code: str) -> tuple[str, int]:
+        if code not in paths:
+            parent = parent_of(code)
+            if not parent:
+                paths[code] = (child_path("", code), 1)
+            else:
+                parent_path, parent_depth = path_of(parent)
+                paths[code] = (child_path(parent_path, code), parent_depth + 1)
+        return paths[code]
+
+    for code in rows:
+        path_of(code)
+    return db, paths
+
+
+def import_units(source: str | Path | IO[bytes]) -> ImportResult:
+    """Validate the whole file, then create or update every unit in one transaction."""
+    issues: list[ImportIssue] = []
+    rows, file_codes = _parse(read_rows(source), issues)
+    db, paths = _plan(rows, file_codes, issues)
+    if issues:
+        raise UnitImportError(sorted(issues, key=lambda issue: (issue.row, issue.column)))
+    if not rows:
+        raise UnitImportError(_("The file has a header but no unit rows."))
+    result = ImportResult()
+    with transaction.atomic():
+        clusters = _clusters({row.cluster for row in rows.values() if row.cluster}, result)
+        pks = {code: unit.pk for code, unit in db.items()}
+        changed: list[Union] = []
+        created_by_depth: dict[int, list[tuple[UnitRow, Union]]] = {}
+        for code, row in rows.items():
+            path, depth = paths[code]
+            unit = db.get(code) or Union(code=code)
+            if unit.pk is not None and unit.path != path:
+                result.moved += 1
+            unit.name, unit.level, unit.member_count = row.name, row.level, row.member_count
+            unit.cluster = clusters.get(row.cluster)
+            unit.path, unit.depth = path, depth
+            unit.refresh_search_text()
+            if unit.pk is None:
+                created_by_depth.setdefault(depth, []).append((row, unit))
+            else:
+                changed.append(unit)
+        # Parents are created before their children, a depth at a time, so their ids are known.
+        for depth in sorted(created_by_depth):
+            batch = created_by_depth[depth]
+            for row, unit in batch:
+                unit.parent_id = pks[row.parent_code] if row.parent_code else None
+            Union.objects.bulk_create([unit for _row, unit in batch], batch_size=2000)
+            pks.update((unit.code, unit.pk) for _row, unit in batch)
+            result.created += len(batch)
+        for unit in changed:
+            parent_code = rows[unit.code].parent_code
+            unit.parent_id = pks[parent_code] if parent_code else None
+        Union.objects.bulk_update(
+            changed,
+            ["name", "level", "parent", "member_count", "cluster", "path", "depth", "search_text"],
+            batch_size=2000,
+        )
+        result.updated = len(changed)
+        if result.moved:
+            union_rebuild_paths()  # units not in the file but under a moved one follow it
+    return result
+
+
+def _clusters(names: set[str], result: ImportResult) -> dict[str, EmulationCluster]:
+    clusters = {cluster.name: cluster for cluster in EmulationCluster.objects.filter(name__in=names)}
+    missing = [EmulationCluster(name=name) for name in sorted(names - set(clusters))]
+    EmulationCluster.objects.bulk_create(missing)
+    clusters.update((cluster.name, cluster) for cluster in missing)
+    result.clusters_created = len(missing)
+    return clusters
+
+
+def template_workbook() -> bytes:
+    """The downloadable template: the header and a few example rows."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Don vi"
+    sheet.append(HEADER)
+    for example in EXAMPLE_ROWS:
+        sheet.append(example)
+    for letter, width in zip(COLUMN_LETTERS, (14, 60, 20, 20, 14, 30), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
