@@ -24,17 +24,15 @@ check-python:
 		echo "       Install one (e.g. 'pyenv install 3.12' - .python-version selects it) and run make again."; \
 		exit 1; fi
 
-# Recreate the venv when it is missing or was made with a Python older than 3.12.
-$(PY): | check-python
-	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then rm -rf $(VENV); fi
-	$(SYSTEM_PYTHON) -m venv $(VENV)
-
-$(STAMP): requirements.txt | $(PY)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	touch $(STAMP)
-
-venv: check-python $(PY) $(STAMP)
+# (Re)create .venv when it is missing or was made with a Python older than 3.12; reinstall the
+# requirements when requirements.txt is newer than the last install.
+venv: check-python
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		echo "Recreating $(VENV): it was made with a Python older than 3.12."; rm -rf $(VENV); fi
+	@[ -x $(PY) ] || $(SYSTEM_PYTHON) -m venv $(VENV)
+	@if [ ! -f $(STAMP) ] || [ requirements.txt -nt $(STAMP) ]; then \
+		echo "Installing requirements into $(VENV)..."; \
+		$(PY) -m pip install --quiet --upgrade pip && $(PY) -m pip install --quiet -r requirements.txt && touch $(STAMP); fi
 
 # Debian packages the tests drive: Chromium (Playwright), docker-compose (config check), gettext.
 system-deps:

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sangkien.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -66,12 +66,17 @@ def main() -> None:
     timed(f"ancestors of {leaf.code} (grassroots)", lambda: [u.code for u in Union.objects.ancestors(leaf)])
     timed("folded search 'lien doan lao dong thanh pho ha noi'",
           lambda: Union.objects.search("lien doan lao dong thanh pho ha noi").count())  # fmt: skip
-    timed("folded search 'cong ty tnhh so 12345'", lambda: len(list(Union.objects.search("cong ty tnhh so 12345")[:20])))
+    timed(
+        "folded search 'cong ty tnhh so 12345'", lambda: len(list(Union.objects.search("cong ty tnhh so 12345")[:20]))
+    )
     timed(f"submitted initiatives under {superior.code}",
           lambda: Initiative.objects.in_subtree(superior).submitted().count())  # fmt: skip
     timed(f"submitted initiatives under {biggest_tier2.code}",
           lambda: Initiative.objects.in_subtree(biggest_tier2).submitted().count())  # fmt: skip
-    timed("initiative search 'tu dong hoa lo nung'", lambda: len(list(Initiative.objects.search("tu dong hoa lo nung")[:20])))
+    timed(
+        "initiative search 'tu dong hoa lo nung'",
+        lambda: len(list(Initiative.objects.search("tu dong hoa lo nung")[:20])),
+    )
 
     print("\nPlans:")
     print("  subtree:  ", plan(Union.objects.subtree(superior)))

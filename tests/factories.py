@@ -9,6 +9,7 @@ import factory
 from django.utils import timezone
 
 from initiatives.models import Author, Field, Initiative, Phase, Program, StatusChange, Target
+from sangkien.text import fold
 from unions.models import EmulationCluster, Union, User
 from unions.services import union_create
 
@@ -101,7 +102,7 @@ class InitiativeFactory(factory.django.DjangoModelFactory):
     kind = Initiative.Kind.TECHNICAL
     status = Initiative.Status.SUBMITTED
     submitted_at = factory.LazyFunction(timezone.now)
-    search_text = factory.LazyAttribute(lambda initiative: initiative.title.lower())
+    search_text = factory.LazyAttribute(lambda initiative: fold(initiative.title))
 
 
 class AuthorFactory(factory.django.DjangoModelFactory):

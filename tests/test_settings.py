@@ -68,6 +68,16 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
     assert "no issues" in result.stdout
 
 
+def test_production_collects_and_fingerprints_the_static_files(tmp_path: Path) -> None:
+    """WhiteNoise's manifest storage fails on any missing reference (e.g. a vendored source map)."""
+    env = {**PRODUCTION, "DJANGO_STATIC_ROOT": str(tmp_path)}
+    result = run([sys.executable, "manage.py", "collectstatic", "--noinput"], env)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+    assert {"vendor/bootstrap/bootstrap.min.css", "css/site.css", "favicon.svg"} <= set(manifest)
+    assert (tmp_path / (manifest["vendor/bootstrap/bootstrap.min.css"] + ".gz")).exists()
+
+
 def test_production_without_a_secret_key_refuses_to_start() -> None:
     env = {key: value for key, value in PRODUCTION.items() if key != "DJANGO_SECRET_KEY"}
     result = run([sys.executable, "manage.py", "check"], env)
