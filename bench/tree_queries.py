@@ -47,6 +47,35 @@ def plan(queryset) -> str:
         return " | ".join(row[0].strip() for row in cursor.fetchall()[:3])
 
 
+def admin_pages(unit: Union) -> None:
+    """The unit admin as a reviewer uses it: whole list, folded search, subtree, autocomplete."""
+    from django.conf import settings
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from unions.models import User
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    user, _ = User.objects.get_or_create(username="bench-admin", defaults={"is_staff": True, "is_superuser": True})
+    client = Client()
+    client.force_login(user)
+    pages = {
+        "admin unit list, page 1": "/admin/unions/union/",
+        "admin unit list, page 1000": "/admin/unions/union/?p=1000",
+        "admin search 'ha noi'": "/admin/unions/union/?q=ha+noi",
+        f"admin subtree of {unit.code}": f"/admin/unions/union/?subtree={unit.pk}",
+        "admin grassroots filter": "/admin/unions/union/?level=grassroots",
+        "admin parent autocomplete 'lien doan'": (
+            "/admin/autocomplete/?term=lien+doan&app_label=unions&model_name=union&field_name=parent"
+        ),
+    }
+    for label, url in pages.items():
+        with CaptureQueriesContext(connection) as queries:
+            status = client.get(url).status_code
+        timed(f"{label} ({len(queries)} queries)", lambda url=url: client.get(url).status_code)
+        assert status == 200, (url, status)
+
+
 def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to the PostgreSQL database built by seed_scale.")
@@ -77,6 +106,8 @@ def main() -> None:
         "initiative search 'tu dong hoa lo nung'",
         lambda: len(list(Initiative.objects.search("tu dong hoa lo nung")[:20])),
     )
+
+    admin_pages(superior)
 
     print("\nPlans:")
     print("  subtree:  ", plan(Union.objects.subtree(superior)))
