@@ -19,4 +19,4 @@ RUN DJANGO_DEBUG=False DJANGO_SECRET_KEY=build-only python manage.py collectstat
 
 USER sangkien
 EXPOSE 8000
-CMD ["gunicorn", "sangkien.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "sangkien.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]

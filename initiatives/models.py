@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -170,6 +172,8 @@ class Initiative(models.Model):
             models.Index(fields=["unit", "status"], name="initiative_unit_status"),
             # Programme progress and the review queue: WHERE program_id = … AND status = … ORDER BY submitted_at
             models.Index(fields=["program", "status", "submitted_at"], name="initiative_program_status"),
+            # The default ordering (newest first), e.g. the admin list's first page at millions of rows.
+            models.Index(fields=["-submitted_at", "-id"], name="initiative_newest_first"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -202,7 +206,7 @@ class Author(models.Model):
         _("contribution share (%)"),
         max_digits=5,
         decimal_places=2,
-        validators=[MinValueValidator(0.01), MaxValueValidator(100)],
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal(100))],
     )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 

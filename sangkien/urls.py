@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from initiatives import views as initiative_views
 from sangkien.views import healthz
 
-admin.site.site_header = _("Sáng kiến – programme administration")
+admin.site.site_header = _("Innovation initiatives – programme administration")
 admin.site.site_title = _("Sáng kiến")
 admin.site.index_title = _("Administration")
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
 from tests.factories import UnionFactory, UserFactory
 from unions.models import Union, User
@@ -29,9 +30,19 @@ class UnitTree:
     bia: Union
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Each test starts with an empty cache (cached figures would leak between tests)."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def unit_tree(db: None) -> UnitTree:
-    root = UnionFactory(code="TLD", name="Tổng Liên đoàn Lao động Việt Nam", level=Union.Level.CONFEDERATION)
+    root = UnionFactory(
+        code="TLD", name="Tổng Liên đoàn Lao động Việt Nam", level=Union.Level.CONFEDERATION, parent=None
+    )
     cong_thuong = UnionFactory(code="CTVN", name="Công đoàn Công Thương Việt Nam", level=Union.Level.TIER2, parent=root)
     thep = UnionFactory(
         code="CTVN-THEP", name="Công đoàn Tổng Công ty Thép Việt Nam", level=Union.Level.SUPERIOR, parent=cong_thuong

@@ -22,6 +22,13 @@ class EmulationClusterFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Cụm thi đua {n}")
 
 
+def confederation() -> Union:
+    """The root every unit rolls up into (only the Confederation may have no parent)."""
+    return Union.objects.filter(code="TLD").first() or union_create(
+        code="TLD", name="Tổng Liên đoàn Lao động Việt Nam", level=Union.Level.CONFEDERATION
+    )
+
+
 class UnionFactory(factory.Factory):
     """Builds units through unions.services.union_create, so path and depth are real."""
 
@@ -31,7 +38,7 @@ class UnionFactory(factory.Factory):
     code = factory.Sequence(lambda n: f"U{n:05d}")
     name = factory.Sequence(lambda n: f"Công đoàn đơn vị {n}")
     level = Union.Level.GRASSROOTS
-    parent = None
+    parent = factory.LazyFunction(confederation)
     member_count = 100
 
     @classmethod

@@ -107,3 +107,35 @@ def test_dockerfile_uses_a_python_that_django_6_1_supports() -> None:
     match = re.search(r"^FROM python:(\d+)\.(\d+)", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
     assert match, "the Dockerfile starts from an official python image"
     assert (int(match[1]), int(match[2])) >= (3, 12)
+
+
+SQLITE_IMPORT = """
+import django, io, openpyxl
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from unions.imports import HEADER, import_units
+from unions.models import Union
+
+def book(members, parent):
+    workbook = openpyxl.Workbook()
+    for row in (HEADER, ("TLD", "Tổng Liên đoàn", "Tổng Liên đoàn", "", members, ""),
+                ("HN", "LĐLĐ Hà Nội", "Cấp tỉnh/ngành", "TLD", 1, ""), ("A", "CĐ A", "Cơ sở", parent, 2, "Cụm 1")):
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer
+
+import_units(book(5, "TLD"))
+result = import_units(book(7, "HN"))
+print(result.updated, result.moved, sorted(Union.objects.values_list("code", "member_count", "path")))
+"""
+
+
+def test_imports_update_units_on_the_embedded_sqlite_too(tmp_path: Path) -> None:
+    """`make run` uses SQLite: the importer's UPDATE … FROM VALUES must work there as well."""
+    result = run([sys.executable, "-c", SQLITE_IMPORT], {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "2 1 [('A', 2, 'TLD/HN/A/'), ('HN', 1, 'TLD/HN/'), ('TLD', 7, 'TLD/')]"
+    )

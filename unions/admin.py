@@ -53,7 +53,7 @@ class UnionAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if not self.errors:
-            unit = Union(level=cleaned["level"])
+            unit = Union(pk=self.instance.pk, level=cleaned["level"])
             current = self.instance.path if self.instance.pk else None
             validate_placement(unit=unit, parent=cleaned.get("parent"), current_path=current)
         return cleaned
@@ -114,6 +114,13 @@ class UnionAdmin(FoldedSearchMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Union, form: forms.ModelForm, change: bool) -> None:
         union_save(unit=obj)
 
+    def can_import(self, request: HttpRequest) -> bool:
+        """An import both creates and updates units."""
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return super().changelist_view(request, {**(extra_context or {}), "can_import": self.can_import(request)})
+
     def get_urls(self) -> list:
         return [
             path("import/", self.admin_site.admin_view(self.import_view), name="unions_union_import"),
@@ -131,7 +138,7 @@ class UnionAdmin(FoldedSearchMixin, admin.ModelAdmin):
         return response
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
-        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+        if not self.can_import(request):
             return redirect("admin:unions_union_changelist")
         form = UnitImportForm(request.POST or None, request.FILES or None)
         errors: list[str] = []

@@ -34,15 +34,42 @@ def check_level_under(*, level: str, parent_level: str | None) -> str | None:
     }
 
 
+def check_level_above(*, level: str, child_levels: set[str]) -> str | None:
+    """The error message when a unit of `level` may not hold subunits of `child_levels`."""
+    clashing = sorted((c for c in child_levels if LEVEL_RANK[c] <= LEVEL_RANK[level]), key=LEVEL_RANK.get)
+    if not clashing:
+        return None
+    return _("A unit of level “%(level)s” cannot have subunits of level “%(child)s”.") % {
+        "level": Union.Level(level).label,
+        "child": Union.Level(clashing[0]).label,
+    }
+
+
+def check_root(*, level: str) -> str | None:
+    """Only the Confederation stands at the top: every other unit rolls up into it."""
+    if level == Union.Level.CONFEDERATION:
+        return None
+    return _("Only the Confederation may be without a parent unit.")
+
+
 def validate_placement(*, unit: Union, parent: Union | None, current_path: str | None) -> None:
-    """Refuse a parent inside the unit's own subtree, or a level not below the parent's."""
+    """Refuse a missing parent below the top, a parent inside the unit's own subtree, or a level
+    that is not below the parent's and above the existing subunits'."""
     if parent is None:
-        return
-    if current_path is not None and parent.path.startswith(current_path):
-        raise ValidationError({"parent": _("A unit cannot be placed under itself or its own subunits.")})
-    message = check_level_under(level=unit.level, parent_level=parent.level)
-    if message:
-        raise ValidationError({"parent": message})
+        message = check_root(level=unit.level)
+        if message:
+            raise ValidationError({"parent": message})
+    else:
+        if current_path is not None and parent.path.startswith(current_path):
+            raise ValidationError({"parent": _("A unit cannot be placed under itself or its own subunits.")})
+        message = check_level_under(level=unit.level, parent_level=parent.level)
+        if message:
+            raise ValidationError({"parent": message})
+    if unit.pk is not None:
+        child_levels = set(Union.objects.filter(parent_id=unit.pk).values_list("level", flat=True).distinct())
+        message = check_level_above(level=unit.level, child_levels=child_levels)
+        if message:
+            raise ValidationError({"level": message})
 
 
 def _place(unit: Union, *, current_path: str | None = None) -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -44,9 +45,23 @@ def test_home_page_runs_the_same_queries_whatever_the_data_size(
         client.get(reverse("home"))
     make_initiatives(program, unit_tree.rang_dong, submitted=60, valid=40, drafts=10)
     PhaseFactory(program=program, number=2, name="Giai đoạn 2")
+    cache.clear()
     with django_assert_max_num_queries(3):
         page = client.get(reverse("home")).content.decode()
     assert "<strong>100</strong>" in page
+
+
+def test_home_page_figures_are_counted_once_a_minute(
+    client: Client, program, unit_tree, django_assert_num_queries
+) -> None:
+    make_initiatives(program, unit_tree.rang_dong, submitted=5, valid=0, drafts=0)
+    assert "<strong>5</strong>" in client.get(reverse("home")).content.decode()
+    make_initiatives(program, unit_tree.rang_dong, submitted=7, valid=0, drafts=0)
+    with django_assert_num_queries(2):  # programme and phases; the count comes from the cache
+        page = client.get(reverse("home")).content.decode()
+    assert "<strong>5</strong>" in page and "Số liệu cập nhật mỗi phút." in page
+    cache.clear()  # what the minute's expiry does
+    assert "<strong>12</strong>" in client.get(reverse("home")).content.decode()
 
 
 def test_home_page_without_a_programme_says_so(client: Client) -> None:
@@ -73,6 +88,11 @@ def test_login_and_logout_work_with_vietnamese_pages(client: Client, unit_tree) 
     assert "Công đoàn Công ty CP Bóng đèn - Phích nước Rạng Đông" in page
     client.post(reverse("logout"))
     assert "Đăng xuất" not in client.get(reverse("home")).content.decode()
+
+
+def test_the_portal_speaks_vietnamese_even_to_an_english_browser(client: Client, program) -> None:
+    page = client.get(reverse("home"), headers={"accept-language": "en-US,en;q=0.9"}).content.decode()
+    assert "Tiến độ so với chỉ tiêu" in page
 
 
 def test_health_check_answers_when_the_database_does(client: Client) -> None:

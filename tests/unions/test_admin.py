@@ -107,6 +107,36 @@ def test_a_bad_upload_in_the_admin_lists_every_error_and_imports_nothing(admin_c
     assert not Union.objects.filter(code="X1").exists()
 
 
+def test_a_good_upload_in_the_admin_imports_the_units(admin_client_: Client, unit_tree: UnitTree) -> None:
+    book = openpyxl.Workbook()
+    book.active.append(HEADER)
+    book.active.append(("HN-DET", "Công đoàn Công ty Dệt Hà Nội", "Cơ sở", "HN", "1.250", "Khối dệt may"))
+    buffer = BytesIO()
+    book.save(buffer)
+    buffer.name = "don-vi.xlsx"
+    buffer.seek(0)
+    response = admin_client_.post(reverse("admin:unions_union_import"), {"file": buffer}, follow=True)
+    assert "Đã nhập 1 đơn vị mới và cập nhật 0 đơn vị." in response.content.decode()
+    unit = Union.objects.get(code="HN-DET")
+    assert (unit.path, unit.member_count, unit.cluster.name) == ("TLD/HN/HN-DET/", 1250, "Khối dệt may")
+
+
+def test_leadership_reads_units_but_cannot_change_or_import(client: Client, leader, unit_tree: UnitTree) -> None:
+    client.force_login(leader)
+    page = client.get(CHANGELIST).content.decode()
+    assert "Công đoàn Công Thương Việt Nam" in page
+    assert reverse("admin:unions_union_import") not in page
+    thep = unit_tree.thep
+    response = client.post(
+        reverse("admin:unions_union_change", args=[thep.pk]),
+        {"code": thep.code, "name": "Đổi tên", "level": thep.level, "parent": unit_tree.cong_thuong.pk,
+         "member_count": 1, "is_active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 403
+    assert Union.objects.get(pk=thep.pk).name != "Đổi tên"
+    assert client.get(reverse("admin:unions_union_import")).status_code == 302
+
+
 def test_an_officer_cannot_open_the_units_admin(client: Client, officer) -> None:
     client.force_login(officer)
     response = client.get(CHANGELIST)

@@ -78,7 +78,7 @@ def test_reimporting_updates_in_place_and_moves_subtrees(tmp_path: Path) -> None
     assert Union.objects.count() == 6
     # The same file again changes nothing.
     again = import_units(workbook(tmp_path, changed, name="lan-3.xlsx"))
-    assert (again.created, again.moved) == (0, 0)
+    assert (again.created, again.updated, again.moved) == (0, 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -92,9 +92,14 @@ def test_reimporting_updates_in_place_and_moves_subtrees(tmp_path: Path) -> None
         (("X1", "", "Cơ sở", "CTVN", 10, ""), "B", "Thiếu tên"),
         (("X 1", "Đơn vị X", "Cơ sở", "CTVN", 10, ""), "A", "X 1"),
         (("X1", "Đơn vị X", "Tổng Liên đoàn", "CTVN", 10, ""), "C", "Tổng Liên đoàn"),
+        (("X1", "Đơn vị X", "Cơ sở", "CTVN", 3_000_000_000, ""), "E", "3000000000"),
+        (("X1", "Đơn vị X", "Cơ sở", "CTVN", 10, "C" * 201), "F", "200"),
+        (("X1", "Đơn vị X", "Cơ sở", "", 10, ""), "D", "Tổng Liên đoàn"),
+        (("CTVN-THEP", "Thép", "Cơ sở", "CTVN", 10, ""), "A", "dòng 4"),
     ],
     ids=["unknown-parent", "duplicate-code", "unknown-level", "bad-number", "negative-number",
-         "missing-name", "bad-code", "level-above-parent"],
+         "missing-name", "bad-code", "level-above-parent", "number-too-large", "cluster-too-long",
+         "no-parent-below-the-top", "duplicate-of-a-parent"],
 )  # fmt: skip
 def test_a_bad_row_imports_nothing_and_names_row_and_column(
     tmp_path: Path, bad_row: tuple, column: str, expected: str
@@ -171,12 +176,30 @@ def test_level_names_are_case_spacing_and_long_form_tolerant() -> None:
     assert parse_level("Cấp tỉnh/ngành") == parse_level("cap tinh - nganh") == Union.Level.TIER2
     assert parse_level("Công đoàn cơ sở") == Union.Level.GRASSROOTS
     assert parse_level("Tổng Liên đoàn Lao động Việt Nam") == Union.Level.CONFEDERATION
+    assert parse_level("Công đoàn cấp tỉnh, ngành") == parse_level("LĐLĐ tỉnh") == Union.Level.TIER2
+    assert parse_level("CĐ cơ sở") == Union.Level.GRASSROOTS
     assert parse_level("Phường") is None
+
+
+def test_a_new_level_that_clashes_with_existing_subunits_is_refused(tmp_path: Path) -> None:
+    import_units(workbook(tmp_path, GOOD_ROWS))
+    # Thép's grassroots union (not in this file) stays under it: Thép cannot become grassroots.
+    with pytest.raises(UnitImportError) as caught:
+        import_units(workbook(tmp_path, [("CTVN-THEP", "Thép", "Cơ sở", "CTVN", 1, "")], name="x.xlsx"))
+    assert caught.value.messages[0].startswith("Dòng 2, cột C (Cấp): ")
+    assert Union.objects.get(code="CTVN-THEP").level == Union.Level.SUPERIOR
+
+
+def test_children_of_a_row_with_a_bad_code_get_no_second_error(tmp_path: Path) -> None:
+    rows = [*GOOD_ROWS, ("X 1", "Đơn vị X", "Cấp trên cơ sở", "CTVN", 1, ""), ("X2", "Con", "Cơ sở", "X 1", 1, "")]
+    assert [error.split(":")[0] for error in import_errors(workbook(tmp_path, rows))] == ["Dòng 7, cột A (Mã đơn vị)"]
 
 
 def test_command_imports_and_prints_a_summary(tmp_path: Path, capsys) -> None:
     call_command("import_units", str(workbook(tmp_path, GOOD_ROWS)))
-    assert "5" in capsys.readouterr().out
+    assert "Đã nhập 5 đơn vị mới và cập nhật 0 đơn vị (0 đơn vị chuyển cấp trên, 1 cụm thi đua mới)" in (
+        capsys.readouterr().out
+    )
     assert Union.objects.count() == 5
     assert EmulationCluster.objects.filter(name="Khối doanh nghiệp").exists()
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -39,14 +41,16 @@ def test_a_code_that_is_a_prefix_of_another_does_not_leak_into_its_subtree(unit_
     assert codes(Union.objects.subtree(unit_tree.ha_noi)) == ["HN", "HN-BIA"]
 
 
-def test_subtree_query_uses_the_path_index_on_postgresql(unit_tree: UnitTree) -> None:
-    query = Union.objects.subtree(unit_tree.cong_thuong).values("pk").query
+def test_subtree_query_is_a_range_scan_on_the_path_pattern_index(unit_tree: UnitTree) -> None:
+    query = Union.objects.subtree(unit_tree.cong_thuong).order_by().values("pk").query
     sql, params = query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "unions_union_path" in plan, plan
+    # Django's varchar_pattern_ops index ("…_like"), used as a range condition on the prefix.
+    assert re.search(r"Index (Only )?Scan using unions_union_path_\w+_like", plan), plan
+    assert "Index Cond: (((path)::text ~>=~ 'TLD/CTVN/'::text)" in plan, plan
 
 
 def test_moving_a_unit_moves_its_whole_subtree(unit_tree: UnitTree) -> None:
@@ -70,6 +74,21 @@ def test_a_unit_cannot_move_under_its_own_subunit(unit_tree: UnitTree) -> None:
 def test_a_grassroots_union_cannot_have_subunits(unit_tree: UnitTree) -> None:
     with pytest.raises(ValidationError):
         UnionFactory(code="X", name="Tổ công đoàn", level=Union.Level.GRASSROOTS, parent=unit_tree.rang_dong)
+
+
+def test_a_unit_with_subunits_cannot_drop_to_their_level(unit_tree: UnitTree) -> None:
+    thep = Union.objects.get(code="CTVN-THEP")
+    thep.level = Union.Level.GRASSROOTS  # Gang thép, a grassroots union, is under it
+    with pytest.raises(ValidationError) as caught:
+        union_save(unit=thep)
+    assert "level" in caught.value.message_dict
+    assert Union.objects.get(code="CTVN-THEP").level == Union.Level.SUPERIOR
+
+
+def test_only_the_confederation_may_stand_without_a_parent(unit_tree: UnitTree) -> None:
+    with pytest.raises(ValidationError) as caught:
+        UnionFactory(code="ROOT2", name="Đơn vị không có cấp trên", level=Union.Level.TIER2, parent=None)
+    assert "parent" in caught.value.message_dict
 
 
 def test_search_text_is_folded_for_diacritic_free_search(unit_tree: UnitTree) -> None:
