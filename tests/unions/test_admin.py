@@ -22,6 +22,13 @@ def admin_client_(unit_tree: UnitTree, client: Client) -> Client:
     return client
 
 
+def change_form(unit: Union, *, parent: Union, **changes: object) -> tuple[str, dict]:
+    """The admin change form of `unit` as submitted with a new parent (and any other changes)."""
+    data = {"code": unit.code, "name": unit.name, "level": unit.level, "parent": parent.pk,
+            "member_count": unit.member_count, "is_active": "on", **changes}  # fmt: skip
+    return reverse("admin:unions_union_change", args=[unit.pk]), data
+
+
 def listed_codes(response) -> list[str]:
     return sorted(unit.code for unit in response.context["cl"].result_list)
 
@@ -63,22 +70,14 @@ def test_admin_changelist_runs_a_bounded_number_of_queries(
 
 def test_moving_a_unit_in_the_admin_moves_its_subtree(admin_client_: Client, unit_tree: UnitTree) -> None:
     thep = unit_tree.thep
-    response = admin_client_.post(
-        reverse("admin:unions_union_change", args=[thep.pk]),
-        {"code": thep.code, "name": thep.name, "level": thep.level, "parent": unit_tree.ha_noi.pk,
-         "member_count": 16000, "is_active": "on"},
-    )  # fmt: skip
+    response = admin_client_.post(*change_form(thep, parent=unit_tree.ha_noi))
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert Union.objects.get(code="THEP-TISCO").path == "TLD/HN/CTVN-THEP/THEP-TISCO/"
 
 
 def test_the_admin_refuses_a_parent_inside_the_units_own_subtree(admin_client_: Client, unit_tree: UnitTree) -> None:
     thep = unit_tree.thep
-    response = admin_client_.post(
-        reverse("admin:unions_union_change", args=[thep.pk]),
-        {"code": thep.code, "name": thep.name, "level": thep.level, "parent": unit_tree.gang_thep.pk,
-         "member_count": 1, "is_active": "on"},
-    )  # fmt: skip
+    response = admin_client_.post(*change_form(thep, parent=unit_tree.gang_thep))
     assert response.status_code == 200
     assert "Không thể đặt một đơn vị trực thuộc chính nó" in response.content.decode()
     assert Union.objects.get(pk=thep.pk).parent_id == unit_tree.cong_thuong.pk
@@ -127,11 +126,7 @@ def test_leadership_reads_units_but_cannot_change_or_import(client: Client, lead
     assert "Công đoàn Công Thương Việt Nam" in page
     assert reverse("admin:unions_union_import") not in page
     thep = unit_tree.thep
-    response = client.post(
-        reverse("admin:unions_union_change", args=[thep.pk]),
-        {"code": thep.code, "name": "Đổi tên", "level": thep.level, "parent": unit_tree.cong_thuong.pk,
-         "member_count": 1, "is_active": "on"},
-    )  # fmt: skip
+    response = client.post(*change_form(thep, parent=unit_tree.cong_thuong, name="Đổi tên"))
     assert response.status_code == 403
     assert Union.objects.get(pk=thep.pk).name != "Đổi tên"
     assert client.get(reverse("admin:unions_union_import")).status_code == 302
