@@ -254,8 +254,8 @@ def _parse(
         parent_code = _text(cells[PARENT])
         if parent_code and parent_code == code:
             issues.append(ImportIssue(number, PARENT, _("A unit cannot be its own parent.")))
-        elif not parent_code and level and check_root(level=level):
-            issues.append(ImportIssue(number, PARENT, check_root(level=level)))
+        elif not parent_code and level and (message := check_root(level=level)):
+            issues.append(ImportIssue(number, PARENT, message))
         members = _count(cells[MEMBERS])
         if members is None:
             issues.append(
