@@ -13,11 +13,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from sangkien.search import FoldedSearchMixin
-from unions.imports import UnitImportError, import_units, template_workbook
+from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
+from unions.imports import import_units, template_workbook
 from unions.models import EmulationCluster, Union, User
 from unions.services import union_save, validate_placement
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class SubtreeFilter(admin.SimpleListFilter):
@@ -133,7 +132,7 @@ class UnionAdmin(FoldedSearchMixin, admin.ModelAdmin):
         ]
 
     def import_template_view(self, request: HttpRequest) -> HttpResponse:
-        response = HttpResponse(template_workbook(), content_type=XLSX)
+        response = HttpResponse(template_workbook(), content_type=XLSX_CONTENT_TYPE)
         response["Content-Disposition"] = 'attachment; filename="mau-nhap-don-vi.xlsx"'
         return response
 
@@ -145,7 +144,7 @@ class UnionAdmin(FoldedSearchMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 result = import_units(form.cleaned_data["file"])
-            except UnitImportError as error:
+            except SpreadsheetError as error:
                 errors = error.messages
             else:
                 messages.success(

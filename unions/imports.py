@@ -7,26 +7,23 @@ reported with its row number and column. Re-importing a file updates the units i
 from __future__ import annotations
 
 import re
-import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 from typing import IO, Any
 
-import openpyxl
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
-from openpyxl.utils.exceptions import InvalidFileException
 
+from sangkien.spreadsheets import SheetIssue, SpreadsheetError, cell_text, read_rows
+from sangkien.spreadsheets import template_workbook as spreadsheet_template
 from sangkien.text import fold
 from unions.models import CODE_PATTERN, EmulationCluster, Union
 from unions.services import check_level_above, check_level_under, check_root, child_path, union_rebuild_paths
 
 HEADER = ("Mã đơn vị", "Tên đơn vị", "Cấp", "Mã đơn vị cấp trên", "Số đoàn viên", "Cụm thi đua")
 CODE, NAME, LEVEL, PARENT, MEMBERS, CLUSTER = range(len(HEADER))
-COLUMN_LETTERS = "ABCDEF"
 EXAMPLE_ROWS = (
     ("TLD", "Tổng Liên đoàn Lao động Việt Nam", "Tổng Liên đoàn", "", 11000000, ""),
     ("CTVN", "Công đoàn Công Thương Việt Nam", "Cấp tỉnh/ngành", "TLD", 250000, "Khối công đoàn ngành"),
@@ -74,32 +71,8 @@ _CODE_RE = re.compile(CODE_PATTERN)
 _THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
 
 
-@dataclass(frozen=True)
-class ImportIssue:
-    row: int
-    column: int
-    message: str
-
-    def __str__(self) -> str:
-        return _("Row %(row)s, column %(letter)s (%(header)s): %(message)s") % {
-            "row": self.row,
-            "letter": COLUMN_LETTERS[self.column],
-            "header": HEADER[self.column],
-            "message": self.message,
-        }
-
-
-class UnitImportError(Exception):
-    """Nothing was imported; `issues` says why (a whole-file problem has row 0)."""
-
-    def __init__(self, issues: list[ImportIssue] | str) -> None:
-        self.file_error = issues if isinstance(issues, str) else ""
-        self.issues = [] if isinstance(issues, str) else issues
-        super().__init__(self.file_error or "\n".join(str(issue) for issue in self.issues))
-
-    @property
-    def messages(self) -> list[str]:
-        return [self.file_error] if self.file_error else [str(issue) for issue in self.issues]
+def _issue(row: int, column: int, message: str) -> SheetIssue:
+    return SheetIssue(row, column, HEADER[column], message)
 
 
 @dataclass
@@ -127,14 +100,6 @@ def parse_level(value: Any) -> str | None:
     return LEVEL_ALIASES.get(key) or LEVEL_ALIASES.get(_UNION_PREFIX.sub("", key))
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # a numeric code typed into Excel comes back as 123.0
-    return " ".join(str(value).split())
-
-
 MAX_MEMBERS = 2_147_483_647  # the column is a PostgreSQL integer
 
 
@@ -158,45 +123,8 @@ def _count(value: Any) -> int | None:
     return number if number is not None and 0 <= number <= MAX_MEMBERS else None
 
 
-def read_rows(source: str | Path | IO[bytes]) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """Yield (Excel row number, cells) after checking that the file is an xlsx with our header."""
-    if isinstance(source, (str, Path)):
-        with open(source, "rb") as handle:
-            yield from read_rows(handle)
-        return
-    source.seek(0, 2)
-    size = source.tell()
-    source.seek(0)
-    if size == 0:
-        raise UnitImportError(_("The file is empty."))
-    if size > settings.UNION_IMPORT_MAX_BYTES:
-        raise UnitImportError(
-            _("The file is too large (%(size)s MB); the limit is %(limit)s MB.")
-            % {"size": size // (1024 * 1024), "limit": settings.UNION_IMPORT_MAX_BYTES // (1024 * 1024)}
-        )
-    try:
-        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
-        raise UnitImportError(_("The file is not an Excel workbook (.xlsx).")) from None
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        found = tuple(_text(cell) for cell in (header or ())[: len(HEADER)])
-        if tuple(fold(cell) for cell in found) != tuple(fold(cell) for cell in HEADER):
-            raise UnitImportError(
-                _("The first row must be the header: %(expected)s. Found: %(found)s.")
-                % {"expected": " | ".join(HEADER), "found": " | ".join(found) or _("(empty)")}
-            )
-        for number, cells in enumerate(rows, start=2):
-            cells = tuple(cells[: len(HEADER)]) + (None,) * (len(HEADER) - len(cells))
-            if any(_text(cell) for cell in cells):
-                yield number, cells
-    finally:
-        workbook.close()
-
-
 def _parse(
-    numbered_rows: Iterable[tuple[int, tuple[Any, ...]]], issues: list[ImportIssue]
+    numbered_rows: Iterable[tuple[int, tuple[Any, ...]]], issues: list[SheetIssue]
 ) -> tuple[dict[str, UnitRow], set[str]]:
     """Check each row on its own; return the good rows by code, and every code the file names."""
     rows: dict[str, UnitRow] = {}
@@ -207,13 +135,13 @@ def _parse(
     cluster_max = EmulationCluster._meta.get_field("name").max_length
     for number, cells in numbered_rows:
         before = len(issues)
-        code = _text(cells[CODE])
+        code = cell_text(cells[CODE])
         named.add(code)
         if not code:
-            issues.append(ImportIssue(number, CODE, _("The unit code is missing.")))
+            issues.append(_issue(number, CODE, _("The unit code is missing.")))
         elif len(code) > code_max or not _CODE_RE.match(code):
             issues.append(
-                ImportIssue(
+                _issue(
                     number,
                     CODE,
                     _(
@@ -225,7 +153,7 @@ def _parse(
             )
         elif code in first_row:
             issues.append(
-                ImportIssue(
+                _issue(
                     number,
                     CODE,
                     _("The unit code “%(code)s” already appears in row %(row)s.")
@@ -234,44 +162,42 @@ def _parse(
             )
         else:
             first_row[code] = number
-        name = _text(cells[NAME])
+        name = cell_text(cells[NAME])
         if not name:
-            issues.append(ImportIssue(number, NAME, _("The unit name is missing.")))
+            issues.append(_issue(number, NAME, _("The unit name is missing.")))
         elif len(name) > name_max:
             issues.append(
-                ImportIssue(number, NAME, _("The unit name is longer than %(max)s characters.") % {"max": name_max})
+                _issue(number, NAME, _("The unit name is longer than %(max)s characters.") % {"max": name_max})
             )
         level = parse_level(cells[LEVEL])
         if level is None:
             issues.append(
-                ImportIssue(
+                _issue(
                     number,
                     LEVEL,
                     _("Unknown level “%(value)s”; use one of: Tổng Liên đoàn, Cấp tỉnh/ngành, Cấp trên cơ sở, Cơ sở.")
-                    % {"value": _text(cells[LEVEL])},
+                    % {"value": cell_text(cells[LEVEL])},
                 )
             )
-        parent_code = _text(cells[PARENT])
+        parent_code = cell_text(cells[PARENT])
         if parent_code and parent_code == code:
-            issues.append(ImportIssue(number, PARENT, _("A unit cannot be its own parent.")))
+            issues.append(_issue(number, PARENT, _("A unit cannot be its own parent.")))
         elif not parent_code and level and (message := check_root(level=level)):
-            issues.append(ImportIssue(number, PARENT, message))
+            issues.append(_issue(number, PARENT, message))
         members = _count(cells[MEMBERS])
         if members is None:
             issues.append(
-                ImportIssue(
+                _issue(
                     number,
                     MEMBERS,
                     _("“%(value)s” is not a whole number of members (0 to %(max)s).")
-                    % {"value": _text(cells[MEMBERS]), "max": f"{MAX_MEMBERS:,}".replace(",", ".")},
+                    % {"value": cell_text(cells[MEMBERS]), "max": f"{MAX_MEMBERS:,}".replace(",", ".")},
                 )
             )
-        cluster = _text(cells[CLUSTER])
+        cluster = cell_text(cells[CLUSTER])
         if len(cluster) > cluster_max:
             issues.append(
-                ImportIssue(
-                    number, CLUSTER, _("The cluster name is longer than %(max)s characters.") % {"max": cluster_max}
-                )
+                _issue(number, CLUSTER, _("The cluster name is longer than %(max)s characters.") % {"max": cluster_max})
             )
         if len(issues) == before:
             rows[code] = UnitRow(number, code, name, level, parent_code, members, cluster)
@@ -303,7 +229,7 @@ def _child_levels_outside(parents: dict[int, str], file_codes: set[str]) -> dict
 
 
 def _plan(
-    rows: dict[str, UnitRow], file_codes: set[str], issues: list[ImportIssue]
+    rows: dict[str, UnitRow], file_codes: set[str], issues: list[SheetIssue]
 ) -> tuple[dict[str, Union], dict[str, tuple[str, int]]]:
     """Check the tree the file makes with the database; return DB units and each file row's path."""
     referenced = file_codes | {row.parent_code for row in rows.values() if row.parent_code}
@@ -326,7 +252,7 @@ def _plan(
     for row in rows.values():
         if row.parent_code and row.parent_code not in file_codes and row.parent_code not in db:
             issues.append(
-                ImportIssue(
+                _issue(
                     row.row,
                     PARENT,
                     _("The parent unit “%(code)s” is neither in the file nor in the portal.")
@@ -352,7 +278,7 @@ def _plan(
             for member in loop:
                 if member in rows:
                     issues.append(
-                        ImportIssue(
+                        _issue(
                             rows[member].row,
                             PARENT,
                             _("The parent chain loops back to this unit: %(chain)s.")
@@ -367,12 +293,12 @@ def _plan(
         if row.parent_code and row.code not in looped and level_of(row.parent_code):
             message = check_level_under(level=row.level, parent_level=level_of(row.parent_code))
             if message:
-                issues.append(ImportIssue(row.row, LEVEL, message))
+                issues.append(_issue(row.row, LEVEL, message))
     staying = _child_levels_outside({db[code].pk: code for code in rows if code in db}, file_codes)
     for code, child_levels in staying.items():
         message = check_level_above(level=rows[code].level, child_levels=child_levels)
         if message:
-            issues.append(ImportIssue(rows[code].row, LEVEL, message))
+            issues.append(_issue(rows[code].row, LEVEL, message))
     if issues:
         return db, {}
 
@@ -395,13 +321,13 @@ def _plan(
 
 def import_units(source: str | Path | IO[bytes]) -> ImportResult:
     """Validate the whole file, then create or update every unit in one transaction."""
-    issues: list[ImportIssue] = []
-    rows, file_codes = _parse(read_rows(source), issues)
+    issues: list[SheetIssue] = []
+    rows, file_codes = _parse(read_rows(source, header=HEADER, max_bytes=settings.UNION_IMPORT_MAX_BYTES), issues)
     db, paths = _plan(rows, file_codes, issues)
     if issues:
-        raise UnitImportError(sorted(issues, key=lambda issue: (issue.row, issue.column)))
+        raise SpreadsheetError(issues)
     if not rows:
-        raise UnitImportError(_("The file has a header but no unit rows."))
+        raise SpreadsheetError(_("The file has a header but no unit rows."))
     result = ImportResult()
     with transaction.atomic():
         clusters = _clusters({row.cluster for row in rows.values() if row.cluster}, result)
@@ -497,15 +423,4 @@ def _clusters(names: set[str], result: ImportResult) -> dict[str, EmulationClust
 
 def template_workbook() -> bytes:
     """The downloadable template: the header and a few example rows."""
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "Don vi"
-    sheet.append(HEADER)
-    for example in EXAMPLE_ROWS:
-        sheet.append(example)
-    for letter, width in zip(COLUMN_LETTERS, (14, 60, 20, 20, 14, 30), strict=True):
-        sheet.column_dimensions[letter].width = width
-    sheet.freeze_panes = "A2"
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return spreadsheet_template(title="Don vi", header=HEADER, examples=EXAMPLE_ROWS, widths=(14, 60, 20, 20, 14, 30))

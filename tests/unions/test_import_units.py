@@ -7,7 +7,8 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 
-from unions.imports import HEADER, UnitImportError, import_units, parse_level
+from sangkien.spreadsheets import SpreadsheetError
+from unions.imports import HEADER, import_units, parse_level
 from unions.models import EmulationCluster, Union
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def workbook(tmp_path: Path, rows: list[tuple], header: tuple = HEADER, name: st
 
 
 def import_errors(path: Path) -> list[str]:
-    with pytest.raises(UnitImportError) as caught:
+    with pytest.raises(SpreadsheetError) as caught:
         import_units(path)
     assert not Union.objects.exists(), "a bad file must import nothing"
     return caught.value.messages
@@ -127,7 +128,7 @@ def test_a_cycle_is_reported_on_every_row_in_it(tmp_path: Path) -> None:
 def test_moving_a_unit_under_its_own_descendant_is_a_cycle(tmp_path: Path) -> None:
     import_units(workbook(tmp_path, GOOD_ROWS))
     before = list(Union.objects.values_list("code", "path"))
-    with pytest.raises(UnitImportError) as caught:
+    with pytest.raises(SpreadsheetError) as caught:
         import_units(
             workbook(tmp_path, [("CTVN", "Công đoàn Công Thương", "Cấp tỉnh/ngành", "THEP-TN", 1, "")], name="x.xlsx")
         )
@@ -184,7 +185,7 @@ def test_level_names_are_case_spacing_and_long_form_tolerant() -> None:
 def test_a_new_level_that_clashes_with_existing_subunits_is_refused(tmp_path: Path) -> None:
     import_units(workbook(tmp_path, GOOD_ROWS))
     # Thép's grassroots union (not in this file) stays under it: Thép cannot become grassroots.
-    with pytest.raises(UnitImportError) as caught:
+    with pytest.raises(SpreadsheetError) as caught:
         import_units(workbook(tmp_path, [("CTVN-THEP", "Thép", "Cơ sở", "CTVN", 1, "")], name="x.xlsx"))
     assert caught.value.messages[0].startswith("Dòng 2, cột C (Cấp): ")
     assert Union.objects.get(code="CTVN-THEP").level == Union.Level.SUPERIOR

@@ -7,7 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from unions.imports import UnitImportError, import_units
+from sangkien.spreadsheets import SpreadsheetError
+from unions.imports import import_units
 
 
 class Command(BaseCommand):
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             result = import_units(path)
-        except UnitImportError as error:
+        except SpreadsheetError as error:
             for message in error.messages:
                 self.stderr.write(message)
             raise CommandError(

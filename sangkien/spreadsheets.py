@@ -1,0 +1,137 @@
+"""Excel files in and out: the checks every import shares, templates and safe export cells.
+
+An import reads the whole file through `read_rows`, collects a `SheetIssue` per bad cell and raises
+`SpreadsheetError` with all of them, so that nothing is written and the user sees every problem
+with its row number and column at once.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import IO, Any
+
+import openpyxl
+from django.utils.translation import gettext as _
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from sangkien.text import fold
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A spreadsheet program runs a cell starting with one of these as a formula (CSV/XLSX injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+@dataclass(frozen=True)
+class SheetIssue:
+    row: int
+    column: int  # 0-based
+    header: str
+    message: str
+
+    def __str__(self) -> str:
+        return _("Row %(row)s, column %(letter)s (%(header)s): %(message)s") % {
+            "row": self.row,
+            "letter": get_column_letter(self.column + 1),
+            "header": self.header,
+            "message": self.message,
+        }
+
+
+class SpreadsheetError(Exception):
+    """Nothing was imported: either the whole file is unusable, or these rows are wrong."""
+
+    def __init__(self, issues: list[SheetIssue] | str) -> None:
+        self.file_error = issues if isinstance(issues, str) else ""
+        self.issues = [] if isinstance(issues, str) else sorted(issues, key=lambda i: (i.row, i.column))
+        super().__init__("\n".join(self.messages))
+
+    @property
+    def messages(self) -> list[str]:
+        return [self.file_error] if self.file_error else [str(issue) for issue in self.issues]
+
+
+def cell_text(value: Any) -> str:
+    """A cell as single-spaced text; a number typed into Excel (123.0) comes back as "123"."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def read_rows(
+    source: str | Path | IO[bytes], *, header: tuple[str, ...], max_bytes: int
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """Yield (Excel row number, cells) of the first sheet after checking the file and its header.
+
+    Blank rows are skipped; raises SpreadsheetError for an empty, oversized or non-xlsx file, or
+    a first row that is not `header` (compared without case, spacing or diacritics).
+    """
+    if isinstance(source, (str, Path)):
+        with open(source, "rb") as handle:
+            yield from read_rows(handle, header=header, max_bytes=max_bytes)
+        return
+    source.seek(0, 2)
+    size = source.tell()
+    source.seek(0)
+    if size == 0:
+        raise SpreadsheetError(_("The file is empty."))
+    if size > max_bytes:
+        raise SpreadsheetError(
+            _("The file is too large (%(size)s MB); the limit is %(limit)s MB.")
+            % {"size": size // (1024 * 1024), "limit": max_bytes // (1024 * 1024)}
+        )
+    try:
+        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise SpreadsheetError(_("The file is not an Excel workbook (.xlsx).")) from None
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        found = tuple(cell_text(cell) for cell in (next(rows, None) or ())[: len(header)])
+        if tuple(fold(cell) for cell in found) != tuple(fold(cell) for cell in header):
+            raise SpreadsheetError(
+                _("The first row must be the header: %(expected)s. Found: %(found)s.")
+                % {"expected": " | ".join(header), "found": " | ".join(found) or _("(empty)")}
+            )
+        width = len(header)
+        for number, cells in enumerate(rows, start=2):
+            cells = tuple(cells[:width]) + (None,) * (width - len(cells))
+            if any(cell_text(cell) for cell in cells):
+                yield number, cells
+    finally:
+        workbook.close()
+
+
+def template_workbook(
+    *, title: str, header: tuple[str, ...], examples: Iterable[tuple[Any, ...]], widths: Iterable[int]
+) -> bytes:
+    """A downloadable import template: the header, example rows, frozen header, column widths."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    sheet.append(header)
+    for example in examples:
+        sheet.append(example)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def safe_cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = None) -> WriteOnlyCell:
+    """A write-only cell whose text is always text: "=SUM(…)" typed by a user is never a formula."""
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"
+    if number_format:
+        cell.number_format = number_format
+    return cell
