@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 
-from initiatives.models import Author, Field, Initiative, Phase, Program, StatusChange, Target
+from initiatives.models import Attachment, Author, Field, Initiative, Phase, Program, StatusChange, Target
 from initiatives.services import initiative_refresh_search_text
 from sangkien.search import FoldedSearchMixin
 
@@ -44,6 +44,16 @@ class AuthorInline(admin.TabularInline):
     extra = 0
 
 
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    fields = ("original_name", "content_type", "size", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Initiative | None = None) -> bool:
+        return False  # files are checked by content on the site's form
+
+
 class StatusChangeInline(admin.TabularInline):
     model = StatusChange
     extra = 0
@@ -63,7 +73,7 @@ class InitiativeAdmin(FoldedSearchMixin, admin.ModelAdmin):
     autocomplete_fields = ("unit", "field")
     raw_id_fields = ("created_by",)
     readonly_fields = ("status", "submitted_at", "created_by", "created_at", "updated_at")
-    inlines = [AuthorInline, StatusChangeInline]
+    inlines = [AuthorInline, AttachmentInline, StatusChangeInline]
     # Millions of rows: no COUNT(*) of the whole table on every page.
     show_full_result_count = False
 

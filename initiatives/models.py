@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.querysets import InitiativeQuerySet
@@ -189,6 +193,14 @@ class Initiative(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("initiatives:detail", args=[self.pk])
+
+    @property
+    def is_editable(self) -> bool:
+        """Officers edit drafts and returned initiatives; submitted ones are read-only for them."""
+        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+
     def refresh_search_text(self, author_names: list[str] | None = None) -> None:
         self.search_text = fold(" ".join([self.title, *(author_names or [])]))
 
@@ -248,3 +260,36 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_from_status_display() or '–'} → {self.get_to_status_display()}"
+
+
+def attachment_path(attachment: Attachment, filename: str) -> str:
+    """A non-guessable name under MEDIA_ROOT; the original name is kept in the row."""
+    extension = Path(filename).suffix.lower()[:10]
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
+
+
+class Attachment(models.Model):
+    """A file attached to an initiative (PDF, DOCX, XLSX, JPG, PNG), checked by its content."""
+
+    initiative = models.ForeignKey(
+        Initiative, verbose_name=_("initiative"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["initiative", "pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_absolute_url(self) -> str:
+        return reverse("initiatives:attachment", args=[self.pk])

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404
 
-from initiatives.models import Initiative, Program
+from initiatives.models import Author, Initiative, Program, StatusChange
+from initiatives.querysets import InitiativeQuerySet
+from unions.models import User
 
 
 @dataclass(frozen=True)
@@ -44,3 +48,41 @@ def program_progress(*, program: Program) -> ProgramProgress:
         )
         cache.set(key, counts, PROGRESS_CACHE_SECONDS)
     return ProgramProgress(program=program, submitted=counts["submitted"], valid=counts["valid"])
+
+
+def visible_initiatives(*, user: User) -> InitiativeQuerySet:
+    """What a user may see and work on: an officer its unit's subtree, a superuser everything."""
+    initiatives = Initiative.objects.all()
+    if user.is_superuser:
+        return initiatives
+    if user.is_authenticated and user.unit_id:
+        return initiatives.in_subtree(user.unit)
+    return initiatives.none()
+
+
+def initiative_list_rows(*, user: User, filters: dict[str, Any]) -> InitiativeQuerySet:
+    """ "Sáng kiến của đơn vị": filtered, newest first, with everything a row shows (bounded queries)."""
+    rows = visible_initiatives(user=user).select_related("unit", "field", "phase")
+    if filters.get("unit"):
+        rows = rows.filter(unit__path__startswith=filters["unit"].path)
+    if filters.get("field"):
+        rows = rows.filter(field=filters["field"])
+    if filters.get("status"):
+        rows = rows.filter(status=filters["status"])
+    if filters.get("phase"):
+        rows = rows.filter(phase=filters["phase"])
+    if filters.get("q"):
+        rows = rows.search(filters["q"])
+    authors = Prefetch("authors", queryset=Author.objects.only("initiative_id", "full_name", "share_percent"))
+    return rows.prefetch_related(authors).order_by("-updated_at", "-pk")
+
+
+def initiative_detail(*, user: User, pk: int) -> Initiative:
+    """One initiative the user may see, with its authors, attachments and timeline; 404 otherwise."""
+    timeline = Prefetch("status_changes", queryset=StatusChange.objects.select_related("by").order_by("at", "pk"))
+    return get_object_or_404(
+        visible_initiatives(user=user)
+        .select_related("unit", "field", "phase", "program", "created_by")
+        .prefetch_related("authors", "attachments", timeline, "program__phases"),
+        pk=pk,
+    )

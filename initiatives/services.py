@@ -2,7 +2,41 @@
 
 from __future__ import annotations
 
-from initiatives.models import Initiative
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from initiatives.models import Attachment, Author, Initiative, Phase, Program, StatusChange
+from sangkien.text import fold
+from unions.models import User
+
+
+class InitiativeStateError(Exception):
+    """The initiative is no longer in a state that allows this (someone else acted first)."""
+
+
+@dataclass(frozen=True)
+class AuthorData:
+    full_name: str
+    share_percent: Decimal
+    position: str = ""
+    workplace: str = ""
+
+
+@dataclass(frozen=True)
+class AttachmentUpload:
+    file: UploadedFile
+    content_type: str  # sniffed from the content by the form, not taken from the browser
+
+
+def phase_on(*, program: Program, day: dt.date) -> Phase | None:
+    """The programme's phase that contains `day` (phases are few: read from the prefetch cache)."""
+    return next((p for p in program.phases.all() if p.starts_on <= day <= p.ends_on), None)
 
 
 def initiative_refresh_search_text(*, initiative: Initiative) -> None:
@@ -10,3 +44,93 @@ def initiative_refresh_search_text(*, initiative: Initiative) -> None:
     names = list(initiative.authors.values_list("full_name", flat=True))
     initiative.refresh_search_text(names)
     Initiative.objects.filter(pk=initiative.pk).update(search_text=initiative.search_text)
+
+
+def _write(
+    *, initiative: Initiative, authors: list[AuthorData], attachments: list[AttachmentUpload], by: User
+) -> Initiative:
+    """Save the fields, authors and new attachments of an initiative an officer may still edit."""
+    if initiative.pk is None:
+        initiative.status = Initiative.Status.DRAFT
+        initiative.created_by = by
+    else:
+        # Lock the row: a reviewer's decision or a second tab must not interleave with this save.
+        current = Initiative.objects.select_for_update().only("status").get(pk=initiative.pk)
+        if current.status not in (Initiative.Status.DRAFT, Initiative.Status.RETURNED):
+            raise InitiativeStateError(_("This initiative has been submitted and can no longer be edited."))
+        initiative.status = current.status
+    initiative.refresh_search_text([author.full_name for author in authors])
+    initiative.full_clean(exclude=["created_by"])
+    initiative.save()
+    initiative.authors.all().delete()
+    Author.objects.bulk_create(
+        Author(
+            initiative=initiative,
+            full_name=author.full_name,
+            position=author.position,
+            workplace=author.workplace,
+            share_percent=author.share_percent,
+            order=order,
+        )
+        for order, author in enumerate(authors)
+    )
+    for upload in attachments:
+        Attachment.objects.create(
+            initiative=initiative,
+            file=upload.file,
+            original_name=upload.file.name[:255],
+            content_type=upload.content_type,
+            size=upload.file.size,
+            uploaded_by=by,
+        )
+    return initiative
+
+
+@transaction.atomic
+def initiative_save_draft(
+    *,
+    initiative: Initiative,
+    authors: list[AuthorData],
+    attachments: list[AttachmentUpload] = (),
+    by: User,
+) -> Initiative:
+    """Lưu nháp: keep what was typed, whatever is still missing."""
+    return _write(initiative=initiative, authors=authors, attachments=list(attachments), by=by)
+
+
+@transaction.atomic
+def initiative_submit(
+    *,
+    initiative: Initiative,
+    authors: list[AuthorData],
+    attachments: list[AttachmentUpload] = (),
+    by: User,
+) -> Initiative:
+    """Gửi: save, then move draft/returned → submitted, claiming the row so it happens once."""
+    _write(initiative=initiative, authors=authors, attachments=list(attachments), by=by)
+    now = timezone.now()
+    previous = initiative.status
+    phase = phase_on(program=initiative.program, day=timezone.localdate(now))
+    claimed = Initiative.objects.filter(
+        pk=initiative.pk, status__in=[Initiative.Status.DRAFT, Initiative.Status.RETURNED]
+    ).update(status=Initiative.Status.SUBMITTED, submitted_at=now, phase=phase)
+    if claimed != 1:
+        raise InitiativeStateError(_("This initiative has already been submitted."))
+    StatusChange.objects.create(
+        initiative=initiative, from_status=previous, to_status=Initiative.Status.SUBMITTED, by=by, at=now
+    )
+    initiative.status, initiative.submitted_at, initiative.phase = Initiative.Status.SUBMITTED, now, phase
+    return initiative
+
+
+def duplicates_of(*, initiative: Initiative) -> list[Initiative]:
+    """Other non-draft initiatives with the same title (folded) in the same unit and programme."""
+    title = fold(initiative.title)
+    candidates = (
+        Initiative.objects.filter(program_id=initiative.program_id, unit_id=initiative.unit_id)
+        .submitted()
+        .exclude(pk=initiative.pk)
+        .filter(search_text__startswith=title)
+        .only("pk", "title", "status", "submitted_at")
+    )
+    return [other for other in candidates if fold(other.title) == title]

@@ -1,9 +1,29 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from initiatives.selectors import current_program, program_progress
+from initiatives.exports import initiative_list_workbook
+from initiatives.forms import AuthorFormSet, ImportForm, InitiativeFilterForm, InitiativeForm, author_initial
+from initiatives.imports import import_initiatives, import_template
+from initiatives.models import Attachment, Initiative
+from initiatives.selectors import (
+    current_program,
+    initiative_detail,
+    initiative_list_rows,
+    program_progress,
+    visible_initiatives,
+)
+from initiatives.services import InitiativeStateError, duplicates_of, initiative_save_draft, initiative_submit
+from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
+
+PAGE_SIZE = 25
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -11,3 +31,156 @@ def home(request: HttpRequest) -> HttpResponse:
     program = current_program()
     progress = program_progress(program=program) if program else None
     return render(request, "initiatives/home.html", {"program": program, "progress": progress})
+
+
+def _officer(request: HttpRequest) -> None:
+    """Officers belong to a unit; an account without one has nothing to work on here."""
+    if not (request.user.is_superuser or request.user.unit_id):
+        raise PermissionDenied(_("Your account does not belong to a union unit."))
+
+
+@login_required
+def initiative_list(request: HttpRequest) -> HttpResponse:
+    """Sáng kiến của đơn vị: the officer's subtree, filtered, searchable without diacritics."""
+    _officer(request)
+    program = current_program()
+    filters = InitiativeFilterForm(request.GET or None, home_unit=request.user.unit, program=program)
+    cleaned = filters.cleaned_data if filters.is_valid() else {}
+    rows = initiative_list_rows(user=request.user, filters=cleaned)
+    if request.GET.get("export") == "xlsx":
+        response = HttpResponse(initiative_list_workbook(rows), content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = 'attachment; filename="sang-kien.xlsx"'
+        return response
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "initiatives/list.html",
+        {"page": page, "filters": filters, "query": query.urlencode(), "program": program},
+    )
+
+
+@login_required
+def initiative_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _officer(request)
+    initiative = initiative_detail(user=request.user, pk=pk)
+    changes = list(initiative.status_changes.all())
+    decision = next((c for c in reversed(changes) if c.to_status == initiative.status and c.reason), None)
+    return render(
+        request,
+        "initiatives/detail.html",
+        {"initiative": initiative, "changes": changes, "decision": decision},
+    )
+
+
+@login_required
+def initiative_create(request: HttpRequest) -> HttpResponse:
+    _officer(request)
+    program = current_program()
+    if program is None:
+        messages.error(request, _("No programme is open at the moment."))
+        return redirect("initiatives:list")
+    return _edit(request, Initiative(program=program, unit=request.user.unit))
+
+
+@login_required
+def initiative_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _officer(request)
+    initiative = get_object_or_404(visible_initiatives(user=request.user).select_related("program"), pk=pk)
+    if not initiative.is_editable:
+        messages.warning(request, _("This initiative has been submitted and can no longer be edited."))
+        return redirect(initiative)
+    return _edit(request, initiative)
+
+
+def _edit(request: HttpRequest, initiative: Initiative) -> HttpResponse:
+    submitting = "submit" in request.POST
+    data = request.POST if request.method == "POST" else None
+    form = InitiativeForm(
+        data,
+        request.FILES if data else None,
+        instance=initiative,
+        home_unit=request.user.unit,
+        submitting=submitting,
+    )
+    authors = AuthorFormSet(data, prefix="authors", initial=author_initial(initiative), submitting=submitting)
+    duplicates = []
+    if data is not None and form.is_valid() and authors.is_valid():
+        if submitting and not form.cleaned_data["confirm_duplicate"]:
+            duplicates = duplicates_of(initiative=form.instance)
+        if not duplicates:
+            service = initiative_submit if submitting else initiative_save_draft
+            try:
+                saved = service(
+                    initiative=form.instance,
+                    authors=authors.authors(),
+                    attachments=form.cleaned_data["attachments"],
+                    by=request.user,
+                )
+            except InitiativeStateError as error:
+                messages.error(request, str(error))
+                return redirect(initiative)
+            if submitting:
+                messages.success(request, _("The initiative has been submitted to the review board."))
+                return redirect(saved)
+            messages.success(request, _("The draft has been saved."))
+            return redirect("initiatives:edit", pk=saved.pk)
+    elif data is not None:
+        messages.error(request, _("Please correct the errors below. What you typed has been kept."))
+    return render(
+        request,
+        "initiatives/form.html",
+        {"form": form, "authors": authors, "initiative": initiative, "duplicates": duplicates},
+    )
+
+
+@login_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Only people who may see the initiative get its files."""
+    _officer(request)
+    attachment = get_object_or_404(
+        Attachment.objects.filter(initiative__in=visible_initiatives(user=request.user)), pk=pk
+    )
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
+
+
+@login_required
+def initiative_import(request: HttpRequest) -> HttpResponse:
+    """Nhập từ Excel: all rows are checked first; any bad row and nothing is imported."""
+    _officer(request)
+    program = current_program()
+    form = ImportForm(request.POST or None, request.FILES or None)
+    errors: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        if program is None:
+            errors = [_("No programme is open at the moment.")]
+        else:
+            try:
+                result = import_initiatives(form.cleaned_data["file"], user=request.user, program=program)
+            except SpreadsheetError as error:
+                errors = error.messages
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "Imported %(count)s initiative; it has been submitted.",
+                        "Imported %(count)s initiatives; they have been submitted.",
+                        result.created,
+                    )
+                    % {"count": result.created},
+                )
+                return redirect("initiatives:list")
+    return render(request, "initiatives/import.html", {"form": form, "errors": errors})
+
+
+@login_required
+def initiative_import_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(import_template(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="mau-nhap-sang-kien.xlsx"'
+    return response

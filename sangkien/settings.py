@@ -173,6 +173,12 @@ if not DEBUG:
 
 # Portal-specific settings.
 UNION_IMPORT_MAX_BYTES = env.int("UNION_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+INITIATIVE_ATTACHMENT_MAX_BYTES = env.int("INITIATIVE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+INITIATIVE_IMPORT_MAX_BYTES = env.int("INITIATIVE_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+INITIATIVE_IMPORT_MAX_ROWS = env.int("INITIATIVE_IMPORT_MAX_ROWS", default=20_000)
+# A request may carry a few attachments of the size above.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

@@ -16,3 +16,29 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.translate(_D_STROKE))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(bare.casefold().split())
+
+
+_VND_UNITS = ("đồng", "dong", "vnd", "vnđ", "đ", "d")
+
+
+def parse_vnd(text: str) -> int | None:
+    """An amount in đồng as Vietnamese users type it: "10.000.000", "10,000,000", "10 000 000 đ".
+
+    Returns None when the text is not a whole, non-negative amount (đồng has no subunit).
+    """
+    cleaned = text.strip().lower()
+    for unit in _VND_UNITS:
+        if cleaned.endswith(unit):
+            cleaned = cleaned[: -len(unit)].strip()
+            break
+    cleaned = cleaned.replace(" ", "").replace("\u00a0", "")
+    if not cleaned:
+        return None
+    if cleaned.isdigit():
+        return int(cleaned)
+    for separator in (".", ","):
+        groups = cleaned.split(separator)
+        thousands = len(groups) > 1 and 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+        if thousands and all(g.isdigit() for g in groups):
+            return int("".join(groups))
+    return None

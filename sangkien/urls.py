@@ -13,6 +13,7 @@ admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("", initiative_views.home, name="home"),
+    path("initiatives/", include("initiatives.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),

@@ -1,0 +1,275 @@
+"""Forms validate and normalise only; the services write."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import filetype
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Fieldset, Layout
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.template.defaultfilters import filesizeformat
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from initiatives.models import Author, Field, Initiative, Phase, Program
+from initiatives.services import AttachmentUpload, AuthorData
+from sangkien.text import parse_vnd
+from unions.models import Union
+
+# What may be attached, by the type sniffed from the content (the file name is not trusted).
+ALLOWED_ATTACHMENTS = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+}
+MAX_FILES_PER_UPLOAD = 10
+# Fields "Gửi" requires besides the title; "Lưu nháp" requires only the title.
+REQUIRED_TO_SUBMIT = ("field", "kind", "summary", "description", "first_applied_on")
+
+
+class VNDField(forms.CharField):
+    """Giá trị làm lợi in đồng, typed as "10.000.000"."""
+
+    def to_python(self, value: Any) -> int | None:
+        text = super().to_python(value)
+        if not text:
+            return None
+        amount = parse_vnd(text)
+        if amount is None:
+            raise forms.ValidationError(_("Enter a whole amount in đồng, for example 10.000.000."), code="invalid_vnd")
+        return amount
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, int):
+            return f"{value:,}".replace(",", ".")
+        return value
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several files at once, each checked by size and by the type its content shows."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[AttachmentUpload]:
+        files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        if len(files) > MAX_FILES_PER_UPLOAD:
+            raise forms.ValidationError(
+                _("Attach at most %(count)s files at a time.") % {"count": MAX_FILES_PER_UPLOAD}
+            )
+        return [self._check(super(AttachmentsField, self).clean(f, initial)) for f in files]
+
+    def _check(self, upload: UploadedFile) -> AttachmentUpload:
+        limit = settings.INITIATIVE_ATTACHMENT_MAX_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("“%(name)s” is %(size)s; each file may be at most %(limit)s.")
+                % {"name": upload.name, "size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+            )
+        head = upload.read(8192)
+        upload.seek(0)
+        kind = filetype.guess(head)
+        if kind is None or kind.extension not in ALLOWED_ATTACHMENTS:
+            raise forms.ValidationError(
+                _("“%(name)s” is not a PDF, Word (DOCX), Excel (XLSX), JPG or PNG file.") % {"name": upload.name}
+            )
+        return AttachmentUpload(file=upload, content_type=ALLOWED_ATTACHMENTS[kind.extension])
+
+
+class InitiativeForm(forms.ModelForm):
+    value_vnd = VNDField(
+        label=gettext_lazy("Value benefit (VND)"),
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    attachments = AttachmentsField(
+        label=gettext_lazy("Attachments"),
+        required=False,
+        help_text=gettext_lazy("PDF, DOCX, XLSX, JPG or PNG; you may choose several files."),
+    )
+    confirm_duplicate = forms.BooleanField(
+        label=gettext_lazy("I confirm this is a different initiative from the one with the same title"),
+        required=False,
+    )
+
+    class Meta:
+        model = Initiative
+        fields = (
+            "title",
+            "unit",
+            "field",
+            "kind",
+            "summary",
+            "description",
+            "scope",
+            "first_applied_on",
+            "effectiveness",
+            "value_vnd",
+            "is_confidential",
+            "recognition_number",
+            "recognition_date",
+            "recognition_level",
+        )
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "description": forms.Textarea(attrs={"rows": 6}),
+            "scope": forms.Textarea(attrs={"rows": 2}),
+            "effectiveness": forms.Textarea(attrs={"rows": 3}),
+            "first_applied_on": forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
+            "recognition_date": forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
+        }
+
+    def __init__(self, *args: Any, home_unit: Union | None, submitting: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.submitting = submitting
+        # A draft needs only its title (the unit is preselected: the officer's own).
+        for name, field in self.fields.items():
+            field.required = name in ("title", "unit")
+        units = Union.objects.active().only("pk", "code", "name", "path")
+        self.fields["unit"].queryset = units.subtree(home_unit) if home_unit else units
+        self.fields["field"].queryset = Field.objects.filter(is_active=True)
+        self.fields["value_vnd"].help_text = _("In đồng, e.g. 10.000.000")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Fieldset(
+                _("The initiative"),
+                "title",
+                Div(Div("unit", css_class="col-md-6"), Div("field", css_class="col-md-3"),
+                    Div("kind", css_class="col-md-3"), css_class="row"),
+                "summary",
+                "description",
+                "scope",
+                Div(Div("first_applied_on", css_class="col-md-4"), Div("value_vnd", css_class="col-md-4"),
+                    Div("is_confidential", css_class="col-md-4 pt-md-4"), css_class="row"),
+                "effectiveness",
+            ),
+            Fieldset(
+                _("Recognition decision"),
+                Div(Div("recognition_number", css_class="col-md-4"), Div("recognition_date", css_class="col-md-4"),
+                    Div("recognition_level", css_class="col-md-4"), css_class="row"),
+            ),
+            Fieldset(_("Attachments"), "attachments"),
+        )  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.submitting:
+            for name in REQUIRED_TO_SUBMIT:
+                if cleaned.get(name) in (None, "") and name not in self.errors:
+                    self.add_error(name, _("This field is required to submit the initiative."))
+        program: Program = self.instance.program
+        applied = cleaned.get("first_applied_on")
+        if applied and not program.starts_on <= applied <= program.ends_on:
+            self.add_error(
+                "first_applied_on",
+                _("The programme accepts initiatives first applied between %(start)s and %(end)s.")
+                % {"start": date_format(program.starts_on), "end": date_format(program.ends_on)},
+            )
+        return cleaned
+
+
+class AuthorForm(forms.Form):
+    full_name = forms.CharField(label=gettext_lazy("Full name"), max_length=200, required=False)
+    position = forms.CharField(label=gettext_lazy("Position"), max_length=200, required=False)
+    workplace = forms.CharField(label=gettext_lazy("Workplace"), max_length=300, required=False)
+    share_percent = forms.DecimalField(
+        label=gettext_lazy("Share (%)"),
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=Decimal(100),
+        required=False,
+        localize=True,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("full_name") and cleaned.get("share_percent") is None and "share_percent" not in self.errors:
+            self.add_error("share_percent", _("Enter this author's share."))
+        if cleaned.get("share_percent") is not None and not cleaned.get("full_name"):
+            self.add_error("full_name", _("Enter the author's name."))
+        return cleaned
+
+
+class BaseAuthorFormSet(forms.BaseFormSet):
+    """Tác giả: at least one to submit, and their shares must sum to 100."""
+
+    def __init__(self, *args: Any, submitting: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.submitting = submitting
+
+    def authors(self) -> list[AuthorData]:
+        return [
+            AuthorData(
+                full_name=form.cleaned_data["full_name"],
+                share_percent=form.cleaned_data["share_percent"],
+                position=form.cleaned_data.get("position", ""),
+                workplace=form.cleaned_data.get("workplace", ""),
+            )
+            for form in self.forms
+            if form.cleaned_data.get("full_name")
+        ]
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        authors = self.authors()
+        if self.submitting and not authors:
+            raise forms.ValidationError(_("Enter at least one author."))
+        total = sum((author.share_percent for author in authors), Decimal(0))
+        if authors and (self.submitting or total > 100) and total != 100:
+            raise forms.ValidationError(
+                _("The authors' shares must add up to 100%%; they add up to %(total)s%%.")
+                % {"total": f"{total.normalize():f}".replace(".", ",")}
+            )
+
+
+AuthorFormSet = forms.formset_factory(AuthorForm, formset=BaseAuthorFormSet, extra=0, max_num=20, absolute_max=20)
+
+
+def author_initial(initiative: Initiative, *, rows: int = 3) -> list[dict[str, Any]]:
+    """The initiative's authors, padded with empty rows so several can be typed without scripts."""
+    existing = [
+        {"full_name": a.full_name, "position": a.position, "workplace": a.workplace, "share_percent": a.share_percent}
+        for a in (initiative.authors.all() if initiative.pk else Author.objects.none())
+    ]
+    return existing + [{}] * max(rows - len(existing), 1)
+
+
+class InitiativeFilterForm(forms.Form):
+    """The filters of "Sáng kiến của đơn vị" (GET)."""
+
+    q = forms.CharField(label=gettext_lazy("Search"), required=False)
+    unit = forms.ModelChoiceField(label=gettext_lazy("Unit"), queryset=Union.objects.none(), required=False)
+    field = forms.ModelChoiceField(label=gettext_lazy("Field"), queryset=Field.objects.all(), required=False)
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        choices=[("", gettext_lazy("All statuses")), *Initiative.Status.choices],
+        required=False,
+    )
+    phase = forms.ModelChoiceField(label=gettext_lazy("Phase"), queryset=Phase.objects.none(), required=False)
+
+    def __init__(self, *args: Any, home_unit: Union | None, program: Program | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        units = Union.objects.only("pk", "code", "name", "path")
+        self.fields["unit"].queryset = units.subtree(home_unit) if home_unit else units.filter(depth__lte=2)
+        self.fields["phase"].queryset = program.phases.all() if program else Phase.objects.none()
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Excel file (.xlsx)"),
+        help_text=gettext_lazy("Fill in the template; if any row is wrong, nothing is imported."),
+    )

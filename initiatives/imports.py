@@ -1,0 +1,309 @@
+"""Import of initiatives from the officers' Excel template, from the site or the command line.
+
+Every row is checked first; one bad row means nothing is imported and every problem is reported
+by row and column. Otherwise all rows become submitted initiatives in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from initiatives.models import Author, Field, Initiative, Program, StatusChange
+from initiatives.services import phase_on
+from sangkien.spreadsheets import SheetIssue, SpreadsheetError, cell_text, read_rows, template_workbook
+from sangkien.text import fold, parse_vnd
+from unions.models import Union, User
+
+HEADER = (
+    "Mã đơn vị",
+    "Tên sáng kiến",
+    "Lĩnh vực",
+    "Loại giải pháp",
+    "Tác giả",
+    "Tóm tắt nội dung",
+    "Ngày áp dụng lần đầu",
+    "Giá trị làm lợi (đồng)",
+)
+UNIT, TITLE, FIELD, KIND, AUTHORS, SUMMARY, APPLIED, VALUE = range(len(HEADER))
+EXAMPLE_ROWS = (
+    (
+        "CTVN-RANGDONG",
+        "Cải tiến dây chuyền đóng gói bóng đèn LED",
+        "Kỹ thuật – sản xuất",
+        "Giải pháp kỹ thuật",
+        "Nguyễn Văn An (60%); Trần Thị Bình (40%)",
+        "Tự động hóa khâu đóng hộp, giảm 30% thời gian thao tác.",
+        "15/03/2022",
+        "120.000.000",
+    ),
+)
+_AUTHOR = re.compile(r"^(?P<name>[^()]+?)\s*(?:\(\s*(?P<share>[\d.,]+)\s*%?\s*\))?$")
+_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def _issue(row: int, column: int, message: str) -> SheetIssue:
+    return SheetIssue(row, column, HEADER[column], message)
+
+
+def kind_aliases() -> dict[str, str]:
+    """Folded spellings of each kind of solution: Vietnamese and English labels, with or without
+    "giải pháp", plus the short forms of the programme's guide."""
+    aliases: dict[str, str] = {"de tai nckh": "research", "nckh": "research"}
+    for kind in Initiative.Kind:
+        for language in ("vi", "en"):
+            with override(language):
+                label = fold(str(kind.label))
+            aliases[label] = kind.value
+            aliases[re.sub(r"^(giai phap|solution) ", "", label)] = kind.value
+            aliases[re.sub(r" solution$", "", label)] = kind.value
+        aliases[kind.value] = kind.value
+    return aliases
+
+
+def parse_authors(text: str) -> list[tuple[str, Decimal]] | str:
+    """ "Nguyễn Văn A (60%); Trần Thị B (40%)" → names and shares; one name alone means 100%.
+
+    Returns the error message instead when the text cannot be read.
+    """
+    parts = [part.strip() for part in text.split(";") if part.strip()]
+    if not parts:
+        return _("Enter at least one author.")
+    authors: list[tuple[str, Decimal | None]] = []
+    for part in parts:
+        match = _AUTHOR.match(part)
+        if not match:
+            return _("Cannot read “%(part)s”; write authors as: Nguyễn Văn A (60%%); Trần Thị B (40%%).") % {
+                "part": part
+            }
+        share = None
+        if match["share"]:
+            try:
+                share = Decimal(match["share"].replace(",", "."))
+            except InvalidOperation:
+                share = Decimal(-1)
+            if not Decimal(0) < share <= 100:
+                return _("“%(part)s” has a share that is not between 0 and 100%%.") % {"part": part}
+        authors.append((" ".join(match["name"].split()), share))
+    if len(authors) == 1 and authors[0][1] is None:
+        return [(authors[0][0], Decimal(100))]
+    if any(share is None for _name, share in authors):
+        return _("With several authors, give each one's share, e.g. Nguyễn Văn A (60%%); Trần Thị B (40%%).")
+    total = sum(share for _name, share in authors)
+    if total != 100:
+        return _("The authors' shares must add up to 100%%; they add up to %(total)s%%.") % {
+            "total": f"{total.normalize():f}".replace(".", ",")
+        }
+    return authors
+
+
+def parse_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    match = _DATE.match(cell_text(value))
+    if not match:
+        return None
+    try:
+        return dt.date(int(match[3]), int(match[2]), int(match[1]))
+    except ValueError:
+        return None
+
+
+def parse_amount(value: Any) -> int | str | None:
+    """A value benefit in đồng; "" for blank; the error message when unreadable."""
+    if value is None or cell_text(value) == "":
+        return None
+    if isinstance(value, bool):
+        return _("Enter a whole amount in đồng, for example 10.000.000.")
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    amount = parse_vnd(str(value))
+    if amount is None:
+        return _("Enter a whole amount in đồng, for example 10.000.000.")
+    return amount
+
+
+@dataclass
+class ParsedRow:
+    row: int
+    unit: Union
+    title: str
+    field: Field
+    kind: str
+    authors: list[tuple[str, Decimal]]
+    summary: str
+    first_applied_on: dt.date
+    value_vnd: int | None
+
+
+@dataclass
+class InitiativeImportResult:
+    created: int
+
+
+def _units_for(user: User, codes: set[str]) -> tuple[dict[str, Union], set[str]]:
+    """The units named in the file that the user may act in, and the codes that exist elsewhere."""
+    found = Union.objects.filter(code__in=codes).only("pk", "code", "name", "path")
+    mine: dict[str, Union] = {}
+    elsewhere: set[str] = set()
+    for unit in found:
+        if user.is_superuser or (user.unit is not None and unit.is_in_subtree_of(user.unit)):
+            mine[unit.code] = unit
+        else:
+            elsewhere.add(unit.code)
+    return mine, elsewhere
+
+
+def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: Program) -> InitiativeImportResult:
+    """Check every row, then create them all as submitted initiatives in one transaction."""
+    limit = settings.INITIATIVE_IMPORT_MAX_ROWS
+    raw = []
+    for number, cells in read_rows(source, header=HEADER, max_bytes=settings.INITIATIVE_IMPORT_MAX_BYTES):
+        raw.append((number, cells))
+        if len(raw) > limit:
+            raise SpreadsheetError(
+                _("The file has more than %(limit)s initiatives; split it into several files.") % {"limit": limit}
+            )
+    if not raw:
+        raise SpreadsheetError(_("The file has a header but no initiatives."))
+    units, elsewhere = _units_for(user, {cell_text(cells[UNIT]) for _n, cells in raw})
+    fields = {fold(field.name): field for field in Field.objects.filter(is_active=True)}
+    kinds = kind_aliases()
+    title_max = Initiative._meta.get_field("title").max_length
+    issues: list[SheetIssue] = []
+    parsed: list[ParsedRow] = []
+    for number, cells in raw:
+        before = len(issues)
+        code = cell_text(cells[UNIT])
+        unit = units.get(code)
+        if not code:
+            issues.append(_issue(number, UNIT, _("The unit code is missing.")))
+        elif code in elsewhere:
+            issues.append(_issue(number, UNIT, _("The unit “%(code)s” is not one of your units.") % {"code": code}))
+        elif unit is None:
+            issues.append(_issue(number, UNIT, _("There is no unit with the code “%(code)s”.") % {"code": code}))
+        title = cell_text(cells[TITLE])
+        if not title:
+            issues.append(_issue(number, TITLE, _("The title is missing.")))
+        elif len(title) > title_max:
+            issues.append(_issue(number, TITLE, _("The title is longer than %(max)s characters.") % {"max": title_max}))
+        field = fields.get(fold(cell_text(cells[FIELD])))
+        if field is None:
+            issues.append(
+                _issue(
+                    number,
+                    FIELD,
+                    _("Unknown field “%(value)s”; use one of: %(choices)s.")
+                    % {"value": cell_text(cells[FIELD]), "choices": ", ".join(f.name for f in fields.values())},
+                )
+            )
+        kind = kinds.get(re.sub(r"\s*[-–]\s*", " ", fold(cell_text(cells[KIND]))))
+        if kind is None:
+            issues.append(
+                _issue(
+                    number,
+                    KIND,
+                    _("Unknown kind of solution “%(value)s”; use one of: %(choices)s.")
+                    % {"value": cell_text(cells[KIND]), "choices": ", ".join(str(k.label) for k in Initiative.Kind)},
+                )
+            )
+        authors = parse_authors(cell_text(cells[AUTHORS]))
+        if isinstance(authors, str):
+            issues.append(_issue(number, AUTHORS, authors))
+        applied = parse_date(cells[APPLIED])
+        if applied is None:
+            issues.append(
+                _issue(
+                    number,
+                    APPLIED,
+                    _("“%(value)s” is not a date; write it as dd/mm/yyyy.") % {"value": cell_text(cells[APPLIED])},
+                )
+            )
+        elif not program.starts_on <= applied <= program.ends_on:
+            issues.append(
+                _issue(
+                    number,
+                    APPLIED,
+                    _("The programme accepts initiatives first applied between %(start)s and %(end)s.")
+                    % {"start": date_format(program.starts_on), "end": date_format(program.ends_on)},
+                )
+            )
+        value = parse_amount(cells[VALUE])
+        if isinstance(value, str):
+            issues.append(_issue(number, VALUE, value))
+        if len(issues) == before:
+            parsed.append(
+                ParsedRow(number, unit, title, field, kind, authors, cell_text(cells[SUMMARY]), applied, value)
+            )
+    if issues:
+        raise SpreadsheetError(issues)
+    return InitiativeImportResult(created=_create(parsed, user=user, program=program))
+
+
+@transaction.atomic
+def _create(rows: list[ParsedRow], *, user: User, program: Program) -> int:
+    now = timezone.now()
+    phase = phase_on(program=program, day=timezone.localdate(now))
+    initiatives = []
+    for row in rows:
+        initiative = Initiative(
+            program=program,
+            phase=phase,
+            unit=row.unit,
+            title=row.title,
+            field=row.field,
+            kind=row.kind,
+            summary=row.summary,
+            first_applied_on=row.first_applied_on,
+            value_vnd=row.value_vnd,
+            status=Initiative.Status.SUBMITTED,
+            submitted_at=now,
+            created_by=user,
+        )
+        initiative.refresh_search_text([name for name, _share in row.authors])
+        initiatives.append(initiative)
+    Initiative.objects.bulk_create(initiatives, batch_size=1000)
+    Author.objects.bulk_create(
+        (
+            Author(initiative=initiative, full_name=name, share_percent=share, order=order)
+            for initiative, row in zip(initiatives, rows, strict=True)
+            for order, (name, share) in enumerate(row.authors)
+        ),
+        batch_size=2000,
+    )
+    StatusChange.objects.bulk_create(
+        (
+            StatusChange(
+                initiative=initiative,
+                from_status=Initiative.Status.DRAFT,
+                to_status=Initiative.Status.SUBMITTED,
+                by=user,
+                at=now,
+                reason=_("Imported from Excel"),
+            )
+            for initiative in initiatives
+        ),
+        batch_size=2000,
+    )
+    return len(initiatives)
+
+
+def import_template() -> bytes:
+    return template_workbook(
+        title="Sang kien", header=HEADER, examples=EXAMPLE_ROWS, widths=(16, 50, 24, 24, 40, 50, 20, 22)
+    )

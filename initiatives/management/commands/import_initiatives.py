@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from initiatives.imports import import_initiatives
+from initiatives.selectors import current_program
+from sangkien.spreadsheets import SpreadsheetError
+from unions.models import User
+
+
+class Command(BaseCommand):
+    help = (
+        "Import initiatives from the officers' .xlsx template, with a user's rights (their units only). "
+        "Nothing is imported if any row is wrong."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--user", required=True, help="Username whose units the initiatives may belong to.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(_("%(path)s: no such file.") % {"path": path})
+        user = User.objects.select_related("unit").filter(username=options["user"], is_active=True).first()
+        if user is None or not (user.is_superuser or user.unit_id):
+            raise CommandError(
+                _("There is no active officer with the username “%(name)s”.") % {"name": options["user"]}
+            )
+        program = current_program()
+        if program is None:
+            raise CommandError(_("No programme is open at the moment."))
+        started = time.perf_counter()
+        try:
+            result = import_initiatives(path, user=user, program=program)
+        except SpreadsheetError as error:
+            for message in error.messages:
+                self.stderr.write(message)
+            raise CommandError(
+                _("Nothing was imported: %(count)s error(s).") % {"count": len(error.messages)}
+            ) from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Imported %(count)s initiatives in %(seconds).1f s.")
+                % {"count": result.created, "seconds": time.perf_counter() - started}
+            )
+        )

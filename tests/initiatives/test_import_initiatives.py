@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+import datetime as dt
+import time
+from io import BytesIO
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
+
+from initiatives.imports import HEADER, import_initiatives, parse_authors
+from initiatives.models import Initiative, StatusChange
+from sangkien.spreadsheets import SpreadsheetError
+
+pytestmark = pytest.mark.django_db
+
+
+def good_row(unit_code: str = "THEP-TISCO", **changes) -> list:
+    row = {
+        "unit": unit_code,
+        "title": "Cải tiến lò cao số 3",
+        "field": "Kỹ thuật – sản xuất",
+        "kind": "Giải pháp kỹ thuật",
+        "authors": "Nguyễn Văn An (60%); Trần Thị Bình (40%)",
+        "summary": "Giảm tiêu hao than cốc.",
+        "applied": "15/03/2022",
+        "value": "120.000.000",
+    }
+    row.update(changes)
+    return list(row.values())
+
+
+def workbook(rows: list[list], header: tuple = HEADER) -> BytesIO:
+    book = openpyxl.Workbook()
+    book.active.append(header)
+    for row in rows:
+        book.active.append(row)
+    buffer = BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    buffer.name = "sang-kien.xlsx"
+    return buffer
+
+
+def errors_of(rows: list[list], officer, program) -> list[str]:
+    with pytest.raises(SpreadsheetError) as caught:
+        import_initiatives(workbook(rows), user=officer, program=program)
+    assert not Initiative.objects.exists(), "a bad file must import nothing"
+    return caught.value.messages
+
+
+def test_a_good_file_creates_submitted_initiatives(officer, program, field, unit_tree) -> None:
+    second_row = good_row("CTVN-THEP", title="Quản lý kho", kind="quản lý", authors="Lê Văn Cường")
+    second_row[6:8] = [dt.datetime(2022, 6, 2), 5_000_000]  # a real Excel date and a number
+    rows = [good_row(), second_row]
+    result = import_initiatives(workbook(rows), user=officer, program=program)
+    assert result.created == 2
+    first, second = Initiative.objects.order_by("pk")
+    assert (first.status, first.unit, first.field, first.kind) == ("submitted", unit_tree.gang_thep, field, "technical")
+    assert first.value_vnd == 120_000_000 and first.first_applied_on == dt.date(2022, 3, 15)
+    assert [(a.full_name, int(a.share_percent)) for a in first.authors.all()] == [
+        ("Nguyễn Văn An", 60),
+        ("Trần Thị Bình", 40),
+    ]
+    assert [(a.full_name, int(a.share_percent)) for a in second.authors.all()] == [("Lê Văn Cường", 100)]
+    assert (second.kind, second.first_applied_on) == ("management", dt.date(2022, 6, 2))
+    assert StatusChange.objects.filter(to_status="submitted", by=officer).count() == 2
+    assert Initiative.objects.search("tran thi binh").get() == first
+
+
+@pytest.mark.parametrize(
+    ("changes", "column", "expected"),
+    [
+        ({"unit_code": "CTVN-RANGDONG"}, "A", "không thuộc phạm vi đơn vị của bạn"),
+        ({"unit_code": "KHONG-CO"}, "A", "Không có đơn vị nào có mã “KHONG-CO”"),
+        ({"title": ""}, "B", "Thiếu tên sáng kiến"),
+        ({"field": "Thể thao"}, "C", "Lĩnh vực “Thể thao” không hợp lệ"),
+        ({"kind": "Sáng chế"}, "D", "Loại giải pháp “Sáng chế” không hợp lệ"),
+        ({"authors": "An (60%); Bình (30%)"}, "E", "hiện đang là 90%"),
+        ({"authors": "An; Bình"}, "E", "ghi tỷ lệ đóng góp của từng người"),
+        ({"authors": ""}, "E", "Nhập ít nhất một tác giả"),
+        ({"applied": "2022-03-15"}, "G", "dd/mm/yyyy"),
+        ({"applied": "31/12/2021"}, "G", "từ ngày 08/01/2022 đến ngày 01/09/2023"),
+        ({"value": "mười triệu"}, "H", "10.000.000"),
+    ],
+    ids=["outside-subtree", "unknown-unit", "no-title", "unknown-field", "unknown-kind", "shares",
+         "shares-missing", "no-author", "bad-date", "outside-programme", "bad-amount"],
+)  # fmt: skip
+def test_a_bad_row_imports_nothing_and_is_named_by_row_and_column(
+    officer, program, field, unit_tree, changes, column, expected
+) -> None:
+    unit_code = changes.pop("unit_code", "THEP-TISCO")
+    errors = errors_of([good_row(), good_row(unit_code, **changes)], officer, program)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(f"Dòng 3, cột {column} ("), errors[0]
+    assert expected in errors[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(b"", "Tệp trống"), (b"not a workbook", "không phải là tệp Excel"), (None, "phải là tiêu đề")],
+)
+def test_bad_files_get_a_clear_message(officer, program, content, expected) -> None:
+    source = workbook([good_row()], header=("Mã", "Tên")) if content is None else BytesIO(content)
+    with pytest.raises(SpreadsheetError) as caught:
+        import_initiatives(source, user=officer, program=program)
+    assert expected in caught.value.messages[0]
+
+
+def test_a_file_over_the_row_limit_is_refused(officer, program, field, unit_tree, settings) -> None:
+    settings.INITIATIVE_IMPORT_MAX_ROWS = 3
+    assert "hơn 3 sáng kiến" in errors_of([good_row()] * 4, officer, program)[0]
+
+
+def test_authors_text_is_read_as_officers_write_it() -> None:
+    assert parse_authors("Nguyễn Văn A") == [("Nguyễn Văn A", 100)]
+    assert parse_authors("Nguyễn Văn A (33,5%); Trần Thị B (66.5 %)") == [("Nguyễn Văn A", 33.5), ("Trần Thị B", 66.5)]
+    assert isinstance(parse_authors("A (120%)"), str)
+
+
+def test_ten_thousand_rows_import_in_seconds(officer, program, field, unit_tree) -> None:
+    rows = [good_row(title=f"Sáng kiến số {n}") for n in range(10_000)]
+    source = workbook(rows)
+    started = time.perf_counter()
+    assert import_initiatives(source, user=officer, program=program).created == 10_000
+    elapsed = time.perf_counter() - started
+    assert elapsed < 30, f"10,000 rows took {elapsed:.1f} s"
+    assert Initiative.objects.count() == 10_000
+
+
+def test_the_import_page_reports_errors_and_imports_good_files(
+    client: Client, officer, program, field, unit_tree
+) -> None:
+    client.force_login(officer)
+    url = reverse("initiatives:import")
+    page = client.post(url, {"file": workbook([good_row(), good_row(field="Thể thao")])}).content.decode()
+    assert "Dòng 3, cột C (Lĩnh vực)" in page and "Chưa nhập" in page
+    response = client.post(url, {"file": workbook([good_row()])}, follow=True)
+    assert "Đã nhập và gửi 1 sáng kiến." in response.content.decode()
+    not_xlsx = BytesIO(b"%PDF-1.4")
+    not_xlsx.name = "x.xlsx"
+    assert "không phải là tệp Excel" in client.post(url, {"file": not_xlsx}).content.decode()
+
+
+def test_the_template_downloads_and_imports(client: Client, officer, program, field, unit_tree) -> None:
+    client.force_login(officer)
+    response = client.get(reverse("initiatives:import_template"))
+    sheet = openpyxl.load_workbook(BytesIO(response.content)).active
+    assert tuple(c.value for c in sheet[1]) == HEADER
+
+
+def test_the_command_imports_with_the_users_rights(tmp_path: Path, officer, program, field, unit_tree, capsys) -> None:
+    path = tmp_path / "sang-kien.xlsx"
+    path.write_bytes(workbook([good_row(), good_row("CTVN-RANGDONG")]).getvalue())
+    with pytest.raises(CommandError):
+        call_command("import_initiatives", str(path), user=officer.username)
+    assert "Dòng 3, cột A (Mã đơn vị)" in capsys.readouterr().err
+    assert not Initiative.objects.exists()
+    path.write_bytes(workbook([good_row()]).getvalue())
+    call_command("import_initiatives", str(path), user=officer.username)
+    assert "Đã nhập 1 sáng kiến" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="khong-ai"):
+        call_command("import_initiatives", str(path), user="khong-ai")
+
+
+def test_a_huge_file_is_refused_before_it_is_read(officer, program, settings) -> None:
+    settings.INITIATIVE_IMPORT_MAX_BYTES = 1024
+    with pytest.raises(SpreadsheetError) as caught:
+        import_initiatives(workbook([good_row()] * 50), user=officer, program=program)
+    assert "Tệp quá lớn" in caught.value.messages[0]
