@@ -123,6 +123,16 @@ def initiative_submit(
     return initiative
 
 
+@transaction.atomic
+def attachment_remove(*, attachment: Attachment) -> None:
+    """Delete a file of a draft or returned initiative; the file goes once the row is gone."""
+    status = Initiative.objects.select_for_update().values_list("status", flat=True).get(pk=attachment.initiative_id)
+    if status not in (Initiative.Status.DRAFT, Initiative.Status.RETURNED):
+        raise InitiativeStateError(_("This initiative has been submitted and can no longer be edited."))
+    attachment.delete()
+    transaction.on_commit(lambda: attachment.file.delete(save=False))
+
+
 def duplicates_of(*, initiative: Initiative) -> list[Initiative]:
     """Other non-draft initiatives with the same title (folded) in the same unit and programme."""
     title = fold(initiative.title)

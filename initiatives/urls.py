@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/", views.initiative_detail_view, name="detail"),
     path("<int:pk>/edit/", views.initiative_edit, name="edit"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
+    path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
 ]

@@ -8,6 +8,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from initiatives.exports import initiative_list_workbook
 from initiatives.forms import AuthorFormSet, ImportForm, InitiativeFilterForm, InitiativeForm, author_initial
@@ -20,7 +21,13 @@ from initiatives.selectors import (
     program_progress,
     visible_initiatives,
 )
-from initiatives.services import InitiativeStateError, duplicates_of, initiative_save_draft, initiative_submit
+from initiatives.services import (
+    InitiativeStateError,
+    attachment_remove,
+    duplicates_of,
+    initiative_save_draft,
+    initiative_submit,
+)
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 
 PAGE_SIZE = 25
@@ -128,6 +135,8 @@ def _edit(request: HttpRequest, initiative: Initiative) -> HttpResponse:
             return redirect("initiatives:edit", pk=saved.pk)
     elif data is not None:
         messages.error(request, _("Please correct the errors below. What you typed has been kept."))
+        if request.FILES:
+            messages.warning(request, _("Browsers cannot keep chosen files after an error: choose them again."))
     return render(
         request,
         "initiatives/form.html",
@@ -184,3 +193,21 @@ def initiative_import_template(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(import_template(), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="mau-nhap-sang-kien.xlsx"'
     return response
+
+
+@login_required
+@require_POST
+def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a file from an initiative the officer may still edit."""
+    _officer(request)
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("initiative").filter(initiative__in=visible_initiatives(user=request.user)),
+        pk=pk,
+    )
+    try:
+        attachment_remove(attachment=attachment)
+    except InitiativeStateError as error:
+        messages.error(request, str(error))
+        return redirect(attachment.initiative)
+    messages.success(request, _("“%(name)s” has been removed.") % {"name": attachment.original_name})
+    return redirect("initiatives:edit", pk=attachment.initiative_id)

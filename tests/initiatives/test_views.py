@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -275,3 +276,42 @@ def test_the_initiative_admin_searches_without_diacritics(client: Client, progra
     client.force_login(UserFactory(username="quantri", is_staff=True, is_superuser=True))
     response = client.get(reverse("admin:initiatives_initiative_changelist"), {"q": "duong ong"})
     assert [i.title for i in response.context["cl"].result_list] == ["Sửa đường ống dẫn khí"]
+
+
+def test_a_draft_attachment_can_be_removed_but_not_a_submitted_ones(
+    officer_client, program, unit_tree, django_capture_on_commit_callbacks
+) -> None:
+    draft = InitiativeFactory(program=program, unit=unit_tree.gang_thep, status="draft", submitted_at=None)
+    sent = InitiativeFactory(program=program, unit=unit_tree.gang_thep)
+    files = [
+        Attachment.objects.create(initiative=initiative, file=SimpleUploadedFile("x.pdf", PDF),
+                                  original_name="x.pdf", content_type="application/pdf", size=len(PDF))
+        for initiative in (draft, sent)
+    ]  # fmt: skip
+    stored = Path(files[0].file.path)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = officer_client.post(reverse("initiatives:attachment_delete", args=[files[0].pk]))
+    assert response["Location"] == reverse("initiatives:edit", args=[draft.pk])
+    assert not Attachment.objects.filter(pk=files[0].pk).exists()
+    assert not stored.exists()  # the file goes too, once the deletion is committed
+    officer_client.post(reverse("initiatives:attachment_delete", args=[files[1].pk]))
+    assert Attachment.objects.filter(pk=files[1].pk).exists()
+    assert Path(files[1].file.path).exists()
+    assert officer_client.get(reverse("initiatives:attachment_delete", args=[files[1].pk])).status_code == 405
+
+
+def test_a_returned_initiative_shows_the_boards_reason_and_can_be_completed(
+    officer_client, program, unit_tree, reviewer
+) -> None:
+    from django.utils import timezone
+
+    from initiatives.models import StatusChange
+
+    initiative = InitiativeFactory(program=program, unit=unit_tree.gang_thep, status="returned")
+    StatusChange.objects.create(initiative=initiative, from_status="submitted", to_status="returned", by=reviewer,
+                                at=timezone.now(), reason="Bổ sung số liệu giá trị làm lợi.")  # fmt: skip
+    page = officer_client.get(reverse("initiatives:detail", args=[initiative.pk])).content.decode()
+    assert "Ban CSPL&QHLĐ đề nghị bổ sung sáng kiến" in page
+    assert "Bổ sung số liệu giá trị làm lợi." in page
+    assert reverse("initiatives:edit", args=[initiative.pk]) in page
+    assert officer_client.get(reverse("initiatives:edit", args=[initiative.pk])).status_code == 200
