@@ -1,0 +1,71 @@
+"""The officer's pages at national scale: "Sáng kiến của đơn vị", its search and export, a detail page.
+
+Run against the database built by `manage.py seed_scale` (see bench/README.md):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sangkien_scale .venv/bin/python bench/officer_pages.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sangkien.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from initiatives.models import Initiative  # noqa: E402
+from unions.models import Union, User  # noqa: E402
+
+settings.DEBUG = False
+settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+REPEAT = 5
+
+
+def officer_of(unit: Union) -> Client:
+    user, _ = User.objects.get_or_create(username=f"bench-{unit.code}", defaults={"unit": unit})
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL to the PostgreSQL database built by seed_scale.")
+    biggest = Union.objects.filter(level=Union.Level.TIER2).annotate(n=Count("children")).order_by("-n").first()
+    superior = Union.objects.filter(level=Union.Level.SUPERIOR).first()
+    for label, unit in (("tier-2 officer", biggest), ("superior-level officer", superior)):
+        count = Initiative.objects.in_subtree(unit).count()
+        print(f"\n{label}: {unit.code}, {Union.objects.subtree(unit).count():,} units, {count:,} initiatives")
+        client = officer_of(unit)
+        detail = f"/initiatives/{Initiative.objects.in_subtree(unit).first().pk}/"
+        for url in ("/initiatives/", "/initiatives/?q=lo+nung", "/initiatives/?status=valid",
+                    "/initiatives/?page=50", detail):  # fmt: skip
+            client.get(url)
+            samples = []
+            for _ in range(REPEAT):
+                with CaptureQueriesContext(connection) as queries:
+                    started = time.perf_counter()
+                    status = client.get(url).status_code
+                    samples.append((time.perf_counter() - started) * 1000)
+            print(f"  {url:32} {status}  median {statistics.median(samples):7.1f} ms  {len(queries)} queries")
+        started = time.perf_counter()
+        response = client.get("/initiatives/?export=xlsx")
+        print(f"  export of the whole list          {response.status_code}  {time.perf_counter() - started:7.1f} s"
+              f"  {len(response.content) // 1024} KB")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
