@@ -16,19 +16,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from initiatives.models import Author, Field, Initiative, Phase, Program
+from initiatives.models import ATTACHMENT_EXTENSIONS, Author, Field, Initiative, Phase, Program
 from initiatives.services import AttachmentUpload, AuthorData
 from sangkien.text import parse_vnd
 from unions.models import Union
 
 # What may be attached, by the type sniffed from the content (the file name is not trusted).
-ALLOWED_ATTACHMENTS = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "jpg": "image/jpeg",
-    "png": "image/png",
-}
+ALLOWED_ATTACHMENTS = {extension.lstrip("."): content_type for content_type, extension in ATTACHMENT_EXTENSIONS.items()}
 MAX_FILES_PER_UPLOAD = 10
 # Fields "Gửi" requires besides the title; "Lưu nháp" requires only the title.
 REQUIRED_TO_SUBMIT = ("field", "kind", "summary", "description", "first_applied_on")

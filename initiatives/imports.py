@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
+from openpyxl.utils.datetime import from_excel
 
 from initiatives.models import Author, Field, Initiative, Program, StatusChange
 from initiatives.services import phase_on
@@ -49,6 +50,9 @@ EXAMPLE_ROWS = (
         "120.000.000",
     ),
 )
+AUTHOR_NAME_MAX = Author._meta.get_field("full_name").max_length
+# Giá trị làm lợi is a bigint; a trillion đồng is beyond any single initiative and beyond typos.
+MAX_VALUE_VND = 10**15
 _AUTHOR = re.compile(r"^(?P<name>[^()]+?)\s*(?:\(\s*(?P<share>[\d.,]+)\s*%?\s*\))?$")
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
@@ -93,13 +97,22 @@ def parse_authors(text: str) -> list[tuple[str, Decimal]] | str:
                 share = Decimal(match["share"].replace(",", "."))
             except InvalidOperation:
                 share = Decimal(-1)
-            if not Decimal(0) < share <= 100:
-                return _("“%(part)s” has a share that is not between 0 and 100%%.") % {"part": part}
-        authors.append((" ".join(match["name"].split()), share))
+            # Two decimals at most, as stored: 33,333% would silently become 33,33%.
+            if not Decimal(0) < share <= 100 or share.as_tuple().exponent < -2:
+                return _("“%(part)s” needs a share above 0 and up to 100%%, with at most two decimals.") % {
+                    "part": part
+                }
+        name = " ".join(match["name"].split())
+        if len(name) > AUTHOR_NAME_MAX:
+            return _("The author's name “%(name)s…” is longer than %(max)s characters.") % {
+                "name": name[:40],
+                "max": AUTHOR_NAME_MAX,
+            }
+        authors.append((name, share))
     if len(authors) == 1 and authors[0][1] is None:
         return [(authors[0][0], Decimal(100))]
     if any(share is None for _name, share in authors):
-        return _("With several authors, give each one's share, e.g. Nguyễn Văn A (60%%); Trần Thị B (40%%).")
+        return _("With several authors, give each one's share, e.g. Nguyễn Văn A (60%%); Trần Thị B (40%%).") % {}
     total = sum(share for _name, share in authors)
     if total != 100:
         return _("The authors' shares must add up to 100%%; they add up to %(total)s%%.") % {
@@ -113,6 +126,8 @@ def parse_date(value: Any) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value < 2_958_466:
+        return from_excel(value).date()  # an Excel serial date in a cell formatted as a number
     match = _DATE.match(cell_text(value))
     if not match:
         return None
@@ -128,13 +143,18 @@ def parse_amount(value: Any) -> int | str | None:
         return None
     if isinstance(value, bool):
         return _("Enter a whole amount in đồng, for example 10.000.000.")
-    if isinstance(value, int) and value >= 0:
-        return value
-    if isinstance(value, float) and value.is_integer() and value >= 0:
-        return int(value)
-    amount = parse_vnd(str(value))
-    if amount is None:
+    if isinstance(value, int):
+        amount = value
+    elif isinstance(value, float):
+        amount = int(value) if value.is_integer() else None
+    else:
+        amount = parse_vnd(str(value))
+    if amount is None or amount < 0:
         return _("Enter a whole amount in đồng, for example 10.000.000.")
+    if amount > MAX_VALUE_VND:
+        return _("%(value)s đồng is more than any initiative's value benefit; check the amount.") % {
+            "value": cell_text(value)
+        }
     return amount
 
 
@@ -158,7 +178,7 @@ class InitiativeImportResult:
 
 def _units_for(user: User, codes: set[str]) -> tuple[dict[str, Union], set[str]]:
     """The units named in the file that the user may act in, and the codes that exist elsewhere."""
-    found = Union.objects.filter(code__in=codes).only("pk", "code", "name", "path")
+    found = Union.objects.active().filter(code__in=codes).only("pk", "code", "name", "path")
     mine: dict[str, Union] = {}
     elsewhere: set[str] = set()
     for unit in found:
@@ -243,16 +263,37 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
                     % {"start": date_format(program.starts_on), "end": date_format(program.ends_on)},
                 )
             )
+        summary = str(cells[SUMMARY] or "").strip()  # keep the officer's line breaks
         value = parse_amount(cells[VALUE])
         if isinstance(value, str):
             issues.append(_issue(number, VALUE, value))
         if len(issues) == before:
-            parsed.append(
-                ParsedRow(number, unit, title, field, kind, authors, cell_text(cells[SUMMARY]), applied, value)
-            )
+            parsed.append(ParsedRow(number, unit, title, field, kind, authors, summary, applied, value))
+    issues.extend(_duplicates(parsed, program=program))
     if issues:
         raise SpreadsheetError(issues)
     return InitiativeImportResult(created=_create(parsed, user=user, program=program))
+
+
+def _duplicates(rows: list[ParsedRow], *, program: Program) -> list[SheetIssue]:
+    """The same title twice for one unit, in the file or already submitted: uploading a file
+    twice must not file every initiative twice."""
+    submitted = Initiative.objects.filter(program=program, unit__in={row.unit.pk for row in rows}).submitted()
+    known = {(unit_id, fold(title)): None for unit_id, title in submitted.values_list("unit_id", "title")}
+    issues = []
+    for row in rows:
+        key = (row.unit.pk, fold(row.title))
+        if key in known:
+            earlier = known[key]
+            message = (
+                _("The same title for the same unit is already in row %(row)s.") % {"row": earlier}
+                if earlier
+                else _("Your unit has already submitted an initiative with this title; remove the row.")
+            )
+            issues.append(_issue(row.row, TITLE, message))
+        else:
+            known[key] = row.row
+    return issues
 
 
 @transaction.atomic
@@ -304,6 +345,11 @@ def _create(rows: list[ParsedRow], *, user: User, program: Program) -> int:
 
 
 def import_template() -> bytes:
+    """The header on the sheet that is imported; the example on a second sheet, never imported."""
     return template_workbook(
-        title="Sang kien", header=HEADER, examples=EXAMPLE_ROWS, widths=(16, 50, 24, 24, 40, 50, 20, 22)
+        title="Sang kien",
+        header=HEADER,
+        examples=EXAMPLE_ROWS,
+        examples_sheet="Vi du",
+        widths=(16, 50, 24, 24, 40, 50, 20, 22),
     )

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from pathlib import Path
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -262,9 +261,19 @@ class StatusChange(models.Model):
         return f"{self.get_from_status_display() or '–'} → {self.get_to_status_display()}"
 
 
+ATTACHMENT_EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+}
+
+
 def attachment_path(attachment: Attachment, filename: str) -> str:
-    """A non-guessable name under MEDIA_ROOT; the original name is kept in the row."""
-    extension = Path(filename).suffix.lower()[:10]
+    """A non-guessable name under MEDIA_ROOT, its extension from the sniffed type (not the user's
+    name, which is kept in the row only)."""
+    extension = ATTACHMENT_EXTENSIONS.get(attachment.content_type, "")
     return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
 
 

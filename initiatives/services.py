@@ -6,9 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from initiatives.models import Attachment, Author, Initiative, Phase, Program, StatusChange
@@ -107,6 +109,7 @@ def initiative_submit(
     by: User,
 ) -> Initiative:
     """Gửi: save, then move draft/returned → submitted, claiming the row so it happens once."""
+    _check_submittable(initiative=initiative, authors=authors)
     _write(initiative=initiative, authors=authors, attachments=list(attachments), by=by)
     now = timezone.now()
     previous = initiative.status
@@ -131,6 +134,24 @@ def attachment_remove(*, attachment: Attachment) -> None:
         raise InitiativeStateError(_("This initiative has been submitted and can no longer be edited."))
     attachment.delete()
     transaction.on_commit(lambda: attachment.file.delete(save=False))
+
+
+def _check_submittable(*, initiative: Initiative, authors: list[AuthorData]) -> None:
+    """The rules of a submission, whoever calls (the form shows the same ones field by field)."""
+    errors: dict[str, list[str]] = {}
+    for name in ("unit", "field", "kind", "summary", "description", "first_applied_on"):
+        if getattr(initiative, f"{name}_id" if name in ("unit", "field") else name) in (None, ""):
+            errors.setdefault(name, []).append(_("This field is required to submit the initiative."))
+    program, applied = initiative.program, initiative.first_applied_on
+    if applied and not program.starts_on <= applied <= program.ends_on:
+        errors.setdefault("first_applied_on", []).append(
+            _("The programme accepts initiatives first applied between %(start)s and %(end)s.")
+            % {"start": date_format(program.starts_on), "end": date_format(program.ends_on)}
+        )
+    if not authors or sum(author.share_percent for author in authors) != 100:
+        errors.setdefault(NON_FIELD_ERRORS, []).append(_("Enter at least one author; the shares must add up to 100%."))
+    if errors:
+        raise ValidationError(errors)
 
 
 def duplicates_of(*, initiative: Initiative) -> list[Initiative]:

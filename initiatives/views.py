@@ -52,7 +52,10 @@ def initiative_list(request: HttpRequest) -> HttpResponse:
     _officer(request)
     program = current_program()
     filters = InitiativeFilterForm(request.GET or None, home_unit=request.user.unit, program=program)
-    cleaned = filters.cleaned_data if filters.is_valid() else {}
+    cleaned = {}
+    if filters.is_bound:
+        filters.is_valid()  # a bad filter (a unit outside the subtree) shows its error; the valid ones apply
+        cleaned = filters.cleaned_data
     rows = initiative_list_rows(user=request.user, filters=cleaned)
     if request.GET.get("export") == "xlsx":
         response = HttpResponse(initiative_list_workbook(rows), content_type=XLSX_CONTENT_TYPE)
@@ -135,8 +138,12 @@ def _edit(request: HttpRequest, initiative: Initiative) -> HttpResponse:
             return redirect("initiatives:edit", pk=saved.pk)
     elif data is not None:
         messages.error(request, _("Please correct the errors below. What you typed has been kept."))
-        if request.FILES:
-            messages.warning(request, _("Browsers cannot keep chosen files after an error: choose them again."))
+    if (
+        data is not None
+        and request.FILES
+        and (duplicates or form.errors or authors.errors or authors.non_form_errors())
+    ):
+        messages.warning(request, _("Browsers cannot keep chosen files after an error: choose them again."))
     return render(
         request,
         "initiatives/form.html",

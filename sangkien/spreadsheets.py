@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import IO, Any
+from xml.etree.ElementTree import ParseError
 
 import openpyxl
 from django.utils.translation import gettext as _
@@ -90,38 +91,55 @@ def read_rows(
         )
     try:
         workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError):
         raise SpreadsheetError(_("The file is not an Excel workbook (.xlsx).")) from None
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        found = tuple(cell_text(cell) for cell in (next(rows, None) or ())[: len(header)])
-        if tuple(fold(cell) for cell in found) != tuple(fold(cell) for cell in header):
-            raise SpreadsheetError(
-                _("The first row must be the header: %(expected)s. Found: %(found)s.")
-                % {"expected": " | ".join(header), "found": " | ".join(found) or _("(empty)")}
-            )
-        width = len(header)
-        for number, cells in enumerate(rows, start=2):
-            cells = tuple(cells[:width]) + (None,) * (width - len(cells))
-            if any(cell_text(cell) for cell in cells):
-                yield number, cells
+        yield from _rows(workbook, header)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError):
+        # A damaged sheet inside a valid zip fails only while its rows are read.
+        raise SpreadsheetError(_("The file is not an Excel workbook (.xlsx).")) from None
     finally:
         workbook.close()
 
 
+def _rows(workbook: openpyxl.Workbook, header: tuple[str, ...]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The rows after the header, once the header is checked."""
+    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    found = tuple(cell_text(cell) for cell in (next(rows, None) or ())[: len(header)])
+    if tuple(fold(cell) for cell in found) != tuple(fold(cell) for cell in header):
+        raise SpreadsheetError(
+            _("The first row must be the header: %(expected)s. Found: %(found)s.")
+            % {"expected": " | ".join(header), "found": " | ".join(found) or _("(empty)")}
+        )
+    width = len(header)
+    for number, cells in enumerate(rows, start=2):
+        cells = tuple(cells[:width]) + (None,) * (width - len(cells))
+        if any(cell_text(cell) for cell in cells):
+            yield number, cells
+
+
 def template_workbook(
-    *, title: str, header: tuple[str, ...], examples: Iterable[tuple[Any, ...]], widths: Iterable[int]
+    *,
+    title: str,
+    header: tuple[str, ...],
+    examples: Iterable[tuple[Any, ...]],
+    widths: Iterable[int],
+    examples_sheet: str | None = None,
 ) -> bytes:
-    """A downloadable import template: the header, example rows, frozen header, column widths."""
+    """A downloadable import template: header, frozen, column widths, and example rows either
+    under the header or (`examples_sheet`) on a second sheet that the import never reads."""
     workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = title
-    sheet.append(header)
+    sheets = [workbook.active]
+    sheets[0].title = title
+    if examples_sheet:
+        sheets.append(workbook.create_sheet(examples_sheet))
+    for sheet in sheets:
+        sheet.append(header)
+        for index, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = "A2"
     for example in examples:
-        sheet.append(example)
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
+        sheets[-1].append(example)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

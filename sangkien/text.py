@@ -18,6 +18,11 @@ def fold(text: str) -> str:
     return " ".join(bare.casefold().split())
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²" and other characters int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 _VND_UNITS = ("đồng", "dong", "vnd", "vnđ", "đ", "d")
 
 
@@ -34,11 +39,11 @@ def parse_vnd(text: str) -> int | None:
     cleaned = cleaned.replace(" ", "").replace("\u00a0", "")
     if not cleaned:
         return None
-    if cleaned.isdigit():
+    if _digits(cleaned):
         return int(cleaned)
     for separator in (".", ","):
         groups = cleaned.split(separator)
         thousands = len(groups) > 1 and 1 <= len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
-        if thousands and all(g.isdigit() for g in groups):
+        if thousands and all(_digits(g) for g in groups):
             return int("".join(groups))
     return None

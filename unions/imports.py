@@ -116,7 +116,7 @@ def _count(value: Any) -> int | None:
         number = int(value) if value.is_integer() else None
     else:
         text = str(value).strip().replace(" ", "")
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             number = int(text)
         elif _THOUSANDS.match(text):
             number = int(re.sub(r"[.,]", "", text))

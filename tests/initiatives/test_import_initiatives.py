@@ -14,6 +14,7 @@ from django.urls import reverse
 from initiatives.imports import HEADER, import_initiatives, parse_authors
 from initiatives.models import Initiative, StatusChange
 from sangkien.spreadsheets import SpreadsheetError
+from unions.models import Union
 
 pytestmark = pytest.mark.django_db
 
@@ -80,14 +81,20 @@ def test_a_good_file_creates_submitted_initiatives(officer, program, field, unit
         ({"field": "Thể thao"}, "C", "Lĩnh vực “Thể thao” không hợp lệ"),
         ({"kind": "Sáng chế"}, "D", "Loại giải pháp “Sáng chế” không hợp lệ"),
         ({"authors": "An (60%); Bình (30%)"}, "E", "hiện đang là 90%"),
-        ({"authors": "An; Bình"}, "E", "ghi tỷ lệ đóng góp của từng người"),
+        ({"authors": "An; Bình"}, "E", "ví dụ Nguyễn Văn A (60%); Trần Thị B (40%)."),
         ({"authors": ""}, "E", "Nhập ít nhất một tác giả"),
         ({"applied": "2022-03-15"}, "G", "dd/mm/yyyy"),
         ({"applied": "31/12/2021"}, "G", "từ ngày 08/01/2022 đến ngày 01/09/2023"),
         ({"value": "mười triệu"}, "H", "10.000.000"),
+        ({"value": "10²"}, "H", "10.000.000"),
+        ({"value": 10**20}, "H", "kiểm tra lại số tiền"),
+        ({"authors": "A (33,333%); B (66,667%)"}, "E", "tối đa hai chữ số thập phân"),
+        ({"authors": "A" * 201}, "E", "dài quá 200 ký tự"),
+        ({"title": "Cải tiến lò cao số 3"}, "B", "đã có ở dòng 2"),
     ],
     ids=["outside-subtree", "unknown-unit", "no-title", "unknown-field", "unknown-kind", "shares",
-         "shares-missing", "no-author", "bad-date", "outside-programme", "bad-amount"],
+         "shares-missing", "no-author", "bad-date", "outside-programme", "bad-amount", "superscript-digit",
+         "amount-too-large", "share-decimals", "author-too-long", "duplicate-in-file"],
 )  # fmt: skip
 def test_a_bad_row_imports_nothing_and_is_named_by_row_and_column(
     officer, program, field, unit_tree, changes, column, expected
@@ -96,6 +103,7 @@ def test_a_bad_row_imports_nothing_and_is_named_by_row_and_column(
     errors = errors_of([good_row(), good_row(unit_code, **changes)], officer, program)
     assert len(errors) == 1, errors
     assert errors[0].startswith(f"Dòng 3, cột {column} ("), errors[0]
+    assert "%%" not in errors[0]
     assert expected in errors[0]
 
 
@@ -145,11 +153,49 @@ def test_the_import_page_reports_errors_and_imports_good_files(
     assert "không phải là tệp Excel" in client.post(url, {"file": not_xlsx}).content.decode()
 
 
-def test_the_template_downloads_and_imports(client: Client, officer, program, field, unit_tree) -> None:
+def test_the_template_downloads_and_its_example_is_never_imported(
+    client: Client, officer, program, field, unit_tree
+) -> None:
     client.force_login(officer)
     response = client.get(reverse("initiatives:import_template"))
-    sheet = openpyxl.load_workbook(BytesIO(response.content)).active
-    assert tuple(c.value for c in sheet[1]) == HEADER
+    book = openpyxl.load_workbook(BytesIO(response.content))
+    assert tuple(c.value for c in book.worksheets[0][1]) == HEADER
+    assert book.worksheets[1].max_row == 2  # the example, on its own sheet
+    with pytest.raises(SpreadsheetError, match="chưa có sáng kiến nào"):
+        import_initiatives(BytesIO(response.content), user=officer, program=program)
+
+
+def test_uploading_the_same_file_twice_files_nothing_twice(officer, program, field, unit_tree) -> None:
+    import_initiatives(workbook([good_row()]), user=officer, program=program)
+    with pytest.raises(SpreadsheetError) as caught:
+        import_initiatives(workbook([good_row()]), user=officer, program=program)
+    assert caught.value.messages == [
+        "Dòng 2, cột B (Tên sáng kiến): Đơn vị đã gửi một sáng kiến cùng tên; hãy bỏ dòng này."
+    ]
+    assert Initiative.objects.count() == 1
+
+
+def test_excel_serial_dates_line_breaks_and_inactive_units(officer, program, field, unit_tree) -> None:
+    row = good_row(applied=44635, summary="Dòng một\nDòng hai")  # 44635 = 15/03/2022
+    import_initiatives(workbook([row]), user=officer, program=program)
+    initiative = Initiative.objects.get()
+    assert (initiative.first_applied_on, initiative.summary) == (dt.date(2022, 3, 15), "Dòng một\nDòng hai")
+    Union.objects.filter(pk=unit_tree.gang_thep.pk).update(is_active=False)
+    with pytest.raises(SpreadsheetError, match="Không có đơn vị nào có mã"):
+        import_initiatives(workbook([good_row(title="Khác")]), user=officer, program=program)
+
+
+def test_a_damaged_sheet_inside_a_valid_zip_gets_a_clear_message(officer, program) -> None:
+    import zipfile
+
+    source = workbook([good_row()])
+    damaged = BytesIO()
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(damaged, "w") as copy:
+        for item in original.infolist():
+            data = original.read(item.filename)
+            copy.writestr(item, b"<worksheet><sheetData><row" if item.filename.endswith("sheet1.xml") else data)
+    with pytest.raises(SpreadsheetError, match="không phải là tệp Excel"):
+        import_initiatives(damaged, user=officer, program=program)
 
 
 def test_the_command_imports_with_the_users_rights(tmp_path: Path, officer, program, field, unit_tree, capsys) -> None:

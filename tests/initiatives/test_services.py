@@ -112,3 +112,14 @@ def test_duplicates_are_the_same_title_in_the_same_unit_and_programme(program, f
     assert duplicates_of(initiative=other_unit) == []
     longer = new_initiative(program, unit_tree.gang_thep, field, title="Cải tiến lò nung số 2")
     assert duplicates_of(initiative=longer) == []
+
+
+def test_submission_rules_hold_whoever_calls_the_service(program, field, unit_tree, officer) -> None:
+    from django.core.exceptions import ValidationError
+
+    incomplete = new_initiative(program, unit_tree.gang_thep, field, title="Thiếu tỷ lệ")
+    incomplete.summary = ""
+    with pytest.raises(ValidationError) as caught:
+        initiative_submit(initiative=incomplete, authors=[AuthorData("An", Decimal(90))], by=officer)
+    assert set(caught.value.message_dict) == {"summary", "__all__"}
+    assert not Initiative.objects.exists()

@@ -186,7 +186,10 @@ def test_the_list_filters_and_searches_without_diacritics(officer_client, progra
     assert titles(status="valid") == ["Quản lý kho"]
     assert titles(unit=unit_tree.gang_thep.pk) == ["Sửa đường ống dẫn khí"]
     assert titles(field=field.pk) == ["Sửa đường ống dẫn khí"]
-    assert titles(unit=unit_tree.rang_dong.pk) == ["Quản lý kho", "Sửa đường ống dẫn khí"]  # not a choice: ignored
+    # A unit outside the subtree is not a choice: an error shows, and the other filters still apply.
+    response = officer_client.get(reverse("initiatives:list"), {"q": "duong", "unit": unit_tree.rang_dong.pk})
+    assert [i.title for i in response.context["page"]] == ["Sửa đường ống dẫn khí"]
+    assert "unit" in response.context["filters"].errors
 
 
 def test_list_and_detail_run_a_bounded_number_of_queries(
@@ -315,3 +318,61 @@ def test_a_returned_initiative_shows_the_boards_reason_and_can_be_completed(
     assert "Bổ sung số liệu giá trị làm lợi." in page
     assert reverse("initiatives:edit", args=[initiative.pk]) in page
     assert officer_client.get(reverse("initiatives:edit", args=[initiative.pk])).status_code == 200
+
+
+def ooxml(kind: str) -> bytes:
+    """A minimal Word or Excel file, as zip entries the type sniffing looks for."""
+    import zipfile
+
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml" if kind == "docx" else "xl/workbook.xml", "<x/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "content_type"),
+    [
+        ("thuyet-minh.docx", "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ("so-lieu.xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("anh.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32, "image/jpeg"),
+        ("ten-sai.html", PDF, "application/pdf"),  # the content decides, and the stored name too
+    ],
+)
+def test_word_excel_and_jpg_files_are_accepted_by_their_content(
+    officer_client, program, field, unit_tree, name, content, content_type
+) -> None:
+    data = ooxml(content) if isinstance(content, str) else content
+    upload = SimpleUploadedFile(name, data, content_type="text/html")
+    officer_client.post(reverse("initiatives:create"), {**form_data(unit_tree.gang_thep, field), "attachments": upload})
+    attachment = Attachment.objects.get()
+    assert (attachment.original_name, attachment.content_type) == (name, content_type)
+    assert not attachment.file.name.endswith(".html")
+
+
+def test_another_subtrees_attachment_cannot_be_removed(officer_client, program, unit_tree) -> None:
+    elsewhere = InitiativeFactory(program=program, unit=unit_tree.rang_dong, status="draft", submitted_at=None)
+    attachment = Attachment.objects.create(initiative=elsewhere, file=SimpleUploadedFile("x.pdf", PDF),
+                                           original_name="x.pdf", content_type="application/pdf", size=1)  # fmt: skip
+    assert officer_client.post(reverse("initiatives:attachment_delete", args=[attachment.pk])).status_code == 404
+    assert Attachment.objects.filter(pk=attachment.pk).exists()
+
+
+def test_edit_and_file_removal_are_csrf_protected(program, unit_tree, officer) -> None:
+    draft = InitiativeFactory(program=program, unit=unit_tree.gang_thep, status="draft", submitted_at=None)
+    attachment = Attachment.objects.create(initiative=draft, file=SimpleUploadedFile("x.pdf", PDF),
+                                           original_name="x.pdf", content_type="application/pdf", size=1)  # fmt: skip
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(officer)
+    assert client.post(reverse("initiatives:edit", args=[draft.pk]), {"title": "x", "draft": "1"}).status_code == 403
+    assert client.post(reverse("initiatives:attachment_delete", args=[attachment.pk])).status_code == 403
+
+
+def test_files_chosen_before_a_duplicate_warning_are_asked_for_again(officer_client, program, field, unit_tree) -> None:
+    officer_client.post(reverse("initiatives:create"), form_data(unit_tree.gang_thep, field))
+    upload = SimpleUploadedFile("thuyet-minh.pdf", PDF)
+    data = {**form_data(unit_tree.gang_thep, field), "attachments": upload}
+    page = officer_client.post(reverse("initiatives:create"), data).content.decode()
+    assert "Đơn vị đã gửi một sáng kiến cùng tên" in page
+    assert "vui lòng chọn lại tệp đính kèm" in page
