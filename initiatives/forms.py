@@ -28,6 +28,35 @@ MAX_FILES_PER_UPLOAD = 10
 REQUIRED_TO_SUBMIT = ("field", "kind", "summary", "description", "first_applied_on")
 
 
+# Above this many units in an officer's subtree a drop-down is unusable (a province has ~1,700,
+# the Confederation 130,000): the unit is then typed by its code.
+MAX_UNIT_OPTIONS = 300
+
+
+class UnitCodeField(forms.ModelChoiceField):
+    """A unit of the officer's subtree, typed by its code ("Mã đơn vị")."""
+
+    widget = forms.TextInput
+
+    def __init__(self, queryset: Any, **kwargs: Any) -> None:
+        super().__init__(queryset, to_field_name="code", **kwargs)
+        self.help_text = _("Type the unit code, e.g. %(code)s.") % {"code": "CTVN-RANGDONG"}
+        self.error_messages["invalid_choice"] = _("There is no unit with this code among your units.")
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, int):  # a bound ModelForm's initial value is the unit's id
+            return self.queryset.filter(pk=value).values_list("code", flat=True).first()
+        return super().prepare_value(value)
+
+
+def unit_field(units: Any, field: forms.Field) -> forms.Field:
+    """The same field as a drop-down for a small subtree, a code box for a large one."""
+    if units.count() <= MAX_UNIT_OPTIONS:
+        field.queryset = units
+        return field
+    return UnitCodeField(units, label=field.label, required=field.required)
+
+
 class VNDField(forms.CharField):
     """Giá trị làm lợi in đồng, typed as "10.000.000"."""
 
@@ -130,7 +159,7 @@ class InitiativeForm(forms.ModelForm):
         for name, field in self.fields.items():
             field.required = name in ("title", "unit")
         units = Union.objects.active().only("pk", "code", "name", "path")
-        self.fields["unit"].queryset = units.subtree(home_unit) if home_unit else units
+        self.fields["unit"] = unit_field(units.subtree(home_unit) if home_unit else units, self.fields["unit"])
         self.fields["field"].queryset = Field.objects.filter(is_active=True)
         self.fields["value_vnd"].help_text = _("In đồng, e.g. 10.000.000")
         self.helper = FormHelper()
@@ -258,7 +287,7 @@ class InitiativeFilterForm(forms.Form):
     def __init__(self, *args: Any, home_unit: Union | None, program: Program | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         units = Union.objects.only("pk", "code", "name", "path")
-        self.fields["unit"].queryset = units.subtree(home_unit) if home_unit else units.filter(depth__lte=2)
+        self.fields["unit"] = unit_field(units.subtree(home_unit) if home_unit else units, self.fields["unit"])
         self.fields["phase"].queryset = program.phases.all() if program else Phase.objects.none()
 
 

@@ -376,3 +376,20 @@ def test_files_chosen_before_a_duplicate_warning_are_asked_for_again(officer_cli
     page = officer_client.post(reverse("initiatives:create"), data).content.decode()
     assert "Đơn vị đã gửi một sáng kiến cùng tên" in page
     assert "vui lòng chọn lại tệp đính kèm" in page
+
+
+def test_a_large_subtree_types_the_unit_code_instead_of_a_drop_down(
+    officer_client, program, field, unit_tree, monkeypatch
+) -> None:
+    from initiatives import forms
+
+    monkeypatch.setattr(forms, "MAX_UNIT_OPTIONS", 1)  # Thép has 2 units: now "large"
+    page = officer_client.get(reverse("initiatives:create")).content.decode()
+    assert 'name="unit" value="CTVN-THEP"' in page and "Nhập mã đơn vị" in page
+    data = {**form_data(unit_tree.gang_thep, field), "unit": "THEP-TISCO"}
+    officer_client.post(reverse("initiatives:create"), data)
+    assert Initiative.objects.get().unit == unit_tree.gang_thep
+    response = officer_client.post(reverse("initiatives:create"), {**data, "unit": "CTVN-RANGDONG", "title": "Khác"})
+    assert "Không có đơn vị nào có mã này trong phạm vi đơn vị của bạn." in response.content.decode()
+    listed = officer_client.get(reverse("initiatives:list"), {"unit": "THEP-TISCO"}).context["page"]
+    assert [i.unit for i in listed] == [unit_tree.gang_thep]
