@@ -1,12 +1,27 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
 
-from initiatives.models import Attachment, Author, Field, Initiative, Phase, Program, StatusChange, Target
-from initiatives.services import initiative_refresh_search_text
+from initiatives.models import Attachment, Author, Field, Initiative, Phase, Program, ReviewQueue, StatusChange, Target
+from initiatives.services import (
+    InitiativeStateError,
+    initiative_refresh_search_text,
+    initiative_review,
+    initiatives_review,
+)
 from sangkien.search import FoldedSearchMixin
+from unions.admin import SubtreeFilter
+from unions.models import Union
 
 
 class PhaseInline(admin.TabularInline):
@@ -58,27 +73,197 @@ class StatusChangeInline(admin.TabularInline):
     model = StatusChange
     extra = 0
     can_delete = False
-    fields = ("at", "from_status", "to_status", "by", "reason")
+    fields = ("at", "from_status", "to_status", "by", "reason", "note")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Initiative | None = None) -> bool:
         return False
 
 
+class UnitLevelFilter(admin.SimpleListFilter):
+    title = _("level")
+    parameter_name = "level"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return list(Union.Level.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(unit__level=self.value()) if self.value() else queryset
+
+
+class InitiativeSubtreeFilter(SubtreeFilter):
+    """`?subtree=<unit id>`: the initiatives of a unit and everything under it."""
+
+    def restrict(self, queryset: QuerySet, unit: Union) -> QuerySet:
+        return queryset.in_subtree(unit)
+
+
+class ReviewForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason the unit will see"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=_("Required to return or reject."),
+    )
+    note = forms.CharField(
+        label=_("Private note of the board"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        help_text=_("Never shown to officers."),
+    )
+
+
+DECISION_LABELS = {
+    Initiative.Status.VALID: _("Valid"),
+    Initiative.Status.RETURNED: _("Return for completion"),
+    Initiative.Status.REJECTED: _("Not valid"),
+}
+
+
 @admin.register(Initiative)
 class InitiativeAdmin(FoldedSearchMixin, admin.ModelAdmin):
     list_display = ("title", "unit", "field", "status", "submitted_at")
-    list_filter = ("status", "program", "phase", "field")
+    list_filter = (
+        "status",
+        UnitLevelFilter,
+        InitiativeSubtreeFilter,
+        "field",
+        "phase",
+        ("submitted_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("unit", "field")
     autocomplete_fields = ("unit", "field")
     raw_id_fields = ("created_by",)
     readonly_fields = ("status", "submitted_at", "created_by", "created_at", "updated_at")
     inlines = [AuthorInline, AttachmentInline, StatusChangeInline]
+    actions = ("review_valid", "review_returned", "review_rejected")
+    change_form_template = "admin/initiatives/initiative/change_form.html"
     # Millions of rows: no COUNT(*) of the whole table on every page.
     show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        """A reviewer attached to a unit (e.g. a province's board) sees only that subtree."""
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser or request.user.unit_id is None:
+            return queryset
+        return queryset.in_subtree(request.user.unit)
 
     def save_related(
         self, request: HttpRequest, form: ModelForm, formsets: list[BaseInlineFormSet], change: bool
     ) -> None:
         super().save_related(request, form, formsets, change)
         initiative_refresh_search_text(initiative=form.instance)
+
+    def get_urls(self) -> list:
+        name = f"{self.opts.app_label}_{self.opts.model_name}_review"
+        return [
+            path("<int:pk>/review/", self.admin_site.admin_view(self.review_view), name=name),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args: object, **kwargs: object) -> HttpResponse:
+        obj = context.get("original")
+        if obj is not None and obj.status == Initiative.Status.SUBMITTED and self.has_change_permission(request, obj):
+            context["review_form"] = ReviewForm()
+            context["review_url"] = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_review", args=[obj.pk])
+            context["decisions"] = list(DECISION_LABELS.items())
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The object page's three buttons: the same service as the bulk actions."""
+        initiative = get_object_or_404(self.get_queryset(request), pk=pk)
+        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk])
+        if request.method != "POST" or not self.has_change_permission(request, initiative):
+            return redirect(change_url)
+        form = ReviewForm(request.POST)
+        form.is_valid()
+        try:
+            initiative_review(
+                initiative=initiative,
+                decision=request.POST.get("decision", ""),
+                by=request.user,
+                reason=form.cleaned_data.get("reason", ""),
+                note=form.cleaned_data.get("note", ""),
+            )
+        except (InitiativeStateError, ValidationError, ValueError) as error:
+            self.message_user(request, "; ".join(getattr(error, "messages", [str(error)])), messages.ERROR)
+            return redirect(change_url)
+        self.message_user(
+            request,
+            _("“%(title)s”: %(status)s.") % {"title": initiative.title, "status": initiative.get_status_display()},
+            messages.SUCCESS,
+        )
+        return redirect(change_url)
+
+    def _review(self, request: HttpRequest, queryset: QuerySet, decision: str) -> HttpResponse | None:
+        """Bulk decision: an intermediate page asks for the reason, then each row is claimed."""
+        form = ReviewForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            try:
+                outcome = initiatives_review(
+                    ids=list(queryset.values_list("pk", flat=True)),
+                    decision=decision,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as error:
+                form.add_error("reason", error.message_dict.get("reason", error.messages))
+            else:
+                self.message_user(
+                    request,
+                    _("%(done)s initiatives marked “%(decision)s”.")
+                    % {"done": len(outcome.done), "decision": DECISION_LABELS[decision]},
+                    messages.SUCCESS,
+                )
+                if outcome.skipped:
+                    self.message_user(
+                        request,
+                        _(
+                            "%(count)s were no longer awaiting review (another reviewer acted first) "
+                            "and were left as they are."
+                        )
+                        % {"count": len(outcome.skipped)},
+                        messages.WARNING,
+                    )
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Review: %(decision)s") % {"decision": DECISION_LABELS[decision]},
+            "form": form,
+            "initiatives": queryset.select_related("unit")[:200],
+            "count": queryset.count(),
+            "action": request.POST.get("action"),
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+        }
+        return TemplateResponse(request, "admin/initiatives/review_decision.html", context)
+
+    @admin.action(description=_("Valid"), permissions=["change"])
+    def review_valid(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._review(request, queryset, Initiative.Status.VALID)
+
+    @admin.action(description=_("Return for completion"), permissions=["change"])
+    def review_returned(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._review(request, queryset, Initiative.Status.RETURNED)
+
+    @admin.action(description=_("Not valid"), permissions=["change"])
+    def review_rejected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        return self._review(request, queryset, Initiative.Status.REJECTED)
+
+
+@admin.register(ReviewQueue)
+class ReviewQueueAdmin(InitiativeAdmin):
+    """Hàng chờ duyệt: submitted initiatives, oldest first."""
+
+    list_display = ("title", "unit", "field", "submitted_at", "waiting")
+    list_filter = (UnitLevelFilter, InitiativeSubtreeFilter, "field", "phase")
+    ordering = ("submitted_at", "pk")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).filter(status=Initiative.Status.SUBMITTED)
+
+    @admin.display(description=_("waiting"))
+    def waiting(self, initiative: Initiative) -> str:
+        return timesince(initiative.submitted_at) if initiative.submitted_at else "–"

@@ -249,6 +249,8 @@ class StatusChange(models.Model):
     )
     at = models.DateTimeField(_("at"))
     reason = models.TextField(_("reason"), blank=True)
+    # The reviewer's private note: shown in the admin only, never to officers.
+    note = models.TextField(_("private note"), blank=True)
 
     class Meta:
         ordering = ["initiative", "at", "pk"]
@@ -275,6 +277,15 @@ def attachment_path(attachment: Attachment, filename: str) -> str:
     name, which is kept in the row only)."""
     extension = ATTACHMENT_EXTENSIONS.get(attachment.content_type, "")
     return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
+
+
+class ReviewQueue(Initiative):
+    """Hàng chờ duyệt: the submitted initiatives, oldest first (an admin view of Initiative)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("review queue item")
+        verbose_name_plural = _("review queue")
 
 
 class Attachment(models.Model):

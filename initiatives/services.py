@@ -165,3 +165,52 @@ def duplicates_of(*, initiative: Initiative) -> list[Initiative]:
         .only("pk", "title", "status", "submitted_at")
     )
     return [other for other in candidates if fold(other.title) == title]
+
+
+REVIEW_DECISIONS = (Initiative.Status.VALID, Initiative.Status.RETURNED, Initiative.Status.REJECTED)
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    done: list[int]
+    skipped: list[int]  # no longer awaiting review: another reviewer acted first
+
+
+def initiative_review(*, initiative: Initiative, decision: str, by: User, reason: str = "", note: str = "") -> None:
+    """Hợp lệ / Yêu cầu bổ sung / Không hợp lệ: submitted → decision, once.
+
+    The row is claimed with a conditional UPDATE: of two reviewers acting at once exactly one wins,
+    and the other gets InitiativeStateError. A return or a rejection needs a reason, which the
+    officer sees; the note stays private to the board.
+    """
+    outcome = initiatives_review(ids=[initiative.pk], decision=decision, by=by, reason=reason, note=note)
+    if outcome.skipped:
+        raise InitiativeStateError(_("This initiative is no longer awaiting review: another reviewer has acted on it."))
+    initiative.refresh_from_db(fields=["status"])
+
+
+def initiatives_review(*, ids: list[int], decision: str, by: User, reason: str = "", note: str = "") -> ReviewOutcome:
+    """The same decision for several initiatives (the admin's bulk actions), each claimed on its own."""
+    if decision not in REVIEW_DECISIONS:
+        raise ValueError(f"not a review decision: {decision!r}")
+    reason, note = reason.strip(), note.strip()
+    if decision != Initiative.Status.VALID and not reason:
+        raise ValidationError({"reason": _("Give the reason the unit will see.")})
+    done, skipped = [], []
+    for pk in ids:
+        with transaction.atomic():
+            claimed = Initiative.objects.filter(pk=pk, status=Initiative.Status.SUBMITTED).update(status=decision)
+            if claimed != 1:
+                skipped.append(pk)
+                continue
+            StatusChange.objects.create(
+                initiative_id=pk,
+                from_status=Initiative.Status.SUBMITTED,
+                to_status=decision,
+                by=by,
+                at=timezone.now(),
+                reason=reason,
+                note=note,
+            )
+            done.append(pk)
+    return ReviewOutcome(done=done, skipped=skipped)

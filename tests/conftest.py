@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 
 from tests.factories import UnionFactory, UserFactory
 from unions.models import Union, User
-from unions.permissions import LEADERSHIP_GROUP, REVIEWERS_GROUP
+from unions.permissions import LEADERSHIP_GROUP, REVIEWERS_GROUP, ensure_role_groups
 
 
 @dataclass
@@ -68,17 +68,23 @@ def officer(unit_tree: UnitTree) -> User:
     return UserFactory(username="canbo.thep", unit=unit_tree.thep)
 
 
+def role_group(name: str) -> Group:
+    """A role group from the migration; a transactional test's flush removes it, so make it again."""
+    ensure_role_groups(Group, Permission)
+    return Group.objects.get(name=name)
+
+
 @pytest.fixture
 def reviewer(unit_tree: UnitTree) -> User:
     user = UserFactory(username="bancspl", unit=unit_tree.cong_thuong, is_staff=True)
-    user.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
+    user.groups.add(role_group(REVIEWERS_GROUP))
     return user
 
 
 @pytest.fixture
 def leader(unit_tree: UnitTree) -> User:
     user = UserFactory(username="lanhdao", unit=unit_tree.cong_thuong, is_staff=True)
-    user.groups.add(Group.objects.get(name=LEADERSHIP_GROUP))
+    user.groups.add(role_group(LEADERSHIP_GROUP))
     return user
 
 

@@ -41,7 +41,10 @@ class SubtreeFilter(admin.SimpleListFilter):
         unit = self._unit()
         if self.value() and unit is None:
             return queryset.none()
-        return queryset.subtree(unit) if unit else queryset
+        return self.restrict(queryset, unit) if unit else queryset
+
+    def restrict(self, queryset: QuerySet, unit: Union) -> QuerySet:
+        return queryset.subtree(unit)
 
 
 class UnionAdminForm(forms.ModelForm):

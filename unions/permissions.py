@@ -23,11 +23,25 @@ REVIEWER_PERMISSIONS = {
         "field": "vac",
         "target": "vacd",
         "initiative": "vc",
+        "reviewqueue": "vc",
+        "attachment": "v",
         "author": "vac",
         "statuschange": "v",
     },
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}
+
+
+def grant_roles_in_migration(apps: object) -> None:
+    """For data migrations: make the permissions now (Django makes them only after all
+    migrations), then (re)grant the role groups with the historical models."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+    ensure_role_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def ensure_role_groups(group_model: type, permission_model: type) -> None:

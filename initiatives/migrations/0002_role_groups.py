@@ -1,18 +1,12 @@
 """Groups for the reviewers (Ban CSPL&QHLĐ) and the leadership, with their admin permissions."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from unions.permissions import LEADERSHIP_GROUP, REVIEWERS_GROUP, ensure_role_groups
+from unions.permissions import LEADERSHIP_GROUP, REVIEWERS_GROUP, grant_roles_in_migration
 
 
 def create_groups(apps, schema_editor):
-    # Permissions are normally made after all migrations; make them now so they can be granted.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
-    ensure_role_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    grant_roles_in_migration(apps)
 
 
 def remove_groups(apps, schema_editor):

@@ -107,7 +107,18 @@ def test_officer_acts_only_in_its_subtree(unit_tree: UnitTree) -> None:
     assert not can_act_in(UserFactory(unit=None), unit_tree.thep)
 
 
-def test_role_groups_exist_from_migrations(reviewer, leader, officer) -> None:
+def test_role_groups_exist_from_migrations(db: None) -> None:
+    from django.contrib.auth.models import Group
+
+    from unions.permissions import LEADERSHIP_GROUP, REVIEWERS_GROUP
+
+    # Read before any fixture could make them: the migrations alone must have.
+    granted = {g.name: set(g.permissions.values_list("codename", flat=True)) for g in Group.objects.all()}
+    assert {"change_initiative", "change_reviewqueue", "view_union"} <= granted[REVIEWERS_GROUP]
+    assert "view_initiative" in granted[LEADERSHIP_GROUP] and "change_initiative" not in granted[LEADERSHIP_GROUP]
+
+
+def test_roles_are_told_apart(reviewer, leader, officer) -> None:
     assert is_reviewer(reviewer) and not is_leadership(reviewer)
     assert is_leadership(leader) and not is_reviewer(leader)
     assert not is_reviewer(officer) and not is_leadership(officer)
