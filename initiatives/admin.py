@@ -9,15 +9,29 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from initiatives.models import Attachment, Author, Field, Initiative, Phase, Program, ReviewQueue, StatusChange, Target
+from initiatives.models import (
+    Attachment,
+    Author,
+    Field,
+    Initiative,
+    PendingQuestion,
+    Phase,
+    Program,
+    Question,
+    ReviewQueue,
+    StatusChange,
+    Target,
+)
 from initiatives.services import (
     InitiativeStateError,
     initiative_refresh_search_text,
     initiative_review,
     initiatives_review,
+    question_answer,
 )
 from sangkien.search import FoldedSearchMixin
 from unions.admin import SubtreeFilter
@@ -267,3 +281,65 @@ class ReviewQueueAdmin(InitiativeAdmin):
     @admin.display(description=_("waiting"))
     def waiting(self, initiative: Initiative) -> str:
         return timesince(initiative.submitted_at) if initiative.submitted_at else "–"
+
+
+class QuestionAnswerForm(forms.ModelForm):
+    answer = forms.CharField(label=_("answer"), widget=forms.Textarea(attrs={"rows": 8, "cols": 80}))
+
+    class Meta:
+        model = Question
+        fields = ("answer", "is_public")
+
+
+@admin.register(Question)
+class QuestionAdmin(FoldedSearchMixin, admin.ModelAdmin):
+    """The board answers here; the officer sees the answer on the site."""
+
+    form = QuestionAnswerForm
+    list_display = ("subject", "unit", "asked_at", "answered_at", "is_public")
+    list_filter = ("is_public", ("answered_at", admin.EmptyFieldListFilter), InitiativeSubtreeFilter)
+    list_select_related = ("unit",)
+    readonly_fields = ("unit", "asked_by", "asked_at", "subject", "body", "initiative", "attachment_link",
+                       "answered_by", "answered_at")  # fmt: skip
+    fields = (*readonly_fields, "answer", "is_public")
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # officers ask from the site
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser or request.user.unit_id is None:
+            return queryset
+        return queryset.filter(unit__path__startswith=request.user.unit.path)
+
+    @admin.display(description=_("attachment"))
+    def attachment_link(self, question: Question) -> str:
+        if not question.attachment:
+            return "–"
+        url = reverse("initiatives:question_attachment", args=[question.pk])  # checks who may see it
+        return format_html('<a href="{}">{}</a>', url, question.attachment_name)
+
+    def save_model(self, request: HttpRequest, obj: Question, form: ModelForm, change: bool) -> None:
+        question_answer(
+            question=Question.objects.get(pk=obj.pk),
+            answer=form.cleaned_data["answer"],
+            is_public=form.cleaned_data["is_public"],
+            by=request.user,
+        )
+
+
+@admin.register(PendingQuestion)
+class PendingQuestionAdmin(QuestionAdmin):
+    """Câu hỏi chờ trả lời: oldest first, with how long each has waited."""
+
+    list_display = ("subject", "unit", "asked_at", "age")
+    list_filter = (InitiativeSubtreeFilter,)
+    ordering = ("asked_at", "pk")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).filter(answered_at__isnull=True)
+
+    @admin.display(description=_("waiting"))
+    def age(self, question: Question) -> str:
+        return timesince(question.asked_at)

@@ -84,12 +84,14 @@ class AttachmentsField(forms.FileField):
 
     widget = MultipleFileInput
 
+    def __init__(self, *args: Any, max_files: int = MAX_FILES_PER_UPLOAD, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_files = max_files
+
     def clean(self, data: Any, initial: Any = None) -> list[AttachmentUpload]:
         files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
-        if len(files) > MAX_FILES_PER_UPLOAD:
-            raise forms.ValidationError(
-                _("Attach at most %(count)s files at a time.") % {"count": MAX_FILES_PER_UPLOAD}
-            )
+        if len(files) > self.max_files:
+            raise forms.ValidationError(_("Attach at most %(count)s files at a time.") % {"count": self.max_files})
         return [self._check(super(AttachmentsField, self).clean(f, initial)) for f in files]
 
     def _check(self, upload: UploadedFile) -> AttachmentUpload:
@@ -296,3 +298,23 @@ class ImportForm(forms.Form):
         label=gettext_lazy("Excel file (.xlsx)"),
         help_text=gettext_lazy("Fill in the template; if any row is wrong, nothing is imported."),
     )
+
+
+class QuestionForm(forms.Form):
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=300)
+    body = forms.CharField(label=gettext_lazy("Your question"), widget=forms.Textarea(attrs={"rows": 6}))
+    attachment = AttachmentsField(
+        label=gettext_lazy("Attachment (optional)"),
+        required=False,
+        max_files=1,
+        help_text=gettext_lazy("One PDF, DOCX, XLSX, JPG or PNG file."),
+    )
+    initiative = forms.ModelChoiceField(queryset=Initiative.objects.none(), required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, initiatives: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["initiative"].queryset = initiatives  # only one the officer may see
+
+
+class FaqSearchForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Search the answers"), required=False)

@@ -100,8 +100,8 @@ def reset() -> None:
     """Remove every unit and initiative (accounts stay, detached from their units)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE initiatives_attachment, initiatives_author, initiatives_statuschange, initiatives_initiative, "
-            "initiatives_target"
+            "TRUNCATE initiatives_question, initiatives_attachment, initiatives_author, "
+            "initiatives_statuschange, initiatives_initiative, initiatives_target"
         )
         cursor.execute(f"UPDATE {User._meta.db_table} SET unit_id = NULL")
         cursor.execute("DELETE FROM unions_union")

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from initiatives.models import Author, Initiative, Program, StatusChange
+from initiatives.models import Author, Initiative, Program, Question, StatusChange
 from initiatives.querysets import InitiativeQuerySet
+from sangkien.text import fold
 from unions.models import User
 
 
@@ -86,3 +87,28 @@ def initiative_detail(*, user: User, pk: int) -> Initiative:
         .prefetch_related("authors", "attachments", timeline, "program__phases"),
         pk=pk,
     )
+
+
+def visible_questions(*, user: User) -> QuerySet[Question]:
+    """Questions of the officer's subtree; a superuser sees them all."""
+    if user.is_superuser:
+        return Question.objects.all()
+    if user.is_authenticated and user.unit_id:
+        return Question.objects.filter(unit__path__startswith=user.unit.path)
+    return Question.objects.none()
+
+
+def new_answers_count(*, user: User) -> int:
+    """Answers to the user's own questions not opened yet (the menu's badge)."""
+    return Question.objects.filter(asked_by=user, answered_at__isnull=False, answer_seen_at__isnull=True).count()
+
+
+def public_faq(*, term: str = "") -> QuerySet[Question]:
+    """Hỏi đáp: answered questions the board made public, newest answer first, searchable folded."""
+    questions = Question.objects.filter(is_public=True, answered_at__isnull=False).only(
+        "pk", "subject", "body", "answer", "answered_at"
+    )
+    folded = fold(term)
+    if folded:
+        questions = questions.filter(search_text__contains=folded)
+    return questions.order_by("-answered_at", "-pk")

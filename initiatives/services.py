@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from initiatives.models import Attachment, Author, Initiative, Phase, Program, StatusChange
+from initiatives.models import Attachment, Author, Initiative, Phase, Program, Question, StatusChange
 from sangkien.text import fold
-from unions.models import User
+from unions.models import Union, User
 
 
 class InitiativeStateError(Exception):
@@ -214,3 +214,46 @@ def initiatives_review(*, ids: list[int], decision: str, by: User, reason: str =
             )
             done.append(pk)
     return ReviewOutcome(done=done, skipped=skipped)
+
+
+@transaction.atomic
+def question_ask(
+    *,
+    unit: Union,
+    by: User,
+    subject: str,
+    body: str,
+    initiative: Initiative | None = None,
+    attachment: AttachmentUpload | None = None,
+) -> Question:
+    """An officer asks the board; the question waits in the admin's list."""
+    question = Question(unit=unit, asked_by=by, subject=subject, body=body, initiative=initiative)
+    if attachment is not None:
+        question.attachment_type = attachment.content_type
+        question.attachment_name = attachment.file.name[:255]
+        question.attachment = attachment.file
+    question.refresh_search_text()
+    question.full_clean()
+    question.save()
+    return question
+
+
+@transaction.atomic
+def question_answer(*, question: Question, answer: str, by: User, is_public: bool) -> Question:
+    """The board answers (or corrects its answer); the asker sees it as new until they open it."""
+    answer = answer.strip()
+    if not answer:
+        raise ValidationError({"answer": _("Write the answer.")})
+    if answer != question.answer:
+        question.answered_by, question.answered_at, question.answer_seen_at = by, timezone.now(), None
+    question.answer, question.is_public = answer, is_public
+    question.refresh_search_text()
+    question.full_clean()
+    question.save()
+    return question
+
+
+def question_mark_seen(*, question: Question, by: User) -> None:
+    """The asker opened the answer: it no longer counts as new in the menu."""
+    if question.asked_by_id == by.pk and question.answered_at and question.answer_seen_at is None:
+        Question.objects.filter(pk=question.pk, answer_seen_at__isnull=True).update(answer_seen_at=timezone.now())

@@ -11,7 +11,15 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from initiatives.exports import initiative_list_workbook
-from initiatives.forms import AuthorFormSet, ImportForm, InitiativeFilterForm, InitiativeForm, author_initial
+from initiatives.forms import (
+    AuthorFormSet,
+    FaqSearchForm,
+    ImportForm,
+    InitiativeFilterForm,
+    InitiativeForm,
+    QuestionForm,
+    author_initial,
+)
 from initiatives.imports import import_initiatives, import_template
 from initiatives.models import Attachment, Initiative
 from initiatives.selectors import (
@@ -19,7 +27,9 @@ from initiatives.selectors import (
     initiative_detail,
     initiative_list_rows,
     program_progress,
+    public_faq,
     visible_initiatives,
+    visible_questions,
 )
 from initiatives.services import (
     InitiativeStateError,
@@ -27,6 +37,8 @@ from initiatives.services import (
     duplicates_of,
     initiative_save_draft,
     initiative_submit,
+    question_ask,
+    question_mark_seen,
 )
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 
@@ -218,3 +230,71 @@ def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(attachment.initiative)
     messages.success(request, _("“%(name)s” has been removed.") % {"name": attachment.original_name})
     return redirect("initiatives:edit", pk=attachment.initiative_id)
+
+
+@login_required
+def question_list(request: HttpRequest) -> HttpResponse:
+    """The questions of the officer's units, with the board's answers."""
+    _officer(request)
+    questions = visible_questions(user=request.user).select_related("unit", "asked_by")
+    page = Paginator(questions, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "initiatives/questions/list.html", {"page": page})
+
+
+@login_required
+def question_create(request: HttpRequest) -> HttpResponse:
+    _officer(request)
+    if request.user.unit is None:
+        raise PermissionDenied(_("Your account does not belong to a union unit."))
+    initiatives = visible_initiatives(user=request.user)
+    form = QuestionForm(
+        request.POST or None,
+        request.FILES or None,
+        initiatives=initiatives,
+        initial={"initiative": request.GET.get("initiative")},
+    )
+    if request.method == "POST" and form.is_valid():
+        attachments = form.cleaned_data["attachment"]
+        question = question_ask(
+            unit=request.user.unit,
+            by=request.user,
+            subject=form.cleaned_data["subject"],
+            body=form.cleaned_data["body"],
+            initiative=form.cleaned_data["initiative"],
+            attachment=attachments[0] if attachments else None,
+        )
+        messages.success(request, _("Your question has been sent to the review board."))
+        return redirect(question)
+    linked = form["initiative"].value()
+    about = initiatives.filter(pk=linked).first() if str(linked or "").isdigit() else None
+    return render(request, "initiatives/questions/form.html", {"form": form, "about": about})
+
+
+@login_required
+def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _officer(request)
+    question = get_object_or_404(
+        visible_questions(user=request.user).select_related("unit", "asked_by", "answered_by", "initiative"), pk=pk
+    )
+    question_mark_seen(question=question, by=request.user)
+    return render(request, "initiatives/questions/detail.html", {"question": question})
+
+
+@login_required
+def question_attachment(request: HttpRequest, pk: int) -> FileResponse:
+    _officer(request)
+    question = get_object_or_404(visible_questions(user=request.user).exclude(attachment=""), pk=pk)
+    return FileResponse(
+        question.attachment.open("rb"),
+        as_attachment=True,
+        filename=question.attachment_name,
+        content_type=question.attachment_type,
+    )
+
+
+def faq(request: HttpRequest) -> HttpResponse:
+    """Hỏi đáp: public answers, without the askers' names or units."""
+    search = FaqSearchForm(request.GET or None)
+    term = search.cleaned_data["q"] if search.is_valid() else ""
+    page = Paginator(public_faq(term=term), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "initiatives/questions/faq.html", {"page": page, "search": search, "term": term})

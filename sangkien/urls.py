@@ -14,6 +14,7 @@ admin.site.index_title = _("Administration")
 urlpatterns = [
     path("", initiative_views.home, name="home"),
     path("initiatives/", include("initiatives.urls")),
+    path("hoi-dap/", initiative_views.faq, name="faq"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),

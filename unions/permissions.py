@@ -25,6 +25,8 @@ REVIEWER_PERMISSIONS = {
         "initiative": "vc",
         "reviewqueue": "vc",
         "attachment": "v",
+        "question": "vc",
+        "pendingquestion": "vc",
         "author": "vac",
         "statuschange": "v",
     },
