@@ -144,6 +144,8 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="sangkien@localhost")
+# The portal's address, for links in e-mails sent by workers (no request to build them from).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Celery: with no broker configured, tasks run eagerly in-process (the `make run` default).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
@@ -157,6 +159,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing from a web request: a broker that is down must fail at once (the caller logs it),
+# not hold the response for kombu's default ~6 s of reconnection attempts.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2}
 
 # Security: strict by default outside DEBUG; `manage.py check --deploy` is clean with these.
 SESSION_COOKIE_HTTPONLY = True
