@@ -18,6 +18,7 @@ from initiatives.models import (
     Author,
     Field,
     Initiative,
+    Page,
     PendingQuestion,
     Phase,
     Program,
@@ -343,3 +344,9 @@ class PendingQuestionAdmin(QuestionAdmin):
     @admin.display(description=_("waiting"))
     def age(self, question: Question) -> str:
         return timesince(question.asked_at)
+
+
+@admin.register(Page)
+class PageAdmin(admin.ModelAdmin):
+    list_display = ("title", "slug", "updated_at")
+    search_fields = ("title",)

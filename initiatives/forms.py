@@ -318,3 +318,17 @@ class QuestionForm(forms.Form):
 
 class FaqSearchForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("Search the answers"), required=False)
+
+
+class PublicFilterForm(forms.Form):
+    """Filters of the public list: field, unit (by code) and a diacritic-free search."""
+
+    q = forms.CharField(label=gettext_lazy("Search"), required=False)
+    field = forms.ModelChoiceField(label=gettext_lazy("Field"), queryset=Field.objects.all(), required=False)
+    unit = forms.ModelChoiceField(
+        label=gettext_lazy("Unit code"),
+        queryset=Union.objects.only("pk", "code", "path"),
+        to_field_name="code",
+        required=False,
+        widget=forms.TextInput,
+    )

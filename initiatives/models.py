@@ -385,3 +385,22 @@ class PendingQuestion(Question):
         proxy = True
         verbose_name = _("question awaiting an answer")
         verbose_name_plural = _("questions awaiting an answer")
+
+
+class Page(models.Model):
+    """Editable content such as the guide "Hướng dẫn cập nhật sáng kiến" (plain text, paragraphs)."""
+
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("content"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("page", args=[self.slug])

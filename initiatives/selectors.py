@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import statistics
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,3 +114,71 @@ def public_faq(*, term: str = "") -> QuerySet[Question]:
     if folded:
         questions = questions.filter(search_text__contains=folded)
     return questions.order_by("-answered_at", "-pk")
+
+
+def public_initiatives(*, program: Program, filters: dict[str, Any]) -> QuerySet[Initiative]:
+    """The programme's valid initiatives for the public; what a confidential one may show is the
+    template's business (name, field and benefit only), the query loads no more than needed."""
+    rows = (
+        Initiative.objects.filter(program=program, status=Initiative.Status.VALID)
+        .select_related("unit", "field")
+        .only(
+            "pk",
+            "title",
+            "is_confidential",
+            "value_vnd",
+            "effectiveness",
+            "summary",
+            "unit__name",
+            "unit__path",
+            "field__name",
+            "submitted_at",
+        )
+    )
+    if filters.get("field"):
+        rows = rows.filter(field=filters["field"])
+    if filters.get("unit"):
+        rows = rows.filter(unit__path__startswith=filters["unit"].path)
+    if filters.get("q"):
+        rows = rows.search(filters["q"])
+    return rows.order_by("-submitted_at", "-pk")
+
+
+@dataclass(frozen=True)
+class BoardMetrics:
+    backlog: dict[str, int]
+    reviewed: int
+    median_review: dt.timedelta | None
+    answered: int
+    median_answer: dt.timedelta | None
+    waiting_questions: int
+
+
+def _median(durations: list[dt.timedelta]) -> dt.timedelta | None:
+    return statistics.median(durations) if durations else None
+
+
+def board_metrics(*, since: dt.datetime) -> BoardMetrics:
+    """Backlog by status; median time to first review and to answer a question since `since`."""
+    backlog = dict(Initiative.objects.order_by().values_list("status").annotate(n=Count("pk")))
+    first_reviews = (
+        StatusChange.objects.filter(at__gte=since, from_status=Initiative.Status.SUBMITTED)
+        .order_by("initiative_id", "at")
+        .values_list("initiative_id", "at", "initiative__submitted_at")
+    )
+    seen: set[int] = set()
+    review_times = []
+    for initiative_id, at, submitted_at in first_reviews.iterator(chunk_size=5000):
+        if initiative_id not in seen and submitted_at:
+            seen.add(initiative_id)
+            review_times.append(at - submitted_at)
+    answers = Question.objects.filter(answered_at__gte=since).values_list("asked_at", "answered_at")
+    answer_times = [answered - asked for asked, answered in answers.iterator(chunk_size=5000)]
+    return BoardMetrics(
+        backlog={status: backlog.get(status, 0) for status in Initiative.Status.values},
+        reviewed=len(review_times),
+        median_review=_median(review_times),
+        answered=len(answer_times),
+        median_answer=_median(answer_times),
+        waiting_questions=Question.objects.filter(answered_at__isnull=True).count(),
+    )

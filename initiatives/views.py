@@ -1,11 +1,15 @@
 from __future__ import annotations
 
-from django.contrib import messages
+import datetime as dt
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -17,17 +21,20 @@ from initiatives.forms import (
     ImportForm,
     InitiativeFilterForm,
     InitiativeForm,
+    PublicFilterForm,
     QuestionForm,
     author_initial,
 )
 from initiatives.imports import import_initiatives, import_template
-from initiatives.models import Attachment, Initiative
+from initiatives.models import Attachment, Initiative, Page
 from initiatives.selectors import (
+    board_metrics,
     current_program,
     initiative_detail,
     initiative_list_rows,
     program_progress,
     public_faq,
+    public_initiatives,
     visible_initiatives,
     visible_questions,
 )
@@ -298,3 +305,46 @@ def faq(request: HttpRequest) -> HttpResponse:
     term = search.cleaned_data["q"] if search.is_valid() else ""
     page = Paginator(public_faq(term=term), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "initiatives/questions/faq.html", {"page": page, "search": search, "term": term})
+
+
+def public_list(request: HttpRequest) -> HttpResponse:
+    """The programme's valid initiatives, for everyone; confidential ones show little."""
+    program = current_program()
+    filters = PublicFilterForm(request.GET or None)
+    cleaned = {}
+    if filters.is_bound:
+        filters.is_valid()
+        cleaned = filters.cleaned_data
+    rows = public_initiatives(program=program, filters=cleaned) if program else Initiative.objects.none()
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "initiatives/public_list.html", {"page": page, "filters": filters, "query": query.urlencode()}
+    )
+
+
+def page(request: HttpRequest, slug: str) -> HttpResponse:
+    return render(request, "initiatives/page.html", {"page": get_object_or_404(Page, slug=slug)})
+
+
+def _duration(value: dt.timedelta | None) -> str:
+    if value is None:
+        return "–"
+    hours = int(value.total_seconds() // 3600)
+    return _("%(days)s days %(hours)s hours") % {"days": hours // 24, "hours": hours % 24}
+
+
+@staff_member_required
+def board_metrics_view(request: HttpRequest) -> HttpResponse:
+    """The board's figures: backlog by status, median times over the last 30 days."""
+    metrics = board_metrics(since=timezone.now() - dt.timedelta(days=30))
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Board metrics"),
+        "metrics": metrics,
+        "backlog": [(label, metrics.backlog[value]) for value, label in Initiative.Status.choices],
+        "median_review": _duration(metrics.median_review),
+        "median_answer": _duration(metrics.median_answer),
+    }
+    return render(request, "admin/board_metrics.html", context)

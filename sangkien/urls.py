@@ -15,7 +15,10 @@ urlpatterns = [
     path("", initiative_views.home, name="home"),
     path("initiatives/", include("initiatives.urls")),
     path("hoi-dap/", initiative_views.faq, name="faq"),
+    path("sang-kien/", initiative_views.public_list, name="public_list"),
+    path("trang/<slug:slug>/", initiative_views.page, name="page"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/board-metrics/", initiative_views.board_metrics_view, name="board_metrics"),  # before the admin
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
 ]

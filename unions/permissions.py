@@ -27,6 +27,7 @@ REVIEWER_PERMISSIONS = {
         "attachment": "v",
         "question": "vc",
         "pendingquestion": "vc",
+        "page": "vac",
         "author": "vac",
         "statuschange": "v",
     },
