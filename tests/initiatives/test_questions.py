@@ -106,3 +106,15 @@ def test_question_pages_run_a_bounded_number_of_queries(client: Client, officer,
         client.get(reverse("initiatives:questions"))
     with django_assert_max_num_queries(2):  # the public page, for a visitor: count and rows
         Client().get(reverse("faq"))
+
+
+def test_question_admin_lists_run_a_bounded_number_of_queries(client: Client, officer, reviewer, unit_tree,
+                                                              django_assert_max_num_queries) -> None:  # fmt: skip
+    client.force_login(reviewer)
+    for count in (2, 30):
+        for number in range(count):
+            question_ask(unit=unit_tree.thep, by=officer, subject=f"Câu {count}-{number}", body="...")
+        for name in ("question", "pendingquestion"):
+            with django_assert_max_num_queries(14):
+                response = client.get(reverse(f"admin:initiatives_{name}_changelist"))
+            assert response.status_code == 200
