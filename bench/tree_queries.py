@@ -68,6 +68,12 @@ def admin_pages(unit: Union) -> None:
         "admin parent autocomplete 'lien doan'": (
             "/admin/autocomplete/?term=lien+doan&app_label=unions&model_name=union&field_name=parent"
         ),
+        "initiative admin, page 1": "/admin/initiatives/initiative/",
+        "initiative admin, status valid": "/admin/initiatives/initiative/?status__exact=valid",
+        "initiative admin search 'lo nung'": "/admin/initiatives/initiative/?q=lo+nung",
+        f"initiative admin, subtree of {unit.code}": f"/admin/initiatives/initiative/?subtree={unit.pk}",
+        "review queue (oldest first)": "/admin/initiatives/reviewqueue/",
+        "board metrics": "/admin/board-metrics/",
     }
     for label, url in pages.items():
         with CaptureQueriesContext(connection) as queries:
