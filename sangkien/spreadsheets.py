@@ -16,6 +16,7 @@ from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 
 import openpyxl
+from django.core.management import CommandError
 from django.utils.translation import gettext as _
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
@@ -56,6 +57,13 @@ class SpreadsheetError(Exception):
     @property
     def messages(self) -> list[str]:
         return [self.file_error] if self.file_error else [str(issue) for issue in self.issues]
+
+
+def import_failed(stderr: Any, error: SpreadsheetError) -> CommandError:
+    """For management commands: print every row error, then the CommandError that exits non-zero."""
+    for message in error.messages:
+        stderr.write(message)
+    return CommandError(_("Nothing was imported: %(count)s error(s).") % {"count": len(error.messages)})
 
 
 def cell_text(value: Any) -> str:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from initiatives.imports import import_initiatives
 from initiatives.selectors import current_program
-from sangkien.spreadsheets import SpreadsheetError
+from sangkien.spreadsheets import SpreadsheetError, import_failed
 from unions.models import User
 
 
@@ -39,11 +39,7 @@ class Command(BaseCommand):
         try:
             result = import_initiatives(path, user=user, program=program)
         except SpreadsheetError as error:
-            for message in error.messages:
-                self.stderr.write(message)
-            raise CommandError(
-                _("Nothing was imported: %(count)s error(s).") % {"count": len(error.messages)}
-            ) from None
+            raise import_failed(self.stderr, error) from None
         self.stdout.write(
             self.style.SUCCESS(
                 _("Imported %(count)s initiatives in %(seconds).1f s.")

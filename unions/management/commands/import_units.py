@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from sangkien.spreadsheets import SpreadsheetError
+from sangkien.spreadsheets import SpreadsheetError, import_failed
 from unions.imports import import_units
 
 
@@ -29,11 +29,7 @@ class Command(BaseCommand):
         try:
             result = import_units(path)
         except SpreadsheetError as error:
-            for message in error.messages:
-                self.stderr.write(message)
-            raise CommandError(
-                _("Nothing was imported: %(count)s error(s).") % {"count": len(error.messages)}
-            ) from None
+            raise import_failed(self.stderr, error) from None
         self.stdout.write(
             self.style.SUCCESS(
                 _(
