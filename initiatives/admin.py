@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -113,6 +113,13 @@ class InitiativeSubtreeFilter(SubtreeFilter):
         return queryset.in_subtree(unit)
 
 
+class QuestionSubtreeFilter(SubtreeFilter):
+    """`?subtree=<unit id>`: the questions of a unit and everything under it."""
+
+    def restrict(self, queryset: QuerySet, unit: Union) -> QuerySet:
+        return queryset.filter(unit__path__startswith=unit.path)
+
+
 class ReviewForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason the unit will see"),
@@ -155,6 +162,12 @@ class InitiativeAdmin(FoldedSearchMixin, admin.ModelAdmin):
     change_form_template = "admin/initiatives/initiative/change_form.html"
     # Millions of rows: no COUNT(*) of the whole table on every page.
     show_full_result_count = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Initiative | None = None) -> tuple[str, ...]:
+        """Only a superuser moves an initiative to another unit: a scoped board could move it out
+        of its own subtree."""
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else (*fields, "unit")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         """A reviewer attached to a unit (e.g. a province's board) sees only that subtree."""
@@ -298,7 +311,7 @@ class QuestionAdmin(FoldedSearchMixin, admin.ModelAdmin):
 
     form = QuestionAnswerForm
     list_display = ("subject", "unit", "asked_at", "answered_at", "is_public")
-    list_filter = ("is_public", ("answered_at", admin.EmptyFieldListFilter), InitiativeSubtreeFilter)
+    list_filter = ("is_public", ("answered_at", admin.EmptyFieldListFilter), QuestionSubtreeFilter)
     list_select_related = ("unit",)
     readonly_fields = ("unit", "asked_by", "asked_at", "subject", "body", "initiative", "attachment_link",
                        "answered_by", "answered_at")  # fmt: skip
@@ -318,8 +331,22 @@ class QuestionAdmin(FoldedSearchMixin, admin.ModelAdmin):
     def attachment_link(self, question: Question) -> str:
         if not question.attachment:
             return "–"
-        url = reverse("initiatives:question_attachment", args=[question.pk])  # checks who may see it
+        url = reverse("admin:initiatives_question_attachment", args=[question.pk])
         return format_html('<a href="{}">{}</a>', url, question.attachment_name)
+
+    def get_urls(self) -> list:
+        if self.model is not Question:
+            return super().get_urls()
+        download = self.admin_site.admin_view(self.attachment_view)
+        return [path("<int:pk>/attachment/", download, name="initiatives_question_attachment"), *super().get_urls()]
+
+    def attachment_view(self, request: HttpRequest, pk: int) -> FileResponse:
+        """The board's download, within the board member's scope."""
+        question = get_object_or_404(self.get_queryset(request).exclude(attachment=""), pk=pk)
+        if not self.has_view_permission(request, question):
+            raise PermissionDenied
+        return FileResponse(question.attachment.open("rb"), as_attachment=True, filename=question.attachment_name,
+                            content_type=question.attachment_type)  # fmt: skip
 
     def save_model(self, request: HttpRequest, obj: Question, form: ModelForm, change: bool) -> None:
         question_answer(
@@ -335,7 +362,7 @@ class PendingQuestionAdmin(QuestionAdmin):
     """Câu hỏi chờ trả lời: oldest first, with how long each has waited."""
 
     list_display = ("subject", "unit", "asked_at", "age")
-    list_filter = (InitiativeSubtreeFilter,)
+    list_filter = (QuestionSubtreeFilter,)
     ordering = ("asked_at", "pk")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

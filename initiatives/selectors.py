@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from initiatives.models import Author, Initiative, Program, Question, StatusChange
 from initiatives.querysets import InitiativeQuerySet
 from sangkien.text import fold
-from unions.models import User
+from unions.models import Union, User
 
 
 @dataclass(frozen=True)
@@ -137,10 +137,12 @@ def public_initiatives(*, program: Program, filters: dict[str, Any]) -> QuerySet
     )
     if filters.get("field"):
         rows = rows.filter(field=filters["field"])
+    # A confidential initiative must not be found through what it hides: its unit, or its
+    # authors' names (which the folded search text holds).
     if filters.get("unit"):
-        rows = rows.filter(unit__path__startswith=filters["unit"].path)
+        rows = rows.filter(unit__path__startswith=filters["unit"].path, is_confidential=False)
     if filters.get("q"):
-        rows = rows.search(filters["q"])
+        rows = rows.search(filters["q"]).filter(is_confidential=False)
     return rows.order_by("-submitted_at", "-pk")
 
 
@@ -158,11 +160,17 @@ def _median(durations: list[dt.timedelta]) -> dt.timedelta | None:
     return statistics.median(durations) if durations else None
 
 
-def board_metrics(*, since: dt.datetime) -> BoardMetrics:
-    """Backlog by status; median time to first review and to answer a question since `since`."""
-    backlog = dict(Initiative.objects.order_by().values_list("status").annotate(n=Count("pk")))
+def board_metrics(*, since: dt.datetime, unit: Union | None = None) -> BoardMetrics:
+    """Backlog by status; median time to first review and to answer a question since `since`;
+    for `unit`'s subtree when the board member is scoped to one."""
+    initiatives, changes, questions = Initiative.objects.all(), StatusChange.objects.all(), Question.objects.all()
+    if unit is not None:
+        initiatives = initiatives.in_subtree(unit)
+        changes = changes.filter(initiative__unit__path__startswith=unit.path)
+        questions = questions.filter(unit__path__startswith=unit.path)
+    backlog = dict(initiatives.order_by().values_list("status").annotate(n=Count("pk")))
     first_reviews = (
-        StatusChange.objects.filter(at__gte=since, from_status=Initiative.Status.SUBMITTED)
+        changes.filter(at__gte=since, from_status=Initiative.Status.SUBMITTED)
         .order_by("initiative_id", "at")
         .values_list("initiative_id", "at", "initiative__submitted_at")
     )
@@ -172,7 +180,7 @@ def board_metrics(*, since: dt.datetime) -> BoardMetrics:
         if initiative_id not in seen and submitted_at:
             seen.add(initiative_id)
             review_times.append(at - submitted_at)
-    answers = Question.objects.filter(answered_at__gte=since).values_list("asked_at", "answered_at")
+    answers = questions.filter(answered_at__gte=since).values_list("asked_at", "answered_at")
     answer_times = [answered - asked for asked, answered in answers.iterator(chunk_size=5000)]
     return BoardMetrics(
         backlog={status: backlog.get(status, 0) for status in Initiative.Status.values},
@@ -180,5 +188,5 @@ def board_metrics(*, since: dt.datetime) -> BoardMetrics:
         median_review=_median(review_times),
         answered=len(answer_times),
         median_answer=_median(answer_times),
-        waiting_questions=Question.objects.filter(answered_at__isnull=True).count(),
+        waiting_questions=questions.filter(answered_at__isnull=True).count(),
     )

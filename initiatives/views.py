@@ -338,7 +338,8 @@ def _duration(value: dt.timedelta | None) -> str:
 @staff_member_required
 def board_metrics_view(request: HttpRequest) -> HttpResponse:
     """The board's figures: backlog by status, median times over the last 30 days."""
-    metrics = board_metrics(since=timezone.now() - dt.timedelta(days=30))
+    scope = None if request.user.is_superuser else request.user.unit  # a province's board: its units
+    metrics = board_metrics(since=timezone.now() - dt.timedelta(days=30), unit=scope)
     context = {
         **admin.site.each_context(request),
         "title": _("Board metrics"),

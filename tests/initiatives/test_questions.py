@@ -118,3 +118,24 @@ def test_question_admin_lists_run_a_bounded_number_of_queries(client: Client, of
             with django_assert_max_num_queries(14):
                 response = client.get(reverse(f"admin:initiatives_{name}_changelist"))
             assert response.status_code == 200
+
+
+def test_the_question_lists_filter_by_subtree_and_the_board_downloads_attachments(
+    client: Client, officer, unit_tree
+) -> None:
+    from initiatives.services import AttachmentUpload
+    from tests.conftest import role_group
+    from unions.permissions import REVIEWERS_GROUP
+
+    national_board = UserFactory(username="ban.tw", is_staff=True)  # no unit: the whole country
+    national_board.groups.add(role_group(REVIEWERS_GROUP))
+    upload = AttachmentUpload(SimpleUploadedFile("cong-van.pdf", PDF), "application/pdf")
+    question = question_ask(unit=unit_tree.thep, by=officer, subject="Có tệp", body="...", attachment=upload)
+    question_ask(unit=unit_tree.bia, by=UserFactory(username="canbo.bia", unit=unit_tree.bia), subject="Hà Nội hỏi",
+                 body="...")  # fmt: skip
+    client.force_login(national_board)
+    for name in ("question", "pendingquestion"):
+        response = client.get(reverse(f"admin:initiatives_{name}_changelist"), {"subtree": unit_tree.cong_thuong.pk})
+        assert [q.subject for q in response.context["cl"].result_list] == ["Có tệp"]
+    download = client.get(reverse("admin:initiatives_question_attachment", args=[question.pk]))
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
