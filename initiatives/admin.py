@@ -18,6 +18,7 @@ from initiatives.models import (
     Author,
     Field,
     Initiative,
+    Notification,
     Page,
     PendingQuestion,
     Phase,
@@ -27,6 +28,7 @@ from initiatives.models import (
     StatusChange,
     Target,
 )
+from initiatives.notifications import enqueue_on_commit
 from initiatives.services import (
     InitiativeStateError,
     initiative_refresh_search_text,
@@ -34,6 +36,7 @@ from initiatives.services import (
     initiatives_review,
     question_answer,
 )
+from initiatives.tasks import send_notification
 from sangkien.search import FoldedSearchMixin
 from unions.admin import SubtreeFilter
 from unions.models import Union
@@ -377,3 +380,24 @@ class PendingQuestionAdmin(QuestionAdmin):
 class PageAdmin(admin.ModelAdmin):
     list_display = ("title", "slug", "updated_at")
     search_fields = ("title",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The e-mail outbox: what was sent, what is still owed and why."""
+
+    list_display = ("__str__", "created_at", "sent_at", "attempts", "last_error")
+    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
+    readonly_fields = ("kind", "object_id", "created_at", "sent_at", "attempts", "last_error")
+    actions = ("send_again",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Send again"), permissions=["view"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet) -> None:
+        ids = list(queryset.filter(sent_at__isnull=True).values_list("pk", flat=True))
+        for notification_id in ids:
+            enqueue_on_commit(send_notification, notification_id)
+        self.message_user(request, _("%(count)s notifications queued again.") % {"count": len(ids)})

@@ -404,3 +404,29 @@ class Page(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("page", args=[self.slug])
+
+
+class Notification(models.Model):
+    """An e-mail owed to a unit's officers (outbox): written with the change it tells about, so a
+    broker or mail server that is down delays it but never loses it."""
+
+    class Kind(models.TextChoices):
+        STATUS_CHANGE = "status_change", _("Status change")
+        ANSWER = "answer", _("Answer to a question")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        # The resend job: WHERE sent_at IS NULL AND created_at < …
+        indexes = [models.Index(fields=["sent_at", "created_at"], name="notification_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.object_id}"

@@ -6,19 +6,58 @@ down never undoes or blocks the review itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from initiatives.models import Question, StatusChange
+from initiatives.models import Notification, Question, StatusChange
 from unions.models import Union, User
 
 logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 50  # then it stays visible in the admin with its last error
+
+
+def notify(*, kind: str, object_id: int) -> Notification:
+    """Owe an e-mail: the row commits with the change; a worker sends it, the resend job retries."""
+    from initiatives.tasks import send_notification
+
+    notification = Notification.objects.create(kind=kind, object_id=object_id)
+    enqueue_on_commit(send_notification, notification.pk)
+    return notification
+
+
+def deliver(*, notification_id: int, site_url: str) -> int:
+    """Send an owed e-mail once; returns how many officers it went to (0 if already sent)."""
+    notification = Notification.objects.filter(pk=notification_id, sent_at__isnull=True).first()
+    if notification is None:
+        return 0
+    sender = send_status_change if notification.kind == Notification.Kind.STATUS_CHANGE else send_answer
+    try:
+        count = sender(notification.object_id, site_url=site_url)
+    except Exception as error:
+        Notification.objects.filter(pk=notification.pk).update(
+            attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        logger.warning("Notification %s not sent yet: %s", notification.pk, error)
+        raise
+    Notification.objects.filter(pk=notification.pk, sent_at__isnull=True).update(
+        sent_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+    )
+    return count
+
+
+def pending(*, older_than: dt.timedelta) -> list[int]:
+    """Owed e-mails whose task was lost (broker down) or gave up: the resend job queues them again."""
+    cutoff = timezone.now() - older_than
+    rows = Notification.objects.filter(sent_at__isnull=True, created_at__lt=cutoff, attempts__lt=MAX_ATTEMPTS)
+    return list(rows.order_by("created_at").values_list("pk", flat=True)[:1000])
 
 
 def enqueue_on_commit(task: object, *args: object) -> None:
@@ -52,7 +91,7 @@ def _send(*, template: str, context: dict, recipients: list[str]) -> int:
     return len(recipients)
 
 
-def send_status_change(*, change_id: int, site_url: str) -> int:
+def send_status_change(change_id: int, *, site_url: str) -> int:
     """Tell the unit's officers what the board decided, and why. Returns how many were told."""
     change = StatusChange.objects.select_related("initiative__unit").filter(pk=change_id).first()
     if change is None:  # rolled back or deleted meanwhile: nothing to tell
@@ -62,7 +101,7 @@ def send_status_change(*, change_id: int, site_url: str) -> int:
     return _send(template="status_change", context=context, recipients=_officers(initiative.unit))
 
 
-def send_answer(*, question_id: int, site_url: str) -> int:
+def send_answer(question_id: int, *, site_url: str) -> int:
     question = (
         Question.objects.select_related("unit", "asked_by").filter(pk=question_id, answered_at__isnull=False).first()
     )

@@ -13,9 +13,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from initiatives.models import Attachment, Author, Initiative, Phase, Program, Question, StatusChange
-from initiatives.notifications import enqueue_on_commit
-from initiatives.tasks import notify_answer, notify_status_change
+from initiatives.models import Attachment, Author, Initiative, Notification, Phase, Program, Question, StatusChange
+from initiatives.notifications import notify
 from sangkien.text import fold
 from unions.models import Union, User
 
@@ -214,7 +213,7 @@ def initiatives_review(*, ids: list[int], decision: str, by: User, reason: str =
                 reason=reason,
                 note=note,
             )
-            enqueue_on_commit(notify_status_change, change.pk)
+            notify(kind=Notification.Kind.STATUS_CHANGE, object_id=change.pk)
             done.append(pk)
     return ReviewOutcome(done=done, skipped=skipped)
 
@@ -249,7 +248,7 @@ def question_answer(*, question: Question, answer: str, by: User, is_public: boo
         raise ValidationError({"answer": _("Write the answer.")})
     if answer != question.answer:
         question.answered_by, question.answered_at, question.answer_seen_at = by, timezone.now(), None
-        enqueue_on_commit(notify_answer, question.pk)
+        notify(kind=Notification.Kind.ANSWER, object_id=question.pk)
     question.answer, question.is_public = answer, is_public
     question.refresh_search_text()
     question.full_clean()

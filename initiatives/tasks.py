@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from smtplib import SMTPException
 
 from celery import shared_task
@@ -9,7 +10,8 @@ from django.conf import settings
 
 from initiatives import notifications
 
-# A mail server that is down is retried with backoff for about a day; each attempt is logged.
+# A mail server that is down is retried with backoff for about a day; each attempt is logged and
+# counted on the Notification row, which the resend job picks up again if the task is lost.
 RETRY = {
     "autoretry_for": (SMTPException, OSError),
     "retry_backoff": 60,
@@ -19,11 +21,15 @@ RETRY = {
 }
 
 
-@shared_task(name="initiatives.notify_status_change", **RETRY)
-def notify_status_change(change_id: int) -> int:
-    return notifications.send_status_change(change_id=change_id, site_url=settings.SITE_URL)
+@shared_task(name="initiatives.send_notification", **RETRY)
+def send_notification(notification_id: int) -> int:
+    return notifications.deliver(notification_id=notification_id, site_url=settings.SITE_URL)
 
 
-@shared_task(name="initiatives.notify_answer", **RETRY)
-def notify_answer(question_id: int) -> int:
-    return notifications.send_answer(question_id=question_id, site_url=settings.SITE_URL)
+@shared_task(name="initiatives.resend_pending_notifications")
+def resend_pending_notifications(older_than_minutes: int = 10) -> int:
+    """Beat: queue again what a broker outage or an exhausted retry left unsent."""
+    ids = notifications.pending(older_than=dt.timedelta(minutes=older_than_minutes))
+    for notification_id in ids:
+        send_notification.apply_async(args=[notification_id], retry=False)
+    return len(ids)

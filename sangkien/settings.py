@@ -162,6 +162,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a web request: a broker that is down must fail at once (the caller logs it),
 # not hold the response for kombu's default ~6 s of reconnection attempts.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2}
+CELERY_BEAT_SCHEDULE = {
+    # Every 5 minutes: e-mails owed but not sent (broker down when queued, or retries exhausted).
+    # Safe to rerun: a notification is sent once, its row marked sent by a conditional UPDATE.
+    "resend-pending-notifications": {
+        "task": "initiatives.resend_pending_notifications",
+        "schedule": 300.0,
+    },
+}
 
 # Security: strict by default outside DEBUG; `manage.py check --deploy` is clean with these.
 SESSION_COOKIE_HTTPONLY = True

@@ -28,6 +28,7 @@ REVIEWER_PERMISSIONS = {
         "question": "vc",
         "pendingquestion": "vc",
         "page": "vac",
+        "notification": "v",
         "author": "vac",
         "statuschange": "v",
     },
