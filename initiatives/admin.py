@@ -37,6 +37,7 @@ from initiatives.services import (
     question_answer,
 )
 from initiatives.tasks import send_notification
+from initiatives.views import file_download
 from sangkien.search import FoldedSearchMixin
 from unions.admin import SubtreeFilter
 from unions.models import Union
@@ -348,8 +349,7 @@ class QuestionAdmin(FoldedSearchMixin, admin.ModelAdmin):
         question = get_object_or_404(self.get_queryset(request).exclude(attachment=""), pk=pk)
         if not self.has_view_permission(request, question):
             raise PermissionDenied
-        return FileResponse(question.attachment.open("rb"), as_attachment=True, filename=question.attachment_name,
-                            content_type=question.attachment_type)  # fmt: skip
+        return file_download(question.attachment, name=question.attachment_name, content_type=question.attachment_type)
 
     def save_model(self, request: HttpRequest, obj: Question, form: ModelForm, change: bool) -> None:
         question_answer(

@@ -272,11 +272,15 @@ ATTACHMENT_EXTENSIONS = {
 }
 
 
-def attachment_path(attachment: Attachment, filename: str) -> str:
+def random_file_name(folder: str, content_type: str) -> str:
     """A non-guessable name under MEDIA_ROOT, its extension from the sniffed type (not the user's
-    name, which is kept in the row only)."""
-    extension = ATTACHMENT_EXTENSIONS.get(attachment.content_type, "")
-    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
+    file name, which is kept in the row only)."""
+    extension = ATTACHMENT_EXTENSIONS.get(content_type, "")
+    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
+
+
+def attachment_path(attachment: Attachment, filename: str) -> str:
+    return random_file_name("attachments", attachment.content_type)
 
 
 class ReviewQueue(Initiative):
@@ -316,8 +320,7 @@ class Attachment(models.Model):
 
 
 def question_attachment_path(question: Question, filename: str) -> str:
-    extension = ATTACHMENT_EXTENSIONS.get(question.attachment_type, "")
-    return f"questions/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{extension}"
+    return random_file_name("questions", question.attachment_type)
 
 
 class Question(models.Model):

@@ -7,6 +7,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -57,6 +58,11 @@ def home(request: HttpRequest) -> HttpResponse:
     program = current_program()
     progress = program_progress(program=program) if program else None
     return render(request, "initiatives/home.html", {"program": program, "progress": progress})
+
+
+def file_download(file: FieldFile, *, name: str, content_type: str) -> FileResponse:
+    """A stored upload, served under its original name with the type sniffed at upload."""
+    return FileResponse(file.open("rb"), as_attachment=True, filename=name, content_type=content_type)
 
 
 def _officer(request: HttpRequest) -> None:
@@ -177,12 +183,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     attachment = get_object_or_404(
         Attachment.objects.filter(initiative__in=visible_initiatives(user=request.user)), pk=pk
     )
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
-    )
+    return file_download(attachment.file, name=attachment.original_name, content_type=attachment.content_type)
 
 
 @login_required
@@ -291,12 +292,7 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def question_attachment(request: HttpRequest, pk: int) -> FileResponse:
     _officer(request)
     question = get_object_or_404(visible_questions(user=request.user).exclude(attachment=""), pk=pk)
-    return FileResponse(
-        question.attachment.open("rb"),
-        as_attachment=True,
-        filename=question.attachment_name,
-        content_type=question.attachment_type,
-    )
+    return file_download(question.attachment, name=question.attachment_name, content_type=question.attachment_type)
 
 
 def faq(request: HttpRequest) -> HttpResponse:
