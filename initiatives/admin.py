@@ -41,6 +41,7 @@ from initiatives.views import file_download
 from sangkien.search import FoldedSearchMixin
 from unions.admin import SubtreeFilter
 from unions.models import Union
+from unions.permissions import board_scope
 
 
 class PhaseInline(admin.TabularInline):
@@ -175,10 +176,8 @@ class InitiativeAdmin(FoldedSearchMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         """A reviewer attached to a unit (e.g. a province's board) sees only that subtree."""
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser or request.user.unit_id is None:
-            return queryset
-        return queryset.in_subtree(request.user.unit)
+        queryset, scope = super().get_queryset(request), board_scope(request.user)
+        return queryset.in_subtree(scope) if scope else queryset
 
     def save_related(
         self, request: HttpRequest, form: ModelForm, formsets: list[BaseInlineFormSet], change: bool
@@ -326,10 +325,8 @@ class QuestionAdmin(FoldedSearchMixin, admin.ModelAdmin):
         return False  # officers ask from the site
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser or request.user.unit_id is None:
-            return queryset
-        return queryset.filter(unit__path__startswith=request.user.unit.path)
+        queryset, scope = super().get_queryset(request), board_scope(request.user)
+        return queryset.filter(unit__path__startswith=scope.path) if scope else queryset
 
     @admin.display(description=_("attachment"))
     def attachment_link(self, question: Question) -> str:

@@ -12,12 +12,11 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from initiatives.models import ATTACHMENT_EXTENSIONS, Author, Field, Initiative, Phase, Program
-from initiatives.services import AttachmentUpload, AuthorData
+from initiatives.services import REQUIRED_TO_SUBMIT, AttachmentUpload, AuthorData, outside_programme
 from sangkien.text import parse_vnd
 from unions.models import Union
 
@@ -25,7 +24,6 @@ from unions.models import Union
 ALLOWED_ATTACHMENTS = {extension.lstrip("."): content_type for content_type, extension in ATTACHMENT_EXTENSIONS.items()}
 MAX_FILES_PER_UPLOAD = 10
 # Fields "Gửi" requires besides the title; "Lưu nháp" requires only the title.
-REQUIRED_TO_SUBMIT = ("field", "kind", "summary", "description", "first_applied_on")
 
 
 # Above this many units in an officer's subtree a drop-down is unusable (a province has ~1,700,
@@ -194,14 +192,9 @@ class InitiativeForm(forms.ModelForm):
             for name in REQUIRED_TO_SUBMIT:
                 if cleaned.get(name) in (None, "") and name not in self.errors:
                     self.add_error(name, _("This field is required to submit the initiative."))
-        program: Program = self.instance.program
         applied = cleaned.get("first_applied_on")
-        if applied and not program.starts_on <= applied <= program.ends_on:
-            self.add_error(
-                "first_applied_on",
-                _("The programme accepts initiatives first applied between %(start)s and %(end)s.")
-                % {"start": date_format(program.starts_on), "end": date_format(program.ends_on)},
-            )
+        if applied and (message := outside_programme(program=self.instance.program, day=applied)):
+            self.add_error("first_applied_on", message)
         return cleaned
 
 

@@ -16,13 +16,12 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from openpyxl.utils.datetime import from_excel
 
 from initiatives.models import Author, Field, Initiative, Program, StatusChange
-from initiatives.services import phase_on
+from initiatives.services import outside_programme, phase_on
 from sangkien.spreadsheets import SheetIssue, SpreadsheetError, cell_text, read_rows, template_workbook
 from sangkien.text import fold, parse_vnd
 from unions.models import Union, User
@@ -254,15 +253,8 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
                     _("“%(value)s” is not a date; write it as dd/mm/yyyy.") % {"value": cell_text(cells[APPLIED])},
                 )
             )
-        elif not program.starts_on <= applied <= program.ends_on:
-            issues.append(
-                _issue(
-                    number,
-                    APPLIED,
-                    _("The programme accepts initiatives first applied between %(start)s and %(end)s.")
-                    % {"start": date_format(program.starts_on), "end": date_format(program.ends_on)},
-                )
-            )
+        elif message := outside_programme(program=program, day=applied):
+            issues.append(_issue(number, APPLIED, message))
         summary = str(cells[SUMMARY] or "").strip()  # keep the officer's line breaks
         value = parse_amount(cells[VALUE])
         if isinstance(value, str):

@@ -137,18 +137,29 @@ def attachment_remove(*, attachment: Attachment) -> None:
     transaction.on_commit(lambda: attachment.file.delete(save=False))
 
 
+# What "Gửi" requires besides the title ("Lưu nháp" requires only the title).
+REQUIRED_TO_SUBMIT = ("unit", "field", "kind", "summary", "description", "first_applied_on")
+
+
+def outside_programme(*, program: Program, day: dt.date) -> str | None:
+    """The error when an initiative first applied on `day` is not eligible for the programme."""
+    if program.starts_on <= day <= program.ends_on:
+        return None
+    return _("The programme accepts initiatives first applied between %(start)s and %(end)s.") % {
+        "start": date_format(program.starts_on),
+        "end": date_format(program.ends_on),
+    }
+
+
 def _check_submittable(*, initiative: Initiative, authors: list[AuthorData]) -> None:
     """The rules of a submission, whoever calls (the form shows the same ones field by field)."""
     errors: dict[str, list[str]] = {}
-    for name in ("unit", "field", "kind", "summary", "description", "first_applied_on"):
-        if getattr(initiative, f"{name}_id" if name in ("unit", "field") else name) in (None, ""):
+    for name in REQUIRED_TO_SUBMIT:
+        if initiative.serializable_value(name) in (None, ""):
             errors.setdefault(name, []).append(_("This field is required to submit the initiative."))
-    program, applied = initiative.program, initiative.first_applied_on
-    if applied and not program.starts_on <= applied <= program.ends_on:
-        errors.setdefault("first_applied_on", []).append(
-            _("The programme accepts initiatives first applied between %(start)s and %(end)s.")
-            % {"start": date_format(program.starts_on), "end": date_format(program.ends_on)}
-        )
+    applied = initiative.first_applied_on
+    if applied and (message := outside_programme(program=initiative.program, day=applied)):
+        errors.setdefault("first_applied_on", []).append(message)
     if not authors or sum(author.share_percent for author in authors) != 100:
         errors.setdefault(NON_FIELD_ERRORS, []).append(_("Enter at least one author; the shares must add up to 100%."))
     if errors:

@@ -49,6 +49,7 @@ from initiatives.services import (
     question_mark_seen,
 )
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
+from unions.permissions import board_scope
 
 PAGE_SIZE = 25
 
@@ -334,8 +335,7 @@ def _duration(value: dt.timedelta | None) -> str:
 @staff_member_required
 def board_metrics_view(request: HttpRequest) -> HttpResponse:
     """The board's figures: backlog by status, median times over the last 30 days."""
-    scope = None if request.user.is_superuser else request.user.unit  # a province's board: its units
-    metrics = board_metrics(since=timezone.now() - dt.timedelta(days=30), unit=scope)
+    metrics = board_metrics(since=timezone.now() - dt.timedelta(days=30), unit=board_scope(request.user))
     context = {
         **admin.site.each_context(request),
         "title": _("Board metrics"),

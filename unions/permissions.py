@@ -82,6 +82,12 @@ def can_act_in(user: User | AnonymousUser, unit: Union) -> bool:
     return home is not None and unit.is_in_subtree_of(home)
 
 
+def board_scope(user: User) -> Union | None:
+    """The subtree a board member works in (e.g. a province's board); None for the whole country
+    (a superuser, or a national board member without a unit)."""
+    return None if user.is_superuser else user.unit
+
+
 def is_reviewer(user: User | AnonymousUser) -> bool:
     return user.is_authenticated and (user.is_superuser or _in_group(user, REVIEWERS_GROUP))
 
