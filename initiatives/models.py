@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from initiatives.querysets import InitiativeQuerySet
 from sangkien.text import fold
-from unions.models import Union
+from unions.models import EmulationCluster, Union
 
 
 class Program(models.Model):
@@ -433,3 +433,106 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.object_id}"
+
+
+class LeaderboardSnapshot(models.Model):
+    """Bảng xếp hạng "tính đến ngày/giờ": every unit's rolled-up figures at one instant, kept as history.
+
+    Written only by `initiatives.leaderboard.leaderboard_snapshot`; one per programme and instant, so a
+    rerun for the same instant finds it and changes nothing.
+    """
+
+    program = models.ForeignKey(
+        Program, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="snapshots"
+    )
+    taken_at = models.DateTimeField(_("as of"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    seconds = models.FloatField(_("time taken (s)"), default=0)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+
+    class Meta:
+        ordering = ["program", "-taken_at"]
+        get_latest_by = "taken_at"
+        verbose_name = _("leaderboard snapshot")
+        verbose_name_plural = _("leaderboard snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["program", "taken_at"], name="snapshot_unique_per_instant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program.name} – {timezone.localtime(self.taken_at):%d/%m/%Y %H:%M}"
+
+
+class LeaderboardRow(models.Model):
+    """One unit's figures over its whole subtree in one context (a phase or the whole programme, a
+    field or all fields) of a snapshot, with its rank in its level block and in its emulation cluster.
+
+    Level and cluster are copied as they were at the snapshot, so history survives a restructuring.
+    Units with no submitted initiative in a context have no row (they are not ranked).
+    """
+
+    # Hundreds of thousands of rows go in per snapshot: the composite indexes below serve every
+    # lookup, so the foreign keys get no index of their own, and only the snapshot's is checked
+    # by the database (the others are copied from existing rows by the service).
+    snapshot = models.ForeignKey(LeaderboardSnapshot, on_delete=models.CASCADE, related_name="rows", db_index=False)
+    unit = models.ForeignKey(Union, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    # The context: a phase's id or 0 for the whole programme, a field's id or 0 for all fields. Not
+    # nullable foreign keys: PostgreSQL reads an index in order only after equalities, and
+    # "IS NULL" is not one, so the top 10 of a block would sort every row of the block.
+    phase_key = models.PositiveIntegerField(default=0)
+    field_key = models.PositiveIntegerField(default=0)
+    level = models.CharField(max_length=16, choices=Union.Level.choices)
+    # As it was: a cluster deleted later leaves history untouched.
+    cluster = models.ForeignKey(
+        EmulationCluster, null=True, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    submitted = models.PositiveIntegerField()
+    valid = models.PositiveIntegerField()
+    value_vnd = models.BigIntegerField()
+    participating = models.PositiveIntegerField()  # grassroots units of the subtree with a submission
+    target = models.PositiveIntegerField()  # the unit's chỉ tiêu in the programme, 0 when none
+    rank = models.PositiveIntegerField()  # in the level block, nationally; ties share a rank
+    cluster_rank = models.PositiveIntegerField(null=True)  # in the level block within its cluster
+
+    class Meta:
+        verbose_name = _("leaderboard row")
+        verbose_name_plural = _("leaderboard rows")
+        indexes = [
+            # A block's ranking: WHERE snapshot_id = … AND phase_key = … AND field_key = … AND level = …
+            # ORDER BY rank, unit_id LIMIT 10
+            models.Index(
+                fields=["snapshot", "phase_key", "field_key", "level", "rank", "unit"], name="lbrow_block_rank"
+            ),
+            # The same within a cluster: … AND cluster_id = … ORDER BY cluster_rank, unit_id
+            models.Index(
+                fields=["snapshot", "phase_key", "field_key", "level", "cluster", "cluster_rank", "unit"],
+                name="lbrow_cluster_rank",
+            ),
+            # A unit's history, the previous snapshot's row, and a subtree's rows (joined from the
+            # units' path index): WHERE unit_id = … AND snapshot_id …
+            models.Index(fields=["unit", "snapshot"], name="lbrow_unit_history"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} #{self.rank}"
+
+
+class LeaderboardWeek(models.Model):
+    """Submissions per week and field of a large unit's subtree (the Confederation and tier-2 units)
+    at a snapshot; the weekly chart of smaller subtrees is counted from their initiatives directly."""
+
+    snapshot = models.ForeignKey(LeaderboardSnapshot, on_delete=models.CASCADE, related_name="weeks", db_index=False)
+    unit = models.ForeignKey(Union, on_delete=models.CASCADE, related_name="+", db_index=False)
+    week = models.DateField()  # the Monday starting the week, local time
+    # null: initiatives with no field; the week's total is the sum over the week's rows
+    field = models.ForeignKey(Field, null=True, on_delete=models.CASCADE, related_name="+", db_index=False)
+    submitted = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("weekly submissions")
+        verbose_name_plural = _("weekly submissions")
+        # The weekly chart: WHERE snapshot_id = … AND unit_id = … ORDER BY week
+        indexes = [models.Index(fields=["snapshot", "unit", "week"], name="lbweek_series")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.week:%d/%m/%Y}: {self.submitted}"

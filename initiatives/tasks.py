@@ -8,7 +8,8 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.conf import settings
 
-from initiatives import notifications
+from initiatives import leaderboard, notifications
+from initiatives.models import Program
 
 # A mail server that is down is retried with backoff for about a day; each attempt is logged and
 # counted on the Notification row, which the resend job picks up again if the task is lost.
@@ -33,3 +34,16 @@ def resend_pending_notifications(older_than_minutes: int = 10) -> int:
     for notification_id in ids:
         send_notification.apply_async(args=[notification_id], retry=False)
     return len(ids)
+
+
+@shared_task(name="initiatives.snapshot_leaderboard")
+def snapshot_leaderboard(prune: bool = False) -> list[int]:
+    """Beat: the leaderboard of every active programme as of the current hour (a rerun is a no-op)."""
+    at = leaderboard.snapshot_instant(hourly=True)
+    taken = []
+    for program in Program.objects.filter(is_active=True):
+        snapshot, _ = leaderboard.leaderboard_snapshot(program=program, at=at)
+        taken.append(snapshot.pk)
+        if prune:
+            leaderboard.leaderboard_prune(program=program)
+    return taken

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -64,6 +65,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "initiatives.context_processors.new_answers",
+                "initiatives.context_processors.dashboard_link",
             ],
         },
     },
@@ -162,12 +164,31 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a web request: a broker that is down must fail at once (the caller logs it),
 # not hold the response for kombu's default ~6 s of reconnection attempts.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2}
+# Leaderboard snapshots: all are kept this many days, then only the first (midnight) one of each day.
+LEADERBOARD_KEEP_ALL_DAYS = env.int("LEADERBOARD_KEEP_ALL_DAYS", default=7)
+
 CELERY_BEAT_SCHEDULE = {
     # Every 5 minutes: e-mails owed but not sent (broker down when queued, or retries exhausted).
     # Safe to rerun: a notification is sent once, its row marked sent by a conditional UPDATE.
     "resend-pending-notifications": {
         "task": "initiatives.resend_pending_notifications",
         "schedule": 300.0,
+    },
+    # Every hour on the hour, 01:00-23:00: the leaderboard as of that hour. The instant is the hour
+    # itself, so a rerun or a retried task finds the snapshot already taken and changes nothing; a
+    # task still queued 50 minutes later is dropped rather than taken as of the wrong hour.
+    "leaderboard-snapshot-hourly": {
+        "task": "initiatives.snapshot_leaderboard",
+        "schedule": crontab(minute=0, hour="1-23"),
+        "options": {"expires": 3000},
+    },
+    # At midnight: the day's closing snapshot ("tính đến 0 giờ"), kept for good, then the hourly
+    # snapshots older than LEADERBOARD_KEEP_ALL_DAYS are pruned; both steps are safe to rerun.
+    "leaderboard-snapshot-midnight": {
+        "task": "initiatives.snapshot_leaderboard",
+        "schedule": crontab(minute=0, hour=0),
+        "kwargs": {"prune": True},
+        "options": {"expires": 3000},
     },
 }
 

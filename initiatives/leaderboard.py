@@ -1,0 +1,215 @@
+"""Leaderboard snapshots: every unit's figures over its subtree, ranked per level block and cluster.
+
+How the counts are kept (measured at 130,000 units and 2.5 million initiatives, see bench/README.md):
+a snapshot recomputes everything from the initiatives in a few SQL statements and stores the
+ranked rows, so the dashboard reads a handful of indexed rows and never aggregates initiatives of
+a large subtree. The contexts stored are the whole programme and each phase, for all fields and
+for each field; grassroots units are stored for all fields only (1.6 million more rows per
+snapshot otherwise), and their field-narrowed figures are counted from the initiatives of the
+subtree being looked at (see initiatives.dashboard).
+
+Counting rules:
+- "submitted" counts every initiative that is not a draft: submitted, valid, returned and
+  rejected (a returned or rejected initiative was submitted; the board's verdict is in "valid").
+- "valid" counts the initiatives accepted as valid; the value benefit sums their value only.
+- a unit's figures include its whole subtree; "participating" counts the grassroots units of the
+  subtree with at least one submitted initiative.
+- only initiatives submitted at or before the snapshot's instant count; the status is the one at
+  the time the snapshot is taken.
+- ranks are by submitted count, highest first; equal counts share a rank (1, 2, 2, 4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, Count, F, IntegerField, When
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from initiatives.models import Initiative, LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek, Program, Target
+from unions.models import Union
+
+_INITIATIVE = Initiative._meta.db_table
+_UNION = Union._meta.db_table
+_TARGET = Target._meta.db_table
+_ROW = LeaderboardRow._meta.db_table
+_WEEK = LeaderboardWeek._meta.db_table
+_TEMP_TABLES = ("lb_leaf", "lb_up")
+
+# Each unit's own submitted initiatives by phase and field (-1: none set).
+_LEAF_SQL = f"""
+CREATE TEMP TABLE lb_leaf AS
+SELECT i.unit_id, COALESCE(i.phase_id, -1) AS p, COALESCE(i.field_id, -1) AS f, COUNT(*) AS submitted,
+       SUM(CASE WHEN i.status = %s THEN 1 ELSE 0 END) AS valid,
+       SUM(CASE WHEN i.status = %s THEN COALESCE(i.value_vnd, 0) ELSE 0 END) AS value_vnd
+FROM {_INITIATIVE} i
+WHERE i.program_id = %s AND i.status <> %s AND i.submitted_at <= %s
+GROUP BY i.unit_id, i.phase_id, i.field_id
+"""
+
+# The contexts of each unit's own initiatives: (phase, field), (phase, all), (all, field), (all, all),
+# where 0 stands for "all"; each unit appears once per context, so summing `participating` up the
+# tree counts distinct grassroots units. A grassroots unit's per-field rows only feed its parents'
+# figures: they are not stored (`stored` = 0).
+_OWN_SQL = f"""
+CREATE TEMP TABLE lb_up AS
+SELECT o.unit_id, o.p, o.f, o.submitted, o.valid, o.value_vnd,
+       CASE WHEN u.level = %s THEN 1 ELSE 0 END AS participating, u.depth,
+       CASE WHEN u.level = %s AND o.f <> 0 THEN 0 ELSE 1 END AS stored
+FROM (
+    SELECT unit_id, p, f, submitted, valid, value_vnd FROM lb_leaf WHERE p > 0 AND f > 0
+    UNION ALL
+    SELECT unit_id, p, 0, SUM(submitted), SUM(valid), SUM(value_vnd) FROM lb_leaf WHERE p > 0 GROUP BY unit_id, p
+    UNION ALL
+    SELECT unit_id, 0, f, SUM(submitted), SUM(valid), SUM(value_vnd) FROM lb_leaf WHERE f > 0 GROUP BY unit_id, f
+    UNION ALL
+    SELECT unit_id, 0, 0, SUM(submitted), SUM(valid), SUM(value_vnd) FROM lb_leaf GROUP BY unit_id
+) o
+JOIN {_UNION} u ON u.id = o.unit_id
+"""
+
+# One level up: the units at `depth` add their (already rolled-up) figures to their parents.
+_ROLL_UP_SQL = f"""
+INSERT INTO lb_up (unit_id, p, f, submitted, valid, value_vnd, participating, depth, stored)
+SELECT u.parent_id, x.p, x.f, SUM(x.submitted), SUM(x.valid), SUM(x.value_vnd), SUM(x.participating), %s, 1
+FROM lb_up x JOIN {_UNION} u ON u.id = x.unit_id
+WHERE x.depth = %s
+GROUP BY u.parent_id, x.p, x.f
+"""
+
+_INSERT_ROWS_SQL = f"""
+INSERT INTO {_ROW} (snapshot_id, unit_id, phase_key, field_key, level, cluster_id, submitted, valid,
+                    value_vnd, participating, target, rank, cluster_rank)
+SELECT %s, r.unit_id, r.p, r.f, u.level, u.cluster_id,
+       r.submitted, r.valid, r.value_vnd, r.participating, COALESCE(t.quantity, 0),
+       RANK() OVER (PARTITION BY r.p, r.f, u.level ORDER BY r.submitted DESC),
+       CASE WHEN u.cluster_id IS NOT NULL
+            THEN RANK() OVER (PARTITION BY r.p, r.f, u.level, u.cluster_id ORDER BY r.submitted DESC) END
+FROM (
+    SELECT unit_id, p, f, SUM(submitted) AS submitted, SUM(valid) AS valid, SUM(value_vnd) AS value_vnd,
+           SUM(participating) AS participating
+    FROM lb_up WHERE stored = 1 GROUP BY unit_id, p, f
+) r
+JOIN {_UNION} u ON u.id = r.unit_id
+LEFT JOIN {_TARGET} t ON t.unit_id = r.unit_id AND t.program_id = %s
+"""
+
+
+def snapshot_instant(now: dt.datetime | None = None, *, hourly: bool = False) -> dt.datetime:
+    """The instant a snapshot is taken "as of": the minute (or, for the beat, the hour) it runs in,
+    so a rerun or a retried task lands on the same instant and finds the snapshot already there."""
+    now = now or timezone.now()
+    now = now.replace(second=0, microsecond=0)
+    return now.replace(minute=0) if hourly else now
+
+
+def leaderboard_snapshot(*, program: Program, at: dt.datetime) -> tuple[LeaderboardSnapshot, bool]:
+    """Take the snapshot of `program` as of `at`, or return the one already taken for that instant.
+
+    Returns (snapshot, created). Idempotent: a second call for the same instant, even concurrent
+    with the first, changes nothing.
+    """
+    existing = LeaderboardSnapshot.objects.filter(program=program, taken_at=at).first()
+    if existing is not None:
+        return existing, False
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            snapshot = LeaderboardSnapshot.objects.create(program=program, taken_at=at)
+            row_count = _write_rows(snapshot)
+            _write_weeks(snapshot)
+            snapshot.seconds = time.perf_counter() - started
+            snapshot.row_count = row_count
+            snapshot.save(update_fields=["seconds", "row_count"])
+    except IntegrityError:
+        # Another worker took the same instant first (the unique constraint waited for it).
+        return LeaderboardSnapshot.objects.get(program=program, taken_at=at), False
+    return snapshot, True
+
+
+def _write_rows(snapshot: LeaderboardSnapshot) -> int:
+    valid, draft, grassroots = Initiative.Status.VALID, Initiative.Status.DRAFT, Union.Level.GRASSROOTS
+    with connection.cursor() as cursor:
+        for table in _TEMP_TABLES:
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(_LEAF_SQL, [valid, valid, snapshot.program_id, draft, snapshot.taken_at])
+        if connection.vendor == "postgresql":
+            # The sorts and hashes below hold a few hundred MB; with the default 4 MB they spill to disk.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(_OWN_SQL, [grassroots, grassroots])
+        cursor.execute(f"SELECT MAX(depth) FROM {_UNION}")
+        deepest = cursor.fetchone()[0] or 1
+        for depth in range(deepest, 1, -1):
+            cursor.execute(_ROLL_UP_SQL, [depth - 1, depth])
+        cursor.execute(_INSERT_ROWS_SQL, [snapshot.pk, snapshot.program_id])
+        row_count = cursor.rowcount
+        for table in _TEMP_TABLES:
+            cursor.execute(f"DROP TABLE {table}")
+        if connection.vendor == "postgresql":
+            # Fresh statistics, or the planner may not trust the indexes for the new rows until
+            # autovacuum gets round to them.
+            cursor.execute(f"ANALYZE {_ROW}")
+    return row_count
+
+
+# Units at these depths (the Confederation and the tier-2 units) get their weekly series stored;
+# below them a subtree's initiatives are few enough to count on the page.
+WEEKLY_MAX_DEPTH = 2
+
+
+def _ancestor_at(depth: int) -> Case:
+    """The id of an initiative's unit's ancestor at `depth` (the tree has at most four levels)."""
+    hops = ["unit_id", "unit__parent_id", "unit__parent__parent_id", "unit__parent__parent__parent_id"]
+    return Case(
+        *(When(unit__depth=depth + up, then=F(hops[up])) for up in range(len(hops)) if depth + up <= len(hops)),
+        output_field=IntegerField(),
+    )
+
+
+def _write_weeks(snapshot: LeaderboardSnapshot) -> None:
+    depths = range(1, WEEKLY_MAX_DEPTH + 1)
+    counts = (
+        Initiative.objects.filter(program_id=snapshot.program_id, submitted_at__lte=snapshot.taken_at)
+        .exclude(status=Initiative.Status.DRAFT)
+        .annotate(week=TruncWeek("submitted_at"), **{f"d{depth}": _ancestor_at(depth) for depth in depths})
+        .values("week", "field_id", *(f"d{depth}" for depth in depths))
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    sql, params = counts.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS lb_week")
+        cursor.execute(f"CREATE TEMP TABLE lb_week AS {sql}", params)
+        for depth in depths:
+            cursor.execute(
+                f"INSERT INTO {_WEEK} (snapshot_id, unit_id, week, field_id, submitted) "
+                f"SELECT %s, d{depth}, DATE(week), field_id, SUM(n) FROM lb_week WHERE d{depth} IS NOT NULL "
+                f"GROUP BY d{depth}, DATE(week), field_id",
+                [snapshot.pk],
+            )
+        cursor.execute("DROP TABLE lb_week")
+
+
+def leaderboard_prune(*, program: Program, now: dt.datetime | None = None) -> int:
+    """Keep every snapshot of the last LEADERBOARD_KEEP_ALL_DAYS days and, before that, the first
+    of each day (the midnight one): hourly snapshots are ~30 MB each at national scale."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.LEADERBOARD_KEEP_ALL_DAYS)
+    kept_days: set[dt.date] = set()
+    doomed: list[int] = []
+    old = LeaderboardSnapshot.objects.filter(program=program, taken_at__lt=cutoff).order_by("taken_at")
+    for pk, taken_at in old.values_list("pk", "taken_at"):
+        day = timezone.localtime(taken_at).date()
+        if day in kept_days:
+            doomed.append(pk)
+        else:
+            kept_days.add(day)
+    with transaction.atomic():
+        LeaderboardRow.objects.filter(snapshot_id__in=doomed).delete()
+        LeaderboardWeek.objects.filter(snapshot_id__in=doomed).delete()
+        LeaderboardSnapshot.objects.filter(pk__in=doomed).delete()
+    return len(doomed)
