@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
+from initiatives.dashboard import dashboard_scope
 from initiatives.selectors import new_answers_count
 
 
@@ -12,3 +13,11 @@ def new_answers(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {}
     return {"new_answers": SimpleLazyObject(lambda: new_answers_count(user=user))}
+
+
+def dashboard_link(request: HttpRequest) -> dict[str, object]:
+    """Whether the menu shows the dashboard (officers, the board, leadership), decided only when shown."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"has_dashboard": SimpleLazyObject(lambda: dashboard_scope(user) is not None)}

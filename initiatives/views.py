@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from initiatives.dashboard import BLOCK_NAMES, public_leaders
 from initiatives.exports import initiative_list_workbook
 from initiatives.forms import (
     AuthorFormSet,
@@ -58,7 +59,13 @@ def home(request: HttpRequest) -> HttpResponse:
     """The programme's public home page: its name, phases and progress towards the target."""
     program = current_program()
     progress = program_progress(program=program) if program else None
-    return render(request, "initiatives/home.html", {"program": program, "progress": progress})
+    snapshot, leaders = public_leaders(program=program) if program else (None, {})
+    blocks = [(BLOCK_NAMES[level], rows) for level, rows in leaders.items() if rows]
+    return render(
+        request,
+        "initiatives/home.html",
+        {"program": program, "progress": progress, "snapshot": snapshot, "leader_blocks": blocks},
+    )
 
 
 def file_download(file: FieldFile, *, name: str, content_type: str) -> FileResponse:

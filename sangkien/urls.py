@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from initiatives import dashboard_views
 from initiatives import views as initiative_views
 from sangkien.views import healthz
 
@@ -14,6 +15,8 @@ admin.site.index_title = _("Administration")
 urlpatterns = [
     path("", initiative_views.home, name="home"),
     path("initiatives/", include("initiatives.urls")),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path("dashboard/unit/<str:code>/", dashboard_views.dashboard_unit, name="dashboard_unit"),
     path("hoi-dap/", initiative_views.faq, name="faq"),
     path("sang-kien/", initiative_views.public_list, name="public_list"),
     path("trang/<slug:slug>/", initiative_views.page, name="page"),

@@ -1,0 +1,124 @@
+"""The leadership dashboard and the unit drill-down, as of the latest leaderboard snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from initiatives import dashboard as board
+from initiatives.forms import DashboardFilterForm
+from initiatives.models import LeaderboardSnapshot, Program
+from initiatives.selectors import current_program
+from sangkien.charts import bar_chart, line_chart
+from unions.models import Union
+
+CHILDREN_PER_PAGE = 50
+
+
+def _scope(request: HttpRequest) -> Union:
+    scope = board.dashboard_scope(request.user)
+    if scope is None:
+        raise PermissionDenied(_("The dashboard is for union officers, the board and leadership."))
+    return scope
+
+
+def _program() -> Program:
+    program = current_program()
+    if program is None:
+        raise Http404(_("No programme is open at the moment."))
+    return program
+
+
+def _common(request: HttpRequest, program: Program, unit: Union) -> dict[str, Any]:
+    """What both pages show about `unit`: filters, its figures, progress and both charts."""
+    fields, clusters = board.filter_choices()
+    form = DashboardFilterForm(request.GET or None, phases=list(program.phases.all()), fields=fields, clusters=clusters)
+    filters = board.Filters(**form.chosen())
+    snaps = board.snapshots(program=program)
+    figures = board.unit_figures(snaps=snaps, unit=unit, filters=filters, fields=fields)
+    weekly = board.weekly_series(snaps=snaps, unit=unit, filters=filters)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "program": program,
+        "unit": unit,
+        "form": form,
+        "filters": filters,
+        "query": query.urlencode(),
+        "snapshot": snaps.current,
+        "previous_snapshot": snaps.previous,
+        "snaps": snaps,
+        "figures": figures,
+        "progress": board.progress(program=program, snapshot=snaps.current, scope=unit, standing=figures.overall),
+        "weekly": weekly,
+        "weekly_chart": line_chart(weekly),
+        "field_chart": bar_chart([(field.name, submitted) for field, submitted, _valid in figures.by_field]),
+    }
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Bảng điều hành: progress, the leading units of each block, top 10s with movement, trends."""
+    scope = _scope(request)
+    program = _program()
+    context = _common(request, program, scope)
+    rankings = board.block_rankings(snaps=context["snaps"], scope=scope, filters=context["filters"])
+    context["blocks"] = [
+        {"level": level, "name": board.BLOCK_NAMES[level], "standings": standings}
+        for level, standings in rankings.items()
+    ]
+    context["leaders"] = _leaders_sentence(context["snapshot"], rankings)
+    return render(request, "initiatives/dashboard.html", context)
+
+
+def _leaders_sentence(snapshot: LeaderboardSnapshot | None, rankings: dict[str, list[board.Standing]]) -> str:
+    """ "Tính đến ngày …, đơn vị dẫn đầu khối … là …; khối … là …" (ties name every leader)."""
+    parts = []
+    for level, standings in rankings.items():
+        leaders = [standing for standing in standings if standing.rank == 1]
+        if leaders:
+            names = format_html_join(f" {_('and')} ", "<strong>{}</strong>", ((s.unit.name,) for s in leaders))
+            count = ngettext("%(n)s initiative", "%(n)s initiatives", leaders[0].submitted) % {
+                "n": intcomma(leaders[0].submitted)
+            }
+            parts.append(
+                format_html(
+                    _("{block} is {units} ({count})"),
+                    block=str(board.BLOCK_NAMES[level]).lower(),
+                    units=names,
+                    count=count,
+                )
+            )
+    if snapshot is None or not parts:
+        return ""
+    day = date_format(timezone.localtime(snapshot.taken_at), "d/m/Y")
+    return format_html(_("As of {day}, the leading unit of the {parts}."), day=day, parts=mark_safe("; ".join(parts)))
+
+
+@login_required
+def dashboard_unit(request: HttpRequest, code: str) -> HttpResponse:
+    """A unit's drill-down: its figures, its children ranked, its weekly trend and rank history."""
+    scope = _scope(request)
+    unit = get_object_or_404(Union, code=code)
+    if not unit.is_in_subtree_of(scope):
+        raise PermissionDenied(_("This unit is outside your unit's subtree."))
+    program = _program()
+    context = _common(request, program, unit)
+    children = board.children_ranking(program=program, snaps=context["snaps"], unit=unit, filters=context["filters"])
+    context["children"] = Paginator(children, CHILDREN_PER_PAGE).get_page(request.GET.get("page"))
+    context["history"] = board.rank_history(program=program, unit=unit)
+    context["trail"] = [ancestor for ancestor in Union.objects.ancestors(unit) if ancestor.is_in_subtree_of(scope)]
+    context["block_name"] = board.BLOCK_NAMES.get(unit.level, "")
+    return render(request, "initiatives/dashboard_unit.html", context)
