@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, Window
+from django.db.models import Count, F, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Rank, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -114,12 +114,11 @@ def snapshots(*, program: Program) -> Snapshots:
 
 def filter_choices() -> tuple[list[Field], list[EmulationCluster]]:
     """The active fields and the clusters, for the filters and the chart, in one query."""
-    fields = (
-        Field.objects.filter(is_active=True).annotate(kind=Value("f")).values_list("kind", "pk", "name", "position")
-    )
-    clusters = EmulationCluster.objects.annotate(kind=Value("c"), position=Value(0)).values_list(
-        "kind", "pk", "name", "position"
-    )
+    # No ORDER BY inside a UNION (SQLite refuses it): sorted below.
+    fields = Field.objects.filter(is_active=True).annotate(kind=Value("f")).order_by()
+    clusters = EmulationCluster.objects.annotate(kind=Value("c"), position=Value(0)).order_by()
+    columns = ("kind", "pk", "name", "position")
+    fields, clusters = fields.values_list(*columns), clusters.values_list(*columns)
     rows = sorted(fields.union(clusters, all=True), key=lambda r: (r[3], r[2]))
     return (
         [Field(pk=pk, name=name, position=position) for kind, pk, name, position in rows if kind == "f"],
@@ -170,11 +169,9 @@ def _live_grassroots(
     if filters.cluster:
         initiatives = initiatives.filter(unit__cluster=filters.cluster)
     valid = Q(status=Initiative.Status.VALID)
-    target = Target.objects.filter(program_id=snapshot.program_id, unit=OuterRef("unit_id")).values("quantity")
     return (
-        initiatives.values("unit_id", "unit__code", "unit__name", "unit__short_name")
+        initiatives.values("unit_id")
         .annotate(
-            target=Subquery(target[:1]),
             submitted=Count("pk"),
             valid=Count("pk", filter=valid),
             value_vnd=Sum("value_vnd", filter=valid, default=0),
@@ -196,10 +193,18 @@ def _ranked_rows(
         stored = "cluster_rank" if filters.cluster else "rank"
         return rows.annotate(position=F(stored)).order_by(stored, "unit_id")
     return (
-        rows.filter(unit__path__startswith=scope.path)
+        rows.filter(unit_id__in=_subtree_ids(scope))
         .annotate(position=Window(Rank(), partition_by=F("level"), order_by=F("submitted").desc()))
         .order_by("-submitted", "unit_id")
     )
+
+
+def _subtree_ids(scope: Union) -> list[int]:
+    """The ids of a subtree's units, read once per request: given as a list, the rows are found
+    through the (unit, snapshot) index; joined on the path, PostgreSQL scans the whole block."""
+    if not hasattr(scope, "_subtree_ids"):
+        scope._subtree_ids = list(Union.objects.subtree(scope).values_list("pk", flat=True))
+    return scope._subtree_ids
 
 
 def _cached_live(snapshot: LeaderboardSnapshot, key: str, compute: Any) -> Any:
@@ -242,6 +247,22 @@ def block_rankings(*, snaps: Snapshots, scope: Union, filters: Filters, limit: i
     return result
 
 
+def _with_units(ranked: QuerySet[Any], *, program_id: int) -> list[dict[str, Any]]:
+    """The ranked rows with their unit's code, names and target, joined after the ranking and its
+    LIMIT (grouping by the unit's columns instead makes PostgreSQL sort every initiative)."""
+    sql, params = ranked.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.unit_id, r.submitted, r.valid, r.value_vnd, r.position, u.code, u.name, u.short_name, "
+            f"t.quantity FROM ({sql}) r JOIN {Union._meta.db_table} u ON u.id = r.unit_id "
+            f"LEFT JOIN {Target._meta.db_table} t ON t.unit_id = r.unit_id AND t.program_id = %s "
+            "ORDER BY r.submitted DESC, r.unit_id",
+            [*params, program_id],
+        )
+        columns = ["unit_id", "submitted", "valid", "value_vnd", "position", "code", "name", "short_name", "target"]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
 def _positions(ranked: QuerySet[Any], unit_ids: list[int]) -> dict[int, int]:
     """The ranks of some units in a ranking: filtering the queryset itself would rank only them."""
     if not unit_ids:
@@ -272,8 +293,8 @@ def _live_standings(
     key = _live_key(scope, filters, Union.Level.GRASSROOTS, limit, f"p{parent.pk if parent else ''}")
 
     def compute() -> list[dict[str, Any]]:
-        rows = _live_grassroots(snaps.current, scope=scope, filters=filters, parent=parent)
-        rows = list(rows[:limit] if limit else rows)
+        ranked = _live_grassroots(snaps.current, scope=scope, filters=filters, parent=parent)
+        rows = _with_units(ranked[:limit] if limit else ranked, program_id=snaps.current.program_id)
         if snaps.previous is not None and rows:
             earlier = _live_grassroots(snaps.previous, scope=scope, filters=filters, parent=parent)
             previous = _positions(earlier, [row["unit_id"] for row in rows])
@@ -285,9 +306,9 @@ def _live_standings(
         Standing(
             Union(
                 pk=row["unit_id"],
-                code=row["unit__code"],
-                name=row["unit__name"],
-                short_name=row["unit__short_name"],
+                code=row["code"],
+                name=row["name"],
+                short_name=row["short_name"],
                 level=Union.Level.GRASSROOTS,
             ),
             row["submitted"],

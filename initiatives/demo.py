@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from initiatives.leaderboard import leaderboard_snapshot, snapshot_instant
 from initiatives.models import Author, Field, Initiative, Phase, Program, StatusChange, Target
 from unions.models import EmulationCluster, Union, User
 from unions.permissions import LEADERSHIP_GROUP, REVIEWERS_GROUP, ensure_role_groups
@@ -425,6 +426,11 @@ def seed_demo(*, initiatives: int = 1500, seed: int = 2022) -> dict[str, int]:
             units=units,
             users=users,
         )
+    # Two leaderboard snapshots, so the dashboard shows movement: the end of phase 1 and this hour
+    # (what the hourly beat job would have taken; without a broker nothing runs it in the demo).
+    end_of_phase_1 = datetime.combine(phases[0].ends_on, time(23), ZoneInfo(settings.TIME_ZONE))
+    for at in (end_of_phase_1, snapshot_instant(hourly=True)):
+        leaderboard_snapshot(program=program, at=at)
     return {"units": len(units), "accounts": len(users), "initiatives_created": created}
 
 

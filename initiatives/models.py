@@ -508,9 +508,11 @@ class LeaderboardRow(models.Model):
                 fields=["snapshot", "phase_key", "field_key", "level", "cluster", "cluster_rank", "unit"],
                 name="lbrow_cluster_rank",
             ),
-            # A unit's history, the previous snapshot's row, and a subtree's rows (joined from the
-            # units' path index): WHERE unit_id = … AND snapshot_id …
-            models.Index(fields=["unit", "snapshot"], name="lbrow_unit_history"),
+            # Given units' rows: a subtree's (from a list of its unit ids), the previous snapshot's,
+            # a unit's history: WHERE snapshot_id = … AND phase_key = … AND field_key = … AND unit_id …
+            # (Deleting a unit, which cascades here, scans the table: units with initiatives are
+            # protected from deletion, and only they have rows.)
+            models.Index(fields=["snapshot", "phase_key", "field_key", "unit"], name="lbrow_units"),
         ]
 
     def __str__(self) -> str:

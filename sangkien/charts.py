@@ -10,6 +10,7 @@ from dataclasses import dataclass
 class Tick:
     position: float
     label: str
+    anchor: str = "middle"  # SVG text-anchor: the first and last labels stay inside the chart
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ def line_chart(series: list[tuple[dt.date, int]], *, width: int = 720, height: i
     area = f"{coords[0][0]},{bottom} {points} {coords[-1][0]},{bottom}"
     y_ticks = [Tick(y(value), f"{value:,}".replace(",", ".")) for value in sorted({0, peak // 2, peak})]
     marks = sorted({0, len(series) // 2, len(series) - 1})
-    x_ticks = [Tick(coords[i][0], series[i][0].strftime("%d/%m/%Y")) for i in marks]
+    anchors = {0: "start", len(series) - 1: "end"}
+    x_ticks = [Tick(coords[i][0], series[i][0].strftime("%d/%m/%Y"), anchors.get(i, "middle")) for i in marks]
     return LineChart(width, height, points, area, y_ticks, x_ticks, left, bottom, right)
 
 

@@ -1,0 +1,156 @@
+"""The leaderboard at national scale: snapshot time, dashboard and drill-down server time, and the
+raw SQL cost of the same top-10 ranking.
+
+Run against the database built by `manage.py seed_scale` (see bench/README.md):
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sangkien_scale .venv/bin/python bench/leaderboard.py
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sangkien.settings")
+
+import django
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.cache import cache  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from initiatives.leaderboard import leaderboard_snapshot  # noqa: E402
+from initiatives.models import Field, Initiative, LeaderboardRow, Program  # noqa: E402
+from unions.models import EmulationCluster, Union, User  # noqa: E402
+
+settings.DEBUG = False
+settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+REPEAT = 40
+
+
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def timed(action: Callable[[], object], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def client_for(username: str, **defaults: object) -> Client:
+    user, _ = User.objects.get_or_create(username=username, defaults=defaults)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def page(client: Client, url: str) -> tuple[float, float, float, int]:
+    """(first request, median, p95) in ms and the SQL queries of one request."""
+    cache.clear()  # the first request computes what is cached until the next snapshot
+    first = timed(lambda: client.get(url), 1)[0]
+    queries = []
+
+    def count(execute: Callable[..., object], sql: str, *args: object) -> object:
+        queries.append(sql)
+        return execute(sql, *args)
+
+    with connection.execute_wrapper(count):
+        assert client.get(url).status_code == 200, url
+    samples = timed(lambda: client.get(url), REPEAT)
+    return first, statistics.median(samples), p95(samples), len(queries)
+
+
+def raw(sql: str, params: list[object], repeat: int = 7) -> float:
+    def run() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+    return statistics.median(timed(run, repeat))
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL to the PostgreSQL database built by seed_scale.")
+    program = Program.objects.get(is_active=True)
+    units, initiatives = Union.objects.count(), Initiative.objects.filter(program=program).count()
+    print(f"{units:,} units, {initiatives:,} initiatives\n")
+
+    # Two snapshots an hour apart, at instants no earlier run used, so the second has movement.
+    at = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(seconds=units % 60 + 1)
+    for when in (at - dt.timedelta(hours=1), at):
+        snapshot, created = leaderboard_snapshot(program=program, at=when)
+        print(f"snapshot as of {timezone.localtime(when):%d/%m/%Y %H:%M}: {snapshot.seconds:5.1f} s, "
+              f"{snapshot.row_count:,} rows{'' if created else ' (already taken)'}")  # fmt: skip
+    started = time.perf_counter()
+    _, created = leaderboard_snapshot(program=program, at=at)
+    print(f"the same instant again: {(time.perf_counter() - started) * 1000:.1f} ms, created={created}\n")
+
+    tier2 = Union.objects.filter(level=Union.Level.TIER2).annotate(n=Count("children")).order_by("-n").first()
+    superior = Union.objects.filter(level=Union.Level.SUPERIOR, parent=tier2).first()
+    phase = program.phases.order_by("number").last()
+    field = Field.objects.order_by("position").first()
+    cluster = EmulationCluster.objects.order_by("name").first()
+    leadership = client_for("bench-leadership", is_superuser=True, is_staff=True)
+    officer = client_for(f"bench-{tier2.code}", unit=tier2)
+    pages = [
+        ("leadership", leadership, "/dashboard/"),
+        ("leadership", leadership, f"/dashboard/?phase={phase.pk}"),
+        ("leadership", leadership, f"/dashboard/?field={field.pk}"),
+        ("leadership", leadership, f"/dashboard/?cluster={cluster.pk}"),
+        ("leadership", leadership, f"/dashboard/?phase={phase.pk}&field={field.pk}&cluster={cluster.pk}"),
+        ("tier-2 officer", officer, "/dashboard/"),
+        ("tier-2 officer", officer, f"/dashboard/?field={field.pk}"),
+        ("leadership", leadership, "/dashboard/unit/TLD/"),
+        ("leadership", leadership, f"/dashboard/unit/{tier2.code}/"),
+        ("leadership", leadership, f"/dashboard/unit/{tier2.code}/?field={field.pk}"),
+        ("leadership", leadership, f"/dashboard/unit/{superior.code}/"),
+    ]
+    print(f"{'who':15} {'page':58} {'first':>8} {'median':>8} {'p95':>8} queries")
+    medians = {}
+    for who, client, url in pages:
+        first, median, high, queries = page(client, url)
+        medians[url] = median
+        print(f"{who:15} {url:58} {first:6.1f}ms {median:6.1f}ms {high:6.1f}ms {queries:4}")
+
+    # The same top 10 (grassroots, whole programme) in raw SQL: read from the snapshot's index,
+    # and counted from the initiatives as a page without snapshots would have to.
+    stored = raw(
+        f"SELECT unit_id, submitted, rank FROM {LeaderboardRow._meta.db_table} "
+        "WHERE snapshot_id = %s AND phase_key = 0 AND field_key = 0 AND level = %s ORDER BY rank, unit_id LIMIT 10",
+        [snapshot.pk, Union.Level.GRASSROOTS],
+    )
+    scratch = raw(
+        f"SELECT i.unit_id, COUNT(*) AS n, RANK() OVER (ORDER BY COUNT(*) DESC) "
+        f"FROM {Initiative._meta.db_table} i JOIN {Union._meta.db_table} u ON u.id = i.unit_id "
+        "WHERE i.program_id = %s AND i.status <> %s AND i.submitted_at <= %s AND u.level = %s "
+        "GROUP BY i.unit_id ORDER BY n DESC LIMIT 10",
+        [program.pk, Initiative.Status.DRAFT, at, Union.Level.GRASSROOTS],
+        repeat=3,
+    )
+    dashboard = medians["/dashboard/"]
+    print(f"\nraw top-10 SQL, read from the snapshot:      {stored:8.2f} ms")
+    print(f"raw top-10 SQL, counted from the initiatives: {scratch:8.1f} ms")
+    print(f"dashboard median / raw ranking from the initiatives: {dashboard / scratch:.3f}")
+    print(f"dashboard median / raw read from the snapshot:       {dashboard / stored:.0f}")
+
+
+if __name__ == "__main__":
+    main()
