@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
+from django.db import connection
 
 from tests.factories import UnionFactory, UserFactory
 from unions.models import Union, User
@@ -89,12 +90,14 @@ def leader(unit_tree: UnitTree) -> User:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process() -> Iterator[subprocess.Popen]:
-    """A real Celery worker (a separate process) on this run's own Redis queue."""
+def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> Iterator[subprocess.Popen]:
+    """A real Celery worker (a separate process) on this run's own Redis queue and test database."""
+    db = connection.settings_dict  # pytest-django has switched NAME to the test database
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "sangkien.settings_test",
         "TEST_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
+        "TEST_DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
     }
     command = [
         sys.executable, "-m", "celery", "-A", "sangkien", "worker", "--pool=solo", "--loglevel=WARNING",
