@@ -37,12 +37,13 @@ def resend_pending_notifications(older_than_minutes: int = 10) -> int:
 
 
 @shared_task(name="initiatives.snapshot_leaderboard")
-def snapshot_leaderboard(prune: bool = False) -> list[int]:
-    """Beat: the leaderboard of every active programme as of the current hour (a rerun is a no-op)."""
-    at = leaderboard.snapshot_instant(hourly=True)
+def snapshot_leaderboard(prune: bool = False, at: str | None = None) -> list[int]:
+    """Beat: the leaderboard of every active programme as of the current hour, or of the ISO
+    instant `at` (a rerun for the same instant is a no-op)."""
+    instant = dt.datetime.fromisoformat(at) if at else leaderboard.snapshot_instant(hourly=True)
     taken = []
     for program in Program.objects.filter(is_active=True):
-        snapshot, _ = leaderboard.leaderboard_snapshot(program=program, at=at)
+        snapshot, _ = leaderboard.leaderboard_snapshot(program=program, at=instant)
         taken.append(snapshot.pk)
         if prune:
             leaderboard.leaderboard_prune(program=program)
