@@ -150,33 +150,40 @@ def _rows(snapshot: LeaderboardSnapshot, filters: Filters) -> QuerySet[Leaderboa
     return LeaderboardRow.objects.filter(snapshot=snapshot, phase_key=filters.phase_key, field_key=filters.field_key)
 
 
+def _counted(snapshot: LeaderboardSnapshot, *, phase: Phase | None) -> QuerySet[Initiative]:
+    """The initiatives a snapshot counts (see initiatives.leaderboard), for what it does not store."""
+    initiatives = Initiative.objects.filter(
+        program_id=snapshot.program_id, submitted_at__lte=snapshot.taken_at
+    ).exclude(status=Initiative.Status.DRAFT)
+    return initiatives.filter(phase=phase) if phase else initiatives
+
+
+def _figures() -> dict[str, Any]:
+    """A group's submitted, valid and value-benefit figures, as the snapshot counts them."""
+    valid = Q(status=Initiative.Status.VALID)
+    return {
+        "submitted": Count("pk"),
+        "valid": Count("pk", filter=valid),
+        "value_vnd": Sum("value_vnd", filter=valid, default=0),
+    }
+
+
 def _live_grassroots(
     snapshot: LeaderboardSnapshot, *, scope: Union, filters: Filters, parent: Union | None = None
 ) -> QuerySet[Initiative]:
     """Grassroots units' figures narrowed to a field, counted from the initiatives, ranked."""
-    initiatives = Initiative.objects.filter(
-        program_id=snapshot.program_id,
-        submitted_at__lte=snapshot.taken_at,
-        field=filters.field,
-        unit__level=Union.Level.GRASSROOTS,
-    ).exclude(status=Initiative.Status.DRAFT)
+    initiatives = _counted(snapshot, phase=filters.phase).filter(
+        field=filters.field, unit__level=Union.Level.GRASSROOTS
+    )
     if not _is_root(scope):
         initiatives = initiatives.filter(unit__path__startswith=scope.path)
     if parent is not None:
         initiatives = initiatives.filter(unit__parent=parent)
-    if filters.phase:
-        initiatives = initiatives.filter(phase=filters.phase)
     if filters.cluster:
         initiatives = initiatives.filter(unit__cluster=filters.cluster)
-    valid = Q(status=Initiative.Status.VALID)
     return (
         initiatives.values("unit_id")
-        .annotate(
-            submitted=Count("pk"),
-            valid=Count("pk", filter=valid),
-            value_vnd=Sum("value_vnd", filter=valid, default=0),
-            position=Window(Rank(), order_by=Count("pk").desc()),
-        )
+        .annotate(**_figures(), position=Window(Rank(), order_by=Count("pk").desc()))
         .order_by("-submitted", "unit_id")
     )
 
@@ -417,16 +424,11 @@ def unit_figures(*, snaps: Snapshots, unit: Union, filters: Filters, fields: lis
         if row.phase_key == filters.phase_key:
             lines[row.field_key] = _standing(row, unit, row.rank)
     if unit.level == Union.Level.GRASSROOTS:
-        initiatives = Initiative.objects.filter(
-            program_id=snapshot.program_id, unit=unit, submitted_at__lte=snapshot.taken_at, field__isnull=False
-        ).exclude(status=Initiative.Status.DRAFT)
-        if filters.phase:
-            initiatives = initiatives.filter(phase=filters.phase)
-        valid = Q(status=Initiative.Status.VALID)
+        initiatives = _counted(snapshot, phase=filters.phase).filter(unit=unit, field__isnull=False)
         for field_id, submitted, n_valid, value_vnd in (
             initiatives.values("field_id")
-            .annotate(n=Count("pk"), n_valid=Count("pk", filter=valid), value=Sum("value_vnd", filter=valid, default=0))
-            .values_list("field_id", "n", "n_valid", "value")
+            .annotate(**_figures())
+            .values_list("field_id", "submitted", "valid", "value_vnd")
         ):
             lines[field_id] = Standing(unit, submitted, n_valid, value_vnd, 1, 0, None)
     if overall is None:
@@ -501,13 +503,9 @@ def weekly_series(*, snaps: Snapshots, unit: Union, filters: Filters) -> list[tu
             weeks = weeks.filter(week__gte=_monday(filters.phase.starts_on), week__lte=filters.phase.ends_on)
         counts = dict(weeks.values("week").annotate(n=Sum("submitted")).order_by("week").values_list("week", "n"))
     else:
-        initiatives = Initiative.objects.filter(
-            program_id=snapshot.program_id, submitted_at__lte=snapshot.taken_at, unit__path__startswith=unit.path
-        ).exclude(status=Initiative.Status.DRAFT)
+        initiatives = _counted(snapshot, phase=filters.phase).filter(unit__path__startswith=unit.path)
         if filters.field:
             initiatives = initiatives.filter(field=filters.field)
-        if filters.phase:
-            initiatives = initiatives.filter(phase=filters.phase)
         counts = {}
         for week, n in (
             initiatives.annotate(week=TruncWeek("submitted_at"))
