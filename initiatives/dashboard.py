@@ -21,7 +21,7 @@ from django.db.models.functions import Rank, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from initiatives.leaderboard import WEEKLY_MAX_DEPTH
+from initiatives.leaderboard import WEEKLY_MAX_DEPTH, counted_initiatives
 from initiatives.models import (
     Field,
     Initiative,
@@ -150,14 +150,6 @@ def _rows(snapshot: LeaderboardSnapshot, filters: Filters) -> QuerySet[Leaderboa
     return LeaderboardRow.objects.filter(snapshot=snapshot, phase_key=filters.phase_key, field_key=filters.field_key)
 
 
-def _counted(snapshot: LeaderboardSnapshot, *, phase: Phase | None) -> QuerySet[Initiative]:
-    """The initiatives a snapshot counts (see initiatives.leaderboard), for what it does not store."""
-    initiatives = Initiative.objects.filter(
-        program_id=snapshot.program_id, submitted_at__lte=snapshot.taken_at
-    ).exclude(status=Initiative.Status.DRAFT)
-    return initiatives.filter(phase=phase) if phase else initiatives
-
-
 def _figures() -> dict[str, Any]:
     """A group's submitted, valid and value-benefit figures, as the snapshot counts them."""
     valid = Q(status=Initiative.Status.VALID)
@@ -172,7 +164,7 @@ def _live_grassroots(
     snapshot: LeaderboardSnapshot, *, scope: Union, filters: Filters, parent: Union | None = None
 ) -> QuerySet[Initiative]:
     """Grassroots units' figures narrowed to a field, counted from the initiatives, ranked."""
-    initiatives = _counted(snapshot, phase=filters.phase).filter(
+    initiatives = counted_initiatives(snapshot, phase=filters.phase).filter(
         field=filters.field, unit__level=Union.Level.GRASSROOTS
     )
     if not _is_root(scope):
@@ -424,7 +416,7 @@ def unit_figures(*, snaps: Snapshots, unit: Union, filters: Filters, fields: lis
         if row.phase_key == filters.phase_key:
             lines[row.field_key] = _standing(row, unit, row.rank)
     if unit.level == Union.Level.GRASSROOTS:
-        initiatives = _counted(snapshot, phase=filters.phase).filter(unit=unit, field__isnull=False)
+        initiatives = counted_initiatives(snapshot, phase=filters.phase).filter(unit=unit, field__isnull=False)
         for field_id, submitted, n_valid, value_vnd in (
             initiatives.values("field_id")
             .annotate(**_figures())
@@ -503,7 +495,7 @@ def weekly_series(*, snaps: Snapshots, unit: Union, filters: Filters) -> list[tu
             weeks = weeks.filter(week__gte=_monday(filters.phase.starts_on), week__lte=filters.phase.ends_on)
         counts = dict(weeks.values("week").annotate(n=Sum("submitted")).order_by("week").values_list("week", "n"))
     else:
-        initiatives = _counted(snapshot, phase=filters.phase).filter(unit__path__startswith=unit.path)
+        initiatives = counted_initiatives(snapshot, phase=filters.phase).filter(unit__path__startswith=unit.path)
         if filters.field:
             initiatives = initiatives.filter(field=filters.field)
         counts = {}

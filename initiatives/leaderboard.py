@@ -26,11 +26,19 @@ import time
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Count, F, IntegerField, When
+from django.db.models import Case, Count, F, IntegerField, QuerySet, When
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from initiatives.models import Initiative, LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek, Program, Target
+from initiatives.models import (
+    Initiative,
+    LeaderboardRow,
+    LeaderboardSnapshot,
+    LeaderboardWeek,
+    Phase,
+    Program,
+    Target,
+)
 from unions.models import Union
 
 _INITIATIVE = Initiative._meta.db_table
@@ -97,6 +105,15 @@ FROM (
 JOIN {_UNION} u ON u.id = r.unit_id
 LEFT JOIN {_TARGET} t ON t.unit_id = r.unit_id AND t.program_id = %s
 """
+
+
+def counted_initiatives(snapshot: LeaderboardSnapshot, *, phase: Phase | None = None) -> QuerySet[Initiative]:
+    """The initiatives a snapshot counts (the rule _LEAF_SQL applies), for the figures counted in
+    the ORM: not drafts, submitted up to the snapshot's instant, in `phase` when one is given."""
+    initiatives = Initiative.objects.filter(
+        program_id=snapshot.program_id, submitted_at__lte=snapshot.taken_at
+    ).exclude(status=Initiative.Status.DRAFT)
+    return initiatives.filter(phase=phase) if phase else initiatives
 
 
 def snapshot_instant(now: dt.datetime | None = None, *, hourly: bool = False) -> dt.datetime:
@@ -173,8 +190,7 @@ def _ancestor_at(depth: int) -> Case:
 def _write_weeks(snapshot: LeaderboardSnapshot) -> None:
     depths = range(1, WEEKLY_MAX_DEPTH + 1)
     counts = (
-        Initiative.objects.filter(program_id=snapshot.program_id, submitted_at__lte=snapshot.taken_at)
-        .exclude(status=Initiative.Status.DRAFT)
+        counted_initiatives(snapshot)
         .annotate(week=TruncWeek("submitted_at"), **{f"d{depth}": _ancestor_at(depth) for depth in depths})
         .values("week", "field_id", *(f"d{depth}" for depth in depths))
         .annotate(n=Count("pk"))
