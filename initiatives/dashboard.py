@@ -189,8 +189,8 @@ def _ranked_rows(
     if filters.cluster:
         rows = rows.filter(cluster=filters.cluster)
     if _is_root(scope):
-        stored = "cluster_rank" if filters.cluster else "rank"
-        return rows.annotate(position=F(stored)).order_by(stored, "unit_id")
+        # Within a block, the cluster rank follows the block rank: one index serves both orders.
+        return rows.annotate(position=F("cluster_rank" if filters.cluster else "rank")).order_by("rank", "unit_id")
     return (
         rows.filter(unit_id__in=_subtree_ids(scope))
         .annotate(position=Window(Rank(), partition_by=F("level"), order_by=F("submitted").desc()))

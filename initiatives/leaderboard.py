@@ -48,12 +48,14 @@ _ROW = LeaderboardRow._meta.db_table
 _WEEK = LeaderboardWeek._meta.db_table
 _TEMP_TABLES = ("lb_leaf", "lb_up")
 
-# Each unit's own submitted initiatives by phase and field (-1: none set).
+# Each unit's own submitted initiatives by phase and field (-1: none set). The value benefit is cast
+# back to BIGINT: PostgreSQL sums BIGINTs into NUMERICs, which every later step would then add up
+# several times slower.
 _LEAF_SQL = f"""
 CREATE TEMP TABLE lb_leaf AS
 SELECT i.unit_id, COALESCE(i.phase_id, -1) AS p, COALESCE(i.field_id, -1) AS f, COUNT(*) AS submitted,
        SUM(CASE WHEN i.status = %s THEN 1 ELSE 0 END) AS valid,
-       SUM(CASE WHEN i.status = %s THEN COALESCE(i.value_vnd, 0) ELSE 0 END) AS value_vnd
+       CAST(SUM(CASE WHEN i.status = %s THEN COALESCE(i.value_vnd, 0) ELSE 0 END) AS BIGINT) AS value_vnd
 FROM {_INITIATIVE} i
 WHERE i.program_id = %s AND i.status <> %s AND i.submitted_at <= %s
 GROUP BY i.unit_id, i.phase_id, i.field_id
@@ -61,13 +63,16 @@ GROUP BY i.unit_id, i.phase_id, i.field_id
 
 # The contexts of each unit's own initiatives: (phase, field), (phase, all), (all, field), (all, all),
 # where 0 stands for "all"; each unit appears once per context, so summing `participating` up the
-# tree counts distinct grassroots units. A grassroots unit's per-field rows only feed its parents'
-# figures: they are not stored (`stored` = 0).
+# tree counts distinct grassroots units. A grassroots unit's figures narrowed to a field are not
+# stored (the dashboard counts them from the initiatives): they go straight into its parent's, so
+# the million rows they would be never reach a table.
+_GRASSROOTS_FIELD = "u.level = %(grassroots)s AND o.f <> 0"
 _OWN_SQL = f"""
 CREATE TEMP TABLE lb_up AS
-SELECT o.unit_id, o.p, o.f, o.submitted, o.valid, o.value_vnd,
-       CASE WHEN u.level = %s THEN 1 ELSE 0 END AS participating, u.depth,
-       CASE WHEN u.level = %s AND o.f <> 0 THEN 0 ELSE 1 END AS stored
+SELECT CASE WHEN {_GRASSROOTS_FIELD} THEN u.parent_id ELSE o.unit_id END AS unit_id, o.p, o.f,
+       SUM(o.submitted) AS submitted, SUM(o.valid) AS valid, SUM(o.value_vnd) AS value_vnd,
+       SUM(CASE WHEN u.level = %(grassroots)s THEN 1 ELSE 0 END) AS participating,
+       CASE WHEN {_GRASSROOTS_FIELD} THEN u.depth - 1 ELSE u.depth END AS depth
 FROM (
     SELECT unit_id, p, f, submitted, valid, value_vnd FROM lb_leaf WHERE p > 0 AND f > 0
     UNION ALL
@@ -78,12 +83,13 @@ FROM (
     SELECT unit_id, 0, 0, SUM(submitted), SUM(valid), SUM(value_vnd) FROM lb_leaf GROUP BY unit_id
 ) o
 JOIN {_UNION} u ON u.id = o.unit_id
+GROUP BY 1, o.p, o.f, 8
 """
 
 # One level up: the units at `depth` add their (already rolled-up) figures to their parents.
 _ROLL_UP_SQL = f"""
-INSERT INTO lb_up (unit_id, p, f, submitted, valid, value_vnd, participating, depth, stored)
-SELECT u.parent_id, x.p, x.f, SUM(x.submitted), SUM(x.valid), SUM(x.value_vnd), SUM(x.participating), %s, 1
+INSERT INTO lb_up (unit_id, p, f, submitted, valid, value_vnd, participating, depth)
+SELECT u.parent_id, x.p, x.f, SUM(x.submitted), SUM(x.valid), SUM(x.value_vnd), SUM(x.participating), %s
 FROM lb_up x JOIN {_UNION} u ON u.id = x.unit_id
 WHERE x.depth = %s
 GROUP BY u.parent_id, x.p, x.f
@@ -100,7 +106,7 @@ SELECT %s, r.unit_id, r.p, r.f, u.level, u.cluster_id,
 FROM (
     SELECT unit_id, p, f, SUM(submitted) AS submitted, SUM(valid) AS valid, SUM(value_vnd) AS value_vnd,
            SUM(participating) AS participating
-    FROM lb_up WHERE stored = 1 GROUP BY unit_id, p, f
+    FROM lb_up GROUP BY unit_id, p, f
 ) r
 JOIN {_UNION} u ON u.id = r.unit_id
 LEFT JOIN {_TARGET} t ON t.unit_id = r.unit_id AND t.program_id = %s
@@ -137,14 +143,15 @@ def leaderboard_snapshot(*, program: Program, at: dt.datetime) -> tuple[Leaderbo
     try:
         with transaction.atomic():
             snapshot = LeaderboardSnapshot.objects.create(program=program, taken_at=at)
-            row_count = _write_rows(snapshot)
+            snapshot.row_count = _write_rows(snapshot)
             _write_weeks(snapshot)
-            snapshot.seconds = time.perf_counter() - started
-            snapshot.row_count = row_count
-            snapshot.save(update_fields=["seconds", "row_count"])
+            snapshot.save(update_fields=["row_count"])
     except IntegrityError:
         # Another worker took the same instant first (the unique constraint waited for it).
         return LeaderboardSnapshot.objects.get(program=program, taken_at=at), False
+    # The time taken includes the commit, where PostgreSQL flushes the rows to the log.
+    snapshot.seconds = time.perf_counter() - started
+    snapshot.save(update_fields=["seconds"])
     return snapshot, True
 
 
@@ -153,11 +160,11 @@ def _write_rows(snapshot: LeaderboardSnapshot) -> int:
     with connection.cursor() as cursor:
         for table in _TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(_LEAF_SQL, [valid, valid, snapshot.program_id, draft, snapshot.taken_at])
         if connection.vendor == "postgresql":
-            # The sorts and hashes below hold a few hundred MB; with the default 4 MB they spill to disk.
+            # The hashes and sorts below hold a few hundred MB; with the default 4 MB they spill to disk.
             cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute(_OWN_SQL, [grassroots, grassroots])
+        cursor.execute(_LEAF_SQL, [valid, valid, snapshot.program_id, draft, snapshot.taken_at])
+        cursor.execute(_OWN_SQL, {"grassroots": grassroots})
         cursor.execute(f"SELECT MAX(depth) FROM {_UNION}")
         deepest = cursor.fetchone()[0] or 1
         for depth in range(deepest, 1, -1):
@@ -178,34 +185,37 @@ def _write_rows(snapshot: LeaderboardSnapshot) -> int:
 WEEKLY_MAX_DEPTH = 2
 
 
-def _ancestor_at(depth: int) -> Case:
-    """The id of an initiative's unit's ancestor at `depth` (the tree has at most four levels)."""
-    hops = ["unit_id", "unit__parent_id", "unit__parent__parent_id", "unit__parent__parent__parent_id"]
-    return Case(
-        *(When(unit__depth=depth + up, then=F(hops[up])) for up in range(len(hops)) if depth + up <= len(hops)),
+def _write_weeks(snapshot: LeaderboardSnapshot) -> None:
+    """Each tier-2 unit's submissions per week and field, and the whole tree's (their sum, with
+    the initiatives of the root itself): one scan of the initiatives, two hops up the tree."""
+    tier2 = Case(
+        When(unit__depth=2, then=F("unit_id")),
+        When(unit__depth=3, then=F("unit__parent_id")),
+        When(unit__depth=4, then=F("unit__parent__parent_id")),
         output_field=IntegerField(),
     )
-
-
-def _write_weeks(snapshot: LeaderboardSnapshot) -> None:
-    depths = range(1, WEEKLY_MAX_DEPTH + 1)
     counts = (
         counted_initiatives(snapshot)
-        .annotate(week=TruncWeek("submitted_at"), **{f"d{depth}": _ancestor_at(depth) for depth in depths})
-        .values("week", "field_id", *(f"d{depth}" for depth in depths))
+        .annotate(week=TruncWeek("submitted_at"), tier2=tier2)
+        .values("week", "field_id", "tier2")
         .annotate(n=Count("pk"))
         .order_by()
     )
     sql, params = counts.query.sql_with_params()
+    root = Union.objects.filter(depth=1).values_list("pk", flat=True).first()
+    insert = f"INSERT INTO {_WEEK} (snapshot_id, unit_id, week, field_id, submitted) SELECT %s, "
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS lb_week")
         cursor.execute(f"CREATE TEMP TABLE lb_week AS {sql}", params)
-        for depth in depths:
+        cursor.execute(
+            f"{insert} tier2, DATE(week), field_id, SUM(n) FROM lb_week WHERE tier2 IS NOT NULL "
+            "GROUP BY tier2, DATE(week), field_id",
+            [snapshot.pk],
+        )
+        if root is not None:
             cursor.execute(
-                f"INSERT INTO {_WEEK} (snapshot_id, unit_id, week, field_id, submitted) "
-                f"SELECT %s, d{depth}, DATE(week), field_id, SUM(n) FROM lb_week WHERE d{depth} IS NOT NULL "
-                f"GROUP BY d{depth}, DATE(week), field_id",
-                [snapshot.pk],
+                f"{insert} %s, DATE(week), field_id, SUM(n) FROM lb_week GROUP BY DATE(week), field_id",
+                [snapshot.pk, root],
             )
         cursor.execute("DROP TABLE lb_week")
 

@@ -472,9 +472,12 @@ class LeaderboardRow(models.Model):
     """
 
     # Hundreds of thousands of rows go in per snapshot: the composite indexes below serve every
-    # lookup, so the foreign keys get no index of their own, and only the snapshot's is checked
-    # by the database (the others are copied from existing rows by the service).
-    snapshot = models.ForeignKey(LeaderboardSnapshot, on_delete=models.CASCADE, related_name="rows", db_index=False)
+    # lookup, so the foreign keys get no index of their own, and the database checks none of them
+    # (checking the snapshot's alone took 4 s at commit): only the snapshot service writes rows,
+    # in the transaction that creates their snapshot, from existing units; Django cascades deletes.
+    snapshot = models.ForeignKey(
+        LeaderboardSnapshot, on_delete=models.CASCADE, related_name="rows", db_index=False, db_constraint=False
+    )
     unit = models.ForeignKey(Union, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
     # The context: a phase's id or 0 for the whole programme, a field's id or 0 for all fields. Not
     # nullable foreign keys: PostgreSQL reads an index in order only after equalities, and
@@ -499,20 +502,18 @@ class LeaderboardRow(models.Model):
         verbose_name_plural = _("leaderboard rows")
         indexes = [
             # A block's ranking: WHERE snapshot_id = … AND phase_key = … AND field_key = … AND level = …
-            # ORDER BY rank, unit_id LIMIT 10
+            # ORDER BY rank, unit_id LIMIT 10. Within a cluster the same, with AND cluster_id = …:
+            # the cluster's rows come in the same order, and a cluster holds a few % of a block, so
+            # the scan reads a few hundred entries to find ten (a second index cost 2 s a snapshot).
             models.Index(
                 fields=["snapshot", "phase_key", "field_key", "level", "rank", "unit"], name="lbrow_block_rank"
             ),
-            # The same within a cluster: … AND cluster_id = … ORDER BY cluster_rank, unit_id
-            models.Index(
-                fields=["snapshot", "phase_key", "field_key", "level", "cluster", "cluster_rank", "unit"],
-                name="lbrow_cluster_rank",
-            ),
             # Given units' rows: a subtree's (from a list of its unit ids), the previous snapshot's,
-            # a unit's history: WHERE snapshot_id = … AND phase_key = … AND field_key = … AND unit_id …
+            # a unit's own lines in several contexts, its history:
+            # WHERE snapshot_id = … AND unit_id … [AND phase_key = … AND field_key = …]
             # (Deleting a unit, which cascades here, scans the table: units with initiatives are
             # protected from deletion, and only they have rows.)
-            models.Index(fields=["snapshot", "phase_key", "field_key", "unit"], name="lbrow_units"),
+            models.Index(fields=["snapshot", "unit", "phase_key", "field_key"], name="lbrow_units"),
         ]
 
     def __str__(self) -> str:
@@ -523,8 +524,11 @@ class LeaderboardWeek(models.Model):
     """Submissions per week and field of a large unit's subtree (the Confederation and tier-2 units)
     at a snapshot; the weekly chart of smaller subtrees is counted from their initiatives directly."""
 
-    snapshot = models.ForeignKey(LeaderboardSnapshot, on_delete=models.CASCADE, related_name="weeks", db_index=False)
-    unit = models.ForeignKey(Union, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # Written by the snapshot service alone, like LeaderboardRow: no foreign key checked at commit.
+    snapshot = models.ForeignKey(
+        LeaderboardSnapshot, on_delete=models.CASCADE, related_name="weeks", db_index=False, db_constraint=False
+    )
+    unit = models.ForeignKey(Union, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
     week = models.DateField()  # the Monday starting the week, local time
     # null: initiatives with no field; the week's total is the sum over the week's rows
     field = models.ForeignKey(Field, null=True, on_delete=models.CASCADE, related_name="+", db_index=False)

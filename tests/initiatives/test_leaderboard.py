@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 
 import pytest
 from django.conf import settings
@@ -319,8 +320,13 @@ def test_the_filters_keep_their_state_in_the_url(client: Client, data, unit_tree
     url = f"{reverse('dashboard')}?phase={data['phase1'].pk}&field=&cluster={data['cluster_a'].pk}"
     page = client.get(url).content.decode()
     assert f'<option value="{data["phase1"].pk}" selected>Giai đoạn 1</option>' in page
-    # The links to a unit's page carry the filters.
-    assert f"?phase={data['phase1'].pk}&amp;field=&amp;cluster={data['cluster_a'].pk}" in page
+    # The links to a unit's page carry the filters, and nothing else.
+    kept = f"?phase={data['phase1'].pk}&amp;cluster={data['cluster_a'].pk}"
+    links = re.findall(r'href="/dashboard/unit/[^"]*"', page)
+    assert links and all(link.endswith(f'{kept}"') for link in links)
+    stray = client.get(f"{url}&utm=x%22%3E").content.decode()
+    assert re.findall(r'href="/dashboard/unit/[^"]*"', stray) == links
+    assert "utm" not in stray
     bad = client.get(f"{reverse('dashboard')}?phase=999999").content.decode()
     assert "Hãy chọn một lựa chọn hợp lệ" in bad
 
@@ -347,3 +353,33 @@ def test_dashboard_and_drill_down_run_a_bounded_number_of_queries(
             assert client.get(reverse("dashboard") + query).status_code == 200
         with django_assert_max_num_queries(18):
             assert client.get(reverse("dashboard_unit", args=["HN"]) + query).status_code == 200
+        # Until the next snapshot the page below the filters comes from the cache.
+        with django_assert_max_num_queries(8):
+            assert client.get(reverse("dashboard") + query).status_code == 200
+        with django_assert_max_num_queries(10):
+            assert client.get(reverse("dashboard_unit", args=["HN"]) + query).status_code == 200
+
+
+def test_the_next_snapshot_replaces_the_cached_page(client: Client, data, unit_tree) -> None:
+    snap(data, at=data["now"] - dt.timedelta(hours=1))
+    client.force_login(UserFactory(username="admin", is_superuser=True, is_staff=True))
+    url = reverse("dashboard_unit", args=["HN"])
+    before = client.get(url).content.decode()
+    InitiativeFactory.create_batch(
+        5,
+        program=data["program"],
+        unit=Union.objects.get(code="HN-DIEN"),
+        field=data["management"],
+        submitted_at=data["now"],
+    )
+    # The same snapshot: the same page (below the menu and its CSRF token), from the cache.
+    assert client.get(url).content.decode().split("data-as-of")[1] == before.split("data-as-of")[1]
+    snap(data)
+    after = client.get(url).content.decode()
+
+    def row(page: str, code: str) -> str:
+        return re.search(rf"<tr>(?:(?!</tr>).)*>{code}</span>(?:(?!</tr>).)*</tr>", page, re.S).group(0)
+
+    # Hà Nội's units: Điện lực now leads with its five new initiatives, Bia went down one place.
+    assert "mới" not in row(before, "HN-DIEN") and "mới" in row(after, "HN-DIEN")
+    assert "↓<span" in row(after, "HN-BIA")
