@@ -19,12 +19,13 @@ import re
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from initiatives import dashboard as board
-from initiatives.leaderboard import leaderboard_prune, leaderboard_snapshot, snapshot_instant
+from initiatives.leaderboard import leaderboard_prune, leaderboard_snapshot, partition_name, snapshot_instant
 from initiatives.models import Initiative, LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
 from tests.factories import (
     EmulationClusterFactory,
@@ -312,6 +313,18 @@ def test_leadership_sees_the_leading_units_sentence_and_both_charts(client: Clie
     assert 'data-chart="weekly"' in page
     assert 'data-chart="fields"' in page
     assert 'data-table="weekly"' in page  # the table alternative
+
+
+def test_a_snapshot_s_rows_live_in_its_own_partition_which_goes_with_it(data) -> None:
+    snapshot = snap(data)
+    partition = partition_name(snapshot.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {partition}")
+        assert cursor.fetchone()[0] == snapshot.row_count == LeaderboardRow.objects.filter(snapshot=snapshot).count()
+        snapshot.delete()
+        cursor.execute("SELECT to_regclass(%s)", [partition])
+        assert cursor.fetchone()[0] is None
+    assert not LeaderboardRow.objects.exists()
 
 
 def test_the_filters_keep_their_state_in_the_url(client: Client, data, unit_tree) -> None:
