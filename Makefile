@@ -34,12 +34,14 @@ venv: check-python
 		echo "Installing requirements into $(VENV)..."; \
 		$(PY) -m pip install --quiet --upgrade pip && $(PY) -m pip install --quiet -r requirements.txt && touch $(STAMP); fi
 
-# Debian packages the tests drive: Chromium (Playwright), docker-compose (config check), gettext.
+# Debian packages the tests drive: Chromium (Playwright), docker-compose (config check), gettext,
+# LibreOffice Calc (opens the emulation workbook).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
 	command -v msgfmt >/dev/null 2>&1 || missing="$$missing gettext"; \
+	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-calc-nogui"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from initiatives.models import (
     Attachment,
     Author,
+    EmulationCriterion,
+    ExportJob,
     Field,
     Initiative,
     Notification,
@@ -25,6 +27,7 @@ from initiatives.models import (
     Program,
     Question,
     ReviewQueue,
+    ScoringBand,
     StatusChange,
     Target,
 )
@@ -398,3 +401,44 @@ class NotificationAdmin(admin.ModelAdmin):
         for notification_id in ids:
             enqueue_on_commit(send_notification, notification_id)
         self.message_user(request, _("%(count)s notifications queued again.") % {"count": len(ids)})
+
+
+class ScoringBandInline(admin.TabularInline):
+    model = ScoringBand
+    extra = 3
+
+
+@admin.register(EmulationCriterion)
+class EmulationCriterionAdmin(admin.ModelAdmin):
+    """Tiêu chí thi đua: each programme's criteria, their weights and scoring bands."""
+
+    list_display = ("code", "name", "program", "metric", "weight", "position")
+    list_filter = ("program", "metric")
+    list_editable = ("weight", "position")
+    search_fields = ("code", "name")
+    inlines = [ScoringBandInline]
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    """The emulation exports asked for on the site (read only: they are asked for and retried there)."""
+
+    list_display = (
+        "pk",
+        "scope",
+        "phase",
+        "status",
+        "requested_by",
+        "requested_at",
+        "rows_done",
+        "seconds",
+        "attempts",
+    )
+    list_filter = ("status", "program")
+    readonly_fields = [field.name for field in ExportJob._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ExportJob | None = None) -> bool:
+        return False

@@ -17,7 +17,17 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from initiatives.leaderboard import leaderboard_snapshot, snapshot_instant
-from initiatives.models import Author, Field, Initiative, Phase, Program, StatusChange, Target
+from initiatives.models import (
+    Author,
+    EmulationCriterion,
+    Field,
+    Initiative,
+    Phase,
+    Program,
+    ScoringBand,
+    StatusChange,
+    Target,
+)
 from unions.models import EmulationCluster, Union, User
 from unions.permissions import LEADERSHIP_GROUP, REVIEWERS_GROUP, ensure_role_groups
 from unions.services import union_save
@@ -376,6 +386,28 @@ def ensure_program() -> tuple[Program, list[Phase], list[Field]]:
     return program, phases, fields
 
 
+# The demo programme's emulation criteria: (code, name, metric, weight, bands as (from, points)).
+CRITERIA = (
+    ("TC1", "Hoàn thành chỉ tiêu sáng kiến", "completion", 4, ((50, 5), (80, 8), (100, 10))),
+    ("TC2", "Số sáng kiến trên 100 đoàn viên", "per_100_members", 3, ((1, 4), (3, 7), (5, 10))),
+    ("TC3", "Tỷ lệ công đoàn cơ sở tham gia", "participation", 2, ((50, 5), (80, 8), (100, 10))),
+    ("TC4", "Tỷ lệ sáng kiến hợp lệ", "valid_ratio", 1, ((30, 5), (50, 8), (70, 10))),
+)
+
+
+def ensure_criteria(program: Program) -> None:
+    for position, (code, name, metric, weight, bands) in enumerate(CRITERIA, start=1):
+        criterion, _ = EmulationCriterion.objects.update_or_create(
+            program=program,
+            code=code,
+            defaults={"name": name, "metric": metric, "weight": weight, "position": position},
+        )
+        criterion.bands.all().delete()
+        ScoringBand.objects.bulk_create(
+            ScoringBand(criterion=criterion, min_value=threshold, points=points) for threshold, points in bands
+        )
+
+
 def random_name(rng: random.Random) -> str:
     return f"{rng.choice(SURNAMES)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}"
 
@@ -397,6 +429,7 @@ def seed_demo(*, initiatives: int = 1500, seed: int = 2022) -> dict[str, int]:
         units[code] = union_save(unit=unit)
 
     program, phases, fields = ensure_program()
+    ensure_criteria(program)
     for code, *_rest, target, _weight in UNITS:
         if target:
             Target.objects.update_or_create(program=program, unit=units[code], defaults={"quantity": target})

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from initiatives.models import ATTACHMENT_EXTENSIONS, Author, Field, Initiative, Phase, Program
 from initiatives.services import REQUIRED_TO_SUBMIT, AttachmentUpload, AuthorData, outside_programme
 from sangkien.text import parse_vnd
-from unions.models import Union
+from unions.models import EmulationCluster, Union
 
 # What may be attached, by the type sniffed from the content (the file name is not trusted).
 ALLOWED_ATTACHMENTS = {extension.lstrip("."): content_type for content_type, extension in ATTACHMENT_EXTENSIONS.items()}
@@ -361,3 +361,48 @@ class DashboardFilterForm(forms.Form):
             pk = data.get(name)
             chosen[name] = next((obj for obj in objects if obj.pk == pk), None)
         return chosen
+
+
+class ExportForm(forms.Form):
+    """What an emulation export covers: the units under a unit of the asker's subtree, one level
+    or all, one cluster or all, a phase or the whole programme."""
+
+    unit = forms.CharField(
+        label=gettext_lazy("Units under (unit code)"),
+        max_length=32,
+        help_text=gettext_lazy("Your own unit's code exports all the units you oversee."),
+    )
+    level = forms.ChoiceField(label=gettext_lazy("Level"), required=False)
+    cluster = forms.ModelChoiceField(
+        label=gettext_lazy("Emulation cluster"),
+        queryset=EmulationCluster.objects.order_by("name"),
+        required=False,
+        empty_label=gettext_lazy("All clusters"),
+    )
+    phase = forms.ModelChoiceField(
+        label=gettext_lazy("Phase"),
+        queryset=Phase.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("Whole programme"),
+    )
+
+    def __init__(self, *args: Any, scope: Union, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, initial={"unit": scope.code}, **kwargs)
+        self.scope = scope
+        blocks = [Union.Level.TIER2, Union.Level.SUPERIOR, Union.Level.GRASSROOTS]
+        self.fields["level"].choices = [("", _("All levels")), *((level, level.label) for level in blocks)]
+        self.fields["phase"].queryset = program.phases.order_by("number")
+        self.fields["phase"].label_from_instance = lambda phase: phase.name
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_unit(self) -> Union:
+        code = self.cleaned_data["unit"].strip()
+        unit = Union.objects.filter(code__iexact=code).first()
+        if unit is None:
+            raise forms.ValidationError(_("There is no unit with the code “%(code)s”.") % {"code": code})
+        if not unit.is_in_subtree_of(self.scope):
+            raise forms.ValidationError(_("This unit is outside your unit's subtree."))
+        if unit.level == Union.Level.GRASSROOTS:
+            raise forms.ValidationError(_("A grassroots union has no units under it: choose a unit above it."))
+        return unit

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from decimal import Decimal
 
@@ -542,3 +543,132 @@ class LeaderboardWeek(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.week:%d/%m/%Y}: {self.submitted}"
+
+
+class EmulationCriterion(models.Model):
+    """A tiêu chí thi đua of a programme: a metric of each unit's figures, scored by bands and
+    weighted; a unit's score is the sum over the criteria of weight × the points of its band."""
+
+    class Metric(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted initiatives")
+        VALID = "valid", _("Valid initiatives")
+        COMPLETION = "completion", _("Completion of the target (%)")
+        PER_100_MEMBERS = "per_100_members", _("Initiatives per 100 members")
+        PARTICIPATION = "participation", _("Participating grassroots units (%)")
+        VALUE = "value", _("Value benefit (đồng)")
+        VALID_RATIO = "valid_ratio", _("Valid share of the submitted (%)")
+
+    program = models.ForeignKey(Program, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="criteria")
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=255)
+    metric = models.CharField(_("metric"), max_length=20, choices=Metric.choices)
+    weight = models.DecimalField(
+        _("weight"), max_digits=6, decimal_places=2, default=Decimal(1), validators=[MinValueValidator(Decimal(0))]
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["program", "position", "code"]
+        verbose_name = _("emulation criterion")
+        verbose_name_plural = _("emulation criteria")
+        constraints = [models.UniqueConstraint(fields=["program", "code"], name="criterion_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+
+class ScoringBand(models.Model):
+    """From this value of the criterion's metric up (to the next band), a unit earns these points."""
+
+    criterion = models.ForeignKey(
+        EmulationCriterion, verbose_name=_("criterion"), on_delete=models.CASCADE, related_name="bands"
+    )
+    min_value = models.DecimalField(_("from (at least)"), max_digits=18, decimal_places=2)
+    points = models.DecimalField(_("points"), max_digits=8, decimal_places=2)
+
+    class Meta:
+        ordering = ["criterion", "min_value"]
+        verbose_name = _("scoring band")
+        verbose_name_plural = _("scoring bands")
+        constraints = [models.UniqueConstraint(fields=["criterion", "min_value"], name="band_unique_threshold")]
+
+    def __str__(self) -> str:
+        return f"≥ {self.min_value}: {self.points}"
+
+
+def export_path(job: ExportJob, filename: str) -> str:
+    return f"exports/{filename}"
+
+
+class ExportJob(models.Model):
+    """An emulation-criteria workbook asked for from the site and built by a worker.
+
+    Life cycle: queued → running → done | failed. A worker claims a queued job (or a running one
+    whose heartbeat stopped: the worker died) with a conditional UPDATE and a fresh claim token;
+    only the holder of the current token may report progress or finish, so a job is built once
+    even if its message is delivered twice. The file is written under a temporary name and renamed
+    when complete, so a half-written file is never offered for download.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    program = models.ForeignKey(Program, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="+")
+    phase = models.ForeignKey(
+        Phase, verbose_name=_("phase"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    scope = models.ForeignKey(Union, verbose_name=_("units under"), on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(_("level"), max_length=16, choices=Union.Level.choices, blank=True)
+    cluster = models.ForeignKey(
+        EmulationCluster,
+        verbose_name=_("emulation cluster"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("asked by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("asked at"), default=timezone.now)
+    as_of = models.DateTimeField(_("as of"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    total_rows = models.PositiveIntegerField(_("units to write"), default=0)
+    rows_done = models.PositiveIntegerField(_("units written"), default=0)
+    seconds = models.FloatField(_("time taken (s)"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    file = models.FileField(_("file"), upload_to=export_path, max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("emulation export")
+        verbose_name_plural = _("emulation exports")
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="exportjob_status")]
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.scope.code} ({self.get_status_display()})"
+
+    @property
+    def is_lost(self) -> bool:
+        """Running, but no worker has reported for a while: it died mid-run."""
+        if self.status != self.Status.RUNNING or self.heartbeat_at is None:
+            return False
+        return timezone.now() - self.heartbeat_at > dt.timedelta(seconds=settings.EXPORT_STALE_SECONDS)
+
+    @property
+    def is_waiting_too_long(self) -> bool:
+        """Still queued long after it was asked for: no worker took it (the broker was down)."""
+        waited = timezone.now() - self.requested_at
+        return self.status == self.Status.QUEUED and waited > dt.timedelta(seconds=settings.EXPORT_STALE_SECONDS)
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status == self.Status.FAILED or self.is_lost or self.is_waiting_too_long

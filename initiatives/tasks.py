@@ -8,7 +8,7 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.conf import settings
 
-from initiatives import leaderboard, notifications
+from initiatives import emulation, leaderboard, notifications
 from initiatives.models import Program
 
 # A mail server that is down is retried with backoff for about a day; each attempt is logged and
@@ -48,3 +48,16 @@ def snapshot_leaderboard(prune: bool = False, at: str | None = None) -> list[int
         if prune:
             leaderboard.leaderboard_prune(program=program)
     return taken
+
+
+# A worker killed mid-export gives the message back (acks_late, reject_on_worker_lost): the next
+# delivery finds the job running with a stale heartbeat, claims it and builds it again.
+@shared_task(name="initiatives.build_emulation_export", acks_late=True, reject_on_worker_lost=True)
+def build_emulation_export(job_id: int) -> str:
+    return emulation.run_job(job_id)
+
+
+@shared_task(name="initiatives.clean_emulation_exports")
+def clean_emulation_exports() -> int:
+    """Beat: delete workbooks past their retention period and temporary files left behind."""
+    return emulation.clean_exports()

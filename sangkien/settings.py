@@ -164,6 +164,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing from a web request: a broker that is down must fail at once (the caller logs it),
 # not hold the response for kombu's default ~6 s of reconnection attempts.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2}
+# Emulation exports: a running job whose worker has not reported for this long is lost (the worker
+# died) and may be retried; finished files are deleted after this many days.
+EXPORT_STALE_SECONDS = env.int("EXPORT_STALE_SECONDS", default=300)
+EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 # Leaderboard snapshots: all are kept this many days, then only the first (midnight) one of each day.
 LEADERBOARD_KEEP_ALL_DAYS = env.int("LEADERBOARD_KEEP_ALL_DAYS", default=7)
 
@@ -190,6 +194,13 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"prune": True},
         "options": {"expires": 3000},
     },
+}
+
+CELERY_BEAT_SCHEDULE["clean-emulation-exports"] = {
+    # Every night at 02:30: emulation workbooks older than EXPORT_RETENTION_DAYS are deleted (the
+    # job stays, marked as expired), with any temporary file a dead worker left. Safe to rerun.
+    "task": "initiatives.clean_emulation_exports",
+    "schedule": crontab(minute=30, hour=2),
 }
 
 # Security: strict by default outside DEBUG; `manage.py check --deploy` is clean with these.

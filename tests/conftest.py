@@ -90,11 +90,16 @@ def leader(unit_tree: UnitTree) -> User:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> Iterator[subprocess.Popen]:
-    """A real Celery worker (a separate process) on this run's own Redis queue and test database."""
+def celery_worker_process(
+    django_db_setup: None, django_db_blocker: object, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[subprocess.Popen]:
+    """A real Celery worker (a separate process) on this run's own Redis queue, test database and
+    media folder (`worker.media_root`)."""
     db = connection.settings_dict  # pytest-django has switched NAME to the test database
+    media_root = tmp_path_factory.mktemp("worker-media")
     env = {
         **os.environ,
+        "TEST_MEDIA_ROOT": str(media_root),
         "DJANGO_SETTINGS_MODULE": "sangkien.settings_test",
         "TEST_CELERY_QUEUE": settings.CELERY_TASK_DEFAULT_QUEUE,
         "TEST_DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
@@ -105,6 +110,7 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: object) -> I
         "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "-n", f"test-{os.getpid()}@%h",
     ]  # fmt: skip
     worker = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+    worker.media_root = media_root
     yield worker
     worker.terminate()
     try:

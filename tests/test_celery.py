@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+from pathlib import Path
 
+import openpyxl
 import pytest
 from django.utils import timezone
 
-from initiatives.models import LeaderboardRow, LeaderboardSnapshot
-from initiatives.tasks import snapshot_leaderboard
+from initiatives.models import ExportJob, LeaderboardRow, LeaderboardSnapshot
+from initiatives.tasks import build_emulation_export, snapshot_leaderboard
 from sangkien.celery import ping
 from tests.factories import InitiativeFactory, ProgramFactory, UnionFactory
 from unions.models import Union
@@ -36,3 +38,23 @@ def test_the_beat_task_takes_the_leaderboard_snapshot_in_a_real_worker(celery_wo
     # The same hour again, as a retried or duplicated beat task would: nothing changes.
     assert snapshot_leaderboard.delay(at=snapshot.taken_at.isoformat()).get(timeout=60) == taken
     assert LeaderboardSnapshot.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_builds_the_emulation_workbook(celery_worker_process: subprocess.Popen, settings) -> None:
+    settings.MEDIA_ROOT = celery_worker_process.media_root  # where the worker writes
+    program = ProgramFactory(slug="01-trieu-sang-kien", target=1000)
+    root = UnionFactory(code="TLD", name="Tổng Liên đoàn", level=Union.Level.CONFEDERATION, parent=None)
+    tier2 = UnionFactory(code="T1", name="LĐLĐ tỉnh T1", level=Union.Level.TIER2, parent=root)
+    unit = UnionFactory(code="G1", name="Công đoàn cơ sở G1", parent=tier2)
+    InitiativeFactory.create_batch(3, program=program, unit=unit, submitted_at=timezone.now() - dt.timedelta(hours=1))
+    job = ExportJob.objects.create(program=program, scope=root)
+    assert build_emulation_export.delay(job.pk).get(timeout=120) == "done"
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.attempts) == ("done", 2, 1)
+    workbook = openpyxl.load_workbook(Path(settings.MEDIA_ROOT) / job.file.name)
+    grassroots = list(workbook.worksheets[3].iter_rows(values_only=True))
+    assert grassroots[1][:2] == ("G1", "Công đoàn cơ sở G1")
+    assert grassroots[1][grassroots[0].index("Số sáng kiến đã gửi")] == 3
+    # A duplicated message (redelivered after a lost acknowledgement) builds nothing twice.
+    assert build_emulation_export.delay(job.pk).get(timeout=60) == "skipped"

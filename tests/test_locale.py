@@ -17,9 +17,10 @@ PO = ROOT / "locale" / "vi" / "LC_MESSAGES" / "django.po"
 SOURCES = ("manage.py", "sangkien", "unions", "initiatives", "templates", "locale")
 
 
-def entries(po: polib.POFile) -> dict[str, object]:
+def entries(po: polib.POFile) -> dict[tuple[str | None, str], object]:
+    """Translations by (context, msgid): one msgid may be translated differently in a context."""
     return {
-        entry.msgid: dict(entry.msgstr_plural) if entry.msgid_plural else entry.msgstr
+        (entry.msgctxt, entry.msgid): dict(entry.msgstr_plural) if entry.msgid_plural else entry.msgstr
         for entry in po
         if not entry.obsolete
     }

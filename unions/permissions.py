@@ -31,6 +31,9 @@ REVIEWER_PERMISSIONS = {
         "notification": "v",
         "author": "vac",
         "statuschange": "v",
+        "emulationcriterion": "vacd",
+        "scoringband": "vacd",
+        "exportjob": "v",
     },
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}

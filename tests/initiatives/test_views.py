@@ -207,7 +207,7 @@ def test_list_and_detail_run_a_bounded_number_of_queries(
                 size=1,
             )
 
-    BUDGET = 13  # session, user, programme, phases, filter choices, count, rows, authors, menu's new answers…
+    BUDGET = 14  # session, user, programme, phases, filter choices, count, rows, authors, menu's new answers and roles…
     make(3)
     with django_assert_max_num_queries(BUDGET):
         officer_client.get(reverse("initiatives:list"))

@@ -1,0 +1,112 @@
+"""Emulation-criteria exports from the site: ask for one, follow its progress, download it."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from initiatives.emulation import export_scope, job_label, requeue
+from initiatives.forms import ExportForm
+from initiatives.models import ExportJob
+from initiatives.notifications import enqueue_on_commit
+from initiatives.selectors import current_program
+from initiatives.tasks import build_emulation_export
+from sangkien.spreadsheets import XLSX_CONTENT_TYPE
+from unions.models import Union
+
+
+def _scope(request: HttpRequest) -> Union:
+    scope = export_scope(request.user)
+    if scope is None:
+        raise PermissionDenied(_("Emulation exports are for leadership and the board."))
+    return scope
+
+
+def _jobs(scope: Union) -> QuerySet[ExportJob]:
+    """The jobs a user may see: those of units in their subtree."""
+    return ExportJob.objects.filter(scope__path__startswith=scope.path).select_related(
+        "scope", "phase", "cluster", "requested_by"
+    )
+
+
+@login_required
+def exports(request: HttpRequest) -> HttpResponse:
+    """Xuất tiêu chí thi đua: the request form and the latest exports with their progress."""
+    scope = _scope(request)
+    program = current_program()
+    if program is None:
+        raise Http404(_("No programme is open at the moment."))
+    form = ExportForm(request.POST or None, scope=scope, program=program)
+    if request.method == "POST" and form.is_valid():
+        job = ExportJob.objects.create(
+            program=program,
+            scope=form.cleaned_data["unit"],
+            level=form.cleaned_data["level"],
+            cluster=form.cleaned_data["cluster"],
+            phase=form.cleaned_data["phase"],
+            requested_by=request.user,
+        )
+        enqueue_on_commit(build_emulation_export, job.pk)
+        messages.success(request, _("The export has been queued: its progress shows below."))
+        return redirect("exports")
+    jobs = list(_jobs(scope)[:20])
+    for job in jobs:
+        job.label = job_label(job)
+    return render(request, "initiatives/exports.html", {"form": form, "jobs": jobs, "scope": scope})
+
+
+def _status(job: ExportJob) -> dict[str, object]:
+    finished = job.status in (ExportJob.Status.DONE, ExportJob.Status.FAILED) or job.can_retry
+    return {
+        "status": job.status,
+        "label": job_label(job),
+        "done": job.rows_done,
+        "total": job.total_rows,
+        "percent": round(100 * job.rows_done / job.total_rows) if job.total_rows else 0,
+        "error": job.error,
+        "download": reverse("export_download", args=[job.pk])
+        if job.status == ExportJob.Status.DONE and job.file
+        else "",
+        "retry": job.can_retry,
+        "finished": finished,
+    }
+
+
+@login_required
+def export_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """The small status document the page polls while a job is queued or running."""
+    job = get_object_or_404(_jobs(_scope(request)), pk=pk)
+    return JsonResponse(_status(job))
+
+
+@login_required
+@require_POST
+def export_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(_jobs(_scope(request)), pk=pk)
+    if requeue(job):
+        enqueue_on_commit(build_emulation_export, job.pk)
+        messages.success(request, _("The export has been queued again."))
+    else:
+        messages.error(request, _("This export cannot be retried: it is done or still being built."))
+    return redirect("exports")
+
+
+@login_required
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    """A finished workbook, for those who may see its units."""
+    job = get_object_or_404(_jobs(_scope(request)), pk=pk)
+    if job.status != ExportJob.Status.DONE or not job.file:
+        raise Http404(_("This export has no file to download."))
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("This export has no file to download.")) from None
+    name = job.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]  # without the job's number
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)

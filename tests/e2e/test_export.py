@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Page, expect
+
+from initiatives.demo import DEMO_PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_leadership_requests_an_emulation_export_and_downloads_it(
+    page: Page, live_server, settings, celery_worker_process: subprocess.Popen, tmp_path: Path
+) -> None:
+    settings.MEDIA_ROOT = celery_worker_process.media_root  # the worker writes, this server serves
+    settings.DEBUG = True  # seed_demo refuses to publish demo passwords otherwise
+    call_command("seed_demo", initiatives=200)
+    settings.DEBUG = False
+
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Tên đăng nhập").fill("lanhdao")
+    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.get_by_role("link", name="Xuất tiêu chí thi đua").click()
+    expect(page).to_have_url(re.compile(r"/exports/$"))
+    expect(page.get_by_label("Phạm vi (mã đơn vị)")).to_have_value("CTVN")
+    page.get_by_label("Giai đoạn").select_option(label="Giai đoạn 1")
+    page.get_by_role("button", name="Xuất", exact=True).click()
+
+    expect(page.get_by_text("Đã đưa yêu cầu xuất vào hàng đợi")).to_be_visible()
+    row = page.locator("[data-export-status]").first
+    # The real worker builds it; the page follows its status without reloading.
+    download_link = row.get_by_role("link", name="Tải về")
+    expect(download_link).to_be_visible(timeout=60_000)
+    expect(row.locator("[data-label]")).to_contain_text("Xong:")
+    with page.expect_download() as info:
+        download_link.click()
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    assert saved.name.startswith("tieu-chi-thi-dua-CTVN-")
+    workbook = openpyxl.load_workbook(saved)
+    assert workbook.sheetnames == [
+        "Trang bìa",
+        "Khối LĐLĐ tỉnh, CĐ ngành",
+        "Khối công đoàn cấp trên cơ sở",
+        "Khối công đoàn cơ sở",
+    ]
+    cover = {row[0]: row[1] for row in workbook["Trang bìa"].iter_rows(values_only=True) if row[0]}
+    assert cover["Giai đoạn"] == "Giai đoạn 1"
+    assert cover["Người yêu cầu"]
+    grassroots = list(workbook["Khối công đoàn cơ sở"].iter_rows(values_only=True))
+    assert grassroots[0][-2:] == ("Điểm", "Xếp hạng trong cụm")
+    assert len(grassroots) > 5
