@@ -27,7 +27,6 @@ import logging
 import os
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -109,11 +108,6 @@ class Criterion:
     weight: float
     bands: tuple[tuple[float, float], ...]  # (threshold, points), highest threshold first
 
-    def points(self, value: float | None) -> float:
-        if value is None:
-            return 0.0
-        return next((points for threshold, points in self.bands if value >= threshold), 0.0)
-
 
 def criteria_of(program: Program) -> list[Criterion]:
     """The programme's criteria with their bands (two queries)."""
@@ -157,45 +151,6 @@ def quarters(starts_on: dt.date, ends_on: dt.date) -> list[Quarter]:
         )
         year, quarter = year_after, quarter_after
     return result
-
-
-@dataclass
-class Figures:
-    """One unit's line: what the SQL counted and what follows from it."""
-
-    submitted: int
-    valid: int
-    value_vnd: int
-    participating: int
-    grassroots: int
-    members: int
-    target: int
-
-    def metric(self, name: str) -> float | None:
-        """A criterion's metric; None when it cannot be computed (no target, no members…)."""
-        match name:
-            case EmulationCriterion.Metric.SUBMITTED:
-                return float(self.submitted)
-            case EmulationCriterion.Metric.VALID:
-                return float(self.valid)
-            case EmulationCriterion.Metric.VALUE:
-                return float(self.value_vnd)
-            case EmulationCriterion.Metric.COMPLETION:
-                return _ratio(self.submitted, self.target, 100)
-            case EmulationCriterion.Metric.PER_100_MEMBERS:
-                return _ratio(self.submitted, self.members, 100)
-            case EmulationCriterion.Metric.PARTICIPATION:
-                return _ratio(self.participating, self.grassroots, 100)
-            case EmulationCriterion.Metric.VALID_RATIO:
-                return _ratio(self.valid, self.submitted, 100)
-        raise ValueError(name)
-
-    def score(self, criteria: list[Criterion]) -> float:
-        return sum(c.weight * c.points(self.metric(c.metric)) for c in criteria)
-
-
-def _ratio(part: int, whole: int, scale: int) -> float | None:
-    return scale * part / whole if whole else None
 
 
 class ClaimLost(Exception):
@@ -277,21 +232,56 @@ def _drop_temp_tables() -> None:
             cursor.execute("RESET work_mem")
 
 
-_UNIT_COLUMNS = (
-    "u.id, u.code, u.name, u.level, p.name, c.name, u.member_count, COALESCE(t.quantity, 0), "
-    "f.submitted, f.valid, f.value_vnd, f.participating, f.grassroots"
-)
+# The SQL of each metric, over the figures (f) and the unit (u, with its target t): NULL when it
+# cannot be computed (no target, no members…), which reaches no band.
+_METRICS = {
+    EmulationCriterion.Metric.SUBMITTED: "f.submitted",
+    EmulationCriterion.Metric.VALID: "f.valid",
+    EmulationCriterion.Metric.VALUE: "f.value_vnd",
+    EmulationCriterion.Metric.COMPLETION: "100.0 * f.submitted / NULLIF(COALESCE(t.quantity, 0), 0)",
+    EmulationCriterion.Metric.PER_100_MEMBERS: "100.0 * f.submitted / NULLIF(u.member_count, 0)",
+    EmulationCriterion.Metric.PARTICIPATION: "100.0 * f.participating / NULLIF(f.grassroots, 0)",
+    EmulationCriterion.Metric.VALID_RATIO: "100.0 * f.valid / NULLIF(f.submitted, 0)",
+}
 
 
-def _rows(request: ExportRequest, level: str, extra: list[str]) -> Iterator[tuple[Any, ...]]:
-    """The units of one level block, in tree order, from a server-side cursor."""
+def _scoring(criteria: list[Criterion]) -> tuple[list[str], list[float], str]:
+    """Each criterion's value and points as SQL columns, the thresholds they take as parameters,
+    and the score: the workbook's figures all come from the database, which also ranks each
+    cluster, so the rows are read once."""
+    columns, thresholds, points = [], [], []
+    for criterion in criteria:
+        value = f"CAST({_METRICS[criterion.metric]} AS DOUBLE PRECISION)"
+        bands = " ".join(f"WHEN {value} >= %s THEN {float(p)!r}" for _t, p in criterion.bands)
+        earned = f"(CASE {bands} ELSE 0.0 END)" if criterion.bands else "0.0"
+        columns += [value, earned]
+        thresholds += [threshold for threshold, _p in criterion.bands]
+        points.append(f"{float(criterion.weight)!r} * {earned}")
+    return columns, thresholds, " + ".join(points) or "0.0"
+
+
+def _rows(request: ExportRequest, level: str, extra: list[str], criteria: list[Criterion]) -> Iterator[tuple[Any, ...]]:
+    """The units of one level block in tree order, from a server-side cursor: the unit's columns,
+    its figures, the field and quarter counts, each criterion's value and points, the score and
+    the rank within the level and cluster (equal scores share a rank; no cluster, no rank)."""
+    columns, thresholds, score = _scoring(criteria)
+    rank = f"CASE WHEN u.cluster_id IS NOT NULL THEN RANK() OVER (PARTITION BY u.cluster_id ORDER BY {score} DESC) END"
+    select = [
+        "u.code, u.name, u.level, p.name, c.name, COALESCE(t.quantity, 0), f.submitted, f.valid",
+        "f.participating, u.member_count, f.value_vnd",
+        *(f"f.{column}" for column in extra),
+        *columns,
+        score,
+        rank,
+    ]
     sql = (
-        f"SELECT {_UNIT_COLUMNS}{''.join(f', f.{c}' for c in extra)} FROM ex_fig f "
+        f"SELECT {', '.join(select)} FROM ex_fig f "
         f"JOIN {_UNION} u ON u.id = f.unit_id LEFT JOIN {_UNION} p ON p.id = u.parent_id "
         f"LEFT JOIN {_CLUSTER} c ON c.id = u.cluster_id "
         f"LEFT JOIN {_TARGET} t ON t.unit_id = u.id AND t.program_id = %s WHERE u.level = %s"
     )
-    params: list[Any] = [request.program.pk, level]
+    # The thresholds appear three times: in the criteria's points, in the score, in the rank's order.
+    params: list[Any] = [*thresholds, *thresholds, *thresholds, request.program.pk, level]
     if request.cluster is not None:
         sql += " AND u.cluster_id = %s"
         params.append(request.cluster.pk)
@@ -301,36 +291,29 @@ def _rows(request: ExportRequest, level: str, extra: list[str]) -> Iterator[tupl
             yield from chunk
 
 
-def _figures(row: tuple[Any, ...]) -> Figures:
-    return Figures(row[8], row[9], row[10], row[11], row[12], row[6], row[7])
-
-
-def _cluster_ranks(request: ExportRequest, criteria: list[Criterion]) -> tuple[dict[int, int], int]:
-    """Each unit's rank by score within its level block and cluster; and the number of units."""
-    scores: dict[tuple[str, Any], list[tuple[float, int]]] = defaultdict(list)
-    count = 0
-    for level in request.levels:
-        for row in _rows(request, level, []):
-            count += 1
-            if row[5] is not None:  # a unit in no cluster is not ranked
-                scores[(level, row[5])].append((_figures(row).score(criteria), row[0]))
-    ranks: dict[int, int] = {}
-    for members in scores.values():
-        members.sort(reverse=True)
-        for position, (score, unit_id) in enumerate(members, start=1):
-            same = position > 1 and members[position - 2][0] == score
-            ranks[unit_id] = ranks[members[position - 2][1]] if same else position
-    return ranks, count
+def _unit_count(request: ExportRequest) -> int:
+    marks = ", ".join(["%s"] * len(request.levels))
+    sql = f"SELECT COUNT(*) FROM ex_fig f JOIN {_UNION} u ON u.id = f.unit_id WHERE u.level IN ({marks})"
+    params: list[Any] = list(request.levels)
+    if request.cluster is not None:
+        sql += " AND u.cluster_id = %s"
+        params.append(request.cluster.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
 
 
 # -- writing -------------------------------------------------------------------------------------
 
 
 class _Row:
-    """One reusable cell per column (number format set once), filled anew for each row: openpyxl's
-    write-only sheet writes the cells of a row as soon as it is appended."""
+    """A row's cells: a plain value where it shows the same without a number format (text, and
+    numbers under 1,000: most cells of a grassroots union's row), else one reusable cell per column
+    with the format set once. openpyxl writes a styled cell at twice the cost of a plain value, and
+    writes each appended row at once, so reusing the cells is safe."""
 
     def __init__(self, sheet: WriteOnlyWorksheet, formats: list[str | None]) -> None:
+        self.formats = formats
         self.cells = []
         for number_format in formats:
             cell = WriteOnlyCell(sheet)
@@ -338,16 +321,28 @@ class _Row:
                 cell.number_format = number_format
             self.cells.append(cell)
 
-    def fill(self, values: list[Any]) -> list[WriteOnlyCell]:
-        for cell, value in zip(self.cells, values, strict=True):
+    def fill(self, values: list[Any]) -> list[Any]:
+        row = []
+        for cell, number_format, value in zip(self.cells, self.formats, values, strict=True):
+            if isinstance(value, float) and number_format != PERCENT:
+                value = round(value, 2)
+            if value is None or (
+                (number_format in (INTEGER, DECIMAL) and -1000 < value < 1000)
+                or (number_format is None and not (isinstance(value, str) and value.startswith(FORMULA_PREFIXES)))
+            ):
+                row.append(value)
+                continue
             cell.value = value
-            if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+            if isinstance(value, str):
                 cell.data_type = "s"  # text typed by a user is never a formula
-        return self.cells
+            row.append(cell)
+        return row
 
 
 def _text(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> WriteOnlyCell:
-    cell = _Row(sheet, [None]).fill([value])[0]
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"
     if bold:
         cell.font = Font(bold=True)
     return cell
@@ -478,7 +473,7 @@ def _write(
 ) -> int:
     try:
         extra = _count(request, fields, periods)
-        ranks, total = _cluster_ranks(request, criteria)
+        total = _unit_count(request)
         if progress:
             progress(0, total)
         workbook = openpyxl.Workbook(write_only=True)
@@ -492,33 +487,30 @@ def _write(
                 sheet.column_dimensions[get_column_letter(index)].width = width
             sheet.append([_text(sheet, title, bold=True) for title, _format in headers])
             row = _Row(sheet, [number_format for _title, number_format in headers])
+            label = str(levels[level])
             written = 0
-            for unit in _rows(request, level, extra):
-                figures = _figures(unit)
-                values: list[Any] = [
-                    unit[1],
-                    unit[2],
-                    str(levels[unit[3]]),
-                    unit[4] or "",
-                    unit[5] or "",
-                    figures.target,
-                    figures.submitted,
-                    figures.valid,
-                    figures.submitted / figures.target if figures.target else None,
-                    figures.participating,
-                    figures.members,
-                    _ratio(figures.submitted, figures.members, 100),
-                    figures.value_vnd,
-                    *unit[13:],
-                ]
-                score = 0.0
-                for criterion in criteria:
-                    value = figures.metric(criterion.metric)
-                    points = criterion.points(value)
-                    score += criterion.weight * points
-                    values += [value, points]
-                values += [score, ranks.get(unit[0])]
-                sheet.append(row.fill(values))
+            for unit in _rows(request, level, extra, criteria):
+                code, name, _level, parent, cluster, target, submitted, valid, participating, members, value = unit[:11]
+                sheet.append(
+                    row.fill(
+                        [
+                            code,
+                            name,
+                            label,
+                            parent or "",
+                            cluster or "",
+                            target,
+                            submitted,
+                            valid,
+                            submitted / target if target else None,
+                            participating,
+                            members,
+                            100 * submitted / members if members else None,
+                            value,
+                            *unit[11:],
+                        ]
+                    )
+                )
                 written += 1
                 done += 1
                 if progress and done % PROGRESS_EVERY == 0:
