@@ -414,3 +414,29 @@ def test_the_form_explains_a_wrong_unit(client: Client, tree, leader) -> None:
     page = client.post(reverse("exports"), {"unit": "THEP-TISCO"}).content.decode()
     assert "Công đoàn cơ sở không có đơn vị trực thuộc" in page
     assert not ExportJob.objects.exists()
+
+
+def test_the_board_edits_criteria_and_their_bands_in_the_admin(client: Client, program, reviewer) -> None:
+    client.force_login(reviewer)
+    url = reverse("admin:initiatives_emulationcriterion_add")
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "program": program.pk,
+            "code": "TC9",
+            "name": "Giá trị làm lợi",
+            "metric": "value",
+            "weight": "1.5",
+            "position": "9",
+            "bands-TOTAL_FORMS": "2",
+            "bands-INITIAL_FORMS": "0",
+            "bands-0-min_value": "1000000",
+            "bands-0-points": "5",
+            "bands-1-min_value": "10000000",
+            "bands-1-points": "10",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    criterion = EmulationCriterion.objects.get(code="TC9")
+    assert [(int(b.min_value), int(b.points)) for b in criterion.bands.all()] == [(1_000_000, 5), (10_000_000, 10)]
