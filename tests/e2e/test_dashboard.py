@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from initiatives.demo import DEMO_PASSWORD
+from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,10 +23,7 @@ def demo(live_server, settings) -> str:
 def test_leadership_opens_the_dashboard_and_sees_the_leading_units_and_both_charts(
     page: Page, demo: str, tmp_path: Path
 ) -> None:
-    page.goto(demo + "/accounts/login/")
-    page.get_by_label("Tên đăng nhập").fill("lanhdao")
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    log_in(page, demo + "/accounts/login/", "lanhdao")
 
     page.get_by_role("link", name="Bảng điều hành").click()
     expect(page).to_have_url(re.compile(r"/dashboard/$"))

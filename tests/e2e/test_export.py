@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from initiatives.demo import DEMO_PASSWORD
+from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -22,10 +22,7 @@ def test_leadership_requests_an_emulation_export_and_downloads_it(
     call_command("seed_demo", initiatives=200)
     settings.DEBUG = False
 
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Tên đăng nhập").fill("lanhdao")
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    log_in(page, live_server.url + "/accounts/login/", "lanhdao")
     page.get_by_role("link", name="Xuất tiêu chí thi đua").click()
     expect(page).to_have_url(re.compile(r"/exports/$"))
     expect(page.get_by_label("Phạm vi (mã đơn vị)")).to_have_value("CTVN")

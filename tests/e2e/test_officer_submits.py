@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from initiatives.demo import DEMO_PASSWORD
 from initiatives.models import Initiative
+from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -18,10 +18,7 @@ def officer_page(page: Page, live_server, settings) -> Page:
     settings.DEBUG = True  # seed_demo refuses to publish demo passwords otherwise
     call_command("seed_demo", initiatives=40)
     settings.DEBUG = False
-    page.goto(live_server.url + "/accounts/login/")
-    page.get_by_label("Tên đăng nhập").fill("canbo.rangdong")
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    log_in(page, live_server.url + "/accounts/login/", "canbo.rangdong")
     return page
 
 

@@ -4,18 +4,10 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from initiatives.demo import DEMO_PASSWORD
 from initiatives.models import Initiative
+from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page: Page, url: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(url)
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
 
 
 def test_the_board_returns_an_initiative_and_the_officer_completes_and_resubmits(
