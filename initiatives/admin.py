@@ -418,6 +418,17 @@ class EmulationCriterionAdmin(admin.ModelAdmin):
     search_fields = ("code", "name")
     inlines = [ScoringBandInline]
 
+    # The criteria score every unit of the country: only the national board changes them; a
+    # province's board sees them.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and board_scope(request.user) is None
+
+    def has_change_permission(self, request: HttpRequest, obj: EmulationCriterion | None = None) -> bool:
+        return super().has_change_permission(request, obj) and board_scope(request.user) is None
+
+    def has_delete_permission(self, request: HttpRequest, obj: EmulationCriterion | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and board_scope(request.user) is None
+
 
 @admin.register(ExportJob)
 class ExportJobAdmin(admin.ModelAdmin):
@@ -436,6 +447,12 @@ class ExportJobAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "program")
     readonly_fields = [field.name for field in ExportJob._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ExportJob]:
+        """A province's board sees the exports of its own subtree."""
+        jobs = super().get_queryset(request).select_related("scope", "phase", "requested_by")
+        scope = board_scope(request.user)
+        return jobs if scope is None else jobs.filter(scope__path__startswith=scope.path)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -58,19 +58,20 @@ def _page(
     program: Program,
     unit: Union,
     body: Callable[[dict[str, Any]], None],
+    page: int = 1,
     **extra: Any,
 ) -> HttpResponse:
     """Render a dashboard page: the filters, and below them the body, which depends only on the
     snapshots, the scope, the unit, the filters and the page number. A snapshot never changes, so
-    the body is rendered once per snapshot and then served from the cache: a hit costs the few
-    queries that find the user, the unit, the filters and the latest snapshots."""
+    the first page's body is rendered once per snapshot and then served from the cache: a hit costs
+    the few queries that find the user, the unit, the filters and the latest snapshots. Later pages
+    of a long list of subunits are rendered each time (a cache entry per typed page number would
+    let anyone fill the cache)."""
     fields, clusters = board.filter_choices()
     form = DashboardFilterForm(request.GET or None, phases=list(program.phases.all()), fields=fields, clusters=clusters)
     filters = board.Filters(**form.chosen())
     snaps = board.snapshots(program=program)
     scope = _scope(request)
-    page = request.GET.get("page", "1")
-    page = page if page.isdigit() else "1"
     context = {
         "program": program,
         "unit": unit,
@@ -90,11 +91,11 @@ def _page(
         body(context)
         return render_to_string(f"initiatives/includes/{template}_body.html", context)
 
-    if snaps.current is None:
+    if snaps.current is None or page != 1:
         context["body"] = render_body()
     else:
         parts = (template, snaps.current.pk, snaps.previous.pk if snaps.previous else 0, scope.pk, unit.pk)
-        key = "dashboard-body:" + ":".join(str(part) for part in (*parts, filters.cache_key(), page, get_language()))
+        key = "dashboard-body:" + ":".join(str(part) for part in (*parts, filters.cache_key(), get_language()))
         cached = cache.get(key)
         if cached is None:
             cached = render_body()
@@ -179,4 +180,6 @@ def dashboard_unit(request: HttpRequest, code: str) -> HttpResponse:
 
     trail = [ancestor for ancestor in Union.objects.ancestors(unit) if ancestor.is_in_subtree_of(scope)]
     block_name = board.BLOCK_NAMES.get(unit.level, "")
-    return _page(request, "dashboard_unit", program, unit, body, trail=trail, block_name=block_name)
+    page = request.GET.get("page", "")
+    page = max(int(page), 1) if page.isdigit() else 1
+    return _page(request, "dashboard_unit", program, unit, body, page=page, trail=trail, block_name=block_name)

@@ -14,10 +14,10 @@ rank is within its level block and emulation cluster, among the units of the wor
 scores share a rank).
 
 How it stays fast and small at 130,000 units: the figures are counted in SQL into temporary tables
-(one scan of the initiatives, then a roll-up level by level, as the leaderboard does), then read
-twice through a server-side cursor: first the few columns the scores need, to rank each cluster,
-then the full rows, written as they arrive by openpyxl's write-only workbook. Memory holds one
-score per unit, never the rows.
+(one scan of the initiatives, then a roll-up level by level, as the leaderboard does); one query
+per level block then adds each criterion's value and points, the score and the rank in cluster,
+and its rows come through a server-side cursor, written as they arrive by openpyxl's write-only
+workbook. Memory holds a chunk of rows, never a sheet.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -105,22 +106,22 @@ class Criterion:
     name: str
     metric: str
     metric_label: str
-    weight: float
-    bands: tuple[tuple[float, float], ...]  # (threshold, points), highest threshold first
+    weight: Decimal
+    bands: tuple[tuple[Decimal, Decimal], ...]  # (threshold, points), highest threshold first
 
 
 def criteria_of(program: Program) -> list[Criterion]:
     """The programme's criteria with their bands (two queries)."""
     result = []
     for criterion in EmulationCriterion.objects.filter(program=program).prefetch_related("bands"):
-        bands = sorted(((float(b.min_value), float(b.points)) for b in criterion.bands.all()), reverse=True)
+        bands = sorted(((b.min_value, b.points) for b in criterion.bands.all()), reverse=True)
         result.append(
             Criterion(
                 criterion.code,
                 criterion.name,
                 criterion.metric,
                 str(criterion.get_metric_display()),
-                float(criterion.weight),
+                criterion.weight,
                 tuple(bands),
             )
         )
@@ -181,8 +182,8 @@ def _count(request: ExportRequest, fields: list[Field], periods: list[Quarter]) 
         own_params += [period.starts, period.ends]
     scope_join = ""
     if request.scope.parent_id is not None:  # a subtree: only its units' initiatives
-        scope_join = f"JOIN {_UNION} su ON su.id = i.unit_id AND su.path LIKE %s"
-        own_params.append(f"{request.scope.path}%")
+        scope_join = f"JOIN {_UNION} su ON su.id = i.unit_id AND su.path LIKE %s ESCAPE '\\'"
+        own_params.append(_subtree_pattern(request.scope))
     where = "i.program_id = %s AND i.status <> %s AND i.submitted_at <= %s"
     own_params += [request.program.pk, draft, request.as_of]
     if request.phase is not None:
@@ -190,7 +191,7 @@ def _count(request: ExportRequest, fields: list[Field], periods: list[Quarter]) 
         own_params.append(request.phase.pk)
     zeros = ", ".join(f"COALESCE(o.{c}, 0) AS {c}" for c in columns)
     totals = ", ".join(f"SUM({c}) AS {c}" for c in [*columns, "participating", "grassroots"])
-    below = [f"{request.scope.path}%", request.scope.depth]
+    below = [_subtree_pattern(request.scope), request.scope.depth]
     with connection.cursor() as cursor:
         for table in _TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
@@ -206,7 +207,7 @@ def _count(request: ExportRequest, fields: list[Field], periods: list[Quarter]) 
             f"CREATE TEMP TABLE ex_up AS SELECT u.id AS unit_id, u.depth, {zeros}, "
             f"CASE WHEN u.level = %s AND o.submitted > 0 THEN 1 ELSE 0 END AS participating, "
             f"CASE WHEN u.level = %s THEN 1 ELSE 0 END AS grassroots "
-            f"FROM {_UNION} u LEFT JOIN ex_own o ON o.unit_id = u.id WHERE u.path LIKE %s AND u.depth > %s",
+            f"FROM {_UNION} u LEFT JOIN ex_own o ON o.unit_id = u.id WHERE u.path LIKE %s ESCAPE '\\' AND u.depth > %s",
             [grassroots, grassroots, *below],
         )
         cursor.execute("SELECT MAX(depth) FROM ex_up")
@@ -222,6 +223,11 @@ def _count(request: ExportRequest, fields: list[Field], periods: list[Quarter]) 
         cursor.execute("DROP TABLE ex_own")
         cursor.execute("DROP TABLE ex_up")
     return field_columns + quarter_columns
+
+
+def _subtree_pattern(scope: Union) -> str:
+    """LIKE pattern of a unit's subtree: codes may hold "_", which LIKE reads as any character."""
+    return connection.ops.prep_for_like_query(scope.path) + "%"
 
 
 def _drop_temp_tables() -> None:
@@ -252,12 +258,19 @@ def _scoring(criteria: list[Criterion]) -> tuple[list[str], list[float], str]:
     columns, thresholds, points = [], [], []
     for criterion in criteria:
         value = f"CAST({_METRICS[criterion.metric]} AS DOUBLE PRECISION)"
-        bands = " ".join(f"WHEN {value} >= %s THEN {float(p)!r}" for _t, p in criterion.bands)
+        # Points and weights as decimal literals: exact sums in PostgreSQL (NUMERIC), so equal
+        # scores are equal; the rank also compares them rounded, for SQLite's floating point.
+        bands = " ".join(f"WHEN {value} >= %s THEN {_literal(p)}" for _t, p in criterion.bands)
         earned = f"(CASE {bands} ELSE 0.0 END)" if criterion.bands else "0.0"
-        columns += [value, earned]
-        thresholds += [threshold for threshold, _p in criterion.bands]
-        points.append(f"{float(criterion.weight)!r} * {earned}")
+        columns += [value, f"CAST({earned} AS DOUBLE PRECISION)"]
+        thresholds += [float(threshold) for threshold, _p in criterion.bands]
+        points.append(f"{_literal(criterion.weight)} * {earned}")
     return columns, thresholds, " + ".join(points) or "0.0"
+
+
+def _literal(number: Decimal) -> str:
+    """A decimal as an SQL literal (it comes from a DecimalField, never from a request)."""
+    return f"{Decimal(number):f}"
 
 
 def _rows(request: ExportRequest, level: str, extra: list[str], criteria: list[Criterion]) -> Iterator[tuple[Any, ...]]:
@@ -265,13 +278,14 @@ def _rows(request: ExportRequest, level: str, extra: list[str], criteria: list[C
     its figures, the field and quarter counts, each criterion's value and points, the score and
     the rank within the level and cluster (equal scores share a rank; no cluster, no rank)."""
     columns, thresholds, score = _scoring(criteria)
-    rank = f"CASE WHEN u.cluster_id IS NOT NULL THEN RANK() OVER (PARTITION BY u.cluster_id ORDER BY {score} DESC) END"
+    ranked = f"RANK() OVER (PARTITION BY u.cluster_id ORDER BY ROUND({score}, 4) DESC)"
+    rank = f"CASE WHEN u.cluster_id IS NOT NULL THEN {ranked} END"
     select = [
         "u.code, u.name, u.level, p.name, c.name, COALESCE(t.quantity, 0), f.submitted, f.valid",
         "f.participating, u.member_count, f.value_vnd",
         *(f"f.{column}" for column in extra),
         *columns,
-        score,
+        f"CAST({score} AS DOUBLE PRECISION)",  # read as floats: Decimals cost 12 s at 130,000 units
         rank,
     ]
     sql = (
@@ -445,7 +459,7 @@ def _sheet_title(level: str) -> str:
     return "".join(" " if char in "\\/?*[]:" else char for char in titles[level])[:31]
 
 
-def _number(value: float) -> str:
+def _number(value: Decimal) -> str:
     return f"{Decimal(str(value)).normalize():f}".replace(".", ",")
 
 
@@ -489,32 +503,34 @@ def _write(
             row = _Row(sheet, [number_format for _title, number_format in headers])
             label = str(levels[level])
             written = 0
-            for unit in _rows(request, level, extra, criteria):
-                code, name, _level, parent, cluster, target, submitted, valid, participating, members, value = unit[:11]
-                sheet.append(
-                    row.fill(
-                        [
-                            code,
-                            name,
-                            label,
-                            parent or "",
-                            cluster or "",
-                            target,
-                            submitted,
-                            valid,
-                            submitted / target if target else None,
-                            participating,
-                            members,
-                            100 * submitted / members if members else None,
-                            value,
-                            *unit[11:],
-                        ]
+            # Closed before the temporary tables are dropped, even when writing fails.
+            with closing(_rows(request, level, extra, criteria)) as units:
+                for unit in units:
+                    code, name, _level, parent, cluster, target, submitted, valid, joined, members, value = unit[:11]
+                    sheet.append(
+                        row.fill(
+                            [
+                                code,
+                                name,
+                                label,
+                                parent or "",
+                                cluster or "",
+                                target,
+                                submitted,
+                                valid,
+                                submitted / target if target else None,
+                                joined,
+                                members,
+                                100 * submitted / members if members else None,
+                                value,
+                                *unit[11:],
+                            ]
+                        )
                     )
-                )
-                written += 1
-                done += 1
-                if progress and done % PROGRESS_EVERY == 0:
-                    progress(done, total)
+                    written += 1
+                    done += 1
+                    if progress and done % PROGRESS_EVERY == 0:
+                        progress(done, total)
             sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{written + 1}"
         workbook.save(output)
     finally:
@@ -570,10 +586,13 @@ def claim_job(job_id: int) -> uuid.UUID | None:
 
 
 def run_job(job_id: int) -> str:
-    """Build a job's workbook (the Celery task's body). Returns what happened."""
+    """Build a job's workbook (the Celery task's body). Returns what happened: "done", "failed",
+    "superseded" (taken over meanwhile), "skipped" (done, failed or gone) or "busy" (a worker
+    that reported lately is building it: the task checks again later)."""
     claim = claim_job(job_id)
     if claim is None:
-        return "skipped"
+        status = ExportJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+        return "busy" if status == ExportJob.Status.RUNNING else "skipped"
     job = ExportJob.objects.select_related("program", "phase", "scope", "cluster", "requested_by").get(pk=job_id)
     mine = ExportJob.objects.filter(pk=job_id, claim=claim)
 
@@ -583,7 +602,9 @@ def run_job(job_id: int) -> str:
 
     started = time.perf_counter()
     request = ExportRequest.of(job)
-    name = f"exports/{job.pk}-{export_file_name(request)}"
+    # The claim in the name: a worker that was thought dead and wakes up never touches the file
+    # of the one that took its job over.
+    name = f"exports/{job.pk}-{claim.hex[:8]}-{export_file_name(request)}"
     partial = None
     try:
         partial = exports_dir() / f".partial-{job.pk}-{claim}.xlsx"
@@ -657,6 +678,15 @@ def export_scope(user: User) -> Union | None:
     if not (is_leadership(user) or is_reviewer(user)):
         return None
     return dashboard_scope(user)
+
+
+def job_error(job: ExportJob) -> str:
+    """What the page says of a failure: the details (paths, SQL) stay in the admin and the log."""
+    if job.status != ExportJob.Status.FAILED:
+        return ""
+    return _("The file could not be built. Retry; if it fails again, tell the administrator (export no. %(id)s).") % {
+        "id": job.pk
+    }
 
 
 def job_label(job: ExportJob) -> str:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from initiatives.emulation import export_scope, job_label, requeue
+from initiatives.emulation import ExportRequest, export_file_name, export_scope, job_error, job_label, requeue
 from initiatives.forms import ExportForm
 from initiatives.models import ExportJob
 from initiatives.notifications import enqueue_on_commit
@@ -58,7 +58,7 @@ def exports(request: HttpRequest) -> HttpResponse:
         return redirect("exports")
     jobs = list(_jobs(scope)[:20])
     for job in jobs:
-        job.label = job_label(job)
+        job.label, job.error_text = job_label(job), job_error(job)
     return render(request, "initiatives/exports.html", {"form": form, "jobs": jobs, "scope": scope})
 
 
@@ -70,7 +70,7 @@ def _status(job: ExportJob) -> dict[str, object]:
         "done": job.rows_done,
         "total": job.total_rows,
         "percent": round(100 * job.rows_done / job.total_rows) if job.total_rows else 0,
-        "error": job.error,
+        "error": job_error(job),
         "download": reverse("export_download", args=[job.pk])
         if job.status == ExportJob.Status.DONE and job.file
         else "",
@@ -101,12 +101,12 @@ def export_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def export_download(request: HttpRequest, pk: int) -> FileResponse:
     """A finished workbook, for those who may see its units."""
-    job = get_object_or_404(_jobs(_scope(request)), pk=pk)
+    job = get_object_or_404(_jobs(_scope(request)).select_related("program"), pk=pk)
     if job.status != ExportJob.Status.DONE or not job.file:
         raise Http404(_("This export has no file to download."))
     try:
         handle = job.file.open("rb")
     except FileNotFoundError:
         raise Http404(_("This export has no file to download.")) from None
-    name = job.file.name.rsplit("/", 1)[-1].split("-", 1)[-1]  # without the job's number
+    name = export_file_name(ExportRequest.of(job))  # the stored name also holds the job and claim
     return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)

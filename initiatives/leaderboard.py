@@ -276,8 +276,11 @@ def leaderboard_prune(*, program: Program, now: dt.datetime | None = None) -> in
             doomed.append(pk)
         else:
             kept_days.add(day)
-    with transaction.atomic():
-        LeaderboardSnapshot.objects.filter(pk__in=doomed).delete()  # drop_partition follows each
+    for snapshot in LeaderboardSnapshot.objects.filter(pk__in=doomed):
+        # One short transaction each: dropping a partition locks the rows table against the
+        # dashboard's reads until the transaction ends.
+        with transaction.atomic():
+            snapshot.delete()  # drop_partition goes first
     return len(doomed)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from smtplib import SMTPException
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 
 from initiatives import emulation, leaderboard, notifications
@@ -50,11 +50,22 @@ def snapshot_leaderboard(prune: bool = False, at: str | None = None) -> list[int
     return taken
 
 
-# A worker killed mid-export gives the message back (acks_late, reject_on_worker_lost): the next
-# delivery finds the job running with a stale heartbeat, claims it and builds it again.
-@shared_task(name="initiatives.build_emulation_export", acks_late=True, reject_on_worker_lost=True)
-def build_emulation_export(job_id: int) -> str:
-    return emulation.run_job(job_id)
+# A worker killed mid-export gives the message back (acks_late, reject_on_worker_lost), at once or
+# when Redis's visibility timeout expires. A delivery that finds the job still "running" with a
+# recent heartbeat checks again once the heartbeat would be stale, and then takes the job over
+# (or finds it done); a live worker keeps its heartbeat fresh, so only a dead one is replaced.
+@shared_task(
+    bind=True,
+    name="initiatives.build_emulation_export",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=12,
+)
+def build_emulation_export(self: Task, job_id: int) -> str:
+    outcome = emulation.run_job(job_id)
+    if outcome == "busy":
+        raise self.retry(countdown=settings.EXPORT_STALE_SECONDS + 30)
+    return outcome
 
 
 @shared_task(name="initiatives.clean_emulation_exports")

@@ -9,7 +9,7 @@
     bar.hidden = status.status !== "running" || status.finished;
     bar.setAttribute("aria-valuenow", String(status.percent));
     bar.firstElementChild.style.width = status.percent + "%";
-    row.querySelector("[data-error]").textContent = status.status === "failed" ? status.error : "";
+    row.querySelector("[data-error]").textContent = status.error;
     var link = row.querySelector("[data-download]");
     link.hidden = !status.download;
     if (status.download) link.href = status.download;

@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import subprocess
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -52,6 +54,7 @@ from tests.factories import (
     UserFactory,
 )
 from unions.models import Union
+from unions.permissions import REVIEWERS_GROUP
 
 S = Initiative.Status
 M = 1_000_000
@@ -334,7 +337,7 @@ def test_a_failing_job_is_failed_with_its_error_and_can_be_retried(tree, setting
     assert run_job(job.pk) == "failed"
     job.refresh_from_db()
     assert job.status == ExportJob.Status.FAILED
-    assert "not-a-folder" in job.error
+    assert "not-a-folder" in job.error  # the details, for the admin and the log
     assert job.can_retry and not job.file
 
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -351,7 +354,7 @@ def test_a_failing_job_is_failed_with_its_error_and_can_be_retried(tree, setting
 def test_a_lost_job_is_claimed_again_and_a_live_one_is_not(tree, settings) -> None:
     job = job_for(tree)
     ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, heartbeat_at=timezone.now())
-    assert run_job(job.pk) == "skipped"  # a worker is building it
+    assert run_job(job.pk) == "busy"  # a worker is building it: the task checks again later
     stale = timezone.now() - dt.timedelta(seconds=settings.EXPORT_STALE_SECONDS + 1)
     ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=stale)
     job.refresh_from_db()
@@ -388,7 +391,7 @@ def test_leadership_asks_for_an_export_and_downloads_it(client: Client, tree, le
     assert status["status"] == "done" and status["finished"] and status["download"]
     download = client.get(status["download"])
     assert download["Content-Type"].startswith("application/vnd.openxmlformats")
-    assert "tieu-chi-thi-dua-CTVN" in download["Content-Disposition"]
+    assert re.search(r'filename="tieu-chi-thi-dua-CTVN-\d{8}-\d{4}\.xlsx"', download["Content-Disposition"])
     assert b"".join(download.streaming_content).startswith(b"PK")
 
 
@@ -416,9 +419,13 @@ def test_the_form_explains_a_wrong_unit(client: Client, tree, leader) -> None:
     assert not ExportJob.objects.exists()
 
 
-def test_the_board_edits_criteria_and_their_bands_in_the_admin(client: Client, program, reviewer) -> None:
-    client.force_login(reviewer)
+def test_the_national_board_edits_criteria_and_their_bands_in_the_admin(client: Client, program, reviewer) -> None:
     url = reverse("admin:initiatives_emulationcriterion_add")
+    client.force_login(reviewer)  # Công Thương's board: the criteria score the whole country
+    assert client.get(url).status_code == 403
+    national = UserFactory(username="bancspl.tw", is_staff=True, unit=None)
+    national.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
+    client.force_login(national)
     assert client.get(url).status_code == 200
     response = client.post(
         url,
@@ -440,3 +447,30 @@ def test_the_board_edits_criteria_and_their_bands_in_the_admin(client: Client, p
     assert response.status_code == 302, response.content.decode()[:2000]
     criterion = EmulationCriterion.objects.get(code="TC9")
     assert [(int(b.min_value), int(b.points)) for b in criterion.bands.all()] == [(1_000_000, 5), (10_000_000, 10)]
+
+
+def test_a_code_with_an_underscore_exports_its_own_subtree_only(tree, tmp_path) -> None:
+    root = tree["tree"].root
+    for code in ("A_1", "A-1"):  # LIKE 'TLD/A_1/%' would also match TLD/A-1/…
+        parent = UnionFactory(code=code, name=f"LĐLĐ {code}", level=Union.Level.TIER2, parent=root)
+        UnionFactory(code=f"{code}-G", name=f"CĐCS {code}", parent=parent)
+    path = tmp_path / "a1.xlsx"
+    write_workbook(request_for(tree, scope=Union.objects.get(code="A_1")), path)
+    assert list(sheets(path)["Khối công đoàn cơ sở"]) == ["A_1-G"]
+
+
+def test_the_page_says_a_job_failed_without_its_technical_details(
+    client: Client, tree, leader, settings, tmp_path
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    settings.MEDIA_ROOT = blocker
+    job = job_for(tree, scope=tree["tree"].cong_thuong)
+    run_job(job.pk)
+    client.force_login(leader)
+    status = client.get(reverse("export_status", args=[job.pk])).json()
+    assert status["status"] == "failed" and status["retry"] and status["finished"]
+    assert (
+        status["error"] == f"Không tạo được tệp. Hãy chạy lại; nếu vẫn lỗi, báo quản trị viên (lần xuất số {job.pk})."
+    )
+    assert "not-a-folder" not in client.get(reverse("exports")).content.decode()

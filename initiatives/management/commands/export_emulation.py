@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from initiatives.emulation import ExportRequest, export_to
+from initiatives.emulation import BLOCKS, ExportRequest, export_to
 from initiatives.models import Program
 from unions.models import EmulationCluster, Union
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--program", required=True, help="The programme's slug.")
         parser.add_argument("--phase", type=int, help="The phase's number (default: the whole programme).")
         parser.add_argument("--scope", help="The code of the unit whose subtree is exported (default: all units).")
-        parser.add_argument("--level", choices=[level for level, _label in Union.Level.choices], default="")
+        parser.add_argument("--level", choices=[str(level) for level in BLOCKS], default="", help="One level block.")
         parser.add_argument("--cluster", help="The name of an emulation cluster (default: all).")
         parser.add_argument("--out", required=True, type=Path, help="The .xlsx file to write.")
 
