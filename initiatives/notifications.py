@@ -61,13 +61,14 @@ def pending(*, older_than: dt.timedelta) -> list[int]:
 
 
 def enqueue_on_commit(task: object, *args: object) -> None:
-    """Queue `task` once the transaction commits; a broker that is down is logged, never raised."""
+    """Queue `task` once the transaction commits; a broker that is down is logged, never raised
+    (the notifications' resend job, or an export's retry, queues the row again)."""
 
     def send() -> None:
         try:
             task.apply_async(args=args, retry=False)
-        except Exception:  # the broker is down: the decision stands, the e-mail is what is lost
-            logger.exception("Could not queue %s%r: the notification is not sent", task.name, args)
+        except Exception:  # the broker is down: what was decided stands, its row waits to be queued again
+            logger.exception("Could not queue %s%r: the broker is down; the row waits for a retry", task.name, args)
 
     transaction.on_commit(send)
 

@@ -474,3 +474,11 @@ def test_the_page_says_a_job_failed_without_its_technical_details(
         status["error"] == f"Không tạo được tệp. Hãy chạy lại; nếu vẫn lỗi, báo quản trị viên (lần xuất số {job.pk})."
     )
     assert "not-a-folder" not in client.get(reverse("exports")).content.decode()
+
+
+def test_the_beat_schedule_cleans_old_exports_every_night(settings) -> None:
+    from sangkien.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["clean-emulation-exports"]
+    assert entry["task"] == "initiatives.clean_emulation_exports" in app.tasks
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({2}, {30})
