@@ -58,7 +58,7 @@ from initiatives.models import (
     Program,
     Target,
 )
-from sangkien.spreadsheets import FORMULA_PREFIXES
+from sangkien.spreadsheets import looks_like_formula, safe_cell
 from unions.models import EmulationCluster, Union, User
 from unions.permissions import is_leadership, is_reviewer
 
@@ -342,21 +342,19 @@ class _Row:
                 value = round(value, 2)
             if value is None or (
                 (number_format in (INTEGER, DECIMAL) and -1000 < value < 1000)
-                or (number_format is None and not (isinstance(value, str) and value.startswith(FORMULA_PREFIXES)))
+                or (number_format is None and not looks_like_formula(value))
             ):
                 row.append(value)
                 continue
             cell.value = value
-            if isinstance(value, str):
+            if looks_like_formula(value):
                 cell.data_type = "s"  # text typed by a user is never a formula
             row.append(cell)
         return row
 
 
 def _text(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        cell.data_type = "s"
+    cell = safe_cell(sheet, value)
     if bold:
         cell.font = Font(bold=True)
     return cell

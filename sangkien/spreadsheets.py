@@ -153,10 +153,15 @@ def template_workbook(
     return buffer.getvalue()
 
 
+def looks_like_formula(value: Any) -> bool:
+    """Text a spreadsheet program would run as a formula if it were written as it is."""
+    return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
+
+
 def safe_cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = None) -> WriteOnlyCell:
     """A write-only cell whose text is always text: "=SUM(…)" typed by a user is never a formula."""
     cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if looks_like_formula(value):
         cell.data_type = "s"
     if number_format:
         cell.number_format = number_format
