@@ -541,11 +541,16 @@ def export_file_name(request: ExportRequest) -> str:
     return f"tieu-chi-thi-dua-{request.scope.code}-{when:%Y%m%d-%H%M}.xlsx"
 
 
-def export_to(request: ExportRequest, out: Path) -> int:
-    """Write the workbook to `out` (the command line): under a temporary name, renamed when whole."""
-    partial = out.with_name(f".{out.name}.partial")
+PARTIAL_SUFFIX = ".partial"
+
+
+def export_to(request: ExportRequest, out: Path, *, progress: Callable[[int, int], None] | None = None) -> int:
+    """Write the workbook to `out` under a temporary name (".NAME.partial" beside it), renamed when
+    whole: a half-written file is never there under its own name. The command line and the jobs
+    both write through here."""
+    partial = out.with_name(f".{out.name}{PARTIAL_SUFFIX}")
     try:
-        rows = write_workbook(request, partial)
+        rows = write_workbook(request, partial, progress=progress)
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
@@ -603,11 +608,8 @@ def run_job(job_id: int) -> str:
     # The claim in the name: a worker that was thought dead and wakes up never touches the file
     # of the one that took its job over.
     name = f"exports/{job.pk}-{claim.hex[:8]}-{export_file_name(request)}"
-    partial = None
     try:
-        partial = exports_dir() / f".partial-{job.pk}-{claim}.xlsx"
-        rows = write_workbook(request, partial, progress=heartbeat)
-        os.replace(partial, Path(settings.MEDIA_ROOT) / name)
+        rows = export_to(request, exports_dir() / name.removeprefix("exports/"), progress=heartbeat)
     except ClaimLost:
         return "superseded"
     except Exception as error:
@@ -619,9 +621,6 @@ def run_job(job_id: int) -> str:
             seconds=time.perf_counter() - started,
         )
         return "failed"
-    finally:
-        if partial is not None:
-            partial.unlink(missing_ok=True)
     finished = mine.update(
         status=ExportJob.Status.DONE,
         file=name,
@@ -663,7 +662,7 @@ def clean_exports(*, now: dt.datetime | None = None) -> int:
         job.file.delete(save=False)
         ExportJob.objects.filter(pk=job.pk).update(file="")
         deleted += 1
-    for leftover in exports_dir().glob(".partial-*"):
+    for leftover in exports_dir().glob(f".*{PARTIAL_SUFFIX}"):
         if now.timestamp() - leftover.stat().st_mtime > 86400:
             leftover.unlink(missing_ok=True)
             deleted += 1
