@@ -63,7 +63,6 @@ def exports(request: HttpRequest) -> HttpResponse:
 
 
 def _status(job: ExportJob) -> dict[str, object]:
-    finished = job.status in (ExportJob.Status.DONE, ExportJob.Status.FAILED) or job.can_retry
     return {
         "status": job.status,
         "label": job_label(job),
@@ -75,7 +74,7 @@ def _status(job: ExportJob) -> dict[str, object]:
         if job.status == ExportJob.Status.DONE and job.file
         else "",
         "retry": job.can_retry,
-        "finished": finished,
+        "finished": job.is_settled,
     }
 
 

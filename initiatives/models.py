@@ -672,3 +672,9 @@ class ExportJob(models.Model):
     @property
     def can_retry(self) -> bool:
         return self.status == self.Status.FAILED or self.is_lost or self.is_waiting_too_long
+
+    @property
+    def is_settled(self) -> bool:
+        """Nothing more will happen without someone: done, failed, or waiting for a retry (the
+        page stops following it)."""
+        return self.status in (self.Status.DONE, self.Status.FAILED) or self.can_retry
