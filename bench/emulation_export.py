@@ -8,28 +8,24 @@ Run against the database built by `manage.py seed_scale` (see bench/README.md):
 
 from __future__ import annotations
 
-import os
 import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sangkien.settings")
+import _django  # noqa: F401  (the project on the path, Django set up)
 
-import django
+# isort: split
 
-django.setup()
+import openpyxl
+from django.db import connection
+from django.utils import timezone
 
-import openpyxl  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from initiatives.demo import ensure_criteria  # noqa: E402
-from initiatives.emulation import ExportRequest, write_workbook  # noqa: E402
-from initiatives.models import EmulationCriterion, Program  # noqa: E402
-from unions.models import Union  # noqa: E402
+from initiatives.demo import ensure_criteria
+from initiatives.emulation import ExportRequest, write_workbook
+from initiatives.models import EmulationCriterion, Program
+from unions.models import Union
 
 
 def peak_rss_mb() -> float:

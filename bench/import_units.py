@@ -12,7 +12,6 @@ DATABASE_URL, which must hold no units (use a database of its own):
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import resource
 import sys
@@ -20,14 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sangkien.settings")
+import _django  # noqa: F401  (the project on the path, Django set up)
 
-import django
+# isort: split
 
-django.setup()
-
-from django.conf import settings  # noqa: E402
+from django.conf import settings
 
 settings.DEBUG = False  # DEBUG keeps every SQL statement in memory: not what production does
 

@@ -10,30 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sangkien.settings")
+import _django  # noqa: F401  (the project on the path, Django set up)
 
-import django
+# isort: split
 
-django.setup()
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.utils import timezone
 
-from django.conf import settings  # noqa: E402
-from django.core.cache import cache  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from initiatives.leaderboard import leaderboard_snapshot  # noqa: E402
-from initiatives.models import Field, Initiative, LeaderboardRow, Program  # noqa: E402
-from unions.models import EmulationCluster, Union, User  # noqa: E402
+from initiatives.leaderboard import leaderboard_snapshot
+from initiatives.models import Field, Initiative, LeaderboardRow, Program
+from unions.models import EmulationCluster, Union, User
 
 settings.DEBUG = False
 settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]

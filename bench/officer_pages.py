@@ -7,27 +7,22 @@ Run against the database built by `manage.py seed_scale` (see bench/README.md):
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sangkien.settings")
+import _django  # noqa: F401  (the project on the path, Django set up)
 
-import django
+# isort: split
 
-django.setup()
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-
-from initiatives.models import Initiative  # noqa: E402
-from unions.models import Union, User  # noqa: E402
+from initiatives.models import Initiative
+from unions.models import Union, User
 
 settings.DEBUG = False
 settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]

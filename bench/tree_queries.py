@@ -7,25 +7,20 @@ Run against a database filled by `manage.py seed_scale` (see bench/README.md):
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sangkien.settings")
+import _django  # noqa: F401  (the project on the path, Django set up)
 
-import django
+# isort: split
 
-django.setup()
+from django.db import connection
+from django.db.models import Count
 
-from django.db import connection  # noqa: E402
-from django.db.models import Count  # noqa: E402
-
-from initiatives.models import Initiative  # noqa: E402
-from unions.models import Union  # noqa: E402
+from initiatives.models import Initiative
+from unions.models import Union
 
 REPEAT = 7
 
