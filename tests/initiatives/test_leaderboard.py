@@ -19,12 +19,13 @@ import re
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from initiatives import dashboard as board
+from initiatives import leaderboard
 from initiatives.leaderboard import leaderboard_prune, leaderboard_snapshot, partition_name, snapshot_instant
 from initiatives.models import Initiative, LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
 from tests.factories import (
@@ -185,6 +186,49 @@ def test_weekly_series_is_stored_for_the_confederation_and_tier2_units(data, uni
     assert all(b[0] - a[0] == dt.timedelta(days=7) for a, b in itertools.pairwise(series))
     small = board.weekly_series(snaps=board.Snapshots(snapshot, None), unit=unit_tree.thep, filters=board.Filters())
     assert sum(n for _, n in small) == 4
+
+
+def _week_rows(snapshot) -> set[tuple]:
+    return set(LeaderboardWeek.objects.filter(snapshot=snapshot).values_list("unit", "week", "field", "submitted"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_transaction_of_its_own_the_weekly_series_is_counted_on_a_second_connection(data, unit_tree) -> None:
+    queries: list[str] = []
+
+    def record(execute, sql, *args):
+        queries.append(sql)
+        return execute(sql, *args)
+
+    with connection.execute_wrapper(record):
+        beside = snap(data)
+    # The weekly scan ran on the other connection: this one only wrote what it counted.
+    assert not [sql for sql in queries if "DATE_TRUNC" in sql.upper()]
+    weeks = LeaderboardWeek.objects.filter(snapshot=beside)
+    assert sum(w.submitted for w in weeks.filter(unit=unit_tree.cong_thuong)) == 8
+    assert sum(w.submitted for w in weeks.filter(unit=unit_tree.root)) == 10
+    # The same series as counted on this connection, inside a caller's transaction.
+    queries.clear()
+    with connection.execute_wrapper(record), transaction.atomic():
+        alone = snap(data, at=data["now"] + dt.timedelta(hours=1))
+    assert [sql for sql in queries if "DATE_TRUNC" in sql.upper()]
+    assert _week_rows(beside) == _week_rows(alone)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_weekly_count_leaves_no_snapshot_and_the_rerun_takes_it(data, monkeypatch) -> None:
+    def lost_connection(*args):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(leaderboard, "_weekly_counts_beside", lost_connection)
+    with pytest.raises(OperationalError):
+        snap(data)
+    assert not LeaderboardSnapshot.objects.exists()
+    assert not LeaderboardRow.objects.exists()
+    monkeypatch.undo()
+    snapshot, created = leaderboard_snapshot(program=data["program"], at=data["now"])
+    assert created and snapshot.row_count == LeaderboardRow.objects.filter(snapshot=snapshot).count() > 0
+    assert LeaderboardWeek.objects.filter(snapshot=snapshot).exists()
 
 
 def test_movement_since_the_previous_snapshot(data, unit_tree) -> None:
