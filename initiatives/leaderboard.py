@@ -54,10 +54,10 @@ _ROW = LeaderboardRow._meta.db_table
 _WEEK = LeaderboardWeek._meta.db_table
 _TEMP_TABLES = ("lb_leaf", "lb_up")
 
-# Each unit's own submitted initiatives by phase and field (-1: none set). Every sum from here on is
-# cast back to its column's type: PostgreSQL sums INTEGERs into BIGINTs and BIGINTs into NUMERICs,
-# and adding up NUMERICs (or BIGINTs, whose running sums are NUMERIC-sized) took the contexts and
-# the roll-up half as long again. Counts are INTEGER, the value benefit BIGINT.
+# Each unit's own submitted initiatives by phase and field (-1: none set). Every sum, here and in
+# the steps below, is cast back to its column's type, counts INTEGER and the value benefit BIGINT
+# (the roll-up's INSERT casts into lb_up's columns): PostgreSQL sums INTEGERs into BIGINTs and
+# BIGINTs into NUMERICs, and adding up NUMERICs took the contexts and the roll-up half as long again.
 _LEAF_SQL = f"""
 CREATE TEMP TABLE lb_leaf AS
 SELECT i.unit_id, COALESCE(i.phase_id, -1) AS p, COALESCE(i.field_id, -1) AS f, CAST(COUNT(*) AS INTEGER) AS submitted,
@@ -121,8 +121,8 @@ SELECT {{id_value}}%s, r.unit_id, r.p, r.f, u.level, u.cluster_id,
        CASE WHEN u.cluster_id IS NOT NULL
             THEN RANK() OVER (PARTITION BY r.p, r.f, u.level, u.cluster_id ORDER BY r.submitted DESC) END
 FROM (
-    SELECT unit_id, p, f, SUM(submitted) AS submitted, SUM(valid) AS valid, SUM(value_vnd) AS value_vnd,
-           SUM(participating) AS participating
+    SELECT unit_id, p, f, CAST(SUM(submitted) AS INTEGER) AS submitted, CAST(SUM(valid) AS INTEGER) AS valid,
+           CAST(SUM(value_vnd) AS BIGINT) AS value_vnd, CAST(SUM(participating) AS INTEGER) AS participating
     FROM lb_up GROUP BY unit_id, p, f
 ) r
 JOIN {_UNION} u ON u.id = r.unit_id
@@ -161,7 +161,7 @@ def leaderboard_snapshot(*, program: Program, at: dt.datetime) -> tuple[Leaderbo
     # weekly series is counted on a second connection while this one counts the rows: the two
     # scans of the initiatives run on both cores. Inside a caller's transaction (a test's), the
     # second connection could not see what it has not committed, so everything runs here.
-    beside = connection.vendor == "postgresql" and not connection.in_atomic_block
+    beside = connection.vendor == "postgresql" and connection.get_autocommit() and not connection.in_atomic_block
     try:
         with transaction.atomic(), ThreadPoolExecutor(max_workers=1) as helper:
             weeks = helper.submit(_weekly_counts_beside, program, at, _share_reading()) if beside else None
@@ -250,6 +250,9 @@ def _write_partition(cursor: Any, snapshot: LeaderboardSnapshot) -> int:
 # below them a subtree's initiatives are few enough to count on the page.
 WEEKLY_MAX_DEPTH = 2
 
+# How long the second connection waits for a table lock (seconds) before the snapshot gives up.
+WEEKLY_LOCK_TIMEOUT = 10
+
 WeekCount = tuple[int, dt.date, int | None, int]  # unit, Monday, field (None: none set), submitted
 
 
@@ -262,9 +265,10 @@ def _weekly_counts(program: Program, at: dt.datetime) -> list[WeekCount]:
         When(unit__depth=4, then=F("unit__parent__parent_id")),
         output_field=IntegerField(),
     )
+    zone = timezone.get_default_timezone()  # the portal's weeks, whoever asks and in whichever thread
     counts = (
         counted_initiatives(LeaderboardSnapshot(program=program, taken_at=at))
-        .annotate(week=TruncWeek("submitted_at"), tier2=tier2)
+        .annotate(week=TruncWeek("submitted_at", tzinfo=zone), tier2=tier2)
         .values("week", "field_id", "tier2")
         .annotate(n=Count("pk"))
         .values_list("tier2", "week", "field_id", "n")
@@ -273,7 +277,7 @@ def _weekly_counts(program: Program, at: dt.datetime) -> list[WeekCount]:
     weeks: list[WeekCount] = []
     whole_tree: Counter[tuple[dt.date, int | None]] = Counter()
     for unit, week, field, n in counts:
-        monday = timezone.localtime(week).date()
+        monday = week.astimezone(zone).date()
         whole_tree[monday, field] += n
         if unit is not None:
             weeks.append((unit, monday, field, n))
@@ -285,13 +289,18 @@ def _weekly_counts(program: Program, at: dt.datetime) -> list[WeekCount]:
 
 def _weekly_counts_beside(program: Program, at: dt.datetime, reading: str) -> list[WeekCount]:
     """_weekly_counts in a thread of its own, on its own connection, reading the state of the
-    database that the snapshot's transaction shared as `reading`."""
+    database that the snapshot's transaction shared as `reading`.
+
+    The snapshot's transaction holds its locks while it waits for this thread, which PostgreSQL
+    cannot see: if a migration's exclusive lock queued between the two, each would wait for the
+    other. The lock timeout turns that into an error (the snapshot fails, the next one is taken)."""
     if not re.fullmatch(r"[0-9A-F]+-[0-9A-F]+-[0-9]+", reading):
         raise ValueError(f"not a PostgreSQL snapshot name: {reading!r}")
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cursor.execute(f"SET TRANSACTION SNAPSHOT '{reading}'")
+            cursor.execute(f"SET LOCAL lock_timeout = '{int(WEEKLY_LOCK_TIMEOUT * 1000)}ms'")
             return _weekly_counts(program, at)
     finally:
         connection.close()

@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import threading
+import time
 
 import pytest
 from django.conf import settings
@@ -215,20 +217,114 @@ def test_with_a_transaction_of_its_own_the_weekly_series_is_counted_on_a_second_
     assert _week_rows(beside) == _week_rows(alone)
 
 
+def _in_another_connection(work) -> None:
+    """Run `work` on a connection of its own (a thread's), committed, then close that connection."""
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+
+
+def _connections_to_this_database() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def _back_to(count: int) -> bool:
+    """Whether the connections to the database come back to `count` (a closed connection's server
+    process takes a moment to go)."""
+    for _ in range(50):
+        if _connections_to_this_database() == count:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_both_connections_count_the_same_state_of_the_database(data, unit_tree, monkeypatch) -> None:
+    """An initiative committed while the snapshot runs is in neither its rows nor its weeks."""
+    committed = threading.Event()
+    write_rows, weekly_counts = leaderboard._write_rows, leaderboard._weekly_counts
+
+    def rows_after_a_commit(snapshot):
+        _in_another_connection(
+            lambda: InitiativeFactory(
+                program=data["program"], unit=unit_tree.bia, submitted_at=data["now"] - dt.timedelta(days=1)
+            )
+        )
+        committed.set()
+        return write_rows(snapshot)
+
+    def weeks_after_the_commit(*args):
+        if threading.current_thread() is not threading.main_thread():
+            assert committed.wait(timeout=30)
+        return weekly_counts(*args)
+
+    monkeypatch.setattr(leaderboard, "_write_rows", rows_after_a_commit)
+    monkeypatch.setattr(leaderboard, "_weekly_counts", weeks_after_the_commit)
+    before = _connections_to_this_database()
+    snapshot = snap(data)
+    assert committed.is_set()
+    weeks = LeaderboardWeek.objects.filter(snapshot=snapshot, unit=unit_tree.root)
+    assert row(snapshot, unit_tree.root).submitted == sum(w.submitted for w in weeks) == 10
+    assert Initiative.objects.exclude(status=S.DRAFT).count() == 11
+    assert _back_to(before)  # the second connection is closed
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_weekly_count_leaves_no_snapshot_and_the_rerun_takes_it(data, monkeypatch) -> None:
-    def lost_connection(*args):
-        raise OperationalError("server closed the connection unexpectedly")
+    weekly_counts = leaderboard._weekly_counts
 
-    monkeypatch.setattr(leaderboard, "_weekly_counts_beside", lost_connection)
+    def lost_connection(*args):
+        if threading.current_thread() is not threading.main_thread():
+            raise OperationalError("server closed the connection unexpectedly")
+        return weekly_counts(*args)
+
+    monkeypatch.setattr(leaderboard, "_weekly_counts", lost_connection)
+    before = _connections_to_this_database()
     with pytest.raises(OperationalError):
         snap(data)
     assert not LeaderboardSnapshot.objects.exists()
     assert not LeaderboardRow.objects.exists()
+    assert _back_to(before)
     monkeypatch.undo()
     snapshot, created = leaderboard_snapshot(program=data["program"], at=data["now"])
     assert created and snapshot.row_count == LeaderboardRow.objects.filter(snapshot=snapshot).count() > 0
     assert LeaderboardWeek.objects.filter(snapshot=snapshot).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_second_connection_gives_up_on_a_lock_instead_of_waiting_for_ever(data, monkeypatch) -> None:
+    """A migration's lock queued on the unions table: the weekly count stops waiting after the
+    timeout, and the snapshot fails whole instead of hanging."""
+    monkeypatch.setattr(leaderboard, "WEEKLY_LOCK_TIMEOUT", 0.3)
+    locked, release = threading.Event(), threading.Event()
+
+    def migration() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Union._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+        locked.set()
+        release.wait(timeout=30)
+
+    blocker = threading.Thread(target=_in_another_connection, args=[migration])
+    blocker.start()
+    assert locked.wait(timeout=30)
+    threading.Timer(1.5, release.set).start()  # the snapshot's own steps wait for it as well
+    try:
+        with pytest.raises(OperationalError, match="lock timeout"):
+            snap(data)
+    finally:
+        release.set()
+        blocker.join()
+    assert not LeaderboardSnapshot.objects.exists()
 
 
 def test_movement_since_the_previous_snapshot(data, unit_tree) -> None:
