@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 from openpyxl.utils.datetime import from_excel
 
-from initiatives.models import Author, Field, Initiative, Program, StatusChange
+from initiatives.models import MAX_VALUE_VND, Author, Field, Initiative, Program, StatusChange
 from initiatives.services import outside_programme, phase_on
 from sangkien.spreadsheets import SheetIssue, SpreadsheetError, cell_text, read_rows, template_workbook
 from sangkien.text import fold, parse_vnd
@@ -50,8 +50,6 @@ EXAMPLE_ROWS = (
     ),
 )
 AUTHOR_NAME_MAX = Author._meta.get_field("full_name").max_length
-# Giá trị làm lợi is a bigint; a trillion đồng is beyond any single initiative and beyond typos.
-MAX_VALUE_VND = 10**15
 _AUTHOR = re.compile(r"^(?P<name>[^()]+?)\s*(?:\(\s*(?P<share>[\d.,]+)\s*%?\s*\))?$")
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 

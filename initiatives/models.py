@@ -102,6 +102,12 @@ class Target(models.Model):
         return f"{self.unit} – {self.quantity}"
 
 
+# The highest value benefit of one initiative, in đồng (a million billion): beyond any real
+# initiative, so extra zeros typed by mistake are caught, and the leaderboard's BIGINT sums hold
+# over 9,000 initiatives even at this value.
+MAX_VALUE_VND = 10**15
+
+
 class Initiative(models.Model):
     """Sáng kiến, submitted by an officer on behalf of its authors."""
 
@@ -142,7 +148,15 @@ class Initiative(models.Model):
     first_applied_on = models.DateField(_("first applied on"), null=True, blank=True)
     effectiveness = models.TextField(_("effectiveness"), blank=True)
     value_vnd = models.BigIntegerField(
-        _("value benefit (VND)"), null=True, blank=True, validators=[MinValueValidator(0)]
+        _("value benefit (VND)"),
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(0),
+            MaxValueValidator(
+                MAX_VALUE_VND, _("A value benefit is at most 1.000.000.000.000.000 đồng; check the amount.")
+            ),
+        ],
     )
     is_confidential = models.BooleanField(_("contains confidential information"), default=False)
     recognition_number = models.CharField(_("recognition decision number"), max_length=100, blank=True)

@@ -73,11 +73,12 @@ def test_a_draft_needs_only_the_title(officer_client, program, field, unit_tree)
         ({"first_applied_on": "01/01/2021"}, "first_applied_on", "từ ngày 08/01/2022 đến ngày 01/09/2023"),
         ({"first_applied_on": "31/02/2022"}, "first_applied_on", "Nhập một ngày hợp lệ"),
         ({"value_vnd": "10.5"}, "value_vnd", "ví dụ 10.000.000"),
+        ({"value_vnd": "2.000.000.000.000.000"}, "value_vnd", "tối đa là 1.000.000.000.000.000 đồng"),
         ({"summary": ""}, "summary", "Cần nhập thông tin này để gửi sáng kiến."),
         ({"authors-1-share_percent": ""}, None, "Nhập tỷ lệ đóng góp của tác giả."),
     ],
-    ids=["shares-not-100", "no-author", "outside-programme", "bad-date", "bad-amount", "missing-summary",
-         "missing-share"],
+    ids=["shares-not-100", "no-author", "outside-programme", "bad-date", "bad-amount", "huge-amount",
+         "missing-summary", "missing-share"],
 )  # fmt: skip
 def test_submission_errors_are_vietnamese_and_keep_what_was_typed(
     officer_client, program, field, unit_tree, changes, field_name, message
