@@ -5,15 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('initiatives', '0018_emulation_permissions'),
+        ("initiatives", "0018_emulation_permissions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='initiative',
-            name='value_vnd',
-            field=models.BigIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(1000000000000000, 'A value benefit is at most 1.000.000.000.000.000 đồng; check the amount.')], verbose_name='value benefit (VND)'),
+            model_name="initiative",
+            name="value_vnd",
+            field=models.BigIntegerField(
+                blank=True,
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(0),
+                    django.core.validators.MaxValueValidator(
+                        1000000000000000, "A value benefit is at most 1.000.000.000.000.000 đồng; check the amount."
+                    ),
+                ],
+                verbose_name="value benefit (VND)",
+            ),
         ),
     ]
