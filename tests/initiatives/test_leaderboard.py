@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import OperationalError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -196,29 +197,23 @@ def _week_rows(snapshot) -> set[tuple]:
 
 @pytest.mark.django_db(transaction=True)
 def test_with_a_transaction_of_its_own_the_weekly_series_is_counted_on_a_second_connection(data, unit_tree) -> None:
-    queries: list[str] = []
-
-    def record(execute, sql, *args):
-        queries.append(sql)
-        return execute(sql, *args)
-
-    with connection.execute_wrapper(record):
+    with CaptureQueriesContext(connection) as here:
         beside = snap(data)
     # The weekly scan ran on the other connection: this one only wrote what it counted.
-    assert not [sql for sql in queries if "DATE_TRUNC" in sql.upper()]
+    assert not [query for query in here.captured_queries if "DATE_TRUNC" in query["sql"].upper()]
     weeks = LeaderboardWeek.objects.filter(snapshot=beside)
     assert sum(w.submitted for w in weeks.filter(unit=unit_tree.cong_thuong)) == 8
     assert sum(w.submitted for w in weeks.filter(unit=unit_tree.root)) == 10
     # The same series as counted on this connection, inside a caller's transaction.
-    queries.clear()
-    with connection.execute_wrapper(record), transaction.atomic():
+    with CaptureQueriesContext(connection) as here, transaction.atomic():
         alone = snap(data, at=data["now"] + dt.timedelta(hours=1))
-    assert [sql for sql in queries if "DATE_TRUNC" in sql.upper()]
+    assert [query for query in here.captured_queries if "DATE_TRUNC" in query["sql"].upper()]
     assert _week_rows(beside) == _week_rows(alone)
 
 
-def _in_another_connection(work) -> None:
-    """Run `work` on a connection of its own (a thread's), committed, then close that connection."""
+def _on_another_connection(work) -> threading.Thread:
+    """Start running `work` in a thread, on that thread's own connection, in a transaction that
+    commits; the connection is closed at the end. Returns the thread, to join."""
 
     def run() -> None:
         try:
@@ -229,7 +224,7 @@ def _in_another_connection(work) -> None:
 
     thread = threading.Thread(target=run)
     thread.start()
-    thread.join()
+    return thread
 
 
 def _connections_to_this_database() -> int:
@@ -255,11 +250,11 @@ def test_both_connections_count_the_same_state_of_the_database(data, unit_tree, 
     write_rows, weekly_counts = leaderboard._write_rows, leaderboard._weekly_counts
 
     def rows_after_a_commit(snapshot):
-        _in_another_connection(
+        _on_another_connection(
             lambda: InitiativeFactory(
                 program=data["program"], unit=unit_tree.bia, submitted_at=data["now"] - dt.timedelta(days=1)
             )
-        )
+        ).join()
         committed.set()
         return write_rows(snapshot)
 
@@ -314,8 +309,7 @@ def test_the_second_connection_gives_up_on_a_lock_instead_of_waiting_for_ever(da
         locked.set()
         release.wait(timeout=30)
 
-    blocker = threading.Thread(target=_in_another_connection, args=[migration])
-    blocker.start()
+    blocker = _on_another_connection(migration)
     assert locked.wait(timeout=30)
     threading.Timer(1.5, release.set).start()  # the snapshot's own steps wait for it as well
     try:
