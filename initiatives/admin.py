@@ -34,6 +34,7 @@ from initiatives.models import (
 from initiatives.notifications import enqueue_on_commit
 from initiatives.services import (
     InitiativeStateError,
+    initiative_record_editor,
     initiative_refresh_search_text,
     initiative_review,
     initiatives_review,
@@ -43,17 +44,18 @@ from initiatives.tasks import send_notification
 from initiatives.views import file_download
 from sangkien.search import FoldedSearchMixin
 from unions.admin import SubtreeFilter
+from unions.admin_scoping import ProgrammeWideAdminMixin, ProgrammeWideInline, ScopedAdminMixin
 from unions.models import Union
-from unions.permissions import board_scope
+from unions.permissions import may_resend_notifications, may_review
 
 
-class PhaseInline(admin.TabularInline):
+class PhaseInline(ProgrammeWideInline):
     model = Phase
     extra = 0
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(ProgrammeWideAdminMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "target", "starts_on", "ends_on", "is_active")
     prepopulated_fields = {"slug": ("name",)}
     search_fields = ("name",)
@@ -61,14 +63,14 @@ class ProgramAdmin(admin.ModelAdmin):
 
 
 @admin.register(Field)
-class FieldAdmin(admin.ModelAdmin):
+class FieldAdmin(ProgrammeWideAdminMixin, admin.ModelAdmin):
     list_display = ("name", "position", "is_active")
     list_editable = ("position", "is_active")
     search_fields = ("name",)
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("unit", "program", "quantity", "kind")
     list_filter = ("program", "kind")
     list_select_related = ("unit", "program")
@@ -111,7 +113,10 @@ class UnitLevelFilter(admin.SimpleListFilter):
         return list(Union.Level.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        return queryset.filter(unit__level=self.value()) if self.value() else queryset
+        # Only a known level filters: any other value (a typo, a NUL byte) lists nothing.
+        if not self.value():
+            return queryset
+        return queryset.filter(unit__level=self.value()) if self.value() in Union.Level.values else queryset.none()
 
 
 class InitiativeSubtreeFilter(SubtreeFilter):
@@ -151,7 +156,7 @@ DECISION_LABELS = {
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(FoldedSearchMixin, admin.ModelAdmin):
+class InitiativeAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     list_display = ("title", "unit", "field", "status", "submitted_at")
     list_filter = (
         "status",
@@ -177,16 +182,12 @@ class InitiativeAdmin(FoldedSearchMixin, admin.ModelAdmin):
         fields = tuple(super().get_readonly_fields(request, obj))
         return fields if request.user.is_superuser else (*fields, "unit")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        """A reviewer attached to a unit (e.g. a province's board) sees only that subtree."""
-        queryset, scope = super().get_queryset(request), board_scope(request.user)
-        return queryset.in_subtree(scope) if scope else queryset
-
     def save_related(
         self, request: HttpRequest, form: ModelForm, formsets: list[BaseInlineFormSet], change: bool
     ) -> None:
         super().save_related(request, form, formsets, change)
         initiative_refresh_search_text(initiative=form.instance)
+        initiative_record_editor(initiative=form.instance, by=request.user)
 
     def get_urls(self) -> list:
         name = f"{self.opts.app_label}_{self.opts.model_name}_review"
@@ -198,6 +199,11 @@ class InitiativeAdmin(FoldedSearchMixin, admin.ModelAdmin):
     def render_change_form(self, request: HttpRequest, context: dict, *args: object, **kwargs: object) -> HttpResponse:
         obj = context.get("original")
         if obj is not None and obj.status == Initiative.Status.SUBMITTED and self.has_change_permission(request, obj):
+            if not may_review(request.user, obj):
+                context["review_refused"] = _(
+                    "You submitted or edited this initiative: another member of the board must review it."
+                )
+                return super().render_change_form(request, context, *args, **kwargs)
             context["review_form"] = ReviewForm()
             context["review_url"] = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_review", args=[obj.pk])
             context["decisions"] = list(DECISION_LABELS.items())
@@ -250,6 +256,16 @@ class InitiativeAdmin(FoldedSearchMixin, admin.ModelAdmin):
                     % {"done": len(outcome.done), "decision": DECISION_LABELS[decision]},
                     messages.SUCCESS,
                 )
+                if outcome.own:
+                    self.message_user(
+                        request,
+                        _(
+                            "%(count)s were submitted or edited by you and were left for another member "
+                            "of the board to review."
+                        )
+                        % {"count": len(outcome.own)},
+                        messages.WARNING,
+                    )
                 if outcome.skipped:
                     self.message_user(
                         request,
@@ -312,7 +328,7 @@ class QuestionAnswerForm(forms.ModelForm):
 
 
 @admin.register(Question)
-class QuestionAdmin(FoldedSearchMixin, admin.ModelAdmin):
+class QuestionAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     """The board answers here; the officer sees the answer on the site."""
 
     form = QuestionAnswerForm
@@ -326,10 +342,6 @@ class QuestionAdmin(FoldedSearchMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # officers ask from the site
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset, scope = super().get_queryset(request), board_scope(request.user)
-        return queryset.filter(unit__path__startswith=scope.path) if scope else queryset
 
     @admin.display(description=_("attachment"))
     def attachment_link(self, question: Question) -> str:
@@ -377,25 +389,30 @@ class PendingQuestionAdmin(QuestionAdmin):
 
 
 @admin.register(Page)
-class PageAdmin(admin.ModelAdmin):
+class PageAdmin(ProgrammeWideAdminMixin, admin.ModelAdmin):
     list_display = ("title", "slug", "updated_at")
     search_fields = ("title",)
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    """The e-mail outbox: what was sent, what is still owed and why."""
+class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """The e-mail outbox: what was sent, what is still owed and why (a province's board sees
+    its subtree's)."""
 
-    list_display = ("__str__", "created_at", "sent_at", "attempts", "last_error")
+    list_display = ("__str__", "unit", "created_at", "sent_at", "attempts", "last_error")
     list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
-    readonly_fields = ("kind", "object_id", "created_at", "sent_at", "attempts", "last_error")
+    list_select_related = ("unit",)
+    readonly_fields = ("kind", "object_id", "unit", "created_at", "sent_at", "attempts", "last_error")
     actions = ("send_again",)
     show_full_result_count = False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description=_("Send again"), permissions=["view"])
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return may_resend_notifications(request.user)
+
+    @admin.action(description=_("Send again"), permissions=["resend"])
     def send_again(self, request: HttpRequest, queryset: QuerySet) -> None:
         ids = list(queryset.filter(sent_at__isnull=True).values_list("pk", flat=True))
         for notification_id in ids:
@@ -403,13 +420,13 @@ class NotificationAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(count)s notifications queued again.") % {"count": len(ids)})
 
 
-class ScoringBandInline(admin.TabularInline):
+class ScoringBandInline(ProgrammeWideInline):
     model = ScoringBand
     extra = 3
 
 
 @admin.register(EmulationCriterion)
-class EmulationCriterionAdmin(admin.ModelAdmin):
+class EmulationCriterionAdmin(ProgrammeWideAdminMixin, admin.ModelAdmin):
     """Tiêu chí thi đua: each programme's criteria, their weights and scoring bands."""
 
     list_display = ("code", "name", "program", "metric", "weight", "position")
@@ -418,20 +435,9 @@ class EmulationCriterionAdmin(admin.ModelAdmin):
     search_fields = ("code", "name")
     inlines = [ScoringBandInline]
 
-    # The criteria score every unit of the country: only the national board changes them; a
-    # province's board sees them.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and board_scope(request.user) is None
-
-    def has_change_permission(self, request: HttpRequest, obj: EmulationCriterion | None = None) -> bool:
-        return super().has_change_permission(request, obj) and board_scope(request.user) is None
-
-    def has_delete_permission(self, request: HttpRequest, obj: EmulationCriterion | None = None) -> bool:
-        return super().has_delete_permission(request, obj) and board_scope(request.user) is None
-
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The emulation exports asked for on the site (read only: they are asked for and retried there)."""
 
     list_display = (
@@ -447,12 +453,11 @@ class ExportJobAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "program")
     readonly_fields = [field.name for field in ExportJob._meta.fields]
+    list_select_related = ("scope", "phase", "requested_by")
+    scope_path = "scope__path"  # a province's board sees the exports of its own subtree
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ExportJob]:
-        """A province's board sees the exports of its own subtree."""
-        jobs = super().get_queryset(request).select_related("scope", "phase", "requested_by")
-        scope = board_scope(request.user)
-        return jobs if scope is None else jobs.filter(scope__path__startswith=scope.path)
+    def owner(self, obj: ExportJob) -> Union:
+        return obj.scope
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

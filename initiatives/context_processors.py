@@ -3,9 +3,8 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from initiatives.dashboard import dashboard_scope
-from initiatives.emulation import export_scope
 from initiatives.selectors import new_answers_count
+from unions.permissions import site_flags
 
 
 def new_answers(request: HttpRequest) -> dict[str, object]:
@@ -16,13 +15,10 @@ def new_answers(request: HttpRequest) -> dict[str, object]:
     return {"new_answers": SimpleLazyObject(lambda: new_answers_count(user=user))}
 
 
-def dashboard_link(request: HttpRequest) -> dict[str, object]:
-    """Whether the menu shows the dashboard (officers, the board, leadership) and the emulation
-    exports (leadership and the board), decided only when shown."""
+def access(request: HttpRequest) -> dict[str, object]:
+    """`can`: what the menus and buttons may offer this account, from the access policy (templates
+    never re-derive a rule), decided only when a page shows it."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if user is None:
         return {}
-    return {
-        "has_dashboard": SimpleLazyObject(lambda: dashboard_scope(user) is not None),
-        "has_exports": SimpleLazyObject(lambda: export_scope(user) is not None),
-    }
+    return {"can": SimpleLazyObject(lambda: site_flags(user))}

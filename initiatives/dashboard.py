@@ -32,8 +32,7 @@ from initiatives.models import (
     Program,
     Target,
 )
-from unions.models import EmulationCluster, Union, User
-from unions.permissions import is_leadership, is_reviewer
+from unions.models import EmulationCluster, Union
 
 # The level blocks ranked on the dashboard, highest first.
 BLOCKS = (Union.Level.TIER2, Union.Level.SUPERIOR, Union.Level.GRASSROOTS)
@@ -124,22 +123,6 @@ def filter_choices() -> tuple[list[Field], list[EmulationCluster]]:
         [Field(pk=pk, name=name, position=position) for kind, pk, name, position in rows if kind == "f"],
         [EmulationCluster(pk=pk, name=name) for kind, pk, name, _position in rows if kind == "c"],
     )
-
-
-def dashboard_scope(user: User) -> Union | None:
-    """The subtree whose dashboard a user sees: their unit's for anyone attached to a unit (an
-    officer, a province's board or leadership), the whole tree for a superuser and for national
-    reviewers and leadership; None for anyone else (no dashboard)."""
-    if not user.is_authenticated or not user.is_active:
-        return None
-    if not hasattr(user, "_dashboard_scope"):  # the menu and the page ask; one lookup per request
-        scope = None
-        if user.unit_id and not user.is_superuser:
-            scope = user.unit
-        elif user.is_superuser or is_leadership(user) or is_reviewer(user):
-            scope = Union.objects.filter(parent=None).order_by("path").first()
-        user._dashboard_scope = scope
-    return user._dashboard_scope
 
 
 def _is_root(unit: Union) -> bool:

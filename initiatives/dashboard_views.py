@@ -27,12 +27,13 @@ from initiatives.models import LeaderboardSnapshot, Program
 from initiatives.selectors import current_program
 from sangkien.charts import bar_chart, line_chart
 from unions.models import Union
+from unions.permissions import dashboard_scope, in_scope
 
 CHILDREN_PER_PAGE = 50
 
 
 def _scope(request: HttpRequest) -> Union:
-    scope = board.dashboard_scope(request.user)
+    scope = dashboard_scope(request.user)
     if scope is None:
         raise PermissionDenied(_("The dashboard is for union officers, the board and leadership."))
     return scope
@@ -166,7 +167,7 @@ def dashboard_unit(request: HttpRequest, code: str) -> HttpResponse:
     """A unit's drill-down: its figures, its children ranked, its weekly trend and rank history."""
     scope = _scope(request)
     unit = get_object_or_404(Union, code=code)
-    if not unit.is_in_subtree_of(scope):
+    if not (unit.is_in_subtree_of(scope) and in_scope(request.user, unit)):
         raise PermissionDenied(_("This unit is outside your unit's subtree."))
     program = _program()
 
@@ -181,5 +182,6 @@ def dashboard_unit(request: HttpRequest, code: str) -> HttpResponse:
     trail = [ancestor for ancestor in Union.objects.ancestors(unit) if ancestor.is_in_subtree_of(scope)]
     block_name = board.BLOCK_NAMES.get(unit.level, "")
     page = request.GET.get("page", "")
-    page = max(int(page), 1) if page.isdigit() else 1
+    # isdigit() alone accepts "²" and other Unicode digits that int() refuses; a huge number is the last page.
+    page = max(int(page), 1) if page.isascii() and page.isdigit() and len(page) < 10 else 1
     return _page(request, "dashboard_unit", program, unit, body, page=page, trail=trail, block_name=block_name)

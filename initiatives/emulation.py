@@ -48,7 +48,6 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from initiatives.dashboard import dashboard_scope
 from initiatives.models import (
     EmulationCriterion,
     ExportJob,
@@ -59,8 +58,7 @@ from initiatives.models import (
     Target,
 )
 from sangkien.spreadsheets import looks_like_formula, safe_cell
-from unions.models import EmulationCluster, Union, User
-from unions.permissions import is_leadership, is_reviewer
+from unions.models import EmulationCluster, Union
 
 logger = logging.getLogger(__name__)
 
@@ -667,14 +665,6 @@ def clean_exports(*, now: dt.datetime | None = None) -> int:
             leftover.unlink(missing_ok=True)
             deleted += 1
     return deleted
-
-
-def export_scope(user: User) -> Union | None:
-    """The subtree whose units a user may export and download: leadership and the board, within
-    the subtree their dashboard shows; None for anyone else."""
-    if not (is_leadership(user) or is_reviewer(user)):
-        return None
-    return dashboard_scope(user)
 
 
 def job_error(job: ExportJob) -> str:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from initiatives.emulation import ExportRequest, export_file_name, export_scope, job_error, job_label, requeue
+from initiatives.emulation import ExportRequest, export_file_name, job_error, job_label, requeue
 from initiatives.forms import ExportForm
 from initiatives.models import ExportJob
 from initiatives.notifications import enqueue_on_commit
@@ -20,6 +20,7 @@ from initiatives.selectors import current_program
 from initiatives.tasks import build_emulation_export
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE
 from unions.models import Union
+from unions.permissions import export_scope
 
 
 def _scope(request: HttpRequest) -> Union:

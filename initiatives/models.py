@@ -174,6 +174,11 @@ class Initiative(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Every account that created, edited or submitted it (site, import or admin): none of them may
+    # review it (unions.permissions.may_review).
+    editors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("edited by"), blank=True, related_name="edited_initiatives"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Folded title for diacritic-free search; authors' names are added by the services.
@@ -434,6 +439,10 @@ class Notification(models.Model):
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     object_id = models.PositiveBigIntegerField(_("object id"))
+    # The unit whose officers receive it: what scopes the outbox to a province's board.
+    unit = models.ForeignKey(
+        Union, verbose_name=_("unit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

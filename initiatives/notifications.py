@@ -24,11 +24,12 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 50  # then it stays visible in the admin with its last error
 
 
-def notify(*, kind: str, object_id: int) -> Notification:
-    """Owe an e-mail: the row commits with the change; a worker sends it, the resend job retries."""
+def notify(*, kind: str, object_id: int, unit_id: int | None) -> Notification:
+    """Owe an e-mail to the officers of a unit: the row commits with the change; a worker sends
+    it, the resend job retries."""
     from initiatives.tasks import send_notification
 
-    notification = Notification.objects.create(kind=kind, object_id=object_id)
+    notification = Notification.objects.create(kind=kind, object_id=object_id, unit_id=unit_id)
     enqueue_on_commit(send_notification, notification.pk)
     return notification
 

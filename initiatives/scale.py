@@ -101,7 +101,8 @@ def reset() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE initiatives_question, initiatives_attachment, initiatives_author, "
-            "initiatives_statuschange, initiatives_initiative, initiatives_target"
+            "initiatives_statuschange, initiatives_initiative_editors, initiatives_initiative, "
+            "initiatives_target, initiatives_notification"
         )
         cursor.execute(f"UPDATE {User._meta.db_table} SET unit_id = NULL")
         cursor.execute("DELETE FROM unions_union")

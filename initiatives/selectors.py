@@ -15,6 +15,7 @@ from initiatives.models import Author, Initiative, Program, Question, StatusChan
 from initiatives.querysets import InitiativeQuerySet
 from sangkien.text import fold
 from unions.models import Union, User
+from unions.permissions import restrict
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,8 @@ def program_progress(*, program: Program) -> ProgramProgress:
 
 
 def visible_initiatives(*, user: User) -> InitiativeQuerySet:
-    """What a user may see and work on: an officer its unit's subtree, a superuser everything."""
-    initiatives = Initiative.objects.all()
-    if user.is_superuser:
-        return initiatives
-    if user.is_authenticated and user.unit_id:
-        return initiatives.in_subtree(user.unit)
-    return initiatives.none()
+    """What a user may see: its unit's subtree, or everything for a national account."""
+    return restrict(Initiative.objects.all(), user)
 
 
 def initiative_list_rows(*, user: User, filters: dict[str, Any]) -> InitiativeQuerySet:
@@ -92,12 +88,8 @@ def initiative_detail(*, user: User, pk: int) -> Initiative:
 
 
 def visible_questions(*, user: User) -> QuerySet[Question]:
-    """Questions of the officer's subtree; a superuser sees them all."""
-    if user.is_superuser:
-        return Question.objects.all()
-    if user.is_authenticated and user.unit_id:
-        return Question.objects.filter(unit__path__startswith=user.unit.path)
-    return Question.objects.none()
+    """Questions of the officer's subtree; a national account sees them all."""
+    return restrict(Question.objects.all(), user)
 
 
 def new_answers_count(*, user: User) -> int:

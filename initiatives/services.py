@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -17,6 +17,7 @@ from initiatives.models import Attachment, Author, Initiative, Notification, Pha
 from initiatives.notifications import notify
 from sangkien.text import fold
 from unions.models import Union, User
+from unions.permissions import reviewable
 
 
 class InitiativeStateError(Exception):
@@ -65,6 +66,7 @@ def _write(
     initiative.refresh_search_text([author.full_name for author in authors])
     initiative.full_clean(exclude=["created_by"])
     initiative.save()
+    initiative_record_editor(initiative=initiative, by=by)
     initiative.authors.all().delete()
     Author.objects.bulk_create(
         Author(
@@ -87,6 +89,12 @@ def _write(
             uploaded_by=by,
         )
     return initiative
+
+
+def initiative_record_editor(*, initiative: Initiative, by: User) -> None:
+    """Remember who wrote the initiative: an account that edited it may not review it."""
+    if by.pk is not None and by.pk != initiative.created_by_id:
+        initiative.editors.add(by)
 
 
 @transaction.atomic
@@ -186,6 +194,7 @@ REVIEW_DECISIONS = (Initiative.Status.VALID, Initiative.Status.RETURNED, Initiat
 class ReviewOutcome:
     done: list[int]
     skipped: list[int]  # no longer awaiting review: another reviewer acted first
+    own: list[int] = field(default_factory=list)  # written by the reviewer: another must decide
 
 
 def initiative_review(*, initiative: Initiative, decision: str, by: User, reason: str = "", note: str = "") -> None:
@@ -196,6 +205,13 @@ def initiative_review(*, initiative: Initiative, decision: str, by: User, reason
     officer sees; the note stays private to the board.
     """
     outcome = initiatives_review(ids=[initiative.pk], decision=decision, by=by, reason=reason, note=note)
+    if outcome.own:
+        raise InitiativeStateError(
+            _(
+                "You submitted or edited this initiative, or it is outside your subtree: "
+                "another member of the board must review it."
+            )
+        )
     if outcome.skipped:
         raise InitiativeStateError(_("This initiative is no longer awaiting review: another reviewer has acted on it."))
     initiative.refresh_from_db(fields=["status"])
@@ -208,8 +224,14 @@ def initiatives_review(*, ids: list[int], decision: str, by: User, reason: str =
     reason, note = reason.strip(), note.strip()
     if decision != Initiative.Status.VALID and not reason:
         raise ValidationError({"reason": _("Give the reason the unit will see.")})
+    # No one reviews what they submitted or edited (nor what lies outside their subtree).
+    unit_ids = dict(reviewable(Initiative.objects.filter(pk__in=ids), by).values_list("pk", "unit_id"))
+    allowed = set(unit_ids)
+    own = [pk for pk in ids if pk not in allowed]
     done, skipped = [], []
     for pk in ids:
+        if pk not in allowed:
+            continue
         with transaction.atomic():
             claimed = Initiative.objects.filter(pk=pk, status=Initiative.Status.SUBMITTED).update(status=decision)
             if claimed != 1:
@@ -224,9 +246,9 @@ def initiatives_review(*, ids: list[int], decision: str, by: User, reason: str =
                 reason=reason,
                 note=note,
             )
-            notify(kind=Notification.Kind.STATUS_CHANGE, object_id=change.pk)
+            notify(kind=Notification.Kind.STATUS_CHANGE, object_id=change.pk, unit_id=unit_ids[pk])
             done.append(pk)
-    return ReviewOutcome(done=done, skipped=skipped)
+    return ReviewOutcome(done=done, skipped=skipped, own=own)
 
 
 @transaction.atomic
@@ -259,7 +281,7 @@ def question_answer(*, question: Question, answer: str, by: User, is_public: boo
         raise ValidationError({"answer": _("Write the answer.")})
     if answer != question.answer:
         question.answered_by, question.answered_at, question.answer_seen_at = by, timezone.now(), None
-        notify(kind=Notification.Kind.ANSWER, object_id=question.pk)
+        notify(kind=Notification.Kind.ANSWER, object_id=question.pk, unit_id=question.unit_id)
     question.answer, question.is_public = answer, is_public
     question.refresh_search_text()
     question.full_clean()

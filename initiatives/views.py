@@ -50,7 +50,7 @@ from initiatives.services import (
     question_mark_seen,
 )
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
-from unions.permissions import board_scope
+from unions.permissions import board_scope, may_ask_questions, may_use_unit_pages, may_write_on_site
 
 PAGE_SIZE = 25
 
@@ -74,9 +74,16 @@ def file_download(file: FieldFile, *, name: str, content_type: str) -> FileRespo
 
 
 def _officer(request: HttpRequest) -> None:
-    """Officers belong to a unit; an account without one has nothing to work on here."""
-    if not (request.user.is_superuser or request.user.unit_id):
+    """The units' pages: accounts attached to a unit (leadership reads them too)."""
+    if not may_use_unit_pages(request.user):
         raise PermissionDenied(_("Your account does not belong to a union unit."))
+
+
+def _writer(request: HttpRequest) -> None:
+    """Creating and changing: officers and the board, never read-only leadership."""
+    _officer(request)
+    if not may_write_on_site(request.user):
+        raise PermissionDenied(_("Your account may read these pages but not change anything."))
 
 
 @login_required
@@ -119,7 +126,7 @@ def initiative_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def initiative_create(request: HttpRequest) -> HttpResponse:
-    _officer(request)
+    _writer(request)
     program = current_program()
     if program is None:
         messages.error(request, _("No programme is open at the moment."))
@@ -129,7 +136,7 @@ def initiative_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def initiative_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    _officer(request)
+    _writer(request)
     initiative = get_object_or_404(visible_initiatives(user=request.user).select_related("program"), pk=pk)
     if not initiative.is_editable:
         messages.warning(request, _("This initiative has been submitted and can no longer be edited."))
@@ -197,7 +204,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 @login_required
 def initiative_import(request: HttpRequest) -> HttpResponse:
     """Nhập từ Excel: all rows are checked first; any bad row and nothing is imported."""
-    _officer(request)
+    _writer(request)
     program = current_program()
     form = ImportForm(request.POST or None, request.FILES or None)
     errors: list[str] = []
@@ -234,7 +241,7 @@ def initiative_import_template(request: HttpRequest) -> HttpResponse:
 @require_POST
 def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Remove a file from an initiative the officer may still edit."""
-    _officer(request)
+    _writer(request)
     attachment = get_object_or_404(
         Attachment.objects.select_related("initiative").filter(initiative__in=visible_initiatives(user=request.user)),
         pk=pk,
@@ -259,8 +266,8 @@ def question_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def question_create(request: HttpRequest) -> HttpResponse:
-    _officer(request)
-    if request.user.unit is None:
+    _writer(request)
+    if not may_ask_questions(request.user):
         raise PermissionDenied(_("Your account does not belong to a union unit."))
     initiatives = visible_initiatives(user=request.user)
     form = QuestionForm(
@@ -281,8 +288,13 @@ def question_create(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, _("Your question has been sent to the review board."))
         return redirect(question)
-    linked = form["initiative"].value()
-    about = initiatives.filter(pk=linked).first() if str(linked or "").isdigit() else None
+    linked = str(form["initiative"].value() or "")
+    # isdigit() alone accepts "²" and other Unicode digits that int() refuses.
+    about = (
+        initiatives.filter(pk=int(linked)).first()
+        if linked.isascii() and linked.isdigit() and len(linked) < 19
+        else None
+    )
     return render(request, "initiatives/questions/form.html", {"form": form, "about": about})
 
 

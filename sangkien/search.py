@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from sangkien.text import fold
+
 
 class FoldedSearchMixin:
-    """Admin search through the queryset's folded `search()`: "rang dong" finds "Rạng Đông".
+    """Admin search on the model's folded `search_text`: "rang dong" finds "Rạng Đông".
 
     The model keeps a folded `search_text` column (trigram-indexed on PostgreSQL), so one
     `LIKE '%term%'` replaces the admin's default OR of `icontains` over several columns.
@@ -16,6 +18,7 @@ class FoldedSearchMixin:
     search_fields = ("search_text",)  # makes the admin show its search box
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
-        if not search_term.strip():
+        folded = fold(search_term)
+        if not folded:
             return queryset, False
-        return queryset.search(search_term), False
+        return queryset.filter(search_text__contains=folded), False

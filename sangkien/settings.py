@@ -65,7 +65,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "initiatives.context_processors.new_answers",
-                "initiatives.context_processors.dashboard_link",
+                "initiatives.context_processors.access",
             ],
         },
     },

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,9 +15,11 @@ from django.utils.translation import gettext_lazy as _
 
 from sangkien.search import FoldedSearchMixin
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
+from unions.admin_scoping import ProgrammeWideAdminMixin, ScopedAdminMixin
 from unions.imports import import_units, template_workbook
 from unions.models import EmulationCluster, Union, User
-from unions.services import union_save, validate_placement
+from unions.permissions import in_scope, may_change_unit, may_hold_path
+from unions.services import child_path, union_save, validate_placement
 
 
 class SubtreeFilter(admin.SimpleListFilter):
@@ -26,19 +29,23 @@ class SubtreeFilter(admin.SimpleListFilter):
     parameter_name = "subtree"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        unit = self._unit()
+        unit = self._unit(request)
         return [(str(unit.pk), str(unit))] if unit else []
 
-    def _unit(self) -> Union | None:
+    def _unit(self, request: HttpRequest) -> Union | None:
+        """The unit named by the parameter, if the account may see it (an id of another
+        subtree names nothing, so the filter never shows another province's unit)."""
         value = self.value()
-        if not value or not value.isdigit():
+        # isdigit() alone accepts "²" and other Unicode digits that int() refuses.
+        if not value or not (value.isascii() and value.isdigit()) or len(value) > 18:
             return None
         if not hasattr(self, "_cached_unit"):
-            self._cached_unit = Union.objects.filter(pk=value).only("pk", "code", "name", "path").first()
+            unit = Union.objects.filter(pk=int(value)).only("pk", "code", "name", "path").first()
+            self._cached_unit = unit if unit and in_scope(request.user, unit) else None
         return self._cached_unit
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
-        unit = self._unit()
+        unit = self._unit(request)
         if self.value() and unit is None:
             return queryset.none()
         return self.restrict(queryset, unit) if unit else queryset
@@ -48,6 +55,8 @@ class SubtreeFilter(admin.SimpleListFilter):
 
 
 class UnionAdminForm(forms.ModelForm):
+    user: User | AnonymousUser  # set by UnionAdmin.get_form: where this account may put the unit
+
     class Meta:
         model = Union
         fields = ("code", "name", "short_name", "level", "parent", "member_count", "cluster", "is_active")
@@ -55,15 +64,21 @@ class UnionAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         if not self.errors:
+            parent = cleaned.get("parent")
+            if not may_hold_path(self.user, child_path(parent.path if parent else "", cleaned["code"])):
+                raise forms.ValidationError(
+                    _("You may only place units under your own unit's subtree."), code="outside_scope"
+                )
             unit = Union(pk=self.instance.pk, level=cleaned["level"])
             current = self.instance.path if self.instance.pk else None
-            validate_placement(unit=unit, parent=cleaned.get("parent"), current_path=current)
+            validate_placement(unit=unit, parent=parent, current_path=current)
         return cleaned
 
 
 @admin.register(Union)
-class UnionAdmin(FoldedSearchMixin, admin.ModelAdmin):
+class UnionAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     form = UnionAdminForm
+    scope_path = "path"
     list_display = ("code", "name", "level", "parent_link", "member_count", "cluster", "is_active", "subtree_link")
     list_display_links = ("code", "name")
     list_filter = (SubtreeFilter, "level", "cluster", "is_active")
@@ -113,6 +128,20 @@ class UnionAdmin(FoldedSearchMixin, admin.ModelAdmin):
             or "–"
         )
 
+    def owner(self, obj: Union) -> Union:
+        return obj
+
+    def get_form(self, request: HttpRequest, obj: Union | None = None, **kwargs: Any) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user
+        return form
+
+    def has_change_permission(self, request: HttpRequest, obj: Union | None = None) -> bool:
+        """A scoped board sees its own unit but changes only the units under it."""
+        return admin.ModelAdmin.has_change_permission(self, request, obj) and (
+            obj is None or may_change_unit(request.user, obj)
+        )
+
     def save_model(self, request: HttpRequest, obj: Union, form: forms.ModelForm, change: bool) -> None:
         union_save(unit=obj)
 
@@ -146,7 +175,7 @@ class UnionAdmin(FoldedSearchMixin, admin.ModelAdmin):
         errors: list[str] = []
         if request.method == "POST" and form.is_valid():
             try:
-                result = import_units(form.cleaned_data["file"])
+                result = import_units(form.cleaned_data["file"], user=request.user)
             except SpreadsheetError as error:
                 errors = error.messages
             else:
@@ -171,7 +200,7 @@ class UnitImportForm(forms.Form):
 
 
 @admin.register(EmulationCluster)
-class EmulationClusterAdmin(admin.ModelAdmin):
+class EmulationClusterAdmin(ProgrammeWideAdminMixin, admin.ModelAdmin):
     list_display = ("name", "description")
     search_fields = ("name",)
 

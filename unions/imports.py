@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from sangkien.spreadsheets import SheetIssue, SpreadsheetError, cell_text, read_rows
 from sangkien.spreadsheets import template_workbook as spreadsheet_template
 from sangkien.text import fold
-from unions.models import CODE_PATTERN, EmulationCluster, Union
+from unions.models import CODE_PATTERN, EmulationCluster, Union, User
+from unions.permissions import may_change_programme_settings, may_change_unit, may_hold_path
 from unions.services import check_level_above, check_level_under, check_root, child_path, union_rebuild_paths
 
 HEADER = ("Mã đơn vị", "Tên đơn vị", "Cấp", "Mã đơn vị cấp trên", "Số đoàn viên", "Cụm thi đua")
@@ -319,11 +320,55 @@ def _plan(
     return db, paths
 
 
-def import_units(source: str | Path | IO[bytes]) -> ImportResult:
-    """Validate the whole file, then create or update every unit in one transaction."""
+def _check_scope(
+    rows: dict[str, UnitRow],
+    db: dict[str, Union],
+    paths: dict[str, tuple[str, int]],
+    user: User,
+    issues: list[SheetIssue],
+) -> None:
+    """A board account changes, creates and moves units only where the access policy lets it:
+    a province's board inside its own subtree, never into or out of it."""
+    for code, row in rows.items():
+        unit = db.get(code)
+        if unit is not None and not may_change_unit(user, unit):
+            issues.append(
+                _issue(
+                    row.row,
+                    CODE,
+                    _("The unit “%(code)s” is outside your subtree: you may not change it.") % {"code": code},
+                )
+            )
+        elif code in paths and not may_hold_path(user, paths[code][0]):
+            issues.append(_issue(row.row, PARENT, _("This would place the unit outside your subtree.")))
+    if not may_change_programme_settings(user):
+        known = set(
+            EmulationCluster.objects.filter(name__in={row.cluster for row in rows.values()}).values_list(
+                "name", flat=True
+            )
+        )
+        for row in rows.values():
+            if row.cluster and row.cluster not in known:
+                issues.append(
+                    _issue(
+                        row.row,
+                        CLUSTER,
+                        _("There is no emulation cluster “%(name)s”; only the national board creates clusters.")
+                        % {"name": row.cluster},
+                    )
+                )
+
+
+def import_units(source: str | Path | IO[bytes], *, user: User | None = None) -> ImportResult:
+    """Validate the whole file, then create or update every unit in one transaction.
+
+    `user` is the board account importing from the admin, held to its scope; the command line
+    (an operator of the server) passes none."""
     issues: list[SheetIssue] = []
     rows, file_codes = _parse(read_rows(source, header=HEADER, max_bytes=settings.UNION_IMPORT_MAX_BYTES), issues)
     db, paths = _plan(rows, file_codes, issues)
+    if user is not None:
+        _check_scope(rows, db, paths, user, issues)
     if issues:
         raise SpreadsheetError(issues)
     if not rows:

@@ -1,12 +1,26 @@
-"""Who may see or change what: predicates used by views, templates and the admin alike."""
+"""The one access policy: who may see or change what.
+
+Every rule lives here; views, selectors, forms, the admin, exports and templates ask these
+predicates and never re-derive a rule (templates get their flags from `site_flags`).
+
+Roles (DESIGN.md): an **officer** belongs to a unit and works on its subtree on the site; a
+**reviewer** (group "Ban CSPL&QHLĐ") works in the admin, over the whole tree when it has no unit
+(the national board) or over its unit's subtree (a province's board); **leadership** (group "Lãnh
+đạo") reads, within its unit's subtree or everywhere, and changes nothing; a **superuser** may do
+everything. Programme-wide settings belong to the national board.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from unions.models import PATH_SEPARATOR
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
+    from django.db.models import QuerySet
 
+    from initiatives.models import Initiative
     from unions.models import Union, User
 
 # Group names, created by migration initiatives.0002_role_groups (and again by seed_demo).
@@ -75,25 +89,189 @@ def _in_group(user: User | AnonymousUser, name: str) -> bool:
     return name in user._group_names
 
 
-def can_act_in(user: User | AnonymousUser, unit: Union) -> bool:
-    """An officer acts in its own unit's subtree; a superuser everywhere."""
-    if not user.is_authenticated or not user.is_active:
+def _active(user: User | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and user.is_active)
+
+
+def is_reviewer(user: User | AnonymousUser) -> bool:
+    return _active(user) and (user.is_superuser or _in_group(user, REVIEWERS_GROUP))
+
+
+def is_leadership(user: User | AnonymousUser) -> bool:
+    return _active(user) and (user.is_superuser or _in_group(user, LEADERSHIP_GROUP))
+
+
+def is_read_only(user: User | AnonymousUser) -> bool:
+    """Leadership reads everywhere and writes nowhere (unless it is also on the board)."""
+    return _active(user) and not user.is_superuser and is_leadership(user) and not is_reviewer(user)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scope: the subtree an account sees and acts in.
+
+
+def board_scope(user: User | AnonymousUser) -> Union | None:
+    """The subtree a staff account (board or leadership) sees in the admin, e.g. a province's
+    board; None for the whole country (a superuser, or a national account without a unit)."""
+    return None if user.is_superuser else user.unit
+
+
+def is_national(user: User | AnonymousUser) -> bool:
+    """A superuser, or a board or leadership account attached to no unit."""
+    return _active(user) and (
+        user.is_superuser or (user.unit_id is None and (is_reviewer(user) or is_leadership(user)))
+    )
+
+
+def in_scope(user: User | AnonymousUser, unit: Union | None) -> bool:
+    """Whether `unit` lies in the subtree the account sees (its own unit included)."""
+    if not _active(user) or unit is None:
         return False
-    if user.is_superuser:
+    if is_national(user):
         return True
     home = user.unit
     return home is not None and unit.is_in_subtree_of(home)
 
 
-def board_scope(user: User) -> Union | None:
-    """The subtree a board member works in (e.g. a province's board); None for the whole country
-    (a superuser, or a national board member without a unit)."""
-    return None if user.is_superuser else user.unit
+def can_act_in(user: User | AnonymousUser, unit: Union) -> bool:
+    """An officer acts in its own unit's subtree; a superuser everywhere; leadership nowhere."""
+    if is_read_only(user):
+        return False
+    if _active(user) and user.is_superuser:
+        return True
+    return _active(user) and user.unit_id is not None and unit.is_in_subtree_of(user.unit)
 
 
-def is_reviewer(user: User | AnonymousUser) -> bool:
-    return user.is_authenticated and (user.is_superuser or _in_group(user, REVIEWERS_GROUP))
+def restrict(queryset: QuerySet, user: User | AnonymousUser, *, path: str = "unit__path") -> QuerySet:
+    """`queryset` narrowed to the rows whose unit (reached through the `path` lookup of its
+    materialised path) lies in the account's scope: all of them for a national account, none for
+    an account without a unit."""
+    if not _active(user):
+        return queryset.none()
+    if is_national(user):
+        return queryset
+    if user.unit_id is None:
+        return queryset.none()
+    return queryset.filter(**{f"{path}__startswith": user.unit.path})
 
 
-def is_leadership(user: User | AnonymousUser) -> bool:
-    return user.is_authenticated and (user.is_superuser or _in_group(user, LEADERSHIP_GROUP))
+# ---------------------------------------------------------------------------------------------
+# The site.
+
+
+def may_use_unit_pages(user: User | AnonymousUser) -> bool:
+    """The officers' pages (their units' initiatives and questions): anyone attached to a unit,
+    and superusers; read-only for leadership."""
+    return _active(user) and (user.is_superuser or user.unit_id is not None)
+
+
+def may_write_on_site(user: User | AnonymousUser) -> bool:
+    """Create, edit, submit and import initiatives, remove their files, ask questions."""
+    return may_use_unit_pages(user) and not is_read_only(user)
+
+
+def may_ask_questions(user: User | AnonymousUser) -> bool:
+    """A question is asked on behalf of the asker's own unit."""
+    return may_write_on_site(user) and user.unit_id is not None
+
+
+def dashboard_scope(user: User | AnonymousUser) -> Union | None:
+    """The subtree whose dashboard a user sees: their unit's for anyone attached to a unit (an
+    officer, a province's board or leadership), the whole tree for a superuser and for national
+    reviewers and leadership; None for anyone else (no dashboard)."""
+    if not _active(user):
+        return None
+    if not hasattr(user, "_dashboard_scope"):  # the menu and the page ask; one lookup per request
+        from unions.models import Union
+
+        scope = None
+        if user.unit_id and not user.is_superuser:
+            scope = user.unit
+        elif is_national(user):
+            scope = Union.objects.filter(parent=None).order_by("path").first()
+        user._dashboard_scope = scope
+    return user._dashboard_scope
+
+
+def export_scope(user: User | AnonymousUser) -> Union | None:
+    """The subtree whose units a user may export and download: leadership and the board, within
+    the subtree their dashboard shows; None for anyone else."""
+    if not (is_leadership(user) or is_reviewer(user)):
+        return None
+    return dashboard_scope(user)
+
+
+def site_flags(user: User | AnonymousUser) -> dict[str, bool]:
+    """What the menus and buttons offer: templates show these, never a rule of their own."""
+    return {
+        "unit_pages": may_use_unit_pages(user),
+        "write": may_write_on_site(user),
+        "ask": may_ask_questions(user),
+        "dashboard": dashboard_scope(user) is not None,
+        "exports": export_scope(user) is not None,
+        "admin": _active(user) and user.is_staff,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The board's work in the admin.
+
+
+def may_change_programme_settings(user: User | AnonymousUser) -> bool:
+    """Programme, phases, fields, emulation criteria, clusters and the guide pages concern the
+    whole country: only the national board (a reviewer without a unit) and superusers change them."""
+    return _active(user) and (user.is_superuser or (is_reviewer(user) and user.unit_id is None))
+
+
+def may_hold_path(user: User | AnonymousUser, path: str) -> bool:
+    """Whether the board account may create, change or move a unit to where `path` puts it: a
+    scoped board only strictly under its own unit (its own unit belongs to the level above, and
+    nothing moves into or out of its subtree), the national board anywhere below the root."""
+    if not is_reviewer(user):
+        return False
+    if user.is_superuser:
+        return True
+    if user.unit_id is None:
+        return path.count(PATH_SEPARATOR) > 1  # a new root is for superusers only
+    return path.startswith(user.unit.path) and path != user.unit.path
+
+
+def may_change_unit(user: User | AnonymousUser, unit: Union) -> bool:
+    return may_hold_path(user, unit.path)
+
+
+def may_place_under(user: User | AnonymousUser, parent: Union | None) -> bool:
+    """Where the account may put a unit: inside its own subtree (its own unit included)."""
+    if parent is None:
+        return _active(user) and user.is_superuser
+    return is_reviewer(user) and in_scope(user, parent)
+
+
+def may_act_on(user: User | AnonymousUser, unit: Union | None) -> bool:
+    """Change a row that belongs to `unit` (a target, a question's answer, a notification)."""
+    return is_reviewer(user) and in_scope(user, unit)
+
+
+def authored_by(initiative: Initiative, user: User | AnonymousUser) -> bool:
+    """Whether the account created, edited or submitted the initiative (it may not review it)."""
+    if not _active(user):
+        return False
+    if initiative.created_by_id == user.pk:
+        return True
+    return initiative.editors.filter(pk=user.pk).exists()
+
+
+def may_review(user: User | AnonymousUser, initiative: Initiative) -> bool:
+    """Validate, return or reject: a reviewer of the initiative's subtree that did not write it."""
+    return is_reviewer(user) and in_scope(user, initiative.unit) and not authored_by(initiative, user)
+
+
+def reviewable(queryset: QuerySet, user: User | AnonymousUser) -> QuerySet:
+    """The initiatives of `queryset` the account may review (the rule above, as a filter)."""
+    if not is_reviewer(user):
+        return queryset.none()
+    return restrict(queryset, user).exclude(created_by=user).exclude(editors=user)
+
+
+def may_resend_notifications(user: User | AnonymousUser) -> bool:
+    return is_reviewer(user)

@@ -1,0 +1,75 @@
+"""The admin's side of the access policy: mixins that apply `unions.permissions` to every
+ModelAdmin a scoped account can reach. They hold no rule of their own: each hook asks the policy.
+
+- `ScopedAdminMixin`: rows that belong to a unit (units, targets, initiatives, questions, the
+  outbox, export jobs). A province's board sees, changes and picks units only in its subtree.
+- `ProgrammeWideAdminMixin`: settings of the whole programme (programme, phases, fields, criteria,
+  clusters, pages): everyone with the model permission reads them; only the national board and
+  superusers change them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.forms import Field as FormField
+from django.http import HttpRequest
+
+from unions import permissions
+from unions.models import Union
+
+
+def scoped_units(request: HttpRequest) -> QuerySet[Union]:
+    """The units a staff account may pick in a form: those of its subtree."""
+    return permissions.restrict(Union.objects.all(), request.user, path="path")
+
+
+class ScopedAdminMixin:
+    """For a model whose rows belong to a unit, reached through `scope_path` (the lookup of that
+    unit's materialised path)."""
+
+    scope_path = "unit__path"
+
+    def owner(self, obj: Model) -> Union | None:
+        return obj.unit
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return permissions.restrict(super().get_queryset(request), request.user, path=self.scope_path)
+
+    def _may_act(self, request: HttpRequest, obj: Model | None) -> bool:
+        return obj is None or permissions.may_act_on(request.user, self.owner(obj))
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_view_permission(request, obj) and (
+            obj is None or permissions.in_scope(request.user, self.owner(obj))
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_change_permission(request, obj) and self._may_act(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._may_act(request, obj)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> FormField | None:
+        if db_field.related_model is Union:
+            kwargs["queryset"] = scoped_units(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ProgrammeWideAdminMixin:
+    """Settings of the whole programme: read by the board and leadership, changed nationally."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return super().has_add_permission(request, *args) and permissions.may_change_programme_settings(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_change_permission(request, obj) and permissions.may_change_programme_settings(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and permissions.may_change_programme_settings(request.user)
+
+
+class ProgrammeWideInline(ProgrammeWideAdminMixin, admin.TabularInline):
+    """An inline of a programme-wide setting (phases, scoring bands)."""
