@@ -117,3 +117,41 @@ def celery_worker_process(
         worker.wait(timeout=20)
     except subprocess.TimeoutExpired:
         worker.kill()
+
+
+# The roles of the access matrix (issue 12): the data the tests attack lies in Công Thương's
+# subtree; the scoped reviewer of another subtree is Hà Nội's board.
+ROLES = (
+    "anonymous",
+    "officer",
+    "ancestor_officer",
+    "other_reviewer",
+    "own_reviewer",
+    "national_reviewer",
+    "province_leadership",
+    "national_leadership",
+    "superuser",
+)
+
+
+@pytest.fixture
+def roles(unit_tree: UnitTree) -> dict[str, User | None]:
+    """One account per role; `anonymous` is None."""
+    reviewers, leadership = role_group(REVIEWERS_GROUP), role_group(LEADERSHIP_GROUP)
+
+    def staff(username: str, unit: Union | None, group: Group) -> User:
+        user = UserFactory(username=username, unit=unit, is_staff=True)
+        user.groups.add(group)
+        return user
+
+    return {
+        "anonymous": None,
+        "officer": UserFactory(username="canbo.thep", unit=unit_tree.thep),
+        "ancestor_officer": UserFactory(username="canbo.congthuong", unit=unit_tree.cong_thuong),
+        "other_reviewer": staff("ban.hanoi", unit_tree.ha_noi, reviewers),
+        "own_reviewer": staff("ban.congthuong", unit_tree.cong_thuong, reviewers),
+        "national_reviewer": staff("ban.tld", None, reviewers),
+        "province_leadership": staff("lanhdao.congthuong", unit_tree.cong_thuong, leadership),
+        "national_leadership": staff("lanhdao.tld", None, leadership),
+        "superuser": UserFactory(username="quantri", is_staff=True, is_superuser=True),
+    }

@@ -1,0 +1,309 @@
+"""The admin under the one access policy: every registered model's changelist, add, change, delete
+and history page and every admin action, for every role (issue 12, item 1), and the attacks a
+province's board tried: re-parenting units, importing them, changing targets and the programme."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from io import BytesIO
+
+import openpyxl
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.db.models import Model
+from django.test import Client
+from django.urls import reverse
+
+from initiatives.models import (
+    EmulationCriterion,
+    ExportJob,
+    Notification,
+    Page,
+    PendingQuestion,
+    Program,
+    Question,
+    ReviewQueue,
+    Target,
+)
+from tests.conftest import ROLES, UnitTree
+from tests.factories import (
+    EmulationClusterFactory,
+    FieldFactory,
+    InitiativeFactory,
+    PhaseFactory,
+    ProgramFactory,
+    TargetFactory,
+)
+from unions.imports import HEADER
+from unions.models import EmulationCluster, Union, User
+
+pytestmark = pytest.mark.django_db
+
+STAFF_VIEWERS = {"other_reviewer", "own_reviewer", "national_reviewer", "province_leadership", "national_leadership",
+                 "superuser"}  # fmt: skip
+# Who may see, and who may change, a row of Công Thương's subtree: its own board and leadership,
+# the national ones, superusers; never Hà Nội's board.
+SEES_ROW = {"own_reviewer", "national_reviewer", "province_leadership", "national_leadership", "superuser"}
+CHANGES_ROW = {"own_reviewer", "national_reviewer", "superuser"}
+ALL_REVIEWERS = {"other_reviewer", "own_reviewer", "national_reviewer", "superuser"}
+NATIONAL_BOARD = {"national_reviewer", "superuser"}
+SUPERUSER = {"superuser"}
+NOBODY: set[str] = set()
+
+
+@dataclass(frozen=True)
+class Expect:
+    """Who may open each page of one admin model for one row of Công Thương's subtree."""
+
+    view: set[str]  # the row: listed, its change page (read-only or not) and history
+    change: set[str]  # the row's change page is editable
+    add: set[str]
+    delete: set[str]
+    actions: dict[str, set[str]]  # action name → who is offered it
+    scoped: bool = True  # a board of another subtree opens the list (its own rows) but not this row
+
+    def changelist(self) -> set[str]:
+        return self.view | ({"other_reviewer"} if self.scoped and "own_reviewer" in self.view else set())
+
+
+def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model], tuple[Model, Expect]]:
+    """One row per registered model, all in Công Thương's subtree, with what each role may do."""
+    program = ProgramFactory(slug="01-trieu-sang-kien")
+    PhaseFactory(program=program, number=1)
+    field = FieldFactory(name="Kỹ thuật – sản xuất")
+    cluster = EmulationClusterFactory(name="Khối công nghiệp")
+    criterion = EmulationCriterion.objects.create(program=program, code="TC1", name="Số sáng kiến", metric="submitted")
+    page, _created = Page.objects.get_or_create(slug="huong-dan", defaults={"title": "Hướng dẫn", "body": "…"})
+    target = TargetFactory(program=program, unit=unit_tree.thep)
+    initiative = InitiativeFactory(program=program, unit=unit_tree.gang_thep, field=field, created_by=roles["officer"])
+    question = Question.objects.create(unit=unit_tree.thep, asked_by=roles["officer"], subject="Hỏi", body="Nội dung")
+    notification = Notification.objects.create(kind="answer", object_id=question.pk, unit=unit_tree.thep)
+    job = ExportJob.objects.create(program=program, scope=unit_tree.cong_thuong, requested_by=roles["superuser"])
+    review = {"review_valid": ALL_REVIEWERS, "review_returned": ALL_REVIEWERS, "review_rejected": ALL_REVIEWERS}
+    owned_read_only = Expect(SEES_ROW, NOBODY, NOBODY, SUPERUSER, {"delete_selected": SUPERUSER})
+    programme = Expect(STAFF_VIEWERS, NATIONAL_BOARD, NATIONAL_BOARD, SUPERUSER, {"delete_selected": SUPERUSER})
+    superuser_only = Expect(SUPERUSER, SUPERUSER, SUPERUSER, SUPERUSER, {"delete_selected": SUPERUSER})
+    return {
+        Union: (unit_tree.thep, Expect(SEES_ROW, CHANGES_ROW, ALL_REVIEWERS, SUPERUSER, {"delete_selected": SUPERUSER})),
+        EmulationCluster: (cluster, programme),
+        Program: (program, programme),
+        type(field): (field, programme),
+        Page: (page, programme),
+        EmulationCriterion: (
+            criterion,
+            Expect(STAFF_VIEWERS, NATIONAL_BOARD, NATIONAL_BOARD, NATIONAL_BOARD, {"delete_selected": NATIONAL_BOARD}),
+        ),
+        Target: (target, Expect(SEES_ROW, CHANGES_ROW, ALL_REVIEWERS, CHANGES_ROW, {"delete_selected": ALL_REVIEWERS})),
+        type(initiative): (
+            initiative,
+            Expect(SEES_ROW, CHANGES_ROW, SUPERUSER, SUPERUSER, {**review, "delete_selected": SUPERUSER}),
+        ),
+        ReviewQueue: (
+            initiative,
+            Expect(SEES_ROW, CHANGES_ROW, SUPERUSER, SUPERUSER, {**review, "delete_selected": SUPERUSER}),
+        ),
+        Question: (question, Expect(SEES_ROW, CHANGES_ROW, NOBODY, SUPERUSER, {"delete_selected": SUPERUSER})),
+        PendingQuestion: (question, Expect(SEES_ROW, CHANGES_ROW, NOBODY, SUPERUSER, {"delete_selected": SUPERUSER})),
+        Notification: (
+            notification,
+            Expect(SEES_ROW, SUPERUSER, NOBODY, SUPERUSER, {"send_again": ALL_REVIEWERS, "delete_selected": SUPERUSER}),
+        ),
+        ExportJob: (job, owned_read_only),
+        User: (roles["officer"], superuser_only),
+        Group: (Group.objects.first(), superuser_only),
+    }
+
+
+def url(model: type[Model], view: str, obj: Model | None = None) -> str:
+    name = f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}"
+    return reverse(name, args=[obj.pk] if obj is not None else [])
+
+
+def test_every_admin_page_and_action_answers_each_role_as_the_policy_says(
+    unit_tree: UnitTree, roles: dict[str, User | None]
+) -> None:
+    rows = world(unit_tree, roles)
+    registered = set(admin.site._registry)
+    assert registered == set(rows), f"models without an expectation: {registered - set(rows)}"
+    wrong = []
+    for role in ROLES:
+        client = Client()
+        if roles[role] is not None:
+            client.force_login(roles[role])
+        for model, (obj, expect) in rows.items():
+            pages = {
+                "changelist": (url(model, "changelist"), role in expect.changelist()),
+                "add": (url(model, "add"), role in expect.add),
+                "change": (url(model, "change", obj), role in expect.view),
+                "history": (url(model, "history", obj), role in expect.view),
+                "delete": (url(model, "delete", obj), role in expect.delete),
+            }
+            for page, (address, allowed) in pages.items():
+                response = client.get(address)
+                if (response.status_code == 200) != allowed:
+                    wrong.append(f"{role} {page} {model.__name__}: {response.status_code}, expected allowed={allowed}")
+                if page == "change" and response.status_code == 200:
+                    editable = response.context["has_change_permission"]
+                    if editable != (role in expect.change):
+                        wrong.append(f"{role} change {model.__name__}: editable={editable}")
+                if page == "changelist" and response.status_code == 200:
+                    form = response.context["action_form"]
+                    offered = {name for name, _label in form.fields["action"].choices} if form else set()
+                    expected = {name for name, who in expect.actions.items() if role in who}
+                    if offered - {""} != expected:
+                        wrong.append(f"{role} actions {model.__name__}: {sorted(offered - {''})} != {sorted(expected)}")
+                    listed = {row.pk for row in response.context["cl"].result_list}
+                    if (obj.pk in listed) != (role in expect.view):
+                        wrong.append(f"{role} changelist {model.__name__}: row listed={obj.pk in listed}")
+    assert not wrong, "\n".join(wrong)
+
+
+def login(client: Client, user: User) -> Client:
+    client.force_login(user)
+    return client
+
+
+def unit_form(unit: Union, *, parent: Union | None, **changes: object) -> dict[str, object]:
+    return {"code": unit.code, "name": unit.name, "level": unit.level, "parent": parent.pk if parent else "",
+            "member_count": unit.member_count, "is_active": "on", **changes}  # fmt: skip
+
+
+def test_a_province_board_cannot_pull_another_provinces_unit_into_its_subtree(
+    client: Client, unit_tree: UnitTree, roles: dict[str, User | None]
+) -> None:
+    login(client, roles["other_reviewer"])
+    response = client.post(
+        url(Union, "change", unit_tree.thep), unit_form(unit_tree.thep, parent=unit_tree.ha_noi), follow=True
+    )
+    unit_tree.thep.refresh_from_db()
+    assert unit_tree.thep.parent == unit_tree.cong_thuong
+    assert unit_tree.thep.path == "TLD/CTVN/CTVN-THEP/"
+    assert response.status_code == 200 and "không tồn tại" in response.content.decode()
+
+
+def test_a_province_board_can_neither_move_its_units_out_nor_bring_others_in(
+    client: Client, unit_tree: UnitTree, roles: dict[str, User | None]
+) -> None:
+    login(client, roles["own_reviewer"])
+    response = client.post(url(Union, "change", unit_tree.thep), unit_form(unit_tree.thep, parent=unit_tree.ha_noi))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["parent"]
+    response = client.post(url(Union, "change", unit_tree.bia), unit_form(unit_tree.bia, parent=unit_tree.cong_thuong))
+    assert response.status_code == 302 and response["Location"] == reverse("admin:index")
+    # Its own unit belongs to the level above: it sees it and cannot move it.
+    response = client.post(
+        url(Union, "change", unit_tree.cong_thuong), unit_form(unit_tree.cong_thuong, parent=unit_tree.ha_noi)
+    )
+    assert response.status_code == 403
+    for unit in (unit_tree.thep, unit_tree.bia, unit_tree.cong_thuong):
+        before = unit.path
+        unit.refresh_from_db()
+        assert unit.path == before
+    # Inside its subtree it works as before.
+    response = client.post(
+        url(Union, "change", unit_tree.gang_thep), unit_form(unit_tree.gang_thep, parent=unit_tree.cong_thuong)
+    )
+    assert response.status_code == 302
+    unit_tree.gang_thep.refresh_from_db()
+    assert unit_tree.gang_thep.path == "TLD/CTVN/THEP-TISCO/"
+
+
+def test_a_province_board_adds_units_only_under_its_own(
+    client: Client, unit_tree: UnitTree, roles: dict[str, User | None]
+) -> None:
+    login(client, roles["own_reviewer"])
+    new = Union(code="CTVN-MOI", name="Công đoàn mới", level=Union.Level.GRASSROOTS, member_count=10)
+    for parent in (unit_tree.ha_noi, None):
+        response = client.post(url(Union, "add"), unit_form(new, parent=parent))
+        assert response.status_code == 200
+        assert not Union.objects.filter(code="CTVN-MOI").exists()
+    response = client.post(url(Union, "add"), unit_form(new, parent=unit_tree.cong_thuong))
+    assert response.status_code == 302
+    assert Union.objects.get(code="CTVN-MOI").path == "TLD/CTVN/CTVN-MOI/"
+
+
+def test_the_parent_autocomplete_offers_only_the_boards_subtree(
+    client: Client, unit_tree: UnitTree, roles: dict[str, User | None]
+) -> None:
+    login(client, roles["other_reviewer"])
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"term": "cong", "app_label": "unions", "model_name": "union", "field_name": "parent"},
+    )
+    assert [item["id"] for item in response.json()["results"]] == [str(unit_tree.bia.pk)]
+
+
+def workbook(*rows: tuple[object, ...]) -> BytesIO:
+    book = openpyxl.Workbook()
+    book.active.append(HEADER)
+    for row in rows:
+        book.active.append(row)
+    buffer = BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    buffer.name = "don-vi.xlsx"
+    return buffer
+
+
+def test_the_units_import_holds_a_province_board_to_its_subtree(
+    client: Client, unit_tree: UnitTree, roles: dict[str, User | None]
+) -> None:
+    login(client, roles["other_reviewer"])
+    address = reverse("admin:unions_union_import")
+    attacks = [
+        ("CTVN-THEP", "Công đoàn Thép", "Cấp trên cơ sở", "HN", 10, ""),  # pull another's unit in
+        ("HN-BIA", "Công đoàn Bia", "Cơ sở", "CTVN", 10, ""),  # push its own unit out
+        ("HN", "Liên đoàn Lao động Hà Nội", "Cấp tỉnh/ngành", "TLD", 10, ""),  # its own unit
+        ("HN-MOI", "Công đoàn mới", "Cơ sở", "HN", 10, "Cụm lạ"),  # a cluster only the national board makes
+    ]
+    for row in attacks:
+        response = client.post(address, {"file": workbook(row)})
+        assert response.status_code == 200
+        assert response.context["errors"], row
+    for unit in (unit_tree.thep, unit_tree.bia):
+        before = unit.path
+        unit.refresh_from_db()
+        assert unit.path == before
+    assert not Union.objects.filter(code="HN-MOI").exists()
+    assert not EmulationCluster.objects.filter(name="Cụm lạ").exists()
+    response = client.post(address, {"file": workbook(("HN-MOI", "Công đoàn mới", "Cơ sở", "HN", 10, ""))})
+    assert response.status_code == 302
+    assert Union.objects.get(code="HN-MOI").path == "TLD/HN/HN-MOI/"
+
+
+def test_a_province_board_cannot_change_another_units_target_or_the_programme(
+    client: Client, unit_tree: UnitTree, roles: dict[str, User | None]
+) -> None:
+    program = ProgramFactory(slug="01-trieu-sang-kien", target=1_000_000)
+    target = TargetFactory(program=program, unit=unit_tree.thep, quantity=100)
+    login(client, roles["other_reviewer"])
+    data = {"unit": unit_tree.thep.pk, "program": program.pk, "quantity": 5, "kind": target.kind}
+    client.post(url(Target, "change", target), data)
+    response = client.post(url(Target, "add"), data)
+    assert response.status_code == 200 and response.context["adminform"].form.errors["unit"]
+    program_data = {"name": program.name, "slug": program.slug, "target": 5, "starts_on": "08/01/2022",
+                    "ends_on": "01/09/2023", "is_active": "on", "phases-TOTAL_FORMS": 0,
+                    "phases-INITIAL_FORMS": 0}  # fmt: skip
+    for role in ("other_reviewer", "own_reviewer"):
+        login(client, roles[role])
+        assert client.post(url(Program, "change", program), program_data).status_code == 403
+    target.refresh_from_db()
+    program.refresh_from_db()
+    assert (target.quantity, program.target, Target.objects.count()) == (100, 1_000_000, 1)
+    login(client, roles["own_reviewer"])
+    response = client.post(url(Target, "change", target), data)
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.quantity == 5
+
+
+def test_the_outbox_shows_a_province_board_only_its_subtree(
+    client: Client, unit_tree: UnitTree, roles: dict[str, User | None]
+) -> None:
+    ours = Notification.objects.create(kind="answer", object_id=1, unit=unit_tree.bia)
+    theirs = Notification.objects.create(kind="answer", object_id=2, unit=unit_tree.thep)
+    login(client, roles["other_reviewer"])
+    response = client.get(url(Notification, "changelist"))
+    assert [row.pk for row in response.context["cl"].result_list] == [ours.pk]
+    assert client.get(url(Notification, "change", theirs)).status_code == 302
