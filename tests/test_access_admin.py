@@ -85,7 +85,10 @@ def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model
     programme = Expect(STAFF_VIEWERS, NATIONAL_BOARD, NATIONAL_BOARD, SUPERUSER, {"delete_selected": SUPERUSER})
     superuser_only = Expect(SUPERUSER, SUPERUSER, SUPERUSER, SUPERUSER, {"delete_selected": SUPERUSER})
     return {
-        Union: (unit_tree.thep, Expect(SEES_ROW, CHANGES_ROW, ALL_REVIEWERS, SUPERUSER, {"delete_selected": SUPERUSER})),
+        Union: (
+            unit_tree.thep,
+            Expect(SEES_ROW, CHANGES_ROW, ALL_REVIEWERS, SUPERUSER, {"delete_selected": SUPERUSER}),
+        ),
         EmulationCluster: (cluster, programme),
         Program: (program, programme),
         type(field): (field, programme),

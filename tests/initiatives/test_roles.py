@@ -26,8 +26,10 @@ def test_leadership_reads_its_units_pages_but_cannot_create_edit_submit_ask_or_d
     client: Client, program, field, unit_tree, leader
 ) -> None:
     draft = InitiativeFactory(program=program, unit=unit_tree.thep, status="draft", submitted_at=None, title="Nháp")
-    attachment = Attachment.objects.create(initiative=draft, file=SimpleUploadedFile("x.pdf", PDF),
-                                           original_name="x.pdf", content_type="application/pdf", size=len(PDF))  # fmt: skip
+    attachment = Attachment.objects.create(
+        initiative=draft, file=SimpleUploadedFile("x.pdf", PDF), original_name="x.pdf",
+        content_type="application/pdf", size=len(PDF),
+    )  # fmt: skip
     logged_in(client, leader)
     assert client.get(reverse("initiatives:list")).status_code == 200
     assert client.get(reverse("initiatives:detail", args=[draft.pk])).status_code == 200
@@ -55,7 +57,11 @@ def test_menus_and_buttons_offer_leadership_only_what_it_may_do(
     client: Client, program, unit_tree, leader, officer
 ) -> None:
     draft = InitiativeFactory(program=program, unit=unit_tree.thep, status="draft", submitted_at=None)
-    pages = [reverse("initiatives:list"), reverse("initiatives:detail", args=[draft.pk]), reverse("initiatives:questions")]
+    pages = [
+        reverse("initiatives:list"),
+        reverse("initiatives:detail", args=[draft.pk]),
+        reverse("initiatives:questions"),
+    ]
     writing = [reverse("initiatives:create"), reverse("initiatives:import"), reverse("initiatives:question_create"),
                reverse("initiatives:edit", args=[draft.pk])]  # fmt: skip
     for user, offered in ((leader, False), (officer, True)):
