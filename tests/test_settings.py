@@ -68,6 +68,25 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
     assert "no issues" in result.stdout
 
 
+CSP_PROBE = """
+import django
+django.setup()
+from django.test import Client
+response = Client().get("/healthz/", secure=True, headers={"host": "sangkien.congdoan.vn"})
+print(response.status_code, response.headers.get("Content-Security-Policy"))
+"""
+
+
+def test_production_answers_with_the_content_security_policy(tmp_path: Path) -> None:
+    env = {**PRODUCTION, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    result = run([sys.executable, "-c", CSP_PROBE], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "200 default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
 def test_production_collects_and_fingerprints_the_static_files(tmp_path: Path) -> None:
     """WhiteNoise's manifest storage fails on any missing reference (e.g. a vendored source map)."""
     env = {**PRODUCTION, "DJANGO_STATIC_ROOT": str(tmp_path)}

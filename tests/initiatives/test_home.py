@@ -35,6 +35,7 @@ def test_home_page_shows_the_programme_and_its_progress_in_vietnamese(client: Cl
     # 50 non-draft initiatives of a target of 2,000: drafts do not count.
     assert "Đã gửi <strong>50</strong> sáng kiến trên chỉ tiêu <strong>2.000</strong>" in page
     assert 'aria-valuenow="2.50"' in page
+    assert 'class="progress-bar pct-3"' in page  # its width, as a class: the policy refuses style="…"
     assert "Trong đó 20 sáng kiến đã được công nhận hợp lệ." in page
     assert "Từ ngày 08/01/2022 đến ngày 01/09/2023" in page
     assert 'lang="vi"' in page
