@@ -50,7 +50,14 @@ from initiatives.services import (
     question_mark_seen,
 )
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
-from unions.permissions import board_scope, may_ask_questions, may_use_unit_pages, may_write_on_site
+from unions.permissions import (
+    board_scope,
+    is_leadership,
+    is_reviewer,
+    may_ask_questions,
+    may_use_unit_pages,
+    may_write_on_site,
+)
 
 PAGE_SIZE = 25
 
@@ -354,6 +361,8 @@ def _duration(value: dt.timedelta | None) -> str:
 @staff_member_required
 def board_metrics_view(request: HttpRequest) -> HttpResponse:
     """The board's figures: backlog by status, median times over the last 30 days."""
+    if not (is_reviewer(request.user) or is_leadership(request.user)):
+        raise PermissionDenied(_("The board metrics are for the board and leadership."))
     metrics = board_metrics(since=timezone.now() - dt.timedelta(days=30), unit=board_scope(request.user))
     context = {
         **admin.site.each_context(request),

@@ -73,6 +73,9 @@ def test_board_metrics_show_backlog_and_median_times(client: Client, program, un
     assert "0 ngày 4 giờ" in page
     client.force_login(UserFactory(username="canbo.x", unit=unit_tree.thep))
     assert client.get(reverse("board_metrics")).status_code == 302
+    # Staff without a board or leadership role sees no figures (nor the whole country's).
+    client.force_login(UserFactory(username="nhanvien", is_staff=True))
+    assert client.get(reverse("board_metrics")).status_code == 403
 
 
 def test_a_confidential_initiative_cannot_be_traced_to_its_unit_or_authors(client: Client, program, unit_tree) -> None:
