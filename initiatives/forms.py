@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy
 from initiatives.models import ATTACHMENT_EXTENSIONS, Author, Field, Initiative, Phase, Program
 from initiatives.services import REQUIRED_TO_SUBMIT, AttachmentUpload, AuthorData, outside_programme
 from sangkien.text import parse_vnd
-from unions.models import EmulationCluster, Union
+from unions.models import EmulationCluster, Union, User
+from unions.permissions import units_in_scope
 
 # What may be attached, by the type sniffed from the content (the file name is not trusted).
 ALLOWED_ATTACHMENTS = {extension.lstrip("."): content_type for content_type, extension in ATTACHMENT_EXTENSIONS.items()}
@@ -152,14 +153,14 @@ class InitiativeForm(forms.ModelForm):
             "recognition_date": forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
         }
 
-    def __init__(self, *args: Any, home_unit: Union | None, submitting: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, submitting: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.submitting = submitting
         # A draft needs only its title (the unit is preselected: the officer's own).
         for name, field in self.fields.items():
             field.required = name in ("title", "unit")
-        units = Union.objects.active().only("pk", "code", "name", "path")
-        self.fields["unit"] = unit_field(units.subtree(home_unit) if home_unit else units, self.fields["unit"])
+        units = units_in_scope(user).active().only("pk", "code", "name", "path")
+        self.fields["unit"] = unit_field(units, self.fields["unit"])
         self.fields["field"].queryset = Field.objects.filter(is_active=True)
         self.fields["value_vnd"].help_text = _("In đồng, e.g. 10.000.000")
         self.helper = FormHelper()
@@ -279,10 +280,10 @@ class InitiativeFilterForm(forms.Form):
     )
     phase = forms.ModelChoiceField(label=gettext_lazy("Phase"), queryset=Phase.objects.none(), required=False)
 
-    def __init__(self, *args: Any, home_unit: Union | None, program: Program | None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, program: Program | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        units = Union.objects.only("pk", "code", "name", "path")
-        self.fields["unit"] = unit_field(units.subtree(home_unit) if home_unit else units, self.fields["unit"])
+        units = units_in_scope(user).only("pk", "code", "name", "path")
+        self.fields["unit"] = unit_field(units, self.fields["unit"])
         self.fields["phase"].queryset = program.phases.all() if program else Phase.objects.none()
 
 

@@ -98,7 +98,7 @@ def initiative_list(request: HttpRequest) -> HttpResponse:
     """Sáng kiến của đơn vị: the officer's subtree, filtered, searchable without diacritics."""
     _officer(request)
     program = current_program()
-    filters = InitiativeFilterForm(request.GET or None, home_unit=request.user.unit, program=program)
+    filters = InitiativeFilterForm(request.GET or None, user=request.user, program=program)
     cleaned = {}
     if filters.is_bound:
         filters.is_valid()  # a bad filter (a unit outside the subtree) shows its error; the valid ones apply
@@ -158,7 +158,7 @@ def _edit(request: HttpRequest, initiative: Initiative) -> HttpResponse:
         data,
         request.FILES if data else None,
         instance=initiative,
-        home_unit=request.user.unit,
+        user=request.user,
         submitting=submitting,
     )
     authors = AuthorFormSet(data, prefix="authors", initial=author_initial(initiative), submitting=submitting)

@@ -21,11 +21,6 @@ from unions import permissions
 from unions.models import Union
 
 
-def scoped_units(request: HttpRequest) -> QuerySet[Union]:
-    """The units a staff account may pick in a form: those of its subtree."""
-    return permissions.restrict(Union.objects.all(), request.user, path="path")
-
-
 class ScopedAdminMixin:
     """For a model whose rows belong to a unit, reached through `scope_path` (the lookup of that
     unit's materialised path)."""
@@ -54,7 +49,7 @@ class ScopedAdminMixin:
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> FormField | None:
         if db_field.related_model is Union:
-            kwargs["queryset"] = scoped_units(request)
+            kwargs["queryset"] = permissions.units_in_scope(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

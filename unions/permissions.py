@@ -155,6 +155,14 @@ def restrict(queryset: QuerySet, user: User | AnonymousUser, *, path: str = "uni
     return queryset.filter(**{f"{path}__startswith": user.unit.path})
 
 
+def units_in_scope(user: User | AnonymousUser) -> QuerySet[Union]:
+    """The units an account may pick in a form (a unit filter, an initiative's unit, a target's):
+    those of its subtree."""
+    from unions.models import Union
+
+    return restrict(Union.objects.all(), user, path="path")
+
+
 # ---------------------------------------------------------------------------------------------
 # The site.
 
