@@ -18,6 +18,7 @@ from initiatives.models import ExportJob
 from initiatives.notifications import enqueue_on_commit
 from initiatives.selectors import current_program
 from initiatives.tasks import build_emulation_export
+from sangkien.downloads import stored_file_response
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE
 from unions.models import Union
 
@@ -103,9 +104,5 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
     job = get_object_or_404(_jobs(_scope(request)).select_related("program"), pk=pk)
     if job.status != ExportJob.Status.DONE or not job.file:
         raise Http404(_("This export has no file to download."))
-    try:
-        handle = job.file.open("rb")
-    except FileNotFoundError:
-        raise Http404(_("This export has no file to download.")) from None
     name = export_file_name(ExportRequest.of(job))  # the stored name also holds the job and claim
-    return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)
+    return stored_file_response(job.file, name=name, content_type=XLSX_CONTENT_TYPE)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.querysets import InitiativeQuerySet
+from sangkien.downloads import EXTENSIONS
 from sangkien.text import fold
 from unions.models import EmulationCluster, Union
 
@@ -278,13 +279,9 @@ class StatusChange(models.Model):
         return f"{self.get_from_status_display() or '–'} → {self.get_to_status_display()}"
 
 
-ATTACHMENT_EXTENSIONS = {
-    "application/pdf": ".pdf",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-}
+# What may be attached: every type the portal hands out, with the extension it is saved and
+# downloaded under (sangkien.downloads names the download from the type, never from the upload).
+ATTACHMENT_EXTENSIONS = dict(EXTENSIONS)
 
 
 def random_file_name(folder: str, content_type: str) -> str:
