@@ -689,3 +689,25 @@ class ExportJob(models.Model):
         """Nothing more will happen without someone: done, failed, or waiting for a retry (the
         page stops following it)."""
         return self.status in (self.Status.DONE, self.Status.FAILED) or self.can_retry
+
+
+class ExportStart(models.Model):
+    """A build started on someone's behalf: a new export or a retry. The per-hour limit counts
+    these, and the concurrent limit counts the jobs they started that are still queued or running
+    (a job retried by another account counts for that account too)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("asked by"), on_delete=models.CASCADE, related_name="+"
+    )
+    job = models.ForeignKey(ExportJob, verbose_name=_("export"), on_delete=models.CASCADE, related_name="starts")
+    at = models.DateTimeField(_("asked at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("export start")
+        verbose_name_plural = _("export starts")
+        # The limits: WHERE user_id = … AND at >= now() - 1 hour
+        indexes = [models.Index(fields=["user", "at"], name="exportstart_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.job_id} ({self.at:%Y-%m-%d %H:%M})"

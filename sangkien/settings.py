@@ -168,6 +168,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2
 # died) and may be retried; finished files are deleted after this many days.
 EXPORT_STALE_SECONDS = env.int("EXPORT_STALE_SECONDS", default=300)
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+# Abuse limits (a national workbook keeps a worker busy for over a minute): an account may have this
+# many exports queued or running at once, and start this many (new or retried) in any hour. Asking
+# for an export identical to one being built follows that one and counts for neither.
+EXPORT_MAX_ACTIVE_PER_USER = env.int("EXPORT_MAX_ACTIVE_PER_USER", default=2)
+EXPORT_MAX_PER_HOUR = env.int("EXPORT_MAX_PER_HOUR", default=10)
 # Leaderboard snapshots: all are kept this many days, then only the first (midnight) one of each day.
 LEADERBOARD_KEEP_ALL_DAYS = env.int("LEADERBOARD_KEEP_ALL_DAYS", default=7)
 
