@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from initiatives.dashboard import BLOCK_NAMES, public_leaders
-from initiatives.exports import initiative_list_workbook
+from initiatives.exports import initiative_list_export_refusal, initiative_list_workbook
 from initiatives.forms import (
     AuthorFormSet,
     FaqSearchForm,
@@ -92,6 +92,11 @@ def initiative_list(request: HttpRequest) -> HttpResponse:
         cleaned = filters.cleaned_data
     rows = initiative_list_rows(user=request.user, filters=cleaned)
     if request.GET.get("export") == "xlsx":
+        if refusal := initiative_list_export_refusal(rows):
+            messages.error(request, refusal)
+            query = request.GET.copy()
+            query.pop("export")
+            return redirect(f"{request.path}?{query.urlencode()}")
         return file_response(initiative_list_workbook(rows), name="sang-kien.xlsx", content_type=XLSX_CONTENT_TYPE)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
