@@ -102,7 +102,7 @@ def export_request(
         return same, False
     _check_limits(user)
     job = ExportJob(**fields, requested_by=user)
-    job.full_clean(exclude=["file"])
+    job.full_clean()
     job.save()
     ExportStart.objects.create(user=user, job=job)
     enqueue_on_commit(build_emulation_export, job.pk)
