@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from initiatives.emulation import ExportRequest, export_file_name, job_error, job_label, requeue
+from initiatives.emulation import ExportRequest, export_file_name, job_error, job_label
+from initiatives.export_requests import ExportRefused, export_request, export_retry_request, reused_message
 from initiatives.forms import ExportForm
 from initiatives.models import ExportJob
-from initiatives.notifications import enqueue_on_commit
 from initiatives.selectors import current_program
-from initiatives.tasks import build_emulation_export
+from sangkien.downloads import stored_file_response
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE
 from unions.models import Union
 from unions.permissions import export_scope
@@ -45,22 +45,26 @@ def exports(request: HttpRequest) -> HttpResponse:
     if program is None:
         raise Http404(_("No programme is open at the moment."))
     form = ExportForm(request.POST or None, scope=scope, program=program)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        job = ExportJob.objects.create(
-            program=program,
-            scope=form.cleaned_data["unit"],
-            level=form.cleaned_data["level"],
-            cluster=form.cleaned_data["cluster"],
-            phase=form.cleaned_data["phase"],
-            requested_by=request.user,
-        )
-        enqueue_on_commit(build_emulation_export, job.pk)
-        messages.success(request, _("The export has been queued: its progress shows below."))
-        return redirect("exports")
+        options = {name: form.cleaned_data[name] for name in ("level", "cluster", "phase")}
+        try:
+            job, created = export_request(
+                user=request.user, program=program, scope=form.cleaned_data["unit"], **options
+            )
+        except ExportRefused as refusal:
+            messages.error(request, str(refusal))
+            status = 429  # Too Many Requests: the form stays filled in, with the reason above it
+        else:
+            if created:
+                messages.success(request, _("The export has been queued: its progress shows below."))
+            else:
+                messages.info(request, reused_message(job))
+            return redirect("exports")
     jobs = list(_jobs(scope)[:20])
     for job in jobs:
         job.label, job.error_text = job_label(job), job_error(job)
-    return render(request, "initiatives/exports.html", {"form": form, "jobs": jobs, "scope": scope})
+    return render(request, "initiatives/exports.html", {"form": form, "jobs": jobs, "scope": scope}, status=status)
 
 
 def _status(job: ExportJob) -> dict[str, object]:
@@ -89,12 +93,16 @@ def export_status(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 @require_POST
 def export_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    job = get_object_or_404(_jobs(_scope(request)), pk=pk)
-    if requeue(job):
-        enqueue_on_commit(build_emulation_export, job.pk)
-        messages.success(request, _("The export has been queued again."))
+    job = get_object_or_404(_jobs(_scope(request)).select_related("program"), pk=pk)
+    try:
+        building, requeued = export_retry_request(job=job, user=request.user)
+    except ExportRefused as refusal:
+        messages.error(request, str(refusal))
     else:
-        messages.error(request, _("This export cannot be retried: it is done or still being built."))
+        if requeued:
+            messages.success(request, _("The export has been queued again."))
+        else:
+            messages.info(request, reused_message(building))
     return redirect("exports")
 
 
@@ -104,9 +112,5 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
     job = get_object_or_404(_jobs(_scope(request)).select_related("program"), pk=pk)
     if job.status != ExportJob.Status.DONE or not job.file:
         raise Http404(_("This export has no file to download."))
-    try:
-        handle = job.file.open("rb")
-    except FileNotFoundError:
-        raise Http404(_("This export has no file to download.")) from None
     name = export_file_name(ExportRequest.of(job))  # the stored name also holds the job and claim
-    return FileResponse(handle, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE)
+    return stored_file_response(job.file, name=name, content_type=XLSX_CONTENT_TYPE)

@@ -7,6 +7,8 @@ from io import BytesIO
 from typing import Any
 
 import openpyxl
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,6 +54,18 @@ def initiative_list_rows(initiatives: InitiativeQuerySet) -> Iterator[list[Any]]
             initiative.value_vnd,
             initiative.phase.name if initiative.phase else "",
         ]
+
+
+def initiative_list_export_refusal(initiatives: InitiativeQuerySet) -> str:
+    """Why this list is not exported in the request ("" if it may be): the workbook is built while
+    the officer waits, so a national list of millions of rows would hold a web worker for hours."""
+    limit = settings.INITIATIVE_LIST_EXPORT_MAX_ROWS
+    if not initiatives.order_by()[limit : limit + 1].exists():  # reads at most limit + 1 rows
+        return ""
+    return _(
+        "The list has more than %(limit)s initiatives, too many to export at once: narrow it with the "
+        "filters (unit, field, status, phase) and export each part."
+    ) % {"limit": intcomma(limit)}
 
 
 def initiative_list_workbook(initiatives: InitiativeQuerySet) -> bytes:

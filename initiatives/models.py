@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.querysets import InitiativeQuerySet
+from sangkien.downloads import EXTENSIONS
 from sangkien.text import fold
 from unions.models import EmulationCluster, Union
 
@@ -283,13 +284,9 @@ class StatusChange(models.Model):
         return f"{self.get_from_status_display() or '–'} → {self.get_to_status_display()}"
 
 
-ATTACHMENT_EXTENSIONS = {
-    "application/pdf": ".pdf",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
-    "image/jpeg": ".jpg",
-    "image/png": ".png",
-}
+# What may be attached: every type the portal hands out, with the extension it is saved and
+# downloaded under (sangkien.downloads names the download from the type, never from the upload).
+ATTACHMENT_EXTENSIONS = dict(EXTENSIONS)
 
 
 def random_file_name(folder: str, content_type: str) -> str:
@@ -701,3 +698,25 @@ class ExportJob(models.Model):
         """Nothing more will happen without someone: done, failed, or waiting for a retry (the
         page stops following it)."""
         return self.status in (self.Status.DONE, self.Status.FAILED) or self.can_retry
+
+
+class ExportStart(models.Model):
+    """A build started on someone's behalf: a new export or a retry. The per-hour limit counts
+    these, and the concurrent limit counts the jobs they started that are still queued or running
+    (a job retried by another account counts for that account too)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("asked by"), on_delete=models.CASCADE, related_name="+"
+    )
+    job = models.ForeignKey(ExportJob, verbose_name=_("export"), on_delete=models.CASCADE, related_name="starts")
+    at = models.DateTimeField(_("asked at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("export start")
+        verbose_name_plural = _("export starts")
+        # The limits: WHERE user_id = … AND at >= now() - 1 hour
+        indexes = [models.Index(fields=["user", "at"], name="exportstart_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.job_id} ({self.at:%Y-%m-%d %H:%M})"

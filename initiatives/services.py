@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from initiatives.models import Attachment, Author, Initiative, Notification, Phase, Program, Question, StatusChange
 from initiatives.notifications import notify
+from sangkien.downloads import download_name
 from sangkien.text import fold
 from unions.models import Union, User
 from unions.permissions import reviewable
@@ -36,6 +37,12 @@ class AuthorData:
 class AttachmentUpload:
     file: UploadedFile
     content_type: str  # sniffed from the content by the form, not taken from the browser
+
+    @property
+    def name(self) -> str:
+        """The name kept and shown: the user's base name with the extension of the sniffed type
+        (a PDF sent as "bao-cao.hta" is kept as "bao-cao.pdf")."""
+        return download_name(self.file.name, content_type=self.content_type)
 
 
 def phase_on(*, program: Program, day: dt.date) -> Phase | None:
@@ -83,7 +90,7 @@ def _write(
         Attachment.objects.create(
             initiative=initiative,
             file=upload.file,
-            original_name=upload.file.name[:255],
+            original_name=upload.name,
             content_type=upload.content_type,
             size=upload.file.size,
             uploaded_by=by,
@@ -265,7 +272,7 @@ def question_ask(
     question = Question(unit=unit, asked_by=by, subject=subject, body=body, initiative=initiative)
     if attachment is not None:
         question.attachment_type = attachment.content_type
-        question.attachment_name = attachment.file.name[:255]
+        question.attachment_name = attachment.name
         question.attachment = attachment.file
     question.refresh_search_text()
     question.full_clean()

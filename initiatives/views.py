@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from initiatives.dashboard import BLOCK_NAMES, public_leaders
-from initiatives.exports import initiative_list_workbook
+from initiatives.exports import initiative_list_export_refusal, initiative_list_workbook
 from initiatives.forms import (
     AuthorFormSet,
     FaqSearchForm,
@@ -49,6 +49,7 @@ from initiatives.services import (
     question_ask,
     question_mark_seen,
 )
+from sangkien.downloads import file_response, stored_file_response
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from unions.permissions import (
     board_scope,
@@ -75,9 +76,9 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def file_download(file: FieldFile, *, name: str, content_type: str) -> FileResponse:
-    """A stored upload, served under its original name with the type sniffed at upload."""
-    return FileResponse(file.open("rb"), as_attachment=True, filename=name, content_type=content_type)
+def file_download(file: FieldFile, *, name: str, content_type: str) -> HttpResponse:
+    """A stored upload, served under its base name with the extension of the type sniffed at upload."""
+    return stored_file_response(file, name=name, content_type=content_type)
 
 
 def _officer(request: HttpRequest) -> None:
@@ -105,9 +106,12 @@ def initiative_list(request: HttpRequest) -> HttpResponse:
         cleaned = filters.cleaned_data
     rows = initiative_list_rows(user=request.user, filters=cleaned)
     if request.GET.get("export") == "xlsx":
-        response = HttpResponse(initiative_list_workbook(rows), content_type=XLSX_CONTENT_TYPE)
-        response["Content-Disposition"] = 'attachment; filename="sang-kien.xlsx"'
-        return response
+        if refusal := initiative_list_export_refusal(rows):
+            messages.error(request, refusal)
+            query = request.GET.copy()
+            query.pop("export")
+            return redirect(f"{request.path}?{query.urlencode()}")
+        return file_response(initiative_list_workbook(rows), name="sang-kien.xlsx", content_type=XLSX_CONTENT_TYPE)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -239,9 +243,7 @@ def initiative_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def initiative_import_template(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(import_template(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = 'attachment; filename="mau-nhap-sang-kien.xlsx"'
-    return response
+    return file_response(import_template(), name="mau-nhap-sang-kien.xlsx", content_type=XLSX_CONTENT_TYPE)
 
 
 @login_required

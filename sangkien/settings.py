@@ -171,6 +171,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2
 # died) and may be retried; finished files are deleted after this many days.
 EXPORT_STALE_SECONDS = env.int("EXPORT_STALE_SECONDS", default=300)
 EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
+# Abuse limits (a national workbook keeps a worker busy for over a minute): an account may have this
+# many exports queued or running at once, and start this many (new or retried) in any hour. Asking
+# for an export identical to one being built follows that one and counts for neither.
+EXPORT_MAX_ACTIVE_PER_USER = env.int("EXPORT_MAX_ACTIVE_PER_USER", default=2)
+EXPORT_MAX_PER_HOUR = env.int("EXPORT_MAX_PER_HOUR", default=10)
+# The officers' "Xuất Excel" of their list is built in the request: above this many rows it asks for
+# narrower filters instead of holding a web worker (10,000 rows take 6-7 s on the 2-core dev box).
+INITIATIVE_LIST_EXPORT_MAX_ROWS = env.int("INITIATIVE_LIST_EXPORT_MAX_ROWS", default=10_000)
 # Leaderboard snapshots: all are kept this many days, then only the first (midnight) one of each day.
 LEADERBOARD_KEEP_ALL_DAYS = env.int("LEADERBOARD_KEEP_ALL_DAYS", default=7)
 

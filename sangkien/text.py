@@ -8,14 +8,18 @@ import unicodedata
 _D_STROKE = str.maketrans({"đ": "d", "Đ": "D"})
 
 
+def unaccent(text: str) -> str:
+    """`text` without its diacritics, case kept: `unaccent("Rạng Đông")` is `"Rang Dong"`."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_D_STROKE))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def fold(text: str) -> str:
     """Lower-case, diacritic-free, single-spaced form of `text`, for searching.
 
     `fold("Công ty Rạng Đông")` is `"cong ty rang dong"`, so "rang dong" finds "Rạng Đông".
     """
-    decomposed = unicodedata.normalize("NFKD", text.translate(_D_STROKE))
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.casefold().split())
+    return " ".join(unaccent(text).casefold().split())
 
 
 def _digits(text: str) -> bool:

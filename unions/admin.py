@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from sangkien.downloads import file_response
 from sangkien.search import FoldedSearchMixin
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from unions.admin_scoping import ProgrammeWideAdminMixin, ScopedAdminMixin
@@ -164,9 +165,7 @@ class UnionAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
         ]
 
     def import_template_view(self, request: HttpRequest) -> HttpResponse:
-        response = HttpResponse(template_workbook(), content_type=XLSX_CONTENT_TYPE)
-        response["Content-Disposition"] = 'attachment; filename="mau-nhap-don-vi.xlsx"'
-        return response
+        return file_response(template_workbook(), name="mau-nhap-don-vi.xlsx", content_type=XLSX_CONTENT_TYPE)
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.can_import(request):

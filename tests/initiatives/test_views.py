@@ -334,22 +334,24 @@ def ooxml(kind: str) -> bytes:
 
 
 @pytest.mark.parametrize(
-    ("name", "content", "content_type"),
+    ("name", "content", "content_type", "kept_as"),
     [
-        ("thuyet-minh.docx", "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-        ("so-lieu.xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        ("anh.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32, "image/jpeg"),
-        ("ten-sai.html", PDF, "application/pdf"),  # the content decides, and the stored name too
+        ("thuyet-minh.docx", "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+         "thuyet-minh.docx"),
+        ("so-lieu.xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "so-lieu.xlsx"),
+        ("anh.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32, "image/jpeg", "anh.jpg"),
+        # The content decides the type, the stored file's name and the extension of the name kept.
+        ("ten-sai.html", PDF, "application/pdf", "ten-sai.pdf"),
     ],
-)
+)  # fmt: skip
 def test_word_excel_and_jpg_files_are_accepted_by_their_content(
-    officer_client, program, field, unit_tree, name, content, content_type
+    officer_client, program, field, unit_tree, name, content, content_type, kept_as
 ) -> None:
     data = ooxml(content) if isinstance(content, str) else content
     upload = SimpleUploadedFile(name, data, content_type="text/html")
     officer_client.post(reverse("initiatives:create"), {**form_data(unit_tree.gang_thep, field), "attachments": upload})
     attachment = Attachment.objects.get()
-    assert (attachment.original_name, attachment.content_type) == (name, content_type)
+    assert (attachment.original_name, attachment.content_type) == (kept_as, content_type)
     assert not attachment.file.name.endswith(".html")
 
 
