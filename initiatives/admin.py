@@ -256,26 +256,25 @@ class InitiativeAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
                     % {"done": len(outcome.done), "decision": DECISION_LABELS[decision]},
                     messages.SUCCESS,
                 )
-                if outcome.own:
-                    self.message_user(
-                        request,
+                left = (
+                    (
+                        outcome.own,
                         _(
                             "%(count)s were submitted or edited by you and were left for another member "
                             "of the board to review."
-                        )
-                        % {"count": len(outcome.own)},
-                        messages.WARNING,
-                    )
-                if outcome.skipped:
-                    self.message_user(
-                        request,
+                        ),
+                    ),
+                    (
+                        outcome.skipped,
                         _(
                             "%(count)s were no longer awaiting review (another reviewer acted first) "
                             "and were left as they are."
-                        )
-                        % {"count": len(outcome.skipped)},
-                        messages.WARNING,
-                    )
+                        ),
+                    ),
+                )
+                for ids, message in left:
+                    if ids:
+                        self.message_user(request, message % {"count": len(ids)}, messages.WARNING)
                 return None
         context = {
             **self.admin_site.each_context(request),

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from io import BytesIO
 
-import openpyxl
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
@@ -35,6 +34,7 @@ from tests.factories import (
     ProgramFactory,
     TargetFactory,
 )
+from tests.initiatives.test_import_initiatives import workbook as initiatives_workbook
 from unions.imports import HEADER
 from unions.models import EmulationCluster, Union, User
 
@@ -238,13 +238,7 @@ def test_the_parent_autocomplete_offers_only_the_boards_subtree(
 
 
 def workbook(*rows: tuple[object, ...]) -> BytesIO:
-    book = openpyxl.Workbook()
-    book.active.append(HEADER)
-    for row in rows:
-        book.active.append(row)
-    buffer = BytesIO()
-    book.save(buffer)
-    buffer.seek(0)
+    buffer = initiatives_workbook(list(rows), header=HEADER)
     buffer.name = "don-vi.xlsx"
     return buffer
 
