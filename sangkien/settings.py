@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "sangkien.request_limits.RequestBodyLimitMiddleware",  # before anything reads the body
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -225,6 +226,12 @@ INITIATIVE_IMPORT_MAX_ROWS = env.int("INITIATIVE_IMPORT_MAX_ROWS", default=20_00
 # A request may carry a few attachments of the size above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Request bodies (issue 12) -------------------------------------------------------------------
+# Every request body is refused with 413 before Django reads it when it is longer than its URL
+# allows (sangkien.request_limits): an upload URL takes its files' limits above plus this much for
+# its other fields; every other URL takes this much only.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
 
 LOGGING = {
     "version": 1,
