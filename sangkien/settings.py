@@ -233,7 +233,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- Request bodies and logins (issue 12) ------------------------------------------------------
 # Every request body is refused with 413 before Django reads it when it is longer than its URL
 # allows (sangkien.request_limits): an upload URL takes its files' limits above plus this much for
-# its other fields; every other URL takes this much only.
+# its other fields; every other URL takes this much only. deploy/nginx.conf sets the same caps per
+# URL (tests/test_proxy.py keeps them in step): raise both together.
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
 
 # The client's address is REMOTE_ADDR unless the portal sits behind this many reverse proxies of its

@@ -103,6 +103,20 @@ def test_docker_compose_describes_the_production_shape() -> None:
     assert services["web"]["environment"]["DJANGO_DEBUG"] == "False"
 
 
+def test_docker_compose_puts_nginx_in_front_of_gunicorn_and_trusts_only_it() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    proxy, web = services["proxy"], services["web"]
+    assert proxy["image"].startswith("nginx:")
+    assert "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
+    assert (ROOT / "deploy" / "nginx.conf").is_file()
+    assert set(proxy["ports"]) == {"80:80", "443:443"}
+    assert "ports" not in web, "gunicorn is reached only through nginx"
+    assert web["environment"]["TRUSTED_PROXY_COUNT"] == "1"
+    assert web["environment"]["DJANGO_DEBUG"] == "False"
+    for name in ("worker", "beat"):
+        assert "ports" not in services[name], name
+
+
 def test_the_login_lockout_and_body_caps_come_from_the_environment() -> None:
     found = probe_settings(
         {"LOGIN_FAILURE_LIMIT": "7", "LOGIN_FAILURE_LIMIT_PER_ADDRESS": "40", "LOGIN_COOLOFF_MINUTES": "45",
