@@ -91,7 +91,8 @@ def too_large_response(request: HttpRequest, *, limit: int, length: int | None, 
 
 
 class RequestBodyLimitMiddleware:
-    """First to see the request, before anything (CSRF, the forms) reads the body."""
+    """Before anything (CSRF, the forms) reads the body: only SecurityMiddleware comes earlier, so
+    the 413 still carries its headers (HSTS, nosniff); it reads no body."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

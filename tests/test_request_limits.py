@@ -85,6 +85,19 @@ def test_the_scan_would_see_an_admin_that_edits_a_file() -> None:
     }
 
 
+# Middleware that may run before the cap: each only adds headers or redirects, none reads the body.
+READS_NO_BODY = {
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+}
+
+
+def test_the_cap_runs_before_any_middleware_that_could_read_the_body(settings) -> None:
+    position = settings.MIDDLEWARE.index("sangkien.request_limits.RequestBodyLimitMiddleware")
+    assert set(settings.MIDDLEWARE[:position]) <= READS_NO_BODY
+    assert position < settings.MIDDLEWARE.index("django.middleware.csrf.CsrfViewMiddleware")
+
+
 def test_caps_come_from_the_upload_settings(settings) -> None:
     settings.REQUEST_BODY_MAX_BYTES = 1 * MiB
     settings.INITIATIVE_ATTACHMENT_MAX_BYTES = 10 * MiB
