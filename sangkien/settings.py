@@ -6,6 +6,7 @@ the environment (see `.env.example` and `docker-compose.yml`).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -37,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "sangkien.apps.LoginLockoutConfig",  # django-axes, see "Request bodies and logins" below
     "unions",
     "initiatives",
 ]
@@ -44,6 +46,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",  # SECURE_CSP below
+    "sangkien.request_limits.RequestBodyLimitMiddleware",  # before anything reads the body
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -52,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "sangkien.urls"
@@ -253,6 +257,40 @@ INITIATIVE_IMPORT_MAX_ROWS = env.int("INITIATIVE_IMPORT_MAX_ROWS", default=20_00
 # A request may carry a few attachments of the size above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Request bodies and logins (issue 12) ------------------------------------------------------
+# Every request body is refused with 413 before Django reads it when it is longer than its URL
+# allows (sangkien.request_limits): an upload URL takes its files' limits above plus this much for
+# its other fields; every other URL takes this much only. deploy/nginx.conf sets the same caps per
+# URL (tests/test_proxy.py keeps them in step): raise both together.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
+
+# The client's address is REMOTE_ADDR unless the portal sits behind this many reverse proxies of its
+# own (1 in docker-compose.yml: nginx), each appending the address it saw to X-Forwarded-For; the
+# address that many entries from the right is then the client's. Anything left of it was sent by
+# the client and is never trusted. Off (0) by default: a direct client could forge the header.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Login lockout (django-axes, database handler: a Redis outage neither breaks nor disables it).
+# LOGIN_FAILURE_LIMIT failed logins for one username, or LOGIN_FAILURE_LIMIT_PER_ADDRESS from one
+# client address (higher: a whole office may share one address), each within LOGIN_COOLOFF_MINUTES
+# of the last, block logging in for that username or address on the site and in the admin until
+# LOGIN_COOLOFF_MINUTES pass without another try. A superuser unlocks earlier by deleting the
+# "access attempts" in the admin (README, Production).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "sangkien.lockout.PortalAxesHandler"
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=20)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+AXES_CLIENT_IP_CALLABLE = "sangkien.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "sangkien.lockout.lockout_response"
+# A successful login clears that username's failures only (PortalAxesHandler), never the address's:
+# one valid account would otherwise let an attacker reset the count between guesses at others.
+AXES_RESET_ON_SUCCESS = False
 
 LOGGING = {
     "version": 1,

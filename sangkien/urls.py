@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from initiatives import dashboard_views, export_views
 from initiatives import views as initiative_views
-from sangkien.views import healthz
+from sangkien.views import healthz, too_large
 
 admin.site.site_header = _("Innovation initiatives – programme administration")
 admin.site.site_title = _("Sáng kiến")
@@ -28,4 +28,5 @@ urlpatterns = [
     path("admin/board-metrics/", initiative_views.board_metrics_view, name="board_metrics"),  # before the admin
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
+    path("errors/too-large/", too_large, name="too_large"),  # nginx's 413 page (deploy/nginx.conf)
 ]

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
+
+from sangkien.request_limits import body_limit, too_large_response, view_name_of
 
 
 @never_cache
@@ -15,3 +19,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def too_large(request: HttpRequest) -> HttpResponse:
+    """The 413 page nginx shows for a body above its client_max_body_size for the URL: deploy/nginx.conf
+    turns its own English page into a GET of this one, naming the refused URL in X-Original-URI (a
+    header nginx always overwrites; without nginx it only changes the figure and link shown)."""
+    original = urlsplit(request.headers.get("X-Original-URI", "")).path
+    view_name = view_name_of(original) if original.startswith("/") else None
+    back = original if view_name not in (None, "too_large") else None
+    return too_large_response(request, limit=body_limit(view_name), length=None, back=back)

@@ -122,6 +122,43 @@ def test_docker_compose_describes_the_production_shape() -> None:
     assert services["web"]["environment"]["DJANGO_DEBUG"] == "False"
 
 
+def test_docker_compose_puts_nginx_in_front_of_gunicorn_and_trusts_only_it() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    proxy, web = services["proxy"], services["web"]
+    assert proxy["image"].startswith("nginx:")
+    assert "./deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in proxy["volumes"]
+    assert (ROOT / "deploy" / "nginx.conf").is_file()
+    assert set(proxy["ports"]) == {"80:80", "443:443"}
+    assert "ports" not in web, "gunicorn is reached only through nginx"
+    assert web["environment"]["TRUSTED_PROXY_COUNT"] == "1"
+    assert web["environment"]["DJANGO_DEBUG"] == "False"
+    for name in ("worker", "beat"):
+        assert "ports" not in services[name], name
+
+
+def test_the_login_lockout_and_body_caps_come_from_the_environment() -> None:
+    found = probe_settings(
+        {"LOGIN_FAILURE_LIMIT": "7", "LOGIN_FAILURE_LIMIT_PER_ADDRESS": "40", "LOGIN_COOLOFF_MINUTES": "45",
+         "TRUSTED_PROXY_COUNT": "2", "REQUEST_BODY_MAX_BYTES": "2097152"},
+        "AXES_FAILURE_LIMIT", "LOGIN_FAILURE_LIMIT_PER_ADDRESS", "AXES_COOLOFF_TIME", "TRUSTED_PROXY_COUNT",
+        "REQUEST_BODY_MAX_BYTES", "AXES_HANDLER",
+    )  # fmt: skip
+    assert found == ["7", "40", "0:45:00", "2", "2097152", "sangkien.lockout.PortalAxesHandler"]
+    defaults = probe_settings({}, "AXES_FAILURE_LIMIT", "LOGIN_FAILURE_LIMIT_PER_ADDRESS", "AXES_COOLOFF_TIME",
+                              "TRUSTED_PROXY_COUNT", "REQUEST_BODY_MAX_BYTES")  # fmt: skip
+    assert defaults == ["5", "20", "0:30:00", "0", "1048576"]
+
+
+def probe_settings(extra_env: dict[str, str], *names: str) -> list[str]:
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        f"print(json.dumps([str(getattr(settings, name)) for name in {names!r}]))"
+    )
+    result = run([sys.executable, "-c", code], extra_env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def test_dockerfile_uses_a_python_that_django_6_1_supports() -> None:
     match = re.search(r"^FROM python:(\d+)\.(\d+)", (ROOT / "Dockerfile").read_text(), re.MULTILINE)
     assert match, "the Dockerfile starts from an official python image"

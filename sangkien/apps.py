@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from axes.apps import AppConfig as AxesAppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LoginLockoutConfig(AxesAppConfig):
+    """django-axes under a name the admin can show in Vietnamese (its own label is "Axes")."""
+
+    verbose_name = _("Login lockouts")
