@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from io import BytesIO
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.db.models import Model
@@ -84,6 +85,8 @@ def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model
     owned_read_only = Expect(SEES_ROW, NOBODY, NOBODY, SUPERUSER, {"delete_selected": SUPERUSER})
     programme = Expect(STAFF_VIEWERS, NATIONAL_BOARD, NATIONAL_BOARD, SUPERUSER, {"delete_selected": SUPERUSER})
     superuser_only = Expect(SUPERUSER, SUPERUSER, SUPERUSER, SUPERUSER, {"delete_selected": SUPERUSER})
+    axes_log = Expect(SUPERUSER, SUPERUSER, NOBODY, SUPERUSER, {"delete_selected": SUPERUSER})
+    attempt = {"ip_address": "10.0.0.1", "user_agent": "test", "http_accept": "*/*", "path_info": "/accounts/login/"}
     return {
         Union: (
             unit_tree.thep,
@@ -115,6 +118,19 @@ def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model
         ExportJob: (job, owned_read_only),
         User: (roles["officer"], superuser_only),
         Group: (Group.objects.first(), superuser_only),
+        # The login lockout: superusers read and unlock (delete); nobody adds a row by hand.
+        AccessAttempt: (
+            AccessAttempt.objects.create(username="canbo.thep", failures_since_start=5, **attempt),
+            Expect(
+                SUPERUSER,
+                SUPERUSER,
+                NOBODY,
+                SUPERUSER,
+                {"delete_selected": SUPERUSER, "cleanup_expired_attempts": SUPERUSER},
+            ),
+        ),
+        AccessLog: (AccessLog.objects.create(username="canbo.thep", **attempt), axes_log),
+        AccessFailureLog: (AccessFailureLog.objects.create(username="canbo.thep", **attempt), axes_log),
     }
 
 
