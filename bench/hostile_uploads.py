@@ -1,15 +1,19 @@
-"""The other workers stay responsive while hostile spreadsheets are uploaded (issue 12).
+"""Hostile spreadsheets against the import (issue 12): what each costs, and whether the other
+workers stay responsive.
 
-Starts gunicorn as production does (3 sync workers, 120 s timeout) on a free port of 127.0.0.1,
-logs in as an officer, posts the red team's three files to "Nhập từ Excel" at the same time and
-polls /healthz/ meanwhile; prints each upload's time and answer and the worst /healthz/ latency.
+First, each file (a tiny valid one, the red team's three and three variants that pass a ratio
+check) is imported in a process of its own on the command line, in the admin and on the site
+(tests/import_probe.py): the seconds of each and the process's peak RSS. Then it starts
+gunicorn as production does (3 sync workers, 120 s timeout) on a free port of 127.0.0.1, logs in
+as an officer, posts the red team's three files to "Nhập từ Excel" at the same time and polls
+/healthz/ meanwhile; prints each upload's time and answer and the worst /healthz/ latency.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sangkien_sheets .venv/bin/python bench/hostile_uploads.py
 
 The database needs the demo's officer `canbo.thep` and an open programme: the script runs
 `seed_demo` when the officer is missing. `--code DIR` serves another checkout (e.g. the code
-before the guard) with this script. The test `test_hostile_uploads_leave_the_other_workers_responsive`
-runs the same measurement against the test database.
+before the guard) with gunicorn, and skips the first part. The test
+`test_hostile_uploads_leave_the_other_workers_responsive` runs the second part on the test database.
 """
 
 from __future__ import annotations
@@ -100,10 +104,14 @@ def post_file(opener: urllib.request.OpenerDirector, base: str, path: Path, uplo
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
         boundary = uuid.uuid4().hex
         body = (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{token}\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
-            "Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
-        ).encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{token}\r\n'
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+                "Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
+            ).encode()
+            + path.read_bytes()
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
         request = urllib.request.Request(
             url, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Referer": url}
         )
@@ -161,6 +169,30 @@ def build_red_team(folder: Path) -> dict[str, Path]:
     return {name: build(folder / name.replace(" ", "-"), HEADER) for name, build in bombs.BOMBS.items()}
 
 
+def per_file(folder: Path, files: dict[str, Path], database_url: str) -> None:
+    import openpyxl
+
+    from tests.import_probe import probe
+    from unions.imports import HEADER
+
+    tiny = folder / "tiny.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(HEADER)
+    book.active.append(("TLD", "Tổng Liên đoàn Lao động Việt Nam", "Tổng Liên đoàn", "", 1, ""))
+    book.save(tiny)
+    variants = {
+        "one-row-4M-cells": bombs.wide_row_bomb(folder / "wide.xlsx", HEADER),
+        "xml-entities": bombs.entity_bomb(folder / "entity.xlsx", HEADER),
+        "lying-sizes": bombs.lying_size_bomb(folder / "lying.xlsx", HEADER),
+    }
+    print(f"{'file':22} {'KiB':>6} {'command':>8} {'admin':>8} {'site':>8} {'peak RSS':>9}  answer")
+    for name, path in {"tiny valid file": tiny, **files, **variants}.items():
+        result = probe(path, username="canbo.thep", database_url=database_url)
+        seconds = "".join(f"{result.imports[way]['seconds']:7.2f}s" for way in ("command", "admin", "site"))
+        shown = result.imports["command"]["shown"].strip().splitlines()[0][:90]
+        print(f"{name:22} {path.stat().st_size / 1024:6.0f} {seconds} {result.peak_rss_mb:6.0f} MB  {shown}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout gunicorn serves")
@@ -175,11 +207,17 @@ def main() -> None:
 
     if not User.objects.filter(username="canbo.thep").exists():
         call_command("seed_demo")
+    from django.db import connection
+
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sangkien.settings"}
     with tempfile.TemporaryDirectory() as folder:
         files = build_red_team(Path(folder))
-        for name, path in files.items():
-            print(f"{name:24} {path.stat().st_size / 1024:6.0f} KiB")
+        if args.code == ROOT:
+            db = connection.settings_dict
+            per_file(
+                Path(folder), files, f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+            )
+        print("\ngunicorn, 3 sync workers: the three files posted at once to Nhập từ Excel")
         measurement = run(files, env=env, code=args.code, username="canbo.thep", password="SangKien@2022")
     for upload in measurement.uploads:
         print(f"upload {upload.name:24} {upload.seconds:7.2f} s   {upload.answer[:150]}")

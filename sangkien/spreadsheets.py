@@ -119,7 +119,11 @@ def read_rows(
         check_archive(timed, limits=ArchiveLimits.for_rows(sheet_rows + 1, len(header)), deadline=deadline)
         try:
             reader = BoundedReader(timed)
-            reader.read()
+            try:
+                reader.read()
+            except BaseException:
+                reader.archive.close()
+                raise
             workbook = reader.wb
         except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, ParseError):
             raise not_a_workbook() from None
