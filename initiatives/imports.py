@@ -190,7 +190,9 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
     """Check every row, then create them all as submitted initiatives in one transaction."""
     limit = settings.INITIATIVE_IMPORT_MAX_ROWS
     raw = []
-    for number, cells in read_rows(source, header=HEADER, max_bytes=settings.INITIATIVE_IMPORT_MAX_BYTES):
+    for number, cells in read_rows(
+        source, header=HEADER, max_bytes=settings.INITIATIVE_IMPORT_MAX_BYTES, max_rows=limit
+    ):
         raw.append((number, cells))
         if len(raw) > limit:
             raise SpreadsheetError(

@@ -254,6 +254,17 @@ UNION_IMPORT_MAX_BYTES = env.int("UNION_IMPORT_MAX_BYTES", default=50 * 1024 * 1
 INITIATIVE_ATTACHMENT_MAX_BYTES = env.int("INITIATIVE_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 INITIATIVE_IMPORT_MAX_BYTES = env.int("INITIATIVE_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 INITIATIVE_IMPORT_MAX_ROWS = env.int("INITIATIVE_IMPORT_MAX_ROWS", default=20_000)
+# Hostile spreadsheets (zip bombs, millions of empty rows, XML entities): what an import's .xlsx
+# may hold, checked before openpyxl opens it and while it is read (sangkien/xlsx_guard.py). Each
+# admits the largest legitimate files with room to spare; their figures are in bench/README.md §8.
+UNION_IMPORT_MAX_ROWS = env.int("UNION_IMPORT_MAX_ROWS", default=200_000)  # the national file: ~130,000
+SPREADSHEET_MAX_BLANK_ROWS = env.int("SPREADSHEET_MAX_BLANK_ROWS", default=10_000)  # read beyond an import's rows
+SPREADSHEET_MAX_PARTS = env.int("SPREADSHEET_MAX_PARTS", default=200)  # zip members; Excel writes about 10
+SPREADSHEET_MAX_PART_BYTES = env.int("SPREADSHEET_MAX_PART_BYTES", default=128 * 1024 * 1024)  # one, unpacked
+SPREADSHEET_MAX_TOTAL_BYTES = env.int("SPREADSHEET_MAX_TOTAL_BYTES", default=256 * 1024 * 1024)  # all, unpacked
+SPREADSHEET_MAX_RATIO = env.int("SPREADSHEET_MAX_RATIO", default=100)  # unpacked/packed, parts over 1 MiB
+SPREADSHEET_MAX_ELEMENTS_PER_RECORD = env.int("SPREADSHEET_MAX_ELEMENTS_PER_RECORD", default=50_000)  # a row, a text
+SPREADSHEET_READ_SECONDS = env.int("SPREADSHEET_READ_SECONDS", default=60)  # under gunicorn's 120 s timeout
 # A request may carry a few attachments of the size above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

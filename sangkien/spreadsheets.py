@@ -16,6 +16,7 @@ from typing import IO, Any
 from xml.etree.ElementTree import ParseError
 
 import openpyxl
+from django.conf import settings
 from django.core.management import CommandError
 from django.utils.translation import gettext as _
 from openpyxl.cell import WriteOnlyCell
@@ -24,6 +25,16 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from sangkien.text import fold
+from sangkien.xlsx_guard import (
+    ArchiveLimits,
+    BoundedReader,
+    Deadline,
+    RefusedFile,
+    TimedFile,
+    check_archive,
+    not_a_workbook,
+    vietnamese_number,
+)
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # A spreadsheet program runs a cell starting with one of these as a formula (CSV/XLSX injection).
@@ -76,16 +87,20 @@ def cell_text(value: Any) -> str:
 
 
 def read_rows(
-    source: str | Path | IO[bytes], *, header: tuple[str, ...], max_bytes: int
+    source: str | Path | IO[bytes], *, header: tuple[str, ...], max_bytes: int, max_rows: int
 ) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """Yield (Excel row number, cells) of the first sheet after checking the file and its header.
 
-    Blank rows are skipped; raises SpreadsheetError for an empty, oversized or non-xlsx file, or
-    a first row that is not `header` (compared without case, spacing or diacritics).
+    Blank rows are skipped but counted: reading stops, with a SpreadsheetError, past `max_rows`
+    rows plus SPREADSHEET_MAX_BLANK_ROWS, however the rows are spelled, and past the deadline
+    SPREADSHEET_READ_SECONDS. Raises SpreadsheetError for an empty, oversized, hostile (see
+    `sangkien.xlsx_guard`) or non-xlsx file, or a first row that is not `header` (compared
+    without case, spacing or diacritics). The importers check their own row limits on the rows
+    that hold data.
     """
     if isinstance(source, (str, Path)):
         with open(source, "rb") as handle:
-            yield from read_rows(handle, header=header, max_bytes=max_bytes)
+            yield from read_rows(handle, header=header, max_bytes=max_bytes, max_rows=max_rows)
         return
     source.seek(0, 2)
     size = source.tell()
@@ -97,30 +112,57 @@ def read_rows(
             _("The file is too large (%(size)s MB); the limit is %(limit)s MB.")
             % {"size": size // (1024 * 1024), "limit": max_bytes // (1024 * 1024)}
         )
+    sheet_rows = max_rows + settings.SPREADSHEET_MAX_BLANK_ROWS
+    deadline = Deadline(settings.SPREADSHEET_READ_SECONDS)
+    timed = TimedFile(source, deadline)
     try:
-        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError):
-        raise SpreadsheetError(_("The file is not an Excel workbook (.xlsx).")) from None
-    try:
-        yield from _rows(workbook, header)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError):
-        # A damaged sheet inside a valid zip fails only while its rows are read.
-        raise SpreadsheetError(_("The file is not an Excel workbook (.xlsx).")) from None
-    finally:
-        workbook.close()
+        check_archive(timed, limits=ArchiveLimits.for_rows(sheet_rows + 1, len(header)), deadline=deadline)
+        try:
+            reader = BoundedReader(timed)
+            try:
+                reader.read()
+            except BaseException:
+                reader.archive.close()
+                raise
+            workbook = reader.wb
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, ParseError):
+            raise not_a_workbook() from None
+        try:
+            yield from _rows(workbook, header, sheet_rows=sheet_rows, deadline=deadline)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError):
+            # A damaged sheet inside a valid zip fails only while its rows are read.
+            raise not_a_workbook() from None
+        finally:
+            workbook.close()
+    except RefusedFile as refused:
+        raise SpreadsheetError(str(refused)) from None
 
 
-def _rows(workbook: openpyxl.Workbook, header: tuple[str, ...]) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """The rows after the header, once the header is checked."""
-    rows = workbook.worksheets[0].iter_rows(values_only=True)
-    found = tuple(cell_text(cell) for cell in (next(rows, None) or ())[: len(header)])
+def _rows(
+    workbook: openpyxl.Workbook, header: tuple[str, ...], *, sheet_rows: int, deadline: Deadline
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The rows after the header, once the header is checked; at most `sheet_rows` of them."""
+    if not workbook.worksheets:
+        raise not_a_workbook()
+    width = len(header)
+    # max_col: a row is cut to the header's width before its cells are padded or converted.
+    rows = workbook.worksheets[0].iter_rows(max_col=width, values_only=True)
+    found = tuple(cell_text(cell) for cell in (next(rows, None) or ())[:width])
     if tuple(fold(cell) for cell in found) != tuple(fold(cell) for cell in header):
         raise SpreadsheetError(
             _("The first row must be the header: %(expected)s. Found: %(found)s.")
             % {"expected": " | ".join(header), "found": " | ".join(found) or _("(empty)")}
         )
-    width = len(header)
     for number, cells in enumerate(rows, start=2):
+        if number > sheet_rows + 1:
+            raise SpreadsheetError(
+                _(
+                    "The sheet has more than %(limit)s rows under the header, blank rows included; "
+                    "delete the empty rows under the data or split the file."
+                )
+                % {"limit": vietnamese_number(sheet_rows)}
+            )
+        deadline.check()
         cells = tuple(cells[:width]) + (None,) * (width - len(cells))
         if any(cell_text(cell) for cell in cells):
             yield number, cells

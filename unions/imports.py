@@ -7,7 +7,7 @@ reported with its row number and column. Re-importing a file updates the units i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from sangkien.spreadsheets import SheetIssue, SpreadsheetError, cell_text, read_rows
 from sangkien.spreadsheets import template_workbook as spreadsheet_template
 from sangkien.text import fold
+from sangkien.xlsx_guard import vietnamese_number
 from unions.models import CODE_PATTERN, EmulationCluster, Union, User
 from unions.permissions import may_change_programme_settings, may_change_unit, may_hold_path
 from unions.services import check_level_above, check_level_under, check_root, child_path, union_rebuild_paths
@@ -359,13 +360,26 @@ def _check_scope(
                 )
 
 
+def _at_most(numbered_rows: Iterable[tuple[int, tuple[Any, ...]]], limit: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The rows that hold data, refused as soon as there are more than `limit` of them."""
+    for count, numbered_row in enumerate(numbered_rows, start=1):
+        if count > limit:
+            raise SpreadsheetError(
+                _("The file has more than %(limit)s units; split it into several files.")
+                % {"limit": vietnamese_number(limit)}
+            )
+        yield numbered_row
+
+
 def import_units(source: str | Path | IO[bytes], *, user: User | None = None) -> ImportResult:
     """Validate the whole file, then create or update every unit in one transaction.
 
     `user` is the board account importing from the admin, held to its scope; the command line
     (an operator of the server) passes none."""
     issues: list[SheetIssue] = []
-    rows, file_codes = _parse(read_rows(source, header=HEADER, max_bytes=settings.UNION_IMPORT_MAX_BYTES), issues)
+    limit = settings.UNION_IMPORT_MAX_ROWS
+    numbered_rows = read_rows(source, header=HEADER, max_bytes=settings.UNION_IMPORT_MAX_BYTES, max_rows=limit)
+    rows, file_codes = _parse(_at_most(numbered_rows, limit), issues)
     db, paths = _plan(rows, file_codes, issues)
     if user is not None:
         _check_scope(rows, db, paths, user, issues)
