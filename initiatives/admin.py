@@ -45,8 +45,8 @@ from initiatives.views import file_download
 from sangkien.search import FoldedSearchMixin
 from unions.admin import SubtreeFilter
 from unions.admin_scoping import ProgrammeWideAdminMixin, ProgrammeWideInline, ScopedAdminMixin
-from unions.models import Union
-from unions.permissions import may_resend_notifications, may_review
+from unions.models import Union, User
+from unions.permissions import may_resend_notifications, may_review, may_set_target, target_units
 
 
 class PhaseInline(ProgrammeWideInline):
@@ -77,6 +77,12 @@ class TargetAdmin(ScopedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("unit",)
     search_fields = ("unit__code",)
     show_full_result_count = False
+
+    def may_act(self, user: User, obj: Target) -> bool:
+        return may_set_target(user, obj.unit)
+
+    def unit_choices(self, user: User) -> QuerySet[Union]:
+        return target_units(user)
 
 
 class AuthorInline(admin.TabularInline):
@@ -169,7 +175,8 @@ class InitiativeAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     list_select_related = ("unit", "field")
     autocomplete_fields = ("unit", "field")
     raw_id_fields = ("created_by",)
-    readonly_fields = ("status", "submitted_at", "created_by", "created_at", "updated_at")
+    # Who wrote it is kept by the services: nobody removes themselves to review their own work.
+    readonly_fields = ("status", "submitted_at", "created_by", "editors", "created_at", "updated_at")
     inlines = [AuthorInline, AttachmentInline, StatusChangeInline]
     actions = ("review_valid", "review_returned", "review_rejected")
     change_form_template = "admin/initiatives/initiative/change_form.html"
@@ -181,6 +188,20 @@ class InitiativeAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
         of its own subtree."""
         fields = tuple(super().get_readonly_fields(request, obj))
         return fields if request.user.is_superuser else (*fields, "unit")
+
+    def save_model(self, request: HttpRequest, obj: Initiative, form: ModelForm, change: bool) -> None:
+        """An edit writes only the fields the form changed, on the locked row: the status, its time
+        and phase belong to the review, which another board member may decide meanwhile."""
+        if not change:
+            return super().save_model(request, obj, form, change)
+        Initiative.objects.select_for_update().filter(pk=obj.pk).values_list("pk").first()
+        columns = {field.name for field in Initiative._meta.concrete_fields} - set(
+            self.get_readonly_fields(request, obj)
+        )
+        edited = [name for name in form.changed_data if name in columns]
+        if edited:
+            obj.save(update_fields=[*edited, "updated_at"])
+        return None
 
     def save_related(
         self, request: HttpRequest, form: ModelForm, formsets: list[BaseInlineFormSet], change: bool

@@ -399,11 +399,14 @@ class ExportForm(forms.Form):
 
     def clean_unit(self) -> Union:
         code = self.cleaned_data["unit"].strip()
-        unit = Union.objects.filter(code__iexact=code).first()
+        # Looked up in the asker's subtree first: a unit elsewhere whose code differs only in case
+        # must not shadow one's own.
+        units = Union.objects.subtree(self.scope)
+        unit = units.filter(code=code).first() or units.filter(code__iexact=code).first()
         if unit is None:
+            if Union.objects.filter(code__iexact=code).exists():
+                raise forms.ValidationError(_("This unit is outside your unit's subtree."))
             raise forms.ValidationError(_("There is no unit with the code “%(code)s”.") % {"code": code})
-        if not unit.is_in_subtree_of(self.scope):
-            raise forms.ValidationError(_("This unit is outside your unit's subtree."))
         if unit.level == Union.Level.GRASSROOTS:
             raise forms.ValidationError(_("A grassroots union has no units under it: choose a unit above it."))
         return unit

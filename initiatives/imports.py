@@ -25,6 +25,7 @@ from initiatives.services import outside_programme, phase_on
 from sangkien.spreadsheets import SheetIssue, SpreadsheetError, cell_text, read_rows, template_workbook
 from sangkien.text import fold, parse_vnd
 from unions.models import Union, User
+from unions.permissions import can_act_in
 
 HEADER = (
     "Mã đơn vị",
@@ -179,7 +180,7 @@ def _units_for(user: User, codes: set[str]) -> tuple[dict[str, Union], set[str]]
     mine: dict[str, Union] = {}
     elsewhere: set[str] = set()
     for unit in found:
-        if user.is_superuser or (user.unit is not None and unit.is_in_subtree_of(user.unit)):
+        if can_act_in(user, unit):
             mine[unit.code] = unit
         else:
             elsewhere.add(unit.code)

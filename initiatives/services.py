@@ -143,11 +143,15 @@ def initiative_submit(
 
 
 @transaction.atomic
-def attachment_remove(*, attachment: Attachment) -> None:
-    """Delete a file of a draft or returned initiative; the file goes once the row is gone."""
-    status = Initiative.objects.select_for_update().values_list("status", flat=True).get(pk=attachment.initiative_id)
-    if status not in (Initiative.Status.DRAFT, Initiative.Status.RETURNED):
+def attachment_remove(*, attachment: Attachment, by: User) -> None:
+    """Delete a file of a draft or returned initiative; the file goes once the row is gone. Removing
+    a file is editing: the remover may not review the initiative."""
+    initiative = (
+        Initiative.objects.select_for_update().only("pk", "status", "created_by").get(pk=attachment.initiative_id)
+    )
+    if initiative.status not in (Initiative.Status.DRAFT, Initiative.Status.RETURNED):
         raise InitiativeStateError(_("This initiative has been submitted and can no longer be edited."))
+    initiative_record_editor(initiative=initiative, by=by)
     attachment.delete()
     transaction.on_commit(lambda: attachment.file.delete(save=False))
 

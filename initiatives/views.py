@@ -53,9 +53,8 @@ from sangkien.downloads import file_response, stored_file_response
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from unions.permissions import (
     board_scope,
-    is_leadership,
-    is_reviewer,
     may_ask_questions,
+    may_see_board_metrics,
     may_use_unit_pages,
     may_write_on_site,
 )
@@ -256,7 +255,7 @@ def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     try:
-        attachment_remove(attachment=attachment)
+        attachment_remove(attachment=attachment, by=request.user)
     except InitiativeStateError as error:
         messages.error(request, str(error))
         return redirect(attachment.initiative)
@@ -363,7 +362,7 @@ def _duration(value: dt.timedelta | None) -> str:
 @staff_member_required
 def board_metrics_view(request: HttpRequest) -> HttpResponse:
     """The board's figures: backlog by status, median times over the last 30 days."""
-    if not (is_reviewer(request.user) or is_leadership(request.user)):
+    if not may_see_board_metrics(request.user):
         raise PermissionDenied(_("The board metrics are for the board and leadership."))
     metrics = board_metrics(since=timezone.now() - dt.timedelta(days=30), unit=board_scope(request.user))
     context = {

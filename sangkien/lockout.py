@@ -14,6 +14,19 @@ from django.db.models import QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+# The longest username an account may have (AbstractUser.username): a longer one is no account's,
+# and axes would fail to store it (its column holds 255 characters).
+USERNAME_MAX_LENGTH = 150
+
+
+def login_username(request: HttpRequest, credentials: dict[str, Any] | None = None) -> str | None:
+    """The username a login attempt names, as axes counts it (AXES_USERNAME_CALLABLE): cut to the
+    longest a real account can have, so a hostile 10,000-character name is one more failure, not
+    an error."""
+    source = credentials if credentials is not None else request.POST
+    name = source.get(settings.AXES_USERNAME_FORM_FIELD) if source is not None else None
+    return str(name)[:USERNAME_MAX_LENGTH] if name is not None else None
+
 
 def _failures(attempts: QuerySet[AccessAttempt]) -> int:
     return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0

@@ -4,30 +4,44 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class NulCharacterRejected(SuspiciousOperation):
     """A NUL byte in a query or form parameter: no legitimate form sends one."""
 
 
-class RejectNulMiddleware:
-    """Answer 400 to a request whose query string or form fields hold a NUL byte.
+class MalformedSelection(SuspiciousOperation):
+    """An admin action posted for rows whose ids are not numbers."""
 
-    PostgreSQL cannot store or compare text containing NUL, so a `%00` that reached an admin
-    list filter or any other lookup became a 500. Refusing it at the door covers every page,
-    including the ones Django's admin builds from the query string.
+
+class RejectMalformedMiddleware:
+    """Answer 400 to a request whose path, cookies, query string or form fields hold a NUL byte,
+    or to an admin action posted for ids that are not numbers.
+
+    PostgreSQL cannot store or compare text containing NUL, so a `%00` that reached an admin list
+    filter, a URL segment or the session cookie became a 500; an admin action's `_selected_action`
+    is turned into `pk__in` unchecked. Refusing both at the door covers every page, including the
+    ones Django's admin builds from the request. It runs before the session is loaded.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path_info or any("\x00" in key + value for key, value in request.COOKIES.items()):
+            raise NulCharacterRejected("NUL character in the path or a cookie")
         if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
             self._check(request.GET)
-        if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+        if request.method == "POST" and request.content_type in FORM_TYPES:
             self._check(request.POST)
+            selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+            if not all(value.isascii() and value.isdigit() and len(value) < 19 for value in selected):
+                raise MalformedSelection("admin action for ids that are not numbers")
         return self.get_response(request)
 
     @staticmethod

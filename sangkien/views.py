@@ -25,7 +25,10 @@ def too_large(request: HttpRequest) -> HttpResponse:
     """The 413 page nginx shows for a body above its client_max_body_size for the URL: deploy/nginx.conf
     turns its own English page into a GET of this one, naming the refused URL in X-Original-URI (a
     header nginx always overwrites; without nginx it only changes the figure and link shown)."""
-    original = urlsplit(request.headers.get("X-Original-URI", "")).path
+    try:
+        original = urlsplit(request.headers.get("X-Original-URI", "")).path
+    except ValueError:  # the client's raw request line, e.g. "//[x/": no page to link back to
+        original = ""
     view_name = view_name_of(original) if original.startswith("/") else None
     back = original if view_name not in (None, "too_large") else None
     return too_large_response(request, limit=body_limit(view_name), length=None, back=back)

@@ -320,3 +320,23 @@ def test_the_outbox_shows_a_province_board_only_its_subtree(
     response = client.get(url(Notification, "changelist"))
     assert [row.pk for row in response.context["cl"].result_list] == [ours.pk]
     assert client.get(url(Notification, "change", theirs)).status_code == 302
+
+
+def test_a_province_board_cannot_set_its_own_units_target(
+    client: Client, unit_tree: UnitTree, roles: dict[str, User | None]
+) -> None:
+    """The level above assigns a unit's target: lowering one's own would rank it higher."""
+    program = ProgramFactory(slug="01-trieu-sang-kien")
+    own = TargetFactory(program=program, unit=unit_tree.cong_thuong, quantity=1000)
+    login(client, roles["own_reviewer"])
+    data = {"unit": unit_tree.cong_thuong.pk, "program": program.pk, "quantity": 1, "kind": own.kind}
+    assert client.post(url(Target, "change", own), data).status_code == 403
+    assert client.post(url(Target, "delete", own), {"post": "yes"}).status_code == 403
+    response = client.post(url(Target, "add"), data)
+    assert response.status_code == 200 and response.context["adminform"].form.errors["unit"]
+    own.refresh_from_db()
+    assert (own.quantity, Target.objects.count()) == (1000, 1)
+    login(client, roles["national_reviewer"])
+    assert client.post(url(Target, "change", own), data).status_code == 302
+    own.refresh_from_db()
+    assert own.quantity == 1

@@ -152,3 +152,37 @@ def test_a_nul_byte_is_answered_400_in_vietnamese(client: Client, site) -> None:
     response = client.get(reverse("public_list"), {"q": "a\x00b"})
     assert response.status_code == 400
     assert "không hiểu được yêu cầu" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_a_username_longer_than_any_account_is_one_more_failed_login(client: Client, site, url: str) -> None:
+    response = client.post(url, {"username": "x" * 10_000, "password": "sai"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+
+
+def test_a_nul_byte_in_the_path_or_a_cookie_is_answered_400(client: Client, site, roles) -> None:
+    client.force_login(roles["officer"])
+    assert client.get("/dashboard/unit/%00/").status_code == 400
+    client.cookies["sessionid"] = "abcdefgh\x00ijkl"
+    assert client.get(reverse("home")).status_code == 400
+
+
+def test_nginx_s_413_page_survives_a_raw_request_line(client: Client, site) -> None:
+    response = client.get(reverse("too_large"), headers={"X-Original-URI": "http://[::1"})
+    assert response.status_code == 413
+
+
+def test_the_admin_autocomplete_refuses_a_reverse_relation(client: Client, site, roles) -> None:
+    client.force_login(roles["other_reviewer"])
+    query = {"app_label": "unions", "model_name": "union", "field_name": "targets", "term": "a"}
+    assert client.get(reverse("admin:autocomplete"), query).status_code == 403
+
+
+@pytest.mark.parametrize("selected", ["abc", "²", "-1"])
+def test_an_admin_action_for_ids_that_are_not_numbers_is_answered_400(client: Client, site, roles, selected) -> None:
+    client.force_login(roles["national_reviewer"])
+    response = client.post(
+        reverse("admin:initiatives_initiative_changelist"), {"action": "review_valid", "_selected_action": [selected]}
+    )
+    assert response.status_code == 400

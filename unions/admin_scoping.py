@@ -18,7 +18,7 @@ from django.forms import Field as FormField
 from django.http import HttpRequest
 
 from unions import permissions
-from unions.models import Union
+from unions.models import Union, User
 
 
 class ScopedAdminMixin:
@@ -33,8 +33,14 @@ class ScopedAdminMixin:
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return permissions.restrict(super().get_queryset(request), request.user, path=self.scope_path)
 
+    def may_act(self, user: User, obj: Model) -> bool:
+        return permissions.may_act_on(user, self.owner(obj))
+
+    def unit_choices(self, user: User) -> QuerySet[Union]:
+        return permissions.units_in_scope(user)
+
     def _may_act(self, request: HttpRequest, obj: Model | None) -> bool:
-        return obj is None or permissions.may_act_on(request.user, self.owner(obj))
+        return obj is None or self.may_act(request.user, obj)
 
     def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return super().has_view_permission(request, obj) and (
@@ -49,7 +55,7 @@ class ScopedAdminMixin:
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> FormField | None:
         if db_field.related_model is Union:
-            kwargs["queryset"] = permissions.units_in_scope(request.user)
+            kwargs["queryset"] = self.unit_choices(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 

@@ -209,6 +209,10 @@ def export_scope(user: User | AnonymousUser) -> Union | None:
     return dashboard_scope(user)
 
 
+def may_see_board_metrics(user: User | AnonymousUser) -> bool:
+    return is_reviewer(user) or is_leadership(user)
+
+
 def site_flags(user: User | AnonymousUser) -> dict[str, bool]:
     """What the menus and buttons offer: templates show these, never a rule of their own."""
     return {
@@ -217,6 +221,7 @@ def site_flags(user: User | AnonymousUser) -> dict[str, bool]:
         "ask": may_ask_questions(user),
         "dashboard": dashboard_scope(user) is not None,
         "exports": export_scope(user) is not None,
+        "board": may_see_board_metrics(user),
         "admin": _active(user) and user.is_staff,
     }
 
@@ -279,6 +284,18 @@ def reviewable(queryset: QuerySet, user: User | AnonymousUser) -> QuerySet:
     if not is_reviewer(user):
         return queryset.none()
     return restrict(queryset, user).exclude(created_by=user).exclude(editors=user)
+
+
+def may_set_target(user: User | AnonymousUser, unit: Union | None) -> bool:
+    """A unit's target is assigned by the level above: a province's board sets those of the units
+    under it, never its own (which would let it lower the bar it is ranked against)."""
+    return unit is not None and is_reviewer(user) and (is_national(user) or may_hold_path(user, unit.path))
+
+
+def target_units(user: User | AnonymousUser) -> QuerySet[Union]:
+    """The units whose target the account may set (the rule above, as a queryset)."""
+    units = units_in_scope(user)
+    return units if is_national(user) else units.exclude(pk=user.unit_id)
 
 
 def may_resend_notifications(user: User | AnonymousUser) -> bool:

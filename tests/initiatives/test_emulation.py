@@ -45,6 +45,7 @@ from django.utils import timezone
 
 from initiatives.emulation import ExportRequest, clean_exports, export_to, run_job, write_workbook
 from initiatives.models import EmulationCriterion, ExportJob, Initiative, ScoringBand
+from tests.conftest import role_group
 from tests.factories import (
     EmulationClusterFactory,
     FieldFactory,
@@ -482,3 +483,16 @@ def test_the_beat_schedule_cleans_old_exports_every_night(settings) -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["clean-emulation-exports"]
     assert entry["task"] == "initiatives.clean_emulation_exports" in app.tasks
     assert (entry["schedule"].hour, entry["schedule"].minute) == ({2}, {30})
+
+
+def test_a_unit_elsewhere_whose_code_differs_in_case_does_not_shadow_ones_own(client: Client, tree) -> None:
+    """Công Thương may name a unit "hn"; Hà Nội's board still exports its own "HN"."""
+    UnionFactory(
+        code="hn", name="Công đoàn HN của Công Thương", level=Union.Level.SUPERIOR, parent=tree["tree"].cong_thuong
+    )
+    board = UserFactory(username="ban.hanoi", unit=tree["tree"].ha_noi, is_staff=True)
+    board.groups.add(role_group(REVIEWERS_GROUP))
+    client.force_login(board)
+    response = client.post(reverse("exports"), {"unit": "HN"})
+    assert response.status_code == 302
+    assert ExportJob.objects.get().scope == tree["tree"].ha_noi

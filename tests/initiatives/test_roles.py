@@ -3,12 +3,17 @@ board member never reviews what it submitted or edited, menus offer only what th
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.db.models.signals import pre_save
 from django.test import Client
 from django.urls import reverse
 
 from initiatives.models import Attachment, Initiative, Question, StatusChange
+from initiatives.services import initiative_review
 from tests.factories import InitiativeFactory, UserFactory
 from tests.initiatives.conftest import PDF
 from tests.initiatives.test_views import form_data
@@ -137,3 +142,75 @@ def test_a_board_member_that_edited_an_initiative_in_the_admin_cannot_review_it(
     client.post(reverse("admin:initiatives_initiative_review", args=[initiative.pk]), {"decision": "valid"})
     initiative.refresh_from_db()
     assert (initiative.title, initiative.status) == ("Cải tiến (đã sửa)", "submitted")
+
+
+def change_form_data(initiative: Initiative, **changes: object) -> dict[str, object]:
+    data = {
+        "title": initiative.title, "field": initiative.field_id, "program": initiative.program_id, "kind": "technical",
+        "authors-TOTAL_FORMS": 0, "authors-INITIAL_FORMS": 0, "attachments-TOTAL_FORMS": 0,
+        "attachments-INITIAL_FORMS": 0, "status_changes-TOTAL_FORMS": 0, "status_changes-INITIAL_FORMS": 0,
+        **dict.fromkeys(("summary", "description", "scope", "effectiveness"), ""),
+    }  # fmt: skip
+    return {**data, **changes}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saving_the_change_form_never_undoes_another_members_decision(
+    client: Client, program, field, unit_tree, reviewer
+) -> None:
+    """Another member validates while the first one's typo fix is being saved: both stand."""
+    initiative = InitiativeFactory(program=program, unit=unit_tree.thep, field=field, title="Cải tiến")
+    other = UserFactory(username="bancspl2", unit=unit_tree.cong_thuong, is_staff=True)
+    other.groups.set(reviewer.groups.all())
+
+    def validate() -> None:
+        try:
+            initiative_review(initiative=Initiative.objects.get(pk=initiative.pk), decision="valid", by=other)
+        finally:
+            connection.close()
+
+    def meanwhile(sender: type, instance: Initiative, **kwargs: object) -> None:
+        """Between the admin loading the row and writing it, the other member decides (on its own
+        connection; it waits at most a second if the row is locked)."""
+        pre_save.disconnect(meanwhile, sender=Initiative)
+        thread = threading.Thread(target=validate)
+        thread.start()
+        thread.join(timeout=1)
+        threads.append(thread)
+
+    threads: list[threading.Thread] = []
+    pre_save.connect(meanwhile, sender=Initiative)
+    try:
+        logged_in(client, reviewer)
+        change_url = reverse("admin:initiatives_initiative_change", args=[initiative.pk])
+        response = client.post(change_url, change_form_data(initiative, title="Cải tiến (sửa chính tả)"))
+    finally:
+        pre_save.disconnect(meanwhile, sender=Initiative)
+        for thread in threads:
+            thread.join(timeout=10)
+    assert response.status_code == 302
+    initiative.refresh_from_db()
+    assert (initiative.title, initiative.status) == ("Cải tiến (sửa chính tả)", "valid")
+    assert list(StatusChange.objects.values_list("to_status", flat=True)) == ["valid"]
+
+
+def test_who_wrote_an_initiative_is_shown_but_not_editable_in_the_admin(
+    client: Client, program, field, unit_tree, reviewer
+) -> None:
+    initiative = InitiativeFactory(program=program, unit=unit_tree.thep, field=field)
+    initiative.editors.add(reviewer)
+    logged_in(client, reviewer)
+    page = client.get(reverse("admin:initiatives_initiative_change", args=[initiative.pk]))
+    assert "editors" not in page.context["adminform"].form.fields
+    assert page.context["review_refused"]
+
+
+def test_removing_a_file_counts_as_editing(client: Client, program, field, unit_tree, reviewer) -> None:
+    returned = InitiativeFactory(program=program, unit=unit_tree.thep, field=field, status="returned")
+    attachment = Attachment.objects.create(
+        initiative=returned, file=SimpleUploadedFile("x.pdf", PDF), original_name="x.pdf",
+        content_type="application/pdf", size=len(PDF),
+    )  # fmt: skip
+    logged_in(client, reviewer)
+    client.post(reverse("initiatives:attachment_delete", args=[attachment.pk]))
+    assert list(returned.editors.all()) == [reviewer]
