@@ -720,3 +720,28 @@ class ExportStart(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.job_id} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class FormSubmission(models.Model):
+    """A form's one-time token, stored with what its first POST created (initiatives.once): a second
+    POST of the same form (a double click, a resent request, the Back button) finds it and is
+    answered with the first result. The primary key is the guarantee: two POSTs at once both insert
+    it, the second waits for the first's transaction and then fails."""
+
+    class Purpose(models.TextChoices):
+        INITIATIVE = "initiative", _("New initiative")
+        IMPORT = "import", _("Import from Excel")
+        QUESTION = "question", _("Question")
+
+    token = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    result_url = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} {self.token}"

@@ -1,20 +1,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from initiatives import once
 from initiatives.dashboard import BLOCK_NAMES, public_leaders
 from initiatives.exports import initiative_list_export_refusal, initiative_list_workbook
 from initiatives.forms import (
@@ -28,7 +33,7 @@ from initiatives.forms import (
     author_initial,
 )
 from initiatives.imports import import_initiatives, import_template
-from initiatives.models import Attachment, Initiative, Page
+from initiatives.models import Attachment, FormSubmission, Initiative, Page
 from initiatives.selectors import (
     board_metrics,
     current_program,
@@ -154,9 +159,25 @@ def initiative_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _edit(request, initiative)
 
 
+def _form_expired(request: HttpRequest) -> None:
+    messages.error(request, _("This form has expired: what you typed is kept, send it again."))
+
+
+def _already_sent(request: HttpRequest, sent: once.AlreadySent, fallback: str) -> HttpResponse:
+    messages.info(request, _("This form had already been sent: here is what it created."))
+    return redirect(sent.url or fallback)
+
+
+class _AskFirst(Exception):
+    """The unit already submitted this title: nothing is written until the officer confirms."""
+
+
 def _edit(request: HttpRequest, initiative: Initiative) -> HttpResponse:
     submitting = "submit" in request.POST
     data = request.POST if request.method == "POST" else None
+    # A new initiative is created once per form, however often it is posted.
+    creating = initiative.pk is None
+    token = once.FormToken.of(request) if creating else None
     form = InitiativeForm(
         data,
         request.FILES if data else None,
@@ -167,25 +188,39 @@ def _edit(request: HttpRequest, initiative: Initiative) -> HttpResponse:
     authors = AuthorFormSet(data, prefix="authors", initial=author_initial(initiative), submitting=submitting)
     duplicates = []
     if data is not None and form.is_valid() and authors.is_valid():
-        if submitting and not form.cleaned_data["confirm_duplicate"]:
-            duplicates = duplicates_of(initiative=form.instance)
-        if not duplicates:
+        if token is not None and token.expired:
+            _form_expired(request)
+        else:
             service = initiative_submit if submitting else initiative_save_draft
             try:
-                saved = service(
-                    initiative=form.instance,
-                    authors=authors.authors(),
-                    attachments=form.cleaned_data["attachments"],
-                    by=request.user,
-                )
+                # The token first: a second POST of this form waits here for the first one, then is
+                # sent to its result (instead of being warned about the title the first one took).
+                with once_only_for(token, request, FormSubmission.Purpose.INITIATIVE) as submission:
+                    if submitting and not form.cleaned_data["confirm_duplicate"]:
+                        duplicates = duplicates_of(initiative=form.instance)
+                        if duplicates:
+                            raise _AskFirst
+                    saved = service(
+                        initiative=form.instance,
+                        authors=authors.authors(),
+                        attachments=form.cleaned_data["attachments"],
+                        by=request.user,
+                    )
+                    if submission is not None:
+                        once.record_result(submission, saved.get_absolute_url() if submitting else _edit_url(saved))
+            except _AskFirst:
+                pass  # nothing written: the page asks to confirm the title
+            except once.AlreadySent as sent:
+                return _already_sent(request, sent, reverse("initiatives:list"))
             except InitiativeStateError as error:
                 messages.error(request, str(error))
                 return redirect(initiative)
-            if submitting:
-                messages.success(request, _("The initiative has been submitted to the review board."))
-                return redirect(saved)
-            messages.success(request, _("The draft has been saved."))
-            return redirect("initiatives:edit", pk=saved.pk)
+            else:
+                if submitting:
+                    messages.success(request, _("The initiative has been submitted to the review board."))
+                    return redirect(saved)
+                messages.success(request, _("The draft has been saved."))
+                return redirect("initiatives:edit", pk=saved.pk)
     elif data is not None:
         messages.error(request, _("Please correct the errors below. What you typed has been kept."))
     if (
@@ -197,8 +232,23 @@ def _edit(request: HttpRequest, initiative: Initiative) -> HttpResponse:
     return render(
         request,
         "initiatives/form.html",
-        {"form": form, "authors": authors, "initiative": initiative, "duplicates": duplicates},
+        {"form": form, "authors": authors, "initiative": initiative, "duplicates": duplicates, "once": token},
     )
+
+
+def _edit_url(initiative: Initiative) -> str:
+    return reverse("initiatives:edit", args=[initiative.pk])
+
+
+@contextmanager
+def once_only_for(token: once.FormToken | None, request: HttpRequest, purpose: str) -> Iterator[FormSubmission | None]:
+    """The write of a creating form, claimed by its token (no token: an edit, claimed by its row)."""
+    if token is None:
+        with transaction.atomic():
+            yield None
+        return
+    with once.once_only(token=token.token, user=request.user, purpose=purpose) as submission:
+        yield submission
 
 
 @login_required
@@ -217,13 +267,20 @@ def initiative_import(request: HttpRequest) -> HttpResponse:
     _writer(request)
     program = current_program()
     form = ImportForm(request.POST or None, request.FILES or None)
+    token = once.FormToken.of(request)
     errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         if program is None:
             errors = [_("No programme is open at the moment.")]
+        elif token.expired:
+            errors = [_("This form has expired: choose the file and send it again.")]
         else:
             try:
-                result = import_initiatives(form.cleaned_data["file"], user=request.user, program=program)
+                with once_only_for(token, request, FormSubmission.Purpose.IMPORT) as submission:
+                    result = import_initiatives(form.cleaned_data["file"], user=request.user, program=program)
+                    once.record_result(submission, reverse("initiatives:list"))
+            except once.AlreadySent as sent:
+                return _already_sent(request, sent, reverse("initiatives:list"))
             except SpreadsheetError as error:
                 errors = error.messages
             else:
@@ -237,7 +294,7 @@ def initiative_import(request: HttpRequest) -> HttpResponse:
                     % {"count": result.created},
                 )
                 return redirect("initiatives:list")
-    return render(request, "initiatives/import.html", {"form": form, "errors": errors})
+    return render(request, "initiatives/import.html", {"form": form, "errors": errors, "once": token})
 
 
 @login_required
@@ -284,18 +341,27 @@ def question_create(request: HttpRequest) -> HttpResponse:
         initiatives=initiatives,
         initial={"initiative": request.GET.get("initiative")},
     )
+    token = once.FormToken.of(request)
     if request.method == "POST" and form.is_valid():
-        attachments = form.cleaned_data["attachment"]
-        question = question_ask(
-            unit=request.user.unit,
-            by=request.user,
-            subject=form.cleaned_data["subject"],
-            body=form.cleaned_data["body"],
-            initiative=form.cleaned_data["initiative"],
-            attachment=attachments[0] if attachments else None,
-        )
-        messages.success(request, _("Your question has been sent to the review board."))
-        return redirect(question)
+        if token.expired:
+            _form_expired(request)
+        else:
+            attachments = form.cleaned_data["attachment"]
+            try:
+                with once_only_for(token, request, FormSubmission.Purpose.QUESTION) as submission:
+                    question = question_ask(
+                        unit=request.user.unit,
+                        by=request.user,
+                        subject=form.cleaned_data["subject"],
+                        body=form.cleaned_data["body"],
+                        initiative=form.cleaned_data["initiative"],
+                        attachment=attachments[0] if attachments else None,
+                    )
+                    once.record_result(submission, question.get_absolute_url())
+            except once.AlreadySent as sent:
+                return _already_sent(request, sent, reverse("initiatives:questions"))
+            messages.success(request, _("Your question has been sent to the review board."))
+            return redirect(question)
     linked = str(form["initiative"].value() or "")
     # isdigit() alone accepts "²" and other Unicode digits that int() refuses.
     about = (
@@ -303,7 +369,7 @@ def question_create(request: HttpRequest) -> HttpResponse:
         if linked.isascii() and linked.isdigit() and len(linked) < 19
         else None
     )
-    return render(request, "initiatives/questions/form.html", {"form": form, "about": about})
+    return render(request, "initiatives/questions/form.html", {"form": form, "about": about, "once": token})
 
 
 @login_required

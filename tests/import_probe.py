@@ -39,6 +39,7 @@ def main(path: Path, username: str, site_path: Path) -> None:
 
     setup_test_environment()  # the test client's host, as under pytest
 
+    from tests.forms import once_field
     from unions.models import User
 
     contents = {"command": b"", "admin": path.read_bytes(), "site": site_path.read_bytes()}
@@ -59,7 +60,10 @@ def main(path: Path, username: str, site_path: Path) -> None:
             client = Client()
             client.force_login(superuser if way == "admin" else officer)
             url = reverse("admin:unions_union_import" if way == "admin" else "initiatives:import")
-            response = client.post(url, {"file": SimpleUploadedFile(path.name, contents[way])}, follow=True)
+            data = {"file": SimpleUploadedFile(path.name, contents[way])}
+            if way != "admin":
+                data.update(once_field(client, url))  # the officers' page carries a one-time token
+            response = client.post(url, data, follow=True)
             shown = response.content.decode()
         seconds = time.perf_counter() - started
         print(json.dumps({"way": way, "seconds": seconds, "shown": shown}), flush=True)

@@ -18,6 +18,7 @@ from initiatives.forms import MAX_FILES_PER_UPLOAD
 from initiatives.models import Attachment, Initiative
 from sangkien.request_limits import UPLOAD_LIMITS, body_limit, largest_body_limit
 from tests.factories import FieldFactory, PhaseFactory, ProgramFactory, UserFactory
+from tests.forms import post_form
 from tests.initiatives.conftest import PDF
 from tests.initiatives.test_views import form_data
 
@@ -183,9 +184,7 @@ def test_attachments_within_the_form_cap_are_saved_and_the_same_body_elsewhere_i
     client.force_login(officer)
     pdf = PDF + b"%" * (63 * 1024)  # each file under its 64 KiB limit
     files = [SimpleUploadedFile(f"phu-luc-{n}.pdf", pdf, content_type="application/pdf") for n in range(3)]
-    response = client.post(
-        reverse("initiatives:create"), {**form_data(unit_tree.gang_thep, field), "attachments": files}
-    )
+    response = post_form(client, "initiatives:create", {**form_data(unit_tree.gang_thep, field), "attachments": files})
     assert response.status_code == 302
     assert Attachment.objects.count() == 3
     for upload in files:

@@ -66,3 +66,37 @@ def test_officer_drafts_with_two_authors_attaches_a_pdf_and_submits(officer_page
         ("Trần Thị Bình", 40),
     ]
     assert initiative.attachments.get().content_type == "application/pdf"
+
+
+def test_after_the_first_click_the_form_is_sent_no_more(officer_page: Page) -> None:
+    page = officer_page
+    page.get_by_role("link", name="Thêm sáng kiến").click()
+    page.get_by_label("Tên sáng kiến").fill("Bấm hai lần vẫn chỉ một sáng kiến")
+    author = page.get_by_role("group", name="Tác giả 1")
+    author.get_by_label("Họ và tên").fill("Nguyễn Văn An")
+    author.get_by_label("Tỷ lệ đóng góp (%)").fill("100")
+    page.get_by_label("Lĩnh vực").select_option(label="Kỹ thuật – sản xuất")
+    page.get_by_label("Loại giải pháp").select_option(label="Giải pháp kỹ thuật")
+    page.get_by_label("Tóm tắt nội dung").fill("Một lần bấm, một sáng kiến.")
+    page.get_by_label("Mô tả bản chất (thực trạng, giải pháp)").fill("Thực trạng và giải pháp.")
+    page.get_by_label("Ngày áp dụng lần đầu").fill("15/03/2022")
+    # After the page's own handlers, record whether each submit would leave the page, and keep the
+    # page here so that a second click can be tried at leisure.
+    page.evaluate(
+        """() => {
+            window.submits = [];
+            window.addEventListener("submit", (event) => {
+                window.submits.push(!event.defaultPrevented);
+                event.preventDefault();
+            });
+        }"""
+    )
+    submit = page.get_by_role("button", name="Gửi", exact=True)
+    submit.click()
+    expect(submit).to_be_disabled()
+    submit.click(force=True)  # what an impatient officer does
+    page.keyboard.press("Enter")
+    page.evaluate("document.querySelector('form[data-once]').requestSubmit()")
+    submits = page.evaluate("window.submits")
+    assert submits[0] is True and len(submits) >= 2 and not any(submits[1:])  # only the first one leaves
+    assert not Initiative.objects.filter(title="Bấm hai lần vẫn chỉ một sáng kiến").exists()

@@ -22,6 +22,7 @@ from initiatives.models import Attachment, ExportJob, Question
 from initiatives.services import AttachmentUpload, question_ask
 from sangkien.downloads import content_disposition, download_name
 from tests.factories import InitiativeFactory, UserFactory
+from tests.forms import post_form
 from tests.initiatives.conftest import PDF, PNG
 from tests.initiatives.test_views import form_data
 
@@ -50,7 +51,7 @@ def body(response) -> bytes:
 def test_a_pdf_named_hta_is_kept_and_downloaded_as_a_pdf(client: Client, officer, program, field, unit_tree) -> None:
     client.force_login(officer)
     upload = SimpleUploadedFile("bao-cao.hta", PDF, content_type="application/hta")
-    client.post(reverse("initiatives:create"), {**form_data(unit_tree.gang_thep, field), "attachments": upload})
+    post_form(client, "initiatives:create", {**form_data(unit_tree.gang_thep, field), "attachments": upload})
     attachment = Attachment.objects.get()
     assert (attachment.original_name, attachment.content_type) == ("bao-cao.pdf", PDF_TYPE)
     assert attachment.file.name.endswith(".pdf")
@@ -69,7 +70,7 @@ def test_a_question_attachment_named_hta_is_kept_and_downloaded_as_a_pdf(
 ) -> None:
     client.force_login(officer)
     upload = SimpleUploadedFile("cong-van.hta", PDF, content_type="application/hta")
-    client.post(reverse("initiatives:question_create"), {"subject": "Hỏi", "body": "...", "attachment": upload})
+    post_form(client, "initiatives:question_create", {"subject": "Hỏi", "body": "...", "attachment": upload})
     question = Question.objects.get()
     assert (question.attachment_name, question.attachment_type) == ("cong-van.pdf", PDF_TYPE)
     download = client.get(reverse("initiatives:question_attachment", args=[question.pk]))
@@ -91,7 +92,7 @@ def test_a_name_without_the_right_extension_gets_the_extension_of_its_content(
 ) -> None:
     client.force_login(officer)
     upload = SimpleUploadedFile(sent_as, PDF)
-    client.post(reverse("initiatives:create"), {**form_data(unit_tree.gang_thep, field), "attachments": upload})
+    post_form(client, "initiatives:create", {**form_data(unit_tree.gang_thep, field), "attachments": upload})
     attachment = Attachment.objects.get()
     assert attachment.original_name == kept_as
     assert disposition_name(client.get(attachment.get_absolute_url())) == kept_as
@@ -103,7 +104,7 @@ def test_a_vietnamese_name_downloads_whole_and_an_old_client_gets_it_without_dia
     client.force_login(officer)
     decomposed = unicodedata.normalize("NFD", "Báo cáo tổng kết Đợt 1.pdf")  # as macOS sends it
     upload = SimpleUploadedFile(decomposed, PDF)
-    client.post(reverse("initiatives:create"), {**form_data(unit_tree.gang_thep, field), "attachments": upload})
+    post_form(client, "initiatives:create", {**form_data(unit_tree.gang_thep, field), "attachments": upload})
     attachment = Attachment.objects.get()
     assert attachment.original_name == "Báo cáo tổng kết Đợt 1.pdf"  # composed: searchable, comparable
     download = client.get(attachment.get_absolute_url())

@@ -14,6 +14,7 @@ from django.urls import reverse
 from initiatives.imports import HEADER, import_initiatives, parse_authors
 from initiatives.models import Initiative, StatusChange
 from sangkien.spreadsheets import SpreadsheetError
+from tests.forms import post_form
 from unions.models import Union
 
 pytestmark = pytest.mark.django_db
@@ -143,14 +144,14 @@ def test_the_import_page_reports_errors_and_imports_good_files(
     client: Client, officer, program, field, unit_tree
 ) -> None:
     client.force_login(officer)
-    url = reverse("initiatives:import")
-    page = client.post(url, {"file": workbook([good_row(), good_row(field="Thể thao")])}).content.decode()
+    page = post_form(client, "initiatives:import", {"file": workbook([good_row(), good_row(field="Thể thao")])})
+    page = page.content.decode()
     assert "Dòng 3, cột C (Lĩnh vực)" in page and "Chưa nhập" in page
-    response = client.post(url, {"file": workbook([good_row()])}, follow=True)
+    response = post_form(client, "initiatives:import", {"file": workbook([good_row()])}, follow=True)
     assert "Đã nhập và gửi 1 sáng kiến." in response.content.decode()
     not_xlsx = BytesIO(b"%PDF-1.4")
     not_xlsx.name = "x.xlsx"
-    assert "không phải là tệp Excel" in client.post(url, {"file": not_xlsx}).content.decode()
+    assert "không phải là tệp Excel" in post_form(client, "initiatives:import", {"file": not_xlsx}).content.decode()
 
 
 def test_the_template_downloads_and_its_example_is_never_imported(

@@ -8,6 +8,7 @@ from django.urls import reverse
 from initiatives.models import Question
 from initiatives.services import question_answer, question_ask
 from tests.factories import InitiativeFactory, UserFactory
+from tests.forms import post_form
 from tests.initiatives.conftest import PDF
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +21,9 @@ def test_officer_asks_the_board_answers_and_the_officer_sees_it(
     client.force_login(officer)
     form_page = client.get(reverse("initiatives:question_create"), {"initiative": initiative.pk}).content.decode()
     assert initiative.title in form_page
-    response = client.post(
-        reverse("initiatives:question_create"),
+    response = post_form(
+        client,
+        "initiatives:question_create",
         {"subject": "Sáng kiến áp dụng từ 2021 có được tính?", "body": "Đơn vị có sáng kiến áp dụng từ 12/2021.",
          "initiative": initiative.pk, "attachment": SimpleUploadedFile("cong-van.pdf", PDF)},
     )  # fmt: skip

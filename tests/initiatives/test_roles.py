@@ -15,6 +15,7 @@ from django.urls import reverse
 from initiatives.models import Attachment, Initiative, Question, StatusChange
 from initiatives.services import initiative_review
 from tests.factories import InitiativeFactory, UserFactory
+from tests.forms import post_form
 from tests.initiatives.conftest import PDF
 from tests.initiatives.test_views import form_data
 from unions.models import User
@@ -91,7 +92,7 @@ def test_a_board_member_cannot_review_an_initiative_it_submitted_on_the_site(
     client: Client, program, field, unit_tree, board_member
 ) -> None:
     logged_in(client, board_member)
-    response = client.post(reverse("initiatives:create"), form_data(unit_tree.thep, field))
+    response = post_form(client, "initiatives:create", form_data(unit_tree.thep, field))
     assert response.status_code == 302
     initiative = Initiative.objects.get()
     assert initiative.status == "submitted"

@@ -13,6 +13,7 @@ from django.urls import reverse
 from initiatives.models import Attachment, Initiative
 from initiatives.services import AuthorData, initiative_save_draft
 from tests.factories import AuthorFactory, InitiativeFactory, UserFactory
+from tests.forms import post_form
 from tests.initiatives.conftest import PDF, PNG
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +48,7 @@ def officer_client(client: Client, officer) -> Client:
 
 
 def test_officer_submits_an_initiative_with_vietnamese_amounts(officer_client, program, field, unit_tree) -> None:
-    response = officer_client.post(reverse("initiatives:create"), form_data(unit_tree.gang_thep, field))
+    response = post_form(officer_client, "initiatives:create", form_data(unit_tree.gang_thep, field))
     initiative = Initiative.objects.get()
     assert response.status_code == 302 and response["Location"] == initiative.get_absolute_url()
     assert initiative.status == Initiative.Status.SUBMITTED
@@ -58,7 +59,7 @@ def test_officer_submits_an_initiative_with_vietnamese_amounts(officer_client, p
 def test_a_draft_needs_only_the_title(officer_client, program, field, unit_tree) -> None:
     data = {"title": "Ý tưởng chưa hoàn thiện", "unit": unit_tree.thep.pk, "draft": "1",
             "authors-TOTAL_FORMS": "3", "authors-INITIAL_FORMS": "0"}  # fmt: skip
-    response = officer_client.post(reverse("initiatives:create"), data)
+    response = post_form(officer_client, "initiatives:create", data)
     initiative = Initiative.objects.get()
     assert response["Location"] == reverse("initiatives:edit", args=[initiative.pk])
     assert (initiative.status, initiative.unit) == (Initiative.Status.DRAFT, unit_tree.thep)
@@ -83,7 +84,7 @@ def test_a_draft_needs_only_the_title(officer_client, program, field, unit_tree)
 def test_submission_errors_are_vietnamese_and_keep_what_was_typed(
     officer_client, program, field, unit_tree, changes, field_name, message
 ) -> None:
-    response = officer_client.post(reverse("initiatives:create"), form_data(unit_tree.gang_thep, field, **changes))
+    response = post_form(officer_client, "initiatives:create", form_data(unit_tree.gang_thep, field, **changes))
     assert response.status_code == 200
     page = response.content.decode()
     assert message in page
@@ -96,11 +97,11 @@ def test_submission_errors_are_vietnamese_and_keep_what_was_typed(
 
 
 def test_the_same_title_warns_before_a_second_submission(officer_client, program, field, unit_tree) -> None:
-    officer_client.post(reverse("initiatives:create"), form_data(unit_tree.gang_thep, field))
-    response = officer_client.post(reverse("initiatives:create"), form_data(unit_tree.gang_thep, field))
+    post_form(officer_client, "initiatives:create", form_data(unit_tree.gang_thep, field))
+    response = post_form(officer_client, "initiatives:create", form_data(unit_tree.gang_thep, field))
     assert "Đơn vị đã gửi một sáng kiến cùng tên" in response.content.decode()
     assert Initiative.objects.count() == 1
-    officer_client.post(reverse("initiatives:create"), form_data(unit_tree.gang_thep, field, confirm_duplicate="on"))
+    post_form(officer_client, "initiatives:create", form_data(unit_tree.gang_thep, field, confirm_duplicate="on"))
     assert Initiative.objects.submitted().count() == 2
 
 
@@ -116,7 +117,7 @@ def test_attachments_are_checked_by_content_and_size(officer_client, program, fi
     assert not Initiative.objects.exists()
     settings.INITIATIVE_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
     files = [SimpleUploadedFile("thuyet-minh.pdf", PDF), SimpleUploadedFile("anh.png", PNG)]
-    officer_client.post(url, {**form_data(unit_tree.gang_thep, field), "attachments": files})
+    post_form(officer_client, "initiatives:create", {**form_data(unit_tree.gang_thep, field), "attachments": files})
     assert sorted(Attachment.objects.values_list("original_name", "content_type")) == [
         ("anh.png", "image/png"),
         ("thuyet-minh.pdf", "application/pdf"),
@@ -150,7 +151,7 @@ def test_another_subtrees_initiative_is_not_found(officer_client, program, unit_
 def test_an_officer_cannot_file_an_initiative_for_a_unit_outside_its_subtree(
     officer_client, program, field, unit_tree
 ) -> None:
-    response = officer_client.post(reverse("initiatives:create"), form_data(unit_tree.rang_dong, field))
+    response = post_form(officer_client, "initiatives:create", form_data(unit_tree.rang_dong, field))
     assert "unit" in response.context["form"].errors
     assert not Initiative.objects.exists()
 
@@ -349,7 +350,7 @@ def test_word_excel_and_jpg_files_are_accepted_by_their_content(
 ) -> None:
     data = ooxml(content) if isinstance(content, str) else content
     upload = SimpleUploadedFile(name, data, content_type="text/html")
-    officer_client.post(reverse("initiatives:create"), {**form_data(unit_tree.gang_thep, field), "attachments": upload})
+    post_form(officer_client, "initiatives:create", {**form_data(unit_tree.gang_thep, field), "attachments": upload})
     attachment = Attachment.objects.get()
     assert (attachment.original_name, attachment.content_type) == (kept_as, content_type)
     assert not attachment.file.name.endswith(".html")
@@ -374,10 +375,10 @@ def test_edit_and_file_removal_are_csrf_protected(program, unit_tree, officer) -
 
 
 def test_files_chosen_before_a_duplicate_warning_are_asked_for_again(officer_client, program, field, unit_tree) -> None:
-    officer_client.post(reverse("initiatives:create"), form_data(unit_tree.gang_thep, field))
+    post_form(officer_client, "initiatives:create", form_data(unit_tree.gang_thep, field))
     upload = SimpleUploadedFile("thuyet-minh.pdf", PDF)
     data = {**form_data(unit_tree.gang_thep, field), "attachments": upload}
-    page = officer_client.post(reverse("initiatives:create"), data).content.decode()
+    page = post_form(officer_client, "initiatives:create", data).content.decode()
     assert "Đơn vị đã gửi một sáng kiến cùng tên" in page
     assert "vui lòng chọn lại tệp đính kèm" in page
 
@@ -391,9 +392,9 @@ def test_a_large_subtree_types_the_unit_code_instead_of_a_drop_down(
     page = officer_client.get(reverse("initiatives:create")).content.decode()
     assert 'name="unit" value="CTVN-THEP"' in page and "Nhập mã đơn vị" in page
     data = {**form_data(unit_tree.gang_thep, field), "unit": "THEP-TISCO"}
-    officer_client.post(reverse("initiatives:create"), data)
+    post_form(officer_client, "initiatives:create", data)
     assert Initiative.objects.get().unit == unit_tree.gang_thep
-    response = officer_client.post(reverse("initiatives:create"), {**data, "unit": "CTVN-RANGDONG", "title": "Khác"})
+    response = post_form(officer_client, "initiatives:create", {**data, "unit": "CTVN-RANGDONG", "title": "Khác"})
     assert "Không có đơn vị nào có mã này trong phạm vi đơn vị của bạn." in response.content.decode()
     listed = officer_client.get(reverse("initiatives:list"), {"unit": "THEP-TISCO"}).context["page"]
     assert [i.unit for i in listed] == [unit_tree.gang_thep]

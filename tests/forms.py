@@ -1,0 +1,23 @@
+"""Posting the portal's forms as a browser does."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import Client
+from django.urls import reverse
+
+ONCE = re.compile(r'name="once" value="([^"]+)"')
+
+
+def once_field(client: Client, url: str) -> dict[str, str]:
+    """The one-time token of the creating form at `url` (initiatives.once), as the page gives it."""
+    match = ONCE.search(client.get(url).content.decode())
+    assert match, f"{url} has no one-time token"
+    return {"once": match.group(1)}
+
+
+def post_form(client: Client, name: str, data: dict, **kwargs: object) -> object:
+    """POST the creating form of URL `name` as a browser does: with the token its page carries."""
+    url = reverse(name)
+    return client.post(url, {**data, **once_field(client, url)}, **kwargs)
