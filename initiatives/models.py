@@ -444,13 +444,21 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # Not before: each attempt moves it on (1, 2, 4 … minutes, then hourly) before it starts, so a
+    # failing mail server is tried again later by the resend job, not by a worker that waits.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        # The resend job: WHERE sent_at IS NULL AND created_at < …
-        indexes = [models.Index(fields=["sent_at", "created_at"], name="notification_pending")]
+        indexes = [
+            # The backlog's oldest owed e-mail: WHERE sent_at IS NULL … MIN(created_at)
+            models.Index(fields=["sent_at", "created_at"], name="notification_pending"),
+            # The resend job: WHERE sent_at IS NULL AND next_attempt_at <= now ORDER BY next_attempt_at;
+            # partial, so it holds the owed rows only, however many were sent.
+            models.Index(fields=["next_attempt_at"], condition=models.Q(sent_at__isnull=True), name="notification_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.object_id}"

@@ -1,9 +1,9 @@
-"""Celery tasks: thin, idempotent wrappers of the services (retried when the mail server fails)."""
+"""Celery tasks: thin, idempotent wrappers of the services. Each goes to the queue of its kind
+(settings.CELERY_TASK_ROUTES): mail, exports, snapshots."""
 
 from __future__ import annotations
 
 import datetime as dt
-from smtplib import SMTPException
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -11,29 +11,21 @@ from django.conf import settings
 from initiatives import emulation, leaderboard, notifications
 from initiatives.models import Program
 
-# A mail server that is down is retried with backoff for about a day; each attempt is logged and
-# counted on the Notification row, which the resend job picks up again if the task is lost.
-RETRY = {
-    "autoretry_for": (SMTPException, OSError),
-    "retry_backoff": 60,
-    "retry_backoff_max": 3600,
-    "retry_jitter": True,
-    "max_retries": 24,
-}
 
-
-@shared_task(name="initiatives.send_notification", **RETRY)
-def send_notification(notification_id: int) -> int:
+# One attempt, never retried by Celery: a failure is written on the outbox row with the time of its
+# next attempt, which the resend job honours, so no worker holds a message through a backoff. The
+# hard time limit only bounds a mail server that answers each step just before EMAIL_TIMEOUT.
+@shared_task(name="initiatives.send_notification", time_limit=120)
+def send_notification(notification_id: int) -> int | None:
     return notifications.deliver(notification_id=notification_id, site_url=settings.SITE_URL)
 
 
-@shared_task(name="initiatives.resend_pending_notifications")
-def resend_pending_notifications(older_than_minutes: int = 10) -> int:
-    """Beat: queue again what a broker outage or an exhausted retry left unsent."""
-    ids = notifications.pending(older_than=dt.timedelta(minutes=older_than_minutes))
-    for notification_id in ids:
-        send_notification.apply_async(args=[notification_id], retry=False)
-    return len(ids)
+@shared_task(name="initiatives.resend_pending_notifications", time_limit=notifications.RESEND_SECONDS + 120)
+def resend_pending_notifications() -> int:
+    """Beat, every minute: send the owed e-mails that are due (a failed send after its backoff, or
+    one whose message a broker outage lost). Returns how many were sent."""
+    sent, _failed = notifications.resend_due(site_url=settings.SITE_URL)
+    return sent
 
 
 @shared_task(name="initiatives.snapshot_leaderboard")
