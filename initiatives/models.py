@@ -692,6 +692,15 @@ class ExportJob(models.Model):
         return timezone.now() - self.heartbeat_at > dt.timedelta(seconds=settings.EXPORT_STALE_SECONDS)
 
     @property
+    def is_abandoned(self) -> bool:
+        """Lost for twice the stale period: a worker would have taken it over by now (its message
+        comes back after the broker's visibility timeout, EXPORT_STALE_SECONDS), so the message is
+        gone too (Redis lost it, or its retries ran out) and only a retry builds it."""
+        if not self.is_lost:
+            return False
+        return timezone.now() - self.heartbeat_at > dt.timedelta(seconds=2 * settings.EXPORT_STALE_SECONDS)
+
+    @property
     def is_waiting_too_long(self) -> bool:
         """Still queued long after it was asked for: no worker took it (the broker was down)."""
         waited = timezone.now() - self.requested_at
@@ -703,9 +712,9 @@ class ExportJob(models.Model):
 
     @property
     def is_settled(self) -> bool:
-        """Nothing more will happen without someone: done, failed, or waiting for a retry (the
-        page stops following it)."""
-        return self.status in (self.Status.DONE, self.Status.FAILED) or self.can_retry
+        """Nothing more will happen to it: done or failed (the page stops following it). A lost job
+        is not: another worker takes it over by itself; nor one waiting for a worker."""
+        return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
 class ExportStart(models.Model):

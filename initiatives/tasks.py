@@ -42,10 +42,11 @@ def snapshot_leaderboard(prune: bool = False, at: str | None = None) -> list[int
     return taken
 
 
-# A worker killed mid-export gives the message back (acks_late, reject_on_worker_lost), at once or
-# when Redis's visibility timeout expires. A delivery that finds the job still "running" with a
-# recent heartbeat checks again once the heartbeat would be stale, and then takes the job over
-# (or finds it done); a live worker keeps its heartbeat fresh, so only a dead one is replaced.
+# A worker killed mid-export gives the message back (acks_late, reject_on_worker_lost): at once when
+# only its pool process died, after the broker's visibility timeout (EXPORT_STALE_SECONDS) when the
+# whole worker did. A delivery that finds the job still "running" with a recent heartbeat checks
+# again the moment that heartbeat goes stale, and then takes the job over (or finds it done); a
+# live worker keeps its heartbeat fresh, so only a dead one is replaced.
 @shared_task(
     bind=True,
     name="initiatives.build_emulation_export",
@@ -56,7 +57,7 @@ def snapshot_leaderboard(prune: bool = False, at: str | None = None) -> list[int
 def build_emulation_export(self: Task, job_id: int) -> str:
     outcome = emulation.run_job(job_id)
     if outcome == "busy":
-        raise self.retry(countdown=settings.EXPORT_STALE_SECONDS + 30)
+        raise self.retry(countdown=emulation.seconds_until_stale(job_id) + 2)
     return outcome
 
 
