@@ -15,9 +15,10 @@ from sangkien.request_limits import body_limit, too_large_response, view_name_of
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness for the container health check: the app answers and reaches its database (else 503).
     Then, for monitoring, the outbox as `name value` lines: e-mails owed, how many of them failed at
-    least once, given up, the oldest one's age in seconds, and whether it is late (MAIL_LATE_MINUTES).
-    Mail that is late is no reason to restart the portal, so it never changes the status: counts and
-    an age only, nothing about whom or what."""
+    least once, given up, the oldest one's age in seconds, and whether it is late (MAIL_LATE_MINUTES)
+    ("mail_backlog unknown" if it cannot be read). Mail that is late is no reason to restart the
+    portal, so it never changes the status; and the lines are counts and an age only, nothing about
+    whom, what or which mail server."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
