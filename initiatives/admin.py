@@ -9,6 +9,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
@@ -419,10 +420,12 @@ class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """The e-mail outbox: what was sent, what is still owed and why (a province's board sees
     its subtree's)."""
 
-    list_display = ("__str__", "unit", "created_at", "sent_at", "attempts", "last_error")
+    list_display = ("__str__", "unit", "created_at", "sent_at", "attempts", "next_attempt_at", "last_error")
     list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
     list_select_related = ("unit",)
-    readonly_fields = ("kind", "object_id", "unit", "created_at", "sent_at", "attempts", "last_error")
+    readonly_fields = (
+        "kind", "object_id", "unit", "created_at", "sent_at", "attempts", "next_attempt_at", "last_error",
+    )  # fmt: skip
     actions = ("send_again",)
     show_full_result_count = False
 
@@ -434,7 +437,9 @@ class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Send again"), permissions=["resend"])
     def send_again(self, request: HttpRequest, queryset: QuerySet) -> None:
-        ids = list(queryset.filter(sent_at__isnull=True).values_list("pk", flat=True))
+        owed = queryset.filter(sent_at__isnull=True)
+        ids = list(owed.values_list("pk", flat=True))
+        owed.update(next_attempt_at=timezone.now())  # due now, backing off or given up
         for notification_id in ids:
             enqueue_on_commit(send_notification, notification_id)
         self.message_user(request, _("%(count)s notifications queued again.") % {"count": len(ids)})

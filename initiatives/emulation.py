@@ -568,9 +568,42 @@ def _stale_before() -> dt.datetime:
     return timezone.now() - dt.timedelta(seconds=settings.EXPORT_STALE_SECONDS)
 
 
+def seconds_until_stale(job_id: int) -> float:
+    """How long until the heartbeat of a running job goes stale (0 if it has, or is not running):
+    when a delivery that found the job busy should look again."""
+    heartbeat = (
+        ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.RUNNING)
+        .values_list("heartbeat_at", flat=True)
+        .first()
+    )
+    if heartbeat is None:
+        return 0.0
+    return max(0.0, (heartbeat - _stale_before()).total_seconds())
+
+
+def _remove_dead_attempts_files(job_id: int) -> int:
+    """The files of a job's earlier attempts: the temporary file of one whose worker died, or a
+    complete file it renamed but never recorded. Called by the attempt that has just claimed the
+    job, so none of them is its own, and none is the job's file (a done job is never claimed).
+    Best effort: a folder that cannot be read fails the build itself, with its error, and the
+    nightly cleanup removes what is left."""
+    folder = Path(settings.MEDIA_ROOT) / "exports"
+    try:
+        leftovers = [*folder.glob(f".{job_id}-*{PARTIAL_SUFFIX}"), *folder.glob(f"{job_id}-*")]
+        for leftover in leftovers:
+            # A worker that was thought dead and still writes loses its file: it stops at its next
+            # heartbeat, which finds the claim gone, and its rename then fails harmlessly.
+            leftover.unlink(missing_ok=True)
+    except OSError:
+        logger.exception("Emulation export %s: could not remove the files of an attempt that died", job_id)
+        return 0
+    return len(leftovers)
+
+
 def claim_job(job_id: int) -> uuid.UUID | None:
-    """Take a queued job, or a running one whose worker stopped reporting; None if it is done,
-    failed, or being built by a live worker."""
+    """Take a queued job, or a running one whose worker stopped reporting (removing what that
+    worker left in the exports folder); None if it is done, failed, or being built by a live
+    worker."""
     claim, now = uuid.uuid4(), timezone.now()
     claimable = Q(status=ExportJob.Status.QUEUED) | Q(status=ExportJob.Status.RUNNING, heartbeat_at__lt=_stale_before())
     taken = ExportJob.objects.filter(claimable, pk=job_id).update(
@@ -583,7 +616,11 @@ def claim_job(job_id: int) -> uuid.UUID | None:
         total_rows=0,
         error="",
     )
-    return claim if taken else None
+    if not taken:
+        return None
+    if removed := _remove_dead_attempts_files(job_id):
+        logger.warning("Emulation export %s: removed %s file(s) of an attempt that died", job_id, removed)
+    return claim
 
 
 def run_job(job_id: int) -> str:
@@ -678,8 +715,10 @@ def job_error(job: ExportJob) -> str:
 
 def job_label(job: ExportJob) -> str:
     """What the page says of a job's state."""
-    if job.is_lost:
+    if job.is_abandoned:
         return _("Stopped: the worker building it stopped")
+    if job.is_lost:
+        return _("Interrupted: the worker building it stopped; another worker takes it over shortly")
     if job.is_waiting_too_long:
         return _("Waiting: no worker has taken it yet")
     if job.status == ExportJob.Status.RUNNING:

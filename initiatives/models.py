@@ -444,13 +444,21 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # Not before: each attempt moves it on (1, 2, 4 … minutes, then hourly) before it starts, so a
+    # failing mail server is tried again later by the resend job, not by a worker that waits.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        # The resend job: WHERE sent_at IS NULL AND created_at < …
-        indexes = [models.Index(fields=["sent_at", "created_at"], name="notification_pending")]
+        indexes = [
+            # The backlog's oldest owed e-mail: WHERE sent_at IS NULL … MIN(created_at)
+            models.Index(fields=["sent_at", "created_at"], name="notification_pending"),
+            # The resend job: WHERE sent_at IS NULL AND next_attempt_at <= now ORDER BY next_attempt_at;
+            # partial, so it holds the owed rows only, however many were sent.
+            models.Index(fields=["next_attempt_at"], condition=models.Q(sent_at__isnull=True), name="notification_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.object_id}"
@@ -684,6 +692,15 @@ class ExportJob(models.Model):
         return timezone.now() - self.heartbeat_at > dt.timedelta(seconds=settings.EXPORT_STALE_SECONDS)
 
     @property
+    def is_abandoned(self) -> bool:
+        """Lost for twice the stale period: a worker would have taken it over by now (its message
+        comes back after the broker's visibility timeout, EXPORT_STALE_SECONDS), so the message is
+        gone too (Redis lost it, or its retries ran out) and only a retry builds it."""
+        if not self.is_lost:
+            return False
+        return timezone.now() - self.heartbeat_at > dt.timedelta(seconds=2 * settings.EXPORT_STALE_SECONDS)
+
+    @property
     def is_waiting_too_long(self) -> bool:
         """Still queued long after it was asked for: no worker took it (the broker was down)."""
         waited = timezone.now() - self.requested_at
@@ -695,9 +712,9 @@ class ExportJob(models.Model):
 
     @property
     def is_settled(self) -> bool:
-        """Nothing more will happen without someone: done, failed, or waiting for a retry (the
-        page stops following it)."""
-        return self.status in (self.Status.DONE, self.Status.FAILED) or self.can_retry
+        """Nothing more will happen to it: done or failed (the page stops following it). A lost job
+        is not: another worker takes it over by itself; nor one waiting for a worker."""
+        return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
 class ExportStart(models.Model):

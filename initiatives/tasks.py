@@ -1,9 +1,9 @@
-"""Celery tasks: thin, idempotent wrappers of the services (retried when the mail server fails)."""
+"""Celery tasks: thin, idempotent wrappers of the services. Each goes to the queue of its kind
+(settings.CELERY_TASK_ROUTES): mail, exports, snapshots."""
 
 from __future__ import annotations
 
 import datetime as dt
-from smtplib import SMTPException
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -11,29 +11,21 @@ from django.conf import settings
 from initiatives import emulation, leaderboard, notifications
 from initiatives.models import Program
 
-# A mail server that is down is retried with backoff for about a day; each attempt is logged and
-# counted on the Notification row, which the resend job picks up again if the task is lost.
-RETRY = {
-    "autoretry_for": (SMTPException, OSError),
-    "retry_backoff": 60,
-    "retry_backoff_max": 3600,
-    "retry_jitter": True,
-    "max_retries": 24,
-}
 
-
-@shared_task(name="initiatives.send_notification", **RETRY)
-def send_notification(notification_id: int) -> int:
+# One attempt, never retried by Celery: a failure is written on the outbox row with the time of its
+# next attempt, which the resend job honours, so no worker holds a message through a backoff. The
+# hard time limit only bounds a mail server that answers each step just before EMAIL_TIMEOUT.
+@shared_task(name="initiatives.send_notification", time_limit=120)
+def send_notification(notification_id: int) -> int | None:
     return notifications.deliver(notification_id=notification_id, site_url=settings.SITE_URL)
 
 
-@shared_task(name="initiatives.resend_pending_notifications")
-def resend_pending_notifications(older_than_minutes: int = 10) -> int:
-    """Beat: queue again what a broker outage or an exhausted retry left unsent."""
-    ids = notifications.pending(older_than=dt.timedelta(minutes=older_than_minutes))
-    for notification_id in ids:
-        send_notification.apply_async(args=[notification_id], retry=False)
-    return len(ids)
+@shared_task(name="initiatives.resend_pending_notifications", time_limit=notifications.RESEND_SECONDS + 120)
+def resend_pending_notifications() -> int:
+    """Beat, every minute: send the owed e-mails that are due (a failed send after its backoff, or
+    one whose message a broker outage lost). Returns how many were sent."""
+    sent, _failed = notifications.resend_due(site_url=settings.SITE_URL)
+    return sent
 
 
 @shared_task(name="initiatives.snapshot_leaderboard")
@@ -50,10 +42,11 @@ def snapshot_leaderboard(prune: bool = False, at: str | None = None) -> list[int
     return taken
 
 
-# A worker killed mid-export gives the message back (acks_late, reject_on_worker_lost), at once or
-# when Redis's visibility timeout expires. A delivery that finds the job still "running" with a
-# recent heartbeat checks again once the heartbeat would be stale, and then takes the job over
-# (or finds it done); a live worker keeps its heartbeat fresh, so only a dead one is replaced.
+# A worker killed mid-export gives the message back (acks_late, reject_on_worker_lost): at once when
+# only its pool process died, after the broker's visibility timeout (EXPORT_STALE_SECONDS) when the
+# whole worker did. A delivery that finds the job still "running" with a recent heartbeat checks
+# again the moment that heartbeat goes stale, and then takes the job over (or finds it done); a
+# live worker keeps its heartbeat fresh, so only a dead one is replaced.
 @shared_task(
     bind=True,
     name="initiatives.build_emulation_export",
@@ -64,7 +57,7 @@ def snapshot_leaderboard(prune: bool = False, at: str | None = None) -> list[int
 def build_emulation_export(self: Task, job_id: int) -> str:
     outcome = emulation.run_job(job_id)
     if outcome == "busy":
-        raise self.retry(countdown=settings.EXPORT_STALE_SECONDS + 30)
+        raise self.retry(countdown=emulation.seconds_until_stale(job_id) + 2)
     return outcome
 
 

@@ -146,7 +146,9 @@ MAILERS = {
             "username": env("EMAIL_HOST_USER", default=""),
             "password": env("EMAIL_HOST_PASSWORD", default=""),
             "use_tls": env.bool("EMAIL_USE_TLS", default=True),
-            "timeout": 10,
+            # Seconds each SMTP step may wait: a silent server costs a mail worker this much per
+            # attempt, never more (the queues block below says what happens next).
+            "timeout": env.float("EMAIL_TIMEOUT", default=5),
         }
         if _EMAIL_BACKEND == _SMTP
         else {},
@@ -187,11 +189,14 @@ INITIATIVE_LIST_EXPORT_MAX_ROWS = env.int("INITIATIVE_LIST_EXPORT_MAX_ROWS", def
 LEADERBOARD_KEEP_ALL_DAYS = env.int("LEADERBOARD_KEEP_ALL_DAYS", default=7)
 
 CELERY_BEAT_SCHEDULE = {
-    # Every 5 minutes: e-mails owed but not sent (broker down when queued, or retries exhausted).
-    # Safe to rerun: a notification is sent once, its row marked sent by a conditional UPDATE.
+    # Every minute: the owed e-mails whose time to try again has come (a failed send backs off on
+    # its row, 1, 2, 4 … minutes up to an hour; a send whose message was lost is due after 2
+    # minutes), for at most a minute's work. Safe to rerun: each attempt claims its row with a
+    # conditional UPDATE first. A run still queued when the next is due is dropped.
     "resend-pending-notifications": {
         "task": "initiatives.resend_pending_notifications",
-        "schedule": 300.0,
+        "schedule": 60.0,
+        "options": {"expires": 60},
     },
     # Every hour on the hour, 01:00-23:00: the leaderboard as of that hour. The instant is the hour
     # itself, so a rerun or a retried task finds the snapshot already taken and changes nothing; a
@@ -217,6 +222,31 @@ CELERY_BEAT_SCHEDULE["clean-emulation-exports"] = {
     "task": "initiatives.clean_emulation_exports",
     "schedule": crontab(minute=30, hour=2),
 }
+
+# -- Queues, workers and redelivery (issue 13) ---------------------------------------------------
+# Each kind of work has a queue, and docker-compose.yml a worker service, of its own: a mail server
+# that never answers only delays mail, a long export only other exports. The default queue
+# ("celery") carries what is left (the health-check ping). A worker started without `-Q` takes the
+# default queue only, so every queue named here needs a worker (README, "Production").
+CELERY_TASK_ROUTES = {
+    "initiatives.send_notification": {"queue": "mail"},
+    "initiatives.resend_pending_notifications": {"queue": "mail"},
+    "initiatives.build_emulation_export": {"queue": "exports"},
+    "initiatives.clean_emulation_exports": {"queue": "exports"},
+    "initiatives.snapshot_leaderboard": {"queue": "snapshots"},
+}
+# A task whose worker died before acknowledging it (acks_late: kill -9, out of memory, a lost host)
+# goes back on its queue once it has been out this long. It matches an export's stale period, so
+# the export delivered again finds its job lost (or about to be: it checks again when the heartbeat
+# goes stale) and takes it over; kombu's default is an hour. No task runs nearly as long (a
+# national export ~80 s, a snapshot ~10 s, the resend job a minute at most); an export that did
+# would be delivered a second time only to find its job busy. Each worker looks for such tasks
+# every `unacked_restore_interval` seconds (10; less when the stale period is short, as in tests).
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = EXPORT_STALE_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = max(1, min(10, EXPORT_STALE_SECONDS // 10))
+CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = 1
+# The outbox is "late" on /healthz/ and in the admin once an owed e-mail is older than this.
+MAIL_LATE_MINUTES = env.int("MAIL_LATE_MINUTES", default=15)
 
 # Security: strict by default outside DEBUG; `manage.py check --deploy` is clean with these.
 SESSION_COOKIE_HTTPONLY = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from sangkien.settings import *  # noqa: F403
-from sangkien.settings import BASE_DIR, env
+from sangkien.settings import BASE_DIR, CELERY_TASK_ROUTES, env
 
 # pytest-django creates its own database ("test_" + NAME) next to this one.
 DATABASES = {
@@ -19,10 +19,23 @@ CELERY_TASK_ALWAYS_EAGER = False
 # A queue of this test run's own, so two runs on one machine never take each other's tasks;
 # the worker the tests start is given the same name through the environment.
 CELERY_TASK_DEFAULT_QUEUE = env("TEST_CELERY_QUEUE", default=f"sangkien-test-{os.getpid()}")
+# The routed queues too ("sangkien-test-123-mail"…): the tests' worker consumes them all.
+CELERY_TASK_ROUTES = {
+    task: {**route, "queue": f"{CELERY_TASK_DEFAULT_QUEUE}-{route['queue']}"}
+    for task, route in CELERY_TASK_ROUTES.items()
+}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+if _smtp_port := env.int("TEST_SMTP_PORT", default=0):  # a worker sending to a test's own mail server
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": _smtp_port, "use_tls": False,
+                        "timeout": env.float("EMAIL_TIMEOUT", default=5)},
+        }
+    }  # fmt: skip
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

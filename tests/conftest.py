@@ -89,12 +89,18 @@ def leader(unit_tree: UnitTree) -> User:
     return user
 
 
+def run_queues() -> list[str]:
+    """This test run's queues: its default one, then those the tasks are routed to."""
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    return [settings.CELERY_TASK_DEFAULT_QUEUE, *sorted(routed)]
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(
     django_db_setup: None, django_db_blocker: object, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[subprocess.Popen]:
-    """A real Celery worker (a separate process) on this run's own Redis queue, test database and
-    media folder (`worker.media_root`)."""
+    """A real Celery worker (a separate process) on this run's own Redis queues (the default one and
+    each routed one: mail, exports, snapshots), test database and media folder (`worker.media_root`)."""
     db = connection.settings_dict  # pytest-django has switched NAME to the test database
     media_root = tmp_path_factory.mktemp("worker-media")
     env = {
@@ -107,7 +113,7 @@ def celery_worker_process(
     command = [
         sys.executable, "-m", "celery", "-A", "sangkien", "worker", "--pool=solo", "--loglevel=WARNING",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "-Q", settings.CELERY_TASK_DEFAULT_QUEUE, "-n", f"test-{os.getpid()}@%h",
+        "-Q", ",".join(run_queues()), "-n", f"test-{os.getpid()}@%h",
     ]  # fmt: skip
     worker = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
     worker.media_root = media_root

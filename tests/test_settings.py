@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.workers import compose_workers
+
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = """
 import json, django
@@ -134,6 +136,53 @@ def test_docker_compose_puts_nginx_in_front_of_gunicorn_and_trusts_only_it() -> 
     assert web["environment"]["DJANGO_DEBUG"] == "False"
     for name in ("worker", "beat"):
         assert "ports" not in services[name], name
+
+
+QUEUES_PROBE = """
+import django, json
+django.setup()
+from django.conf import settings
+print(json.dumps({"routes": settings.CELERY_TASK_ROUTES, "transport": settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+                  "smtp_timeout": settings.MAILERS["default"]["OPTIONS"]["timeout"]}))
+"""
+
+
+def test_mail_exports_and_snapshots_each_have_a_queue_and_a_worker_in_docker_compose() -> None:
+    result = run([sys.executable, "-c", QUEUES_PROBE], PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    routes = {task: route["queue"] for task, route in found["routes"].items()}
+    assert routes == {
+        "initiatives.send_notification": "mail",
+        "initiatives.resend_pending_notifications": "mail",
+        "initiatives.build_emulation_export": "exports",
+        "initiatives.clean_emulation_exports": "exports",
+        "initiatives.snapshot_leaderboard": "snapshots",
+    }
+    assert found["smtp_timeout"] == 5  # seconds, EMAIL_TIMEOUT: a silent mail server costs this per step
+    # A worker killed mid-task gives its task back after an export's stale period, not kombu's hour.
+    assert found["transport"]["visibility_timeout"] == 300
+    assert found["transport"]["unacked_restore_interval"] * found["transport"]["unacked_restore_throttle"] <= 10
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    consumers: dict[str, list[str]] = {}
+    for worker in compose_workers():
+        assert "healthcheck" in services[worker.service], worker.service
+        for queue in worker.queues:
+            consumers.setdefault(queue, []).append(worker.service)
+    assert set(consumers) == {"celery", *routes.values()}
+    assert all(len(services) == 1 for services in consumers.values()), consumers
+    # No worker that takes mail takes anything else: a silent mail server holds up nothing else.
+    mail_workers = [worker for worker in compose_workers() if "mail" in worker.queues]
+    assert [worker.queues for worker in mail_workers] == [["mail"]]
+
+
+def test_the_smtp_timeout_and_the_stale_period_come_from_the_environment() -> None:
+    result = run([sys.executable, "-c", QUEUES_PROBE], {**PRODUCTION, "EMAIL_TIMEOUT": "2.5",
+                                                        "EXPORT_STALE_SECONDS": "120"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["smtp_timeout"] == 2.5
+    assert found["transport"]["visibility_timeout"] == 120
 
 
 def test_the_login_lockout_and_body_caps_come_from_the_environment() -> None:

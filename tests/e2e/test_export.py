@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 from pathlib import Path
@@ -7,9 +8,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from initiatives.demo import DEMO_PASSWORD
+from initiatives.models import ExportJob
 from tests.e2e.conftest import log_in
+from tests.factories import ProgramFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -53,3 +58,28 @@ def test_leadership_requests_an_emulation_export_and_downloads_it(
     grassroots = list(workbook["Khối công đoàn cơ sở"].iter_rows(values_only=True))
     assert grassroots[0][-2:] == ("Điểm", "Xếp hạng trong cụm")
     assert len(grassroots) > 5
+
+
+def test_the_page_follows_an_export_whose_worker_died_until_another_worker_finishes_it(
+    page: Page, live_server, settings, leader, unit_tree
+) -> None:
+    leader.set_password(DEMO_PASSWORD)
+    leader.save()
+    program = ProgramFactory(slug="01-trieu-sang-kien")
+    job = ExportJob.objects.create(program=program, scope=unit_tree.cong_thuong, requested_by=leader)
+    lost = timezone.now() - dt.timedelta(seconds=settings.EXPORT_STALE_SECONDS + 1)
+    ExportJob.objects.filter(pk=job.pk).update(status="running", heartbeat_at=lost, rows_done=10, total_rows=40)
+
+    log_in(page, live_server.url + "/accounts/login/", "lanhdao")
+    page.goto(live_server.url + "/exports/")
+    row = page.locator("[data-export-status]").first
+    expect(row.locator("[data-label]")).to_have_text(
+        "Bị gián đoạn: tiến trình đang tạo tệp bị ngắt; một tiến trình khác sẽ sớm làm tiếp"
+    )
+    # Another worker takes it over and finishes it; the page, still polling, offers the file.
+    ExportJob.objects.filter(pk=job.pk).update(
+        status="done", file=f"exports/{job.pk}-0a1b2c3d-tieu-chi-thi-dua-CTVN.xlsx", rows_done=40, seconds=1.5,
+        finished_at=timezone.now(),
+    )  # fmt: skip
+    expect(row.get_by_role("link", name="Tải về")).to_be_visible(timeout=15_000)
+    expect(row.locator("[data-label]")).to_contain_text("Xong:")

@@ -32,11 +32,13 @@ import csv
 import datetime as dt
 import re
 import subprocess
+import uuid
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from celery.exceptions import Retry
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
@@ -45,6 +47,7 @@ from django.utils import timezone
 
 from initiatives.emulation import ExportRequest, clean_exports, export_to, run_job, write_workbook
 from initiatives.models import EmulationCriterion, ExportJob, Initiative, ScoringBand
+from initiatives.tasks import build_emulation_export
 from tests.conftest import role_group
 from tests.factories import (
     EmulationClusterFactory,
@@ -361,6 +364,51 @@ def test_a_lost_job_is_claimed_again_and_a_live_one_is_not(tree, settings) -> No
     job.refresh_from_db()
     assert job.is_lost and job.can_retry
     assert run_job(job.pk) == "done"  # the redelivered message takes it over
+
+
+def test_taking_over_a_job_removes_what_its_dead_attempt_left(tree, settings) -> None:
+    job, other = job_for(tree), job_for(tree)
+    dead = uuid.uuid4()
+    stale = timezone.now() - dt.timedelta(seconds=settings.EXPORT_STALE_SECONDS + 1)
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, claim=dead, heartbeat_at=stale)
+    folder = Path(settings.MEDIA_ROOT) / "exports"
+    folder.mkdir(parents=True)
+    partial = folder / f".{job.pk}-{dead.hex[:8]}-tieu-chi-thi-dua-TLD-20221231-2300.xlsx.partial"
+    renamed = folder / f"{job.pk}-{dead.hex[:8]}-tieu-chi-thi-dua-TLD-20221231-2300.xlsx"  # killed before recording it
+    others = folder / f".{other.pk}-{dead.hex[:8]}-tieu-chi-thi-dua-TLD-20221231-2300.xlsx.partial"
+    for path in (partial, renamed, others):
+        path.write_bytes(b"PK")
+    assert run_job(job.pk) == "done"
+    job.refresh_from_db()
+    assert sorted(path.name for path in folder.iterdir()) == sorted([others.name, Path(job.file.name).name])
+
+
+def test_a_delivery_that_finds_the_job_busy_looks_again_when_its_heartbeat_goes_stale(tree, settings) -> None:
+    job = job_for(tree)
+    beat = timezone.now() - dt.timedelta(seconds=100)
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, heartbeat_at=beat)
+    with pytest.raises(Retry) as retry:
+        build_emulation_export.apply(args=[job.pk])
+    assert settings.EXPORT_STALE_SECONDS - 100 < retry.value.when <= settings.EXPORT_STALE_SECONDS - 100 + 3
+
+
+def test_the_page_follows_a_job_whose_worker_died_until_it_is_done(client: Client, tree, leader, settings) -> None:
+    job = job_for(tree, scope=tree["tree"].cong_thuong)
+    lost = timezone.now() - dt.timedelta(seconds=settings.EXPORT_STALE_SECONDS + 1)
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportJob.Status.RUNNING, heartbeat_at=lost)
+    client.force_login(leader)
+    status = client.get(reverse("export_status", args=[job.pk])).json()
+    # Another worker takes it over by itself: the page keeps following it (and offers Retry).
+    assert (status["finished"], status["retry"]) == (False, True)
+    assert status["label"] == "Bị gián đoạn: tiến trình đang tạo tệp bị ngắt; một tiến trình khác sẽ sớm làm tiếp"
+    assert re.search(r'data-export-status="[^"]+" data-finished=""', client.get(reverse("exports")).content.decode())
+    # No one took it over for twice the stale period: its message is gone, only Retry helps.
+    abandoned = timezone.now() - dt.timedelta(seconds=2 * settings.EXPORT_STALE_SECONDS + 1)
+    ExportJob.objects.filter(pk=job.pk).update(heartbeat_at=abandoned)
+    status = client.get(reverse("export_status", args=[job.pk])).json()
+    assert (status["label"], status["retry"]) == ("Đã dừng: tiến trình đang tạo tệp bị ngắt", True)
+    assert run_job(job.pk) == "done"
+    assert client.get(reverse("export_status", args=[job.pk])).json()["finished"] is True
 
 
 def test_old_files_are_cleaned_after_the_retention_period(tree, settings) -> None:

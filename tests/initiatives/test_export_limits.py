@@ -54,12 +54,19 @@ def burst_queue() -> Iterator[Callable[[], int]]:
     queued, as they do behind a 75-second national workbook, and the test counts the messages
     that really reached the broker (a session's worker, if one runs, never takes them)."""
     redis = Redis.from_url(django_settings.CELERY_BROKER_URL)
-    original = app.conf.task_default_queue
-    name = f"{original}-burst"
-    app.conf.task_default_queue = name
+    original = app.conf.task_routes
+    name = f"{app.conf.task_default_queue}-burst"
+    reroute({**original, "initiatives.build_emulation_export": {"queue": name}})
     yield lambda: redis.llen(name)
-    app.conf.task_default_queue = original
+    reroute(original)
     redis.delete(name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
+
+
+def reroute(routes: dict) -> None:
+    """Route the tasks by `routes` from now on (Celery prepares its router once)."""
+    app.conf.task_routes = routes
+    app.amqp.flush_routes()
+    app.amqp.__dict__.pop("router", None)  # the cached router, rebuilt from the new routes
 
 
 def at_once(requests: list[tuple[Client, dict]]) -> list:
