@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -61,14 +62,25 @@ def pending(*, older_than: dt.timedelta) -> list[int]:
     return list(rows.order_by("created_at").values_list("pk", flat=True)[:1000])
 
 
+# When this process may try the broker again after it failed (time.monotonic()): a request that
+# queues many tasks (a bulk review, "send again" on 100 rows) pays one timeout, not one per task.
+_broker_retry_at = [0.0]
+
+
 def enqueue_on_commit(task: object, *args: object) -> None:
-    """Queue `task` once the transaction commits; a broker that is down is logged, never raised
-    (the notifications' resend job, or an export's retry, queues the row again)."""
+    """Queue `task` once the transaction commits; a broker that is down or hung is logged, never
+    raised, and costs at most its timeouts (settings, "Redis down or hung"): the notifications'
+    resend job, or an export's retry, queues the row again."""
 
     def send() -> None:
+        if time.monotonic() < _broker_retry_at[0]:
+            logger.info("Not queuing %s%r: the broker failed moments ago; the row waits for a retry", task.name, args)
+            return
         try:
             task.apply_async(args=args, retry=False)
         except Exception:  # the broker is down: what was decided stands, its row waits to be queued again
+            if not task.app.conf.task_always_eager:  # an eager task's own error says nothing of a broker
+                _broker_retry_at[0] = time.monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
             logger.exception("Could not queue %s%r: the broker is down; the row waits for a retry", task.name, args)
 
     transaction.on_commit(send)
