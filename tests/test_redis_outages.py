@@ -14,9 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from kombu.message import Message
 
 from initiatives.leaderboard import leaderboard_snapshot
 from sangkien.settings import redis_cache_config
@@ -178,3 +181,26 @@ def test_every_cache_operation_answers_as_an_empty_cache_while_redis_is_down(red
     cache.clear()
     with pytest.raises(ValueError):
         cache.incr("a")
+
+
+def test_the_workers_transport_still_fetches_after_an_ack_timed_out_on_a_hung_redis(own_redis: OwnRedis) -> None:
+    """One prefetch slot, as a worker with concurrency 1: kombu's own Redis transport kept the
+    slot of a message whose ack failed, and the worker never fetched again."""
+    queue = Queue("outage-check", Exchange("outage-check"), "outage-check")
+    received: list[Message] = []
+    with Connection(
+        own_redis.url(0), transport="sangkien.broker:Transport", transport_options={"socket_timeout": 0.5}
+    ) as broker:
+        channel = broker.channel()
+        channel.basic_qos(0, 1, False)
+        Consumer(channel, [queue], callbacks=[lambda body, message: received.append(message)]).consume()
+        producer = Producer(broker.channel())
+        producer.publish("một", exchange=queue.exchange, routing_key="outage-check", declare=[queue])
+        broker.drain_events(timeout=5)
+        own_redis.freeze(at_most=5)
+        with pytest.raises(redis.RedisError):
+            received[0].ack()
+        own_redis.thaw()
+        producer.publish("hai", exchange=queue.exchange, routing_key="outage-check")
+        broker.drain_events(timeout=5)
+    assert [message.decode() for message in received] == ["một", "hai"]
