@@ -62,9 +62,9 @@ def pending(*, older_than: dt.timedelta) -> list[int]:
     return list(rows.order_by("created_at").values_list("pk", flat=True)[:1000])
 
 
-# When this process may try the broker again after it failed (time.monotonic()): a request that
-# queues many tasks (a bulk review, "send again" on 100 rows) pays one timeout, not one per task.
-_broker_retry_at = [0.0]
+# When this process may try a broker (by URL) again after it failed (time.monotonic()): a request
+# that queues many tasks (a bulk review, "send again" on 100 rows) pays one timeout, not one each.
+_broker_retry_at: dict[str, float] = {}
 
 
 def enqueue_on_commit(task: object, *args: object) -> None:
@@ -73,14 +73,15 @@ def enqueue_on_commit(task: object, *args: object) -> None:
     resend job, or an export's retry, queues the row again."""
 
     def send() -> None:
-        if time.monotonic() < _broker_retry_at[0]:
+        broker = task.app.conf.broker_url or ""
+        if time.monotonic() < _broker_retry_at.get(broker, 0.0):
             logger.info("Not queuing %s%r: the broker failed moments ago; the row waits for a retry", task.name, args)
             return
         try:
             task.apply_async(args=args, retry=False)
         except Exception:  # the broker is down: what was decided stands, its row waits to be queued again
             if not task.app.conf.task_always_eager:  # an eager task's own error says nothing of a broker
-                _broker_retry_at[0] = time.monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
+                _broker_retry_at[broker] = time.monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
             logger.exception("Could not queue %s%r: the broker is down; the row waits for a retry", task.name, args)
 
     transaction.on_commit(send)

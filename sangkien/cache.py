@@ -54,7 +54,7 @@ class OptionalRedisCache(RedisCache):
             )
             return fallback
         if retry_at is not None:
-            del _retry_at[self._server_key]
+            _retry_at.pop(self._server_key, None)
             logger.info("The cache (Redis) answers again.")
         return result
 
