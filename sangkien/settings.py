@@ -233,10 +233,8 @@ INITIATIVE_LIST_EXPORT_MAX_ROWS = env.int("INITIATIVE_LIST_EXPORT_MAX_ROWS", def
 # Leaderboard snapshots: all are kept this many days, then only the first (midnight) one of each day.
 LEADERBOARD_KEEP_ALL_DAYS = env.int("LEADERBOARD_KEEP_ALL_DAYS", default=7)
 
-# The resend job's cadence, and how old an unsent notification must be before it queues it again
-# (younger ones may still be waiting in the queue). The fault tests shorten both.
+# The resend job's cadence (the fault tests run it every second).
 NOTIFICATION_RESEND_SECONDS = env.float("NOTIFICATION_RESEND_SECONDS", default=300.0)
-NOTIFICATION_RESEND_AFTER_MINUTES = env.int("NOTIFICATION_RESEND_AFTER_MINUTES", default=10)
 
 CELERY_BEAT_SCHEDULE = {
     # Every 5 minutes: e-mails owed but not sent (broker down when queued, or retries exhausted).
@@ -244,7 +242,6 @@ CELERY_BEAT_SCHEDULE = {
     "resend-pending-notifications": {
         "task": "initiatives.resend_pending_notifications",
         "schedule": NOTIFICATION_RESEND_SECONDS,
-        "kwargs": {"older_than_minutes": NOTIFICATION_RESEND_AFTER_MINUTES},
     },
     # Every hour on the hour, 01:00-23:00: the leaderboard as of that hour. The instant is the hour
     # itself, so a rerun or a retried task finds the snapshot already taken and changes nothing; a
