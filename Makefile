@@ -25,14 +25,15 @@ check-python:
 		exit 1; fi
 
 # (Re)create .venv when it is missing or was made with a Python older than 3.12; reinstall the
-# requirements when requirements.txt is newer than the last install.
+# requirements when requirements.txt (the runtime set, all the Docker image installs) or
+# requirements-dev.txt (that plus the tests and tooling) is newer than the last install.
 venv: check-python
 	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 		echo "Recreating $(VENV): it was made with a Python older than 3.12."; rm -rf $(VENV); fi
 	@[ -x $(PY) ] || $(SYSTEM_PYTHON) -m venv $(VENV)
-	@if [ ! -f $(STAMP) ] || [ requirements.txt -nt $(STAMP) ]; then \
+	@if [ ! -f $(STAMP) ] || [ requirements.txt -nt $(STAMP) ] || [ requirements-dev.txt -nt $(STAMP) ]; then \
 		echo "Installing requirements into $(VENV)..."; \
-		$(PY) -m pip install --quiet --upgrade pip && $(PY) -m pip install --quiet -r requirements.txt && touch $(STAMP); fi
+		$(PY) -m pip install --quiet --upgrade pip && $(PY) -m pip install --quiet -r requirements-dev.txt && touch $(STAMP); fi
 
 # Debian packages the tests drive: Chromium (Playwright), docker-compose (config check), gettext,
 # LibreOffice Calc (opens the emulation workbook), nginx and openssl (deploy/nginx.conf in front of gunicorn).

@@ -175,14 +175,26 @@ def mail_backlog(rows: QuerySet[Notification] | None = None) -> MailBacklog:
     return MailBacklog(**figures)
 
 
+# When this process may try a broker (by URL) again after it failed (time.monotonic()): a request
+# that queues many tasks (a bulk review, "send again" on 100 rows) pays one timeout, not one each.
+_broker_retry_at: dict[str, float] = {}
+
+
 def enqueue_on_commit(task: object, *args: object) -> None:
-    """Queue `task` once the transaction commits; a broker that is down is logged, never raised
-    (the notifications' resend job, or an export's retry, queues the row again)."""
+    """Queue `task` once the transaction commits; a broker that is down or hung is logged, never
+    raised, and costs at most its timeouts (settings, "Redis down or hung"): the notifications'
+    resend job, or an export's retry, queues the row again."""
 
     def send() -> None:
+        broker = task.app.conf.broker_url or ""
+        if time.monotonic() < _broker_retry_at.get(broker, 0.0):
+            logger.info("Not queuing %s%r: the broker failed moments ago; the row waits for a retry", task.name, args)
+            return
         try:
             task.apply_async(args=args, retry=False)
         except Exception:  # the broker is down: what was decided stands, its row waits to be queued again
+            if not task.app.conf.task_always_eager:  # an eager task's own error says nothing of a broker
+                _broker_retry_at[broker] = time.monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
             logger.exception("Could not queue %s%r: the broker is down; the row waits for a retry", task.name, args)
 
     transaction.on_commit(send)

@@ -127,6 +127,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Redis in production (CACHE_URL=rediscache://...), made optional by redis_cache_config below.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -160,7 +161,10 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Celery: with no broker configured, tasks run eagerly in-process (the `make run` default).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
-CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or None)
+# No result backend unless one is asked for: nothing reads a task's result (status rows track the
+# work), and a Redis result backend subscribes to each task's result before the task is published,
+# retrying for 20 s when Redis is down (issue 13).
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None) or None
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -170,9 +174,52 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Publishing from a web request: a broker that is down must fail at once (the caller logs it),
-# not hold the response for kombu's default ~6 s of reconnection attempts.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 2}
+
+# --- Redis down or hung (issue 13) --------------------------------------------------------------
+# Redis (broker, cache, and a result backend if one is configured) may refuse connections or
+# accept them and never answer. No request waits on it for more than a fraction of a second, and
+# everything carries on by itself once it answers again:
+# - every Redis client has a connect and a read timeout. Redis on the same host or private network
+#   answers these small commands in about a millisecond: REDIS_CONNECT_TIMEOUT (0.25 s) and
+#   REDIS_READ_TIMEOUT (0.5 s) are hundreds of times that, and together stay well under the 2 s a
+#   request may take. Celery's worker serves no one waiting, and a timeout costs it its
+#   connection and redelivers its tasks: it waits REDIS_WORKER_READ_TIMEOUT (5 s) instead
+#   (sangkien/celery.py);
+# - publishing never retries (the caller logs the failure, and the row waits for the resend job or
+#   its page's retry) and, after a failure, a web process leaves the broker alone for
+#   REDIS_RETRY_AFTER_SECONDS, so a request that queues many tasks pays one timeout, not one each
+#   (initiatives.notifications.enqueue_on_commit);
+# - the cache is optional: when it fails the page is computed as if it were empty, the failure is
+#   logged once, and the process leaves it alone for REDIS_RETRY_AFTER_SECONDS (sangkien.cache);
+# - the worker and beat, started while Redis is down or hung, keep trying to reach it, for ever.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=0.25)
+REDIS_READ_TIMEOUT = env.float("REDIS_READ_TIMEOUT", default=0.5)
+REDIS_WORKER_CONNECT_TIMEOUT = env.float("REDIS_WORKER_CONNECT_TIMEOUT", default=2.0)
+REDIS_WORKER_READ_TIMEOUT = env.float("REDIS_WORKER_READ_TIMEOUT", default=5.0)
+REDIS_RETRY_AFTER_SECONDS = env.float("REDIS_RETRY_AFTER_SECONDS", default=5.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 0,  # a publisher's first connection: fail at once, not after kombu's ~6 s of retries
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_READ_TIMEOUT,
+}
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # the worker and beat: wait for the broker, never give up
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT  # a result backend, if one is configured
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_READ_TIMEOUT
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
+
+
+def redis_cache_config(config: dict) -> dict:
+    """A cache configuration whose Redis (Django's own backend) degrades and times out; any other
+    backend unchanged. Timeouts given in CACHE_URL's query string win."""
+    if config["BACKEND"] != "django.core.cache.backends.redis.RedisCache":
+        return config
+    timeouts = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_READ_TIMEOUT}
+    return {**config, "BACKEND": "sangkien.cache.OptionalRedisCache", "OPTIONS": timeouts | config.get("OPTIONS", {})}
+
+
+CACHES = {"default": redis_cache_config(CACHES["default"])}
+# -------------------------------------------------------------------------------------------------
+
 # Emulation exports: a running job whose worker has not reported for this long is lost (the worker
 # died) and may be retried; finished files are deleted after this many days.
 EXPORT_STALE_SECONDS = env.int("EXPORT_STALE_SECONDS", default=300)
@@ -188,6 +235,9 @@ INITIATIVE_LIST_EXPORT_MAX_ROWS = env.int("INITIATIVE_LIST_EXPORT_MAX_ROWS", def
 # Leaderboard snapshots: all are kept this many days, then only the first (midnight) one of each day.
 LEADERBOARD_KEEP_ALL_DAYS = env.int("LEADERBOARD_KEEP_ALL_DAYS", default=7)
 
+# The resend job's cadence (the fault tests run it every second).
+NOTIFICATION_RESEND_SECONDS = env.float("NOTIFICATION_RESEND_SECONDS", default=60.0)
+
 CELERY_BEAT_SCHEDULE = {
     # Every minute: the owed e-mails whose time to try again has come (a failed send backs off on
     # its row, 1, 2, 4 … minutes up to an hour; a send whose message was lost is due after 2
@@ -195,8 +245,8 @@ CELERY_BEAT_SCHEDULE = {
     # conditional UPDATE first. A run still queued when the next is due is dropped.
     "resend-pending-notifications": {
         "task": "initiatives.resend_pending_notifications",
-        "schedule": 60.0,
-        "options": {"expires": 60},
+        "schedule": NOTIFICATION_RESEND_SECONDS,
+        "options": {"expires": NOTIFICATION_RESEND_SECONDS},
     },
     # Every hour on the hour, 01:00-23:00: the leaderboard as of that hour. The instant is the hour
     # itself, so a rerun or a retried task finds the snapshot already taken and changes nothing; a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from sangkien.settings import *  # noqa: F403
-from sangkien.settings import BASE_DIR, CELERY_TASK_ROUTES, env
+from sangkien.settings import BASE_DIR, CELERY_TASK_ROUTES, env, redis_cache_config
 
 # pytest-django creates its own database ("test_" + NAME) next to this one.
 DATABASES = {
@@ -14,7 +14,8 @@ DATABASES = {
 
 # A Redis database of its own so tests never touch a developer's queues.
 CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
-CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+# The tests read results (production keeps none); the fault tests' servers run without, as production.
+CELERY_RESULT_BACKEND = env("TEST_CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL) or None
 CELERY_TASK_ALWAYS_EAGER = False
 # A queue of this test run's own, so two runs on one machine never take each other's tasks;
 # the worker the tests start is given the same name through the environment.
@@ -26,7 +27,8 @@ CELERY_TASK_ROUTES = {
 }
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# A local cache; the fault tests (tests/faults) give their servers a Redis one of their own.
+CACHES = {"default": redis_cache_config(env.cache("TEST_CACHE_URL", default="locmemcache://"))}
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 if _smtp_port := env.int("TEST_SMTP_PORT", default=0):  # a worker sending to a test's own mail server
     MAILERS = {

@@ -59,8 +59,9 @@ class Gunicorn:
 
 
 @contextmanager
-def run_gunicorn(workdir: Path, **env: str) -> Iterator[Gunicorn]:
-    """gunicorn serving the portal on the test database, as docker-compose.yml starts it (sync workers)."""
+def run_gunicorn(workdir: Path, *, workers: int = 1, **env: str) -> Iterator[Gunicorn]:
+    """gunicorn serving the portal on the test database, as docker-compose.yml starts it (sync
+    workers; docker-compose runs 3)."""
     db = connection.settings_dict  # pytest-django has switched NAME to the test database
     upload_dir, heartbeat_dir = workdir / "tmp", workdir / "heartbeat"
     upload_dir.mkdir()
@@ -76,7 +77,7 @@ def run_gunicorn(workdir: Path, **env: str) -> Iterator[Gunicorn]:
     }
     command = [
         sys.executable, "-m", "gunicorn", "sangkien.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", "1", "--timeout", "30", "--worker-tmp-dir", str(heartbeat_dir),
+        "--workers", str(workers), "--timeout", "30", "--worker-tmp-dir", str(heartbeat_dir),
     ]  # fmt: skip
     with log.open("w") as output:
         process = subprocess.Popen(command, env=environment, cwd=settings.BASE_DIR, stdout=output, stderr=output)
