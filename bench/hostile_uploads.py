@@ -102,11 +102,13 @@ def post_file(opener: urllib.request.OpenerDirector, base: str, path: Path, uplo
     try:
         page = opener.open(url, timeout=30).read().decode()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+        once = re.search(r'name="once" value="([^"]+)"', page)  # the form's one-time token, if it has one
         boundary = uuid.uuid4().hex
         body = (
             (
                 f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{token}\r\n'
-                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+                + (f'--{boundary}\r\nContent-Disposition: form-data; name="once"\r\n\r\n{once[1]}\r\n' if once else "")
+                + f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
                 "Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
             ).encode()
             + path.read_bytes()
