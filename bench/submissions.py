@@ -14,9 +14,10 @@ officer submits initiatives one after another (`--journey browser`: fetches the 
 follows the redirect after, as a browser does). The floor is the same officers asking `/healthz/`
 (one `SELECT 1` through gunicorn and Django's middleware) in the windows between, so the machine's
 drift touches both alike. It prints submissions per second, p50/p95/p99 latency, the CPU each
-request cost in gunicorn and in PostgreSQL, and the same figures for the floor; then it checks in the
-database that the stored submitted initiatives are exactly the accepted ones (a 302 to their detail
-page), once each, with their authors and status changes. The exit status is 1 when they differ.
+request cost in gunicorn and in PostgreSQL, the CPU the machine's other processes used meanwhile, and
+the same figures for the floor; then it checks in the database that the stored submitted
+initiatives are exactly the accepted ones (a 302 to their detail page), once each, with their
+authors and status changes. The exit status is 1 when they differ.
 Everything it started (gunicorn, redis-server, the database) is removed at the end, Ctrl-C included.
 """
 
@@ -217,6 +218,7 @@ class Window:
     client_cpu: float
     server_cpu: float
     database_cpu: float
+    machine_cpu: float  # every process on the machine, the bench's own included
 
 
 class Load:
@@ -270,7 +272,8 @@ class Load:
     def window(self, kind: str, seconds: float, cpu: CpuMeter) -> Window:
         work: Callable[[Officer, Tally, float], None] = self.submit if kind == "submit" else self.floor
         tallies = [Tally() for _ in self.officers]
-        client_before, server_before, database_before = time.process_time(), *cpu.sample()
+        machine_before, client_before = cpu.machine(), time.process_time()
+        server_before, database_before = cpu.sample()
         started = time.perf_counter()
         deadline = started + seconds
         threads = [
@@ -282,6 +285,7 @@ class Load:
         join_all(threads, deadline + REQUEST_TIMEOUT + 10)
         elapsed = time.perf_counter() - started
         server_after, database_after = cpu.sample()
+        client_cpu, machine_cpu = time.process_time() - client_before, cpu.machine() - machine_before
         merged = Tally()
         for tally in tallies:
             for name, times in tally.latencies.items():
@@ -293,9 +297,10 @@ class Load:
             kind,
             elapsed,
             merged,
-            client_cpu=time.process_time() - client_before,
+            client_cpu=client_cpu,
             server_cpu=cpu.spent(server_before, server_after),
             database_cpu=cpu.spent(database_before, database_after),
+            machine_cpu=machine_cpu,
         )
 
 
@@ -341,6 +346,12 @@ class CpuMeter:
             return {pid: seconds for pid in pids if (seconds := self.cpu(pid)) is not None}
 
         return read(self.workers()), read(self.database_pids())
+
+    @staticmethod
+    def machine() -> float:
+        """CPU seconds the whole machine has spent busy since it booted (all cores)."""
+        user, nice, system, _idle, _iowait, irq, softirq, steal = Path("/proc/stat").read_text().split()[1:9]
+        return sum(int(ticks) for ticks in (user, nice, system, irq, softirq, steal)) / CLOCK_TICKS
 
     @staticmethod
     def spent(before: dict[int, float], after: dict[int, float]) -> float:
@@ -598,6 +609,7 @@ class Figures:
     server_cpu_ms: float  # per request, gunicorn's workers
     database_cpu_ms: float  # per request, PostgreSQL's backends
     client_cpu_s: float
+    others_cores: float  # CPU of everything else on the machine (other engineers' work), in cores
 
 
 def figures(windows: list[Window], kind: str, counted: int | None = None) -> Figures:
@@ -615,13 +627,15 @@ def figures(windows: list[Window], kind: str, counted: int | None = None) -> Fig
         server_cpu_ms=1000 * sum(w.server_cpu for w in windows) / max(1, count),
         database_cpu_ms=1000 * sum(w.database_cpu for w in windows) / max(1, count),
         client_cpu_s=sum(w.client_cpu for w in windows),
+        others_cores=sum(w.machine_cpu - w.client_cpu - w.server_cpu - w.database_cpu for w in windows) / seconds,
     )
 
 
 def line(name: str, f: Figures) -> str:
     return (
         f"{name:28} {f.requests:7,} in {f.seconds:5.1f} s {f.per_second:8.1f}/s   {latencies(f)}   CPU each: "
-        f"gunicorn {f.server_cpu_ms:5.1f} ms, PostgreSQL {f.database_cpu_ms:4.1f} ms   (client {f.client_cpu_s:.1f} s)"
+        f"gunicorn {f.server_cpu_ms:5.1f} ms, PostgreSQL {f.database_cpu_ms:4.1f} ms   client {f.client_cpu_s:4.1f} s, "
+        f"other processes {f.others_cores:.2f} cores"
     )
 
 
@@ -721,13 +735,12 @@ def main(argv: list[str] | None = None) -> int:
             floor = figures(floor_windows, "healthz")
             errors = sum((w.tally.errors for w in windows), Counter())
             samples = [s for w in windows for s in w.tally.samples][:5]
-            load_average = os.getloadavg()
 
             print(
                 f"{args.officers} officers, gunicorn with {args.workers} sync workers, {args.rounds} rounds of "
-                f"{slice_seconds:.1f} s each way, journey '{args.journey}'; {os.cpu_count()} cores, load average "
-                f"{load_average[0]:.1f} at the end; database {database_name} set up in {setup:.1f} s, servers "
-                f"started in {servers:.1f} s, {len(officers)} logins and forms in {login_seconds:.1f} s"
+                f"{slice_seconds:.1f} s each way, journey '{args.journey}', {os.cpu_count()} cores; database "
+                f"{database_name} set up in {setup:.1f} s, servers started in {servers:.1f} s, "
+                f"{len(officers)} logins and forms in {login_seconds:.1f} s"
             )
             print(line("submissions (accepted)", submitted))
             if args.journey == "browser":
