@@ -571,7 +571,8 @@ def check_stored(run: str, accepted: list[tuple[str, int]]) -> Check:
     from initiatives.models import Author, Initiative, StatusChange
 
     mine = Initiative.objects.filter(title__startswith=f"Tải thử {run} ")
-    stored = dict(mine.filter(status=Initiative.Status.SUBMITTED).values_list("title", "pk"))
+    stored = set(mine.filter(status=Initiative.Status.SUBMITTED).values_list("title", "pk"))
+    stored_titles = {title for title, _pk in stored}
     accepted_pk = dict(accepted)
     return Check(
         accepted=len(accepted),
@@ -579,9 +580,9 @@ def check_stored(run: str, accepted: list[tuple[str, int]]) -> Check:
         rows=mine.count(),
         duplicate_titles=mine.values("title").annotate(n=Count("pk")).filter(n__gt=1).count()
         + (len(accepted) - len(accepted_pk)),
-        missing=len(accepted_pk.keys() - stored.keys()),
-        unexpected=len(stored.keys() - accepted_pk.keys()),
-        wrong_page=sum(1 for title, pk in accepted_pk.items() if title in stored and stored[title] != pk),
+        missing=len(accepted_pk.keys() - stored_titles),
+        unexpected=len(stored_titles - accepted_pk.keys()),
+        wrong_page=sum(1 for pair in accepted_pk.items() if pair[0] in stored_titles and pair not in stored),
         authors=Author.objects.filter(initiative__in=mine).count(),
         status_changes=StatusChange.objects.filter(initiative__in=mine, to_status=Initiative.Status.SUBMITTED).count(),
     )

@@ -3,15 +3,21 @@ nothing and store nothing twice, and the bench leaves no server or database behi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg2
 import pytest
 from django.db import connection
+
+from bench.submissions import check_stored
+from initiatives.models import Initiative
+from initiatives.services import AuthorData, initiative_submit
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -22,6 +28,46 @@ def running(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def submitted(title: str, *, program, field, officer) -> int:
+    initiative = Initiative(
+        program=program, unit=officer.unit, title=title, field=field, kind="technical", summary="Tóm tắt.",
+        description="Mô tả.", first_applied_on=dt.date(2022, 3, 15),
+    )  # fmt: skip
+    authors = [AuthorData("Nguyễn Văn An", Decimal(60)), AuthorData("Trần Thị Bình", Decimal(40))]
+    return initiative_submit(initiative=initiative, authors=authors, by=officer).pk
+
+
+def test_the_bench_finds_each_accepted_submission_stored_once(program, field, officer) -> None:
+    first = submitted("Tải thử abc 001-00000: một", program=program, field=field, officer=officer)
+    second = submitted("Tải thử abc 001-00001: hai", program=program, field=field, officer=officer)
+    submitted("Tải thử khác 001-00000: một", program=program, field=field, officer=officer)  # another run
+
+    check = check_stored("abc", [("Tải thử abc 001-00000: một", first), ("Tải thử abc 001-00001: hai", second)])
+
+    assert (check.accepted, check.stored, check.rows, check.authors, check.status_changes) == (2, 2, 2, 4, 2)
+    assert check.ok
+
+
+def test_the_bench_reports_lost_duplicated_unaccepted_and_misdirected_submissions(program, field, officer) -> None:
+    one = submitted("Tải thử abc 001-00000: một", program=program, field=field, officer=officer)
+    two = submitted("Tải thử abc 001-00001: hai", program=program, field=field, officer=officer)
+    submitted("Tải thử abc 001-00001: hai", program=program, field=field, officer=officer)  # stored twice
+    submitted("Tải thử abc 001-00002: ba", program=program, field=field, officer=officer)  # its answer was lost
+
+    check = check_stored(
+        "abc",
+        [
+            ("Tải thử abc 001-00000: một", two),  # redirected to another initiative's page
+            ("Tải thử abc 001-00001: hai", two),
+            ("Tải thử abc 001-00003: bốn", one + 1000),  # accepted, never stored
+        ],
+    )
+
+    assert (check.accepted, check.stored, check.rows) == (3, 4, 4)
+    assert (check.duplicate_titles, check.missing, check.unexpected, check.wrong_page) == (1, 1, 1, 1)
+    assert not check.ok
 
 
 @pytest.mark.slow
