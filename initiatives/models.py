@@ -712,9 +712,10 @@ class ExportJob(models.Model):
 
     @property
     def is_settled(self) -> bool:
-        """Nothing more will happen to it: done or failed (the page stops following it). A lost job
-        is not: another worker takes it over by itself; nor one waiting for a worker."""
-        return self.status in (self.Status.DONE, self.Status.FAILED)
+        """Nothing more will happen to it by itself: done, failed, or abandoned (only the Retry button
+        moves it on), so the page stops following it. A lost job is not: another worker takes it
+        over by itself; nor one waiting for a worker."""
+        return self.status in (self.Status.DONE, self.Status.FAILED) or self.is_abandoned
 
 
 class ExportStart(models.Model):

@@ -22,11 +22,17 @@ from django.db.models import Count, F, Min, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from initiatives.models import Notification, Question, StatusChange
 from unions.models import Union, User
 
 logger = logging.getLogger(__name__)
+# The longest one send may take: its task's time limit (initiatives.tasks.send_notification).
+SEND_TIME_LIMIT = 120
+# What a broker that is down or hung raises when publishing.
+BROKER_ERRORS = (OperationalError, RedisError, OSError)
 MAX_ATTEMPTS = 50  # then it stays visible in the admin with its last error
 # After the n-th failed attempt the next one waits FIRST_RETRY × 2^(n-1), at most LAST_RETRY,
 # ±25 % so that e-mails that failed together are not all tried again in the same second.
@@ -79,7 +85,10 @@ def _claim(notification_id: int, *, due_only: bool) -> bool:
     # Conditional on the count read: of two workers, the second finds it changed and leaves it.
     return bool(
         Notification.objects.filter(pk=notification_id, sent_at__isnull=True, attempts=attempts).update(
-            attempts=attempts + 1, next_attempt_at=now + retry_delay(attempts + 1)
+            # Reserved for at least the longest a send may take (its task's time limit), so a slow
+            # mail server's attempt is never overtaken by the resend job's.
+            attempts=attempts + 1,
+            next_attempt_at=now + max(retry_delay(attempts + 1), dt.timedelta(seconds=SEND_TIME_LIMIT)),
         )
     )
 
@@ -101,7 +110,11 @@ def _attempt(notification_id: int, *, site_url: str) -> int | None:
         with transaction.atomic():  # a database error in the sender leaves the connection usable
             count = sender(notification.object_id, site_url=site_url)
     except Exception as error:
-        Notification.objects.filter(pk=notification.pk).update(last_error=f"{type(error).__name__}: {error}"[:2000])
+        # Its attempt over, the reservation gives way to the backoff, counted from the failure.
+        Notification.objects.filter(pk=notification.pk, attempts=notification.attempts).update(
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            next_attempt_at=timezone.now() + retry_delay(notification.attempts),
+        )
         logger.warning("Notification %s not sent yet (attempt %s): %s", notification.pk, notification.attempts, error)
         return None
     Notification.objects.filter(pk=notification.pk, sent_at__isnull=True).update(
@@ -192,8 +205,9 @@ def enqueue_on_commit(task: object, *args: object) -> None:
             return
         try:
             task.apply_async(args=args, retry=False)
-        except Exception:  # the broker is down: what was decided stands, its row waits to be queued again
-            if not task.app.conf.task_always_eager:  # an eager task's own error says nothing of a broker
+        except Exception as error:  # the broker is down: what was decided stands, its row waits to be queued again
+            # Only a broker that failed is left alone for a while (not an eager task's own error).
+            if not task.app.conf.task_always_eager and isinstance(error, BROKER_ERRORS):
                 _broker_retry_at[broker] = time.monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
             logger.exception("Could not queue %s%r: the broker is down; the row waits for a retry", task.name, args)
 

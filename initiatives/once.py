@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from initiatives.models import FormSubmission
 from unions.models import User
@@ -59,6 +60,12 @@ def first_result(*, token: uuid.UUID) -> str:
     """Where the first POST of this form led."""
     submission = FormSubmission.objects.filter(pk=token).only("result_url").first()
     return submission.result_url if submission else ""
+
+
+def prune() -> int:
+    """Delete the tokens older than they may be posted (MAX_AGE); returns how many."""
+    deleted, _ = FormSubmission.objects.filter(created_at__lt=timezone.now() - MAX_AGE).delete()
+    return deleted
 
 
 def record_result(submission: FormSubmission, url: str) -> None:

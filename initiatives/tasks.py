@@ -8,14 +8,14 @@ import datetime as dt
 from celery import Task, shared_task
 from django.conf import settings
 
-from initiatives import emulation, leaderboard, notifications
+from initiatives import emulation, leaderboard, notifications, once
 from initiatives.models import Program
 
 
 # One attempt, never retried by Celery: a failure is written on the outbox row with the time of its
 # next attempt, which the resend job honours, so no worker holds a message through a backoff. The
 # hard time limit only bounds a mail server that answers each step just before EMAIL_TIMEOUT.
-@shared_task(name="initiatives.send_notification", time_limit=120)
+@shared_task(name="initiatives.send_notification", time_limit=notifications.SEND_TIME_LIMIT)
 def send_notification(notification_id: int) -> int | None:
     return notifications.deliver(notification_id=notification_id, site_url=settings.SITE_URL)
 
@@ -57,7 +57,9 @@ def snapshot_leaderboard(prune: bool = False, at: str | None = None) -> list[int
 def build_emulation_export(self: Task, job_id: int) -> str:
     outcome = emulation.run_job(job_id)
     if outcome == "busy":
-        raise self.retry(countdown=emulation.seconds_until_stale(job_id) + 2)
+        # Below the broker's visibility timeout, or the held retry would be delivered twice.
+        countdown = min(emulation.seconds_until_stale(job_id) + 2, settings.EXPORT_STALE_SECONDS - 10)
+        raise self.retry(countdown=max(countdown, 1))
     return outcome
 
 
@@ -65,3 +67,9 @@ def build_emulation_export(self: Task, job_id: int) -> str:
 def clean_emulation_exports() -> int:
     """Beat: delete workbooks past their retention period and temporary files left behind."""
     return emulation.clean_exports()
+
+
+@shared_task(name="initiatives.prune_form_submissions")
+def prune_form_submissions() -> int:
+    """Beat: forget the one-time form tokens that can no longer be posted."""
+    return once.prune()

@@ -211,6 +211,13 @@ def _edit(request: HttpRequest, initiative: Initiative) -> HttpResponse:
             except _AskFirst:
                 pass  # nothing written: the page asks to confirm the title
             except once.AlreadySent as sent:
+                if submitting and sent.url.endswith("/edit/"):
+                    # The form first saved a draft (then Back, then "Gửi"): it is submitted from the draft.
+                    messages.warning(
+                        request,
+                        _("This form was first saved as a draft, which has not been submitted: submit it here."),
+                    )
+                    return redirect(sent.url)
                 return _already_sent(request, sent, reverse("initiatives:list"))
             except InitiativeStateError as error:
                 messages.error(request, str(error))

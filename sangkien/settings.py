@@ -266,6 +266,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+CELERY_BEAT_SCHEDULE["prune-form-submissions"] = {
+    # Every night at 02:45: the one-time form tokens past their day of validity (initiatives.once)
+    # are deleted; an expired token is refused anyway. Safe to rerun.
+    "task": "initiatives.prune_form_submissions",
+    "schedule": crontab(minute=45, hour=2),
+}
+
 CELERY_BEAT_SCHEDULE["clean-emulation-exports"] = {
     # Every night at 02:30: emulation workbooks older than EXPORT_RETENTION_DAYS are deleted (the
     # job stays, marked as expired), with any temporary file a dead worker left. Safe to rerun.

@@ -544,3 +544,14 @@ def test_a_unit_elsewhere_whose_code_differs_in_case_does_not_shadow_ones_own(cl
     response = client.post(reverse("exports"), {"unit": "HN"})
     assert response.status_code == 302
     assert ExportJob.objects.get().scope == tree["tree"].ha_noi
+
+
+def test_an_abandoned_job_is_settled_so_the_page_stops_following_it(tree, settings) -> None:
+    """Lost for twice the stale period: only the Retry button moves it on."""
+    job = job_for(tree)
+    long_ago = timezone.now() - dt.timedelta(seconds=2 * settings.EXPORT_STALE_SECONDS + 5)
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=ExportJob.Status.RUNNING, started_at=long_ago, heartbeat_at=long_ago
+    )
+    job.refresh_from_db()
+    assert job.is_abandoned and job.is_settled and job.can_retry

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 
+from initiatives import notifications
 from initiatives.models import Notification, StatusChange
 from initiatives.notifications import MAX_ATTEMPTS, RESEND_GIVE_UP_AFTER, enqueue_on_commit, resend_due, retry_delay
 from initiatives.services import initiative_review, question_answer, question_ask
@@ -249,3 +250,12 @@ def test_beat_resends_owed_mails_every_few_minutes() -> None:
     app.loader.import_default_modules()
     assert entry["task"] in app.tasks
     assert entry["schedule"] <= 600
+
+
+def test_an_attempt_in_progress_is_reserved_for_as_long_as_a_send_may_take(unit_tree, program) -> None:
+    """A slow mail server: the resend job must not take the same e-mail while its first send runs."""
+    owed = Notification.objects.create(kind=Notification.Kind.ANSWER, object_id=1, unit=unit_tree.thep)
+    assert notifications._claim(owed.pk, due_only=False)
+    owed.refresh_from_db()
+    assert owed.next_attempt_at >= timezone.now() + dt.timedelta(seconds=notifications.SEND_TIME_LIMIT - 5)
+    assert not notifications._claim(owed.pk, due_only=True)

@@ -3,16 +3,20 @@ one-time token; two POSTs of one form, at once or one after the other, write onc
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
+import uuid
 from collections.abc import Callable
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from initiatives import once
 from initiatives.models import FormSubmission, Initiative, Question
+from initiatives.tasks import prune_form_submissions
 from tests.forms import once_field
 from tests.initiatives.test_import_initiatives import good_row, workbook
 from tests.initiatives.test_views import form_data
@@ -113,3 +117,28 @@ def test_a_form_without_a_valid_token_writes_nothing_and_keeps_what_was_typed(
         assert "Cải tiến dây chuyền cán thép" in html  # what was typed
         assert 'name="once" value="' in html  # a fresh token to send it again
     assert not Initiative.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_form_first_saved_as_a_draft_then_sent_again_with_submit_leads_to_the_draft(
+    client: Client, officer, program, field, unit_tree
+) -> None:
+    client.force_login(officer)
+    data = form_data(unit_tree.thep, field, action="draft", title="Nháp rồi gửi")
+    data.update(once_field(client, reverse("initiatives:create")))
+    client.post(reverse("initiatives:create"), data)
+    data.pop("draft")
+    response = client.post(reverse("initiatives:create"), {**data, "submit": "1"}, follow=True)
+    draft = Initiative.objects.get()
+    assert response.redirect_chain[0][0] == reverse("initiatives:edit", args=[draft.pk])
+    assert "chưa được gửi: hãy gửi tại đây" in response.content.decode()
+    assert draft.status == "draft"
+
+
+@pytest.mark.django_db
+def test_tokens_past_their_day_are_forgotten_at_night(officer) -> None:
+    old = FormSubmission.objects.create(token=uuid.uuid4(), user=officer, purpose="initiative")
+    FormSubmission.objects.filter(pk=old.pk).update(created_at=timezone.now() - once.MAX_AGE - dt.timedelta(minutes=1))
+    fresh = FormSubmission.objects.create(token=uuid.uuid4(), user=officer, purpose="question")
+    assert prune_form_submissions() == 1
+    assert list(FormSubmission.objects.values_list("pk", flat=True)) == [fresh.pk]
