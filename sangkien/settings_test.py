@@ -11,6 +11,12 @@ from sangkien.settings import BASE_DIR, CELERY_TASK_ROUTES, env, redis_cache_con
 DATABASES = {
     "default": env.db("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/sangkien"),
 }
+# A Celery worker the tests start shares the test database with pytest-django, which empties it with
+# TRUNCATE after each transactional test. A task still running then (an e-mail owed by a review the
+# test made) can deadlock with that TRUNCATE; with a short deadlock_timeout the worker's connection
+# notices first and gives way (its task fails and is tried again), never the run's teardown.
+if "TEST_CELERY_QUEUE" in os.environ:
+    DATABASES["default"]["OPTIONS"] = {"options": "-c deadlock_timeout=50ms"}
 
 # A Redis database of its own so tests never touch a developer's queues.
 CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", default="redis://127.0.0.1:6379/14")
