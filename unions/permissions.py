@@ -253,13 +253,6 @@ def may_change_unit(user: User | AnonymousUser, unit: Union) -> bool:
     return may_hold_path(user, unit.path)
 
 
-def may_place_under(user: User | AnonymousUser, parent: Union | None) -> bool:
-    """Where the account may put a unit: inside its own subtree (its own unit included)."""
-    if parent is None:
-        return _active(user) and user.is_superuser
-    return is_reviewer(user) and in_scope(user, parent)
-
-
 def may_act_on(user: User | AnonymousUser, unit: Union | None) -> bool:
     """Change a row that belongs to `unit` (a target, a question's answer, a notification)."""
     return is_reviewer(user) and in_scope(user, unit)
