@@ -28,7 +28,15 @@ def resend_pending_notifications() -> int:
     return sent
 
 
-@shared_task(name="initiatives.snapshot_leaderboard")
+# Every task has a hard time limit (enforced by the prefork pool that docker-compose's workers use):
+# a task stuck on a hung dependency is killed and its message handed back, never holding a worker
+# for ever. Each limit is many times the task's measured duration at national scale.
+SNAPSHOT_TIME_LIMIT = 280  # ~8-15 s nationally; below the broker's visibility timeout (300 s)
+EXPORT_TIME_LIMIT = 30 * 60  # ~80 s nationally; a longer one is taken over through its heartbeat
+CLEANUP_TIME_LIMIT = 10 * 60
+
+
+@shared_task(name="initiatives.snapshot_leaderboard", time_limit=SNAPSHOT_TIME_LIMIT)
 def snapshot_leaderboard(prune: bool = False, at: str | None = None) -> list[int]:
     """Beat: the leaderboard of every active programme as of the current hour, or of the ISO
     instant `at` (a rerun for the same instant is a no-op)."""
@@ -53,6 +61,7 @@ def snapshot_leaderboard(prune: bool = False, at: str | None = None) -> list[int
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=12,
+    time_limit=EXPORT_TIME_LIMIT,
 )
 def build_emulation_export(self: Task, job_id: int) -> str:
     outcome = emulation.run_job(job_id)
@@ -63,13 +72,13 @@ def build_emulation_export(self: Task, job_id: int) -> str:
     return outcome
 
 
-@shared_task(name="initiatives.clean_emulation_exports")
+@shared_task(name="initiatives.clean_emulation_exports", time_limit=CLEANUP_TIME_LIMIT)
 def clean_emulation_exports() -> int:
     """Beat: delete workbooks past their retention period and temporary files left behind."""
     return emulation.clean_exports()
 
 
-@shared_task(name="initiatives.prune_form_submissions")
+@shared_task(name="initiatives.prune_form_submissions", time_limit=CLEANUP_TIME_LIMIT)
 def prune_form_submissions() -> int:
     """Beat: forget the one-time form tokens that can no longer be posted."""
     return once.prune()

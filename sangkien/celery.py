@@ -36,7 +36,7 @@ def _worker_redis(conf: Any, **kwargs: Any) -> None:
         conf.broker_transport = "sangkien.broker:Transport"
 
 
-@app.task(name="sangkien.ping", bind=True)
+@app.task(name="sangkien.ping", bind=True, time_limit=30)
 def ping(self, payload: str = "pong") -> dict[str, str]:
     """Health check: echoes its payload with the name of the worker that ran it."""
     return {"payload": payload, "worker": self.request.hostname or "eager"}

@@ -58,3 +58,13 @@ def test_a_real_worker_builds_the_emulation_workbook(celery_worker_process: subp
     assert grassroots[1][grassroots[0].index("Số sáng kiến đã gửi")] == 3
     # A duplicated message (redelivered after a lost acknowledgement) builds nothing twice.
     assert build_emulation_export.delay(job.pk).get(timeout=60) == "skipped"
+
+
+def test_every_task_of_the_portal_has_a_time_limit() -> None:
+    """A task stuck on a hung dependency is killed, never holding a worker for ever."""
+    from sangkien.celery import app
+
+    app.loader.import_default_modules()
+    ours = {name: task for name, task in app.tasks.items() if name.startswith(("initiatives.", "sangkien."))}
+    assert len(ours) >= 7
+    assert {name: task.time_limit for name, task in ours.items() if not task.time_limit} == {}

@@ -244,3 +244,15 @@ def test_imports_update_units_on_the_embedded_sqlite_too(tmp_path: Path) -> None
     assert result.stdout.strip().splitlines()[-1] == (
         "2 1 [('A', 2, 'TLD/HN/A/'), ('HN', 1, 'TLD/HN/'), ('TLD', 7, 'TLD/')]"
     )
+
+
+def test_the_pre_commit_hook_runs_the_ruff_that_ci_runs() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"]
+    ruff = next(repo for repo in hooks if repo["repo"].endswith("/ruff-pre-commit"))
+    pinned = next(
+        line.split("==")[1].strip()
+        for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
+        if line.startswith("ruff==")
+    )
+    assert ruff["rev"] == f"v{pinned}"
+    assert {hook["id"] for hook in ruff["hooks"]} == {"ruff-check", "ruff-format"}
