@@ -26,6 +26,7 @@ from initiatives.forms import DashboardFilterForm
 from initiatives.models import LeaderboardSnapshot, Program
 from initiatives.selectors import current_program
 from sangkien.charts import bar_chart, line_chart
+from sangkien.text import parse_id
 from unions.models import Union
 from unions.permissions import dashboard_scope, in_scope
 
@@ -181,7 +182,5 @@ def dashboard_unit(request: HttpRequest, code: str) -> HttpResponse:
 
     trail = [ancestor for ancestor in Union.objects.ancestors(unit) if ancestor.is_in_subtree_of(scope)]
     block_name = board.BLOCK_NAMES.get(unit.level, "")
-    page = request.GET.get("page", "")
-    # isdigit() alone accepts "²" and other Unicode digits that int() refuses; a huge number is the last page.
-    page = max(int(page), 1) if page.isascii() and page.isdigit() and len(page) < 10 else 1
+    page = max(parse_id(request.GET.get("page", ""), max_digits=9) or 1, 1)
     return _page(request, "dashboard_unit", program, unit, body, page=page, trail=trail, block_name=block_name)

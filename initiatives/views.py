@@ -56,6 +56,7 @@ from initiatives.services import (
 )
 from sangkien.downloads import file_response, stored_file_response
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
+from sangkien.text import parse_id
 from unions.permissions import (
     board_scope,
     may_ask_questions,
@@ -369,13 +370,8 @@ def question_create(request: HttpRequest) -> HttpResponse:
                 return _already_sent(request, sent, reverse("initiatives:questions"))
             messages.success(request, _("Your question has been sent to the review board."))
             return redirect(question)
-    linked = str(form["initiative"].value() or "")
-    # isdigit() alone accepts "²" and other Unicode digits that int() refuses.
-    about = (
-        initiatives.filter(pk=int(linked)).first()
-        if linked.isascii() and linked.isdigit() and len(linked) < 19
-        else None
-    )
+    linked = parse_id(str(form["initiative"].value() or ""))
+    about = initiatives.filter(pk=linked).first() if linked is not None else None
     return render(request, "initiatives/questions/form.html", {"form": form, "about": about, "once": token})
 
 

@@ -8,6 +8,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 
+from sangkien.text import parse_id
+
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -40,7 +42,7 @@ class RejectMalformedMiddleware:
         if request.method == "POST" and request.content_type in FORM_TYPES:
             self._check(request.POST)
             selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
-            if not all(value.isascii() and value.isdigit() and len(value) < 19 for value in selected):
+            if any(parse_id(value) is None for value in selected):
                 raise MalformedSelection("admin action for ids that are not numbers")
         return self.get_response(request)
 

@@ -27,6 +27,12 @@ def _digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def parse_id(text: str, *, max_digits: int = 18) -> int | None:
+    """A row id or page number typed into a URL or a form: ASCII digits only, at most `max_digits`
+    of them (an id fits a BIGINT); None for anything else, which a lookup would turn into a 500."""
+    return int(text) if _digits(text) and len(text) <= max_digits else None
+
+
 _VND_UNITS = ("đồng", "dong", "vnd", "vnđ", "đ", "d")
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from sangkien.downloads import file_response
 from sangkien.search import FoldedSearchMixin
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
+from sangkien.text import parse_id
 from unions.admin_scoping import ProgrammeWideAdminMixin, ScopedAdminMixin
 from unions.imports import import_units, template_workbook
 from unions.models import EmulationCluster, Union, User
@@ -36,12 +37,11 @@ class SubtreeFilter(admin.SimpleListFilter):
     def _unit(self, request: HttpRequest) -> Union | None:
         """The unit named by the parameter, if the account may see it (an id of another
         subtree names nothing, so the filter never shows another province's unit)."""
-        value = self.value()
-        # isdigit() alone accepts "²" and other Unicode digits that int() refuses.
-        if not value or not (value.isascii() and value.isdigit()) or len(value) > 18:
+        pk = parse_id(self.value() or "")
+        if pk is None:
             return None
         if not hasattr(self, "_cached_unit"):
-            unit = Union.objects.filter(pk=int(value)).only("pk", "code", "name", "path").first()
+            unit = Union.objects.filter(pk=pk).only("pk", "code", "name", "path").first()
             self._cached_unit = unit if unit and in_scope(request.user, unit) else None
         return self._cached_unit
 
