@@ -258,22 +258,14 @@ def may_act_on(user: User | AnonymousUser, unit: Union | None) -> bool:
     return is_reviewer(user) and in_scope(user, unit)
 
 
-def authored_by(initiative: Initiative, user: User | AnonymousUser) -> bool:
-    """Whether the account created, edited or submitted the initiative (it may not review it)."""
-    if not _active(user):
-        return False
-    if initiative.created_by_id == user.pk:
-        return True
-    return initiative.editors.filter(pk=user.pk).exists()
-
-
 def may_review(user: User | AnonymousUser, initiative: Initiative) -> bool:
     """Validate, return or reject: a reviewer of the initiative's subtree that did not write it."""
-    return is_reviewer(user) and in_scope(user, initiative.unit) and not authored_by(initiative, user)
+    return reviewable(type(initiative).objects.filter(pk=initiative.pk), user).exists()
 
 
 def reviewable(queryset: QuerySet, user: User | AnonymousUser) -> QuerySet:
-    """The initiatives of `queryset` the account may review (the rule above, as a filter)."""
+    """The initiatives of `queryset` the account may review: a reviewer's, in its subtree, that it
+    neither created nor edited nor submitted (`Initiative.editors`)."""
     if not is_reviewer(user):
         return queryset.none()
     return restrict(queryset, user).exclude(created_by=user).exclude(editors=user)
