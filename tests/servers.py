@@ -188,7 +188,8 @@ def raw_request(
         except OSError:
             pass  # the server answered and closed: what a refusal looks like
 
-    threading.Thread(target=keep_sending, daemon=True).start()
+    sender = threading.Thread(target=keep_sending, daemon=True)
+    sender.start()
     received, seconds = b"", None
     try:
         while part := raw.recv(65536):
@@ -199,6 +200,13 @@ def raw_request(
                 break
     except OSError:
         pass
+    # Stop the sender before the descriptor is freed: closed under it, its number could be handed to
+    # the next test's connection and the rest of this body written into that one.
+    try:
+        socket.socket.shutdown(raw, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed by the server
+    sender.join(timeout=30)
     raw.close()
     head_part, _, body_part = received.partition(b"\r\n\r\n")
     status = int(head_part.split(b" ", 2)[1]) if head_part.startswith(b"HTTP/") else 0
