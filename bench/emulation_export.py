@@ -22,9 +22,10 @@ import openpyxl
 from django.db import connection
 from django.utils import timezone
 
-from initiatives.demo import ensure_criteria
-from initiatives.emulation import ExportRequest, write_workbook
-from initiatives.models import EmulationCriterion, Program
+from demo.seed import ensure_criteria
+from emulation.models import EmulationCriterion
+from emulation.workbook import ExportRequest, write_workbook
+from initiatives.models import Program
 from unions.models import Union
 
 

@@ -29,7 +29,7 @@ settings.DEBUG = False  # DEBUG keeps every SQL statement in memory: not what pr
 
 import openpyxl  # noqa: E402
 
-from initiatives.scale import _build_tree  # noqa: E402
+from demo.scale import _build_tree  # noqa: E402
 from unions.imports import HEADER, import_units  # noqa: E402
 from unions.models import Union  # noqa: E402
 

@@ -26,8 +26,9 @@ from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
 
-from initiatives.leaderboard import leaderboard_snapshot
-from initiatives.models import Field, Initiative, LeaderboardRow, Program
+from initiatives.models import Field, Initiative, Program
+from leaderboard.models import LeaderboardRow
+from leaderboard.snapshots import leaderboard_snapshot
 from unions.models import EmulationCluster, Union, User
 
 settings.DEBUG = False

@@ -516,7 +516,7 @@ def seed(*, officers: int, grassroots: int) -> Seeded:
     from django.contrib.auth.hashers import make_password
     from django.db import transaction
 
-    from initiatives.demo import ensure_program
+    from demo.seed import ensure_program
     from initiatives.models import Initiative
     from unions.models import Union, User
     from unions.services import union_create

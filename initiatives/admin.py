@@ -2,52 +2,29 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from initiatives.models import (
-    Attachment,
-    Author,
-    EmulationCriterion,
-    ExportJob,
-    Field,
-    Initiative,
-    Notification,
-    Page,
-    PendingQuestion,
-    Phase,
-    Program,
-    Question,
-    ReviewQueue,
-    ScoringBand,
-    StatusChange,
-    Target,
-)
-from initiatives.notifications import enqueue_on_commit
+from initiatives.models import Attachment, Author, Field, Initiative, Phase, Program, ReviewQueue, StatusChange, Target
 from initiatives.services import (
     InitiativeStateError,
     initiative_record_editor,
     initiative_refresh_search_text,
     initiative_review,
     initiatives_review,
-    question_answer,
 )
-from initiatives.tasks import send_notification
-from initiatives.views import file_download
 from sangkien.search import FoldedSearchMixin
 from unions.admin import SubtreeFilter
 from unions.admin_scoping import ProgrammeWideAdminMixin, ProgrammeWideInline, ScopedAdminMixin
 from unions.models import Union, User
-from unions.permissions import may_resend_notifications, may_review, may_set_target, target_units
+from unions.permissions import may_review, may_set_target, target_units
 
 
 class PhaseInline(ProgrammeWideInline):
@@ -131,13 +108,6 @@ class InitiativeSubtreeFilter(SubtreeFilter):
 
     def restrict(self, queryset: QuerySet, unit: Union) -> QuerySet:
         return queryset.in_subtree(unit)
-
-
-class QuestionSubtreeFilter(SubtreeFilter):
-    """`?subtree=<unit id>`: the questions of a unit and everything under it."""
-
-    def restrict(self, queryset: QuerySet, unit: Union) -> QuerySet:
-        return queryset.filter(unit__path__startswith=unit.path)
 
 
 class ReviewForm(forms.Form):
@@ -338,154 +308,3 @@ class ReviewQueueAdmin(InitiativeAdmin):
     @admin.display(description=_("waiting"))
     def waiting(self, initiative: Initiative) -> str:
         return timesince(initiative.submitted_at) if initiative.submitted_at else "–"
-
-
-class QuestionAnswerForm(forms.ModelForm):
-    answer = forms.CharField(label=_("answer"), widget=forms.Textarea(attrs={"rows": 8, "cols": 80}))
-
-    class Meta:
-        model = Question
-        fields = ("answer", "is_public")
-
-
-@admin.register(Question)
-class QuestionAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
-    """The board answers here; the officer sees the answer on the site."""
-
-    form = QuestionAnswerForm
-    list_display = ("subject", "unit", "asked_at", "answered_at", "is_public")
-    list_filter = ("is_public", ("answered_at", admin.EmptyFieldListFilter), QuestionSubtreeFilter)
-    list_select_related = ("unit",)
-    readonly_fields = ("unit", "asked_by", "asked_at", "subject", "body", "initiative", "attachment_link",
-                       "answered_by", "answered_at")  # fmt: skip
-    fields = (*readonly_fields, "answer", "is_public")
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # officers ask from the site
-
-    @admin.display(description=_("attachment"))
-    def attachment_link(self, question: Question) -> str:
-        if not question.attachment:
-            return "–"
-        url = reverse("admin:initiatives_question_attachment", args=[question.pk])
-        return format_html('<a href="{}">{}</a>', url, question.attachment_name)
-
-    def get_urls(self) -> list:
-        if self.model is not Question:
-            return super().get_urls()
-        download = self.admin_site.admin_view(self.attachment_view)
-        return [path("<int:pk>/attachment/", download, name="initiatives_question_attachment"), *super().get_urls()]
-
-    def attachment_view(self, request: HttpRequest, pk: int) -> FileResponse:
-        """The board's download, within the board member's scope."""
-        question = get_object_or_404(self.get_queryset(request).exclude(attachment=""), pk=pk)
-        if not self.has_view_permission(request, question):
-            raise PermissionDenied
-        return file_download(question.attachment, name=question.attachment_name, content_type=question.attachment_type)
-
-    def save_model(self, request: HttpRequest, obj: Question, form: ModelForm, change: bool) -> None:
-        question_answer(
-            question=Question.objects.get(pk=obj.pk),
-            answer=form.cleaned_data["answer"],
-            is_public=form.cleaned_data["is_public"],
-            by=request.user,
-        )
-
-
-@admin.register(PendingQuestion)
-class PendingQuestionAdmin(QuestionAdmin):
-    """Câu hỏi chờ trả lời: oldest first, with how long each has waited."""
-
-    list_display = ("subject", "unit", "asked_at", "age")
-    list_filter = (QuestionSubtreeFilter,)
-    ordering = ("asked_at", "pk")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).filter(answered_at__isnull=True)
-
-    @admin.display(description=_("waiting"))
-    def age(self, question: Question) -> str:
-        return timesince(question.asked_at)
-
-
-@admin.register(Page)
-class PageAdmin(ProgrammeWideAdminMixin, admin.ModelAdmin):
-    list_display = ("title", "slug", "updated_at")
-    search_fields = ("title",)
-
-
-@admin.register(Notification)
-class NotificationAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """The e-mail outbox: what was sent, what is still owed and why (a province's board sees
-    its subtree's)."""
-
-    list_display = ("__str__", "unit", "created_at", "sent_at", "attempts", "next_attempt_at", "last_error")
-    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
-    list_select_related = ("unit",)
-    readonly_fields = (
-        "kind", "object_id", "unit", "created_at", "sent_at", "attempts", "next_attempt_at", "last_error",
-    )  # fmt: skip
-    actions = ("send_again",)
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_resend_permission(self, request: HttpRequest) -> bool:
-        return may_resend_notifications(request.user)
-
-    @admin.action(description=_("Send again"), permissions=["resend"])
-    def send_again(self, request: HttpRequest, queryset: QuerySet) -> None:
-        owed = queryset.filter(sent_at__isnull=True)
-        ids = list(owed.values_list("pk", flat=True))
-        owed.update(next_attempt_at=timezone.now())  # due now, backing off or given up
-        for notification_id in ids:
-            enqueue_on_commit(send_notification, notification_id)
-        self.message_user(request, _("%(count)s notifications queued again.") % {"count": len(ids)})
-
-
-class ScoringBandInline(ProgrammeWideInline):
-    model = ScoringBand
-    extra = 3
-
-
-@admin.register(EmulationCriterion)
-class EmulationCriterionAdmin(ProgrammeWideAdminMixin, admin.ModelAdmin):
-    """Tiêu chí thi đua: each programme's criteria, their weights and scoring bands."""
-
-    list_display = ("code", "name", "program", "metric", "weight", "position")
-    list_filter = ("program", "metric")
-    list_editable = ("weight", "position")
-    search_fields = ("code", "name")
-    inlines = [ScoringBandInline]
-
-
-@admin.register(ExportJob)
-class ExportJobAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """The emulation exports asked for on the site (read only: they are asked for and retried there)."""
-
-    list_display = (
-        "pk",
-        "scope",
-        "phase",
-        "status",
-        "requested_by",
-        "requested_at",
-        "rows_done",
-        "seconds",
-        "attempts",
-    )
-    list_filter = ("status", "program")
-    readonly_fields = [field.name for field in ExportJob._meta.fields]
-    list_select_related = ("scope", "phase", "requested_by")
-    scope_path = "scope__path"  # a province's board sees the exports of its own subtree
-
-    def owner(self, obj: ExportJob) -> Union:
-        return obj.scope
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: ExportJob | None = None) -> bool:
-        return False

@@ -9,4 +9,8 @@ class InitiativesConfig(AppConfig):
     verbose_name = _("Initiatives")
 
     def ready(self) -> None:
-        from initiatives import leaderboard  # noqa: F401  (connects drop_partition)
+        from initiatives.mail import status_change_mail
+        from notifications.kinds import register
+        from notifications.models import Notification
+
+        register(Notification.Kind.STATUS_CHANGE, status_change_mail)

@@ -17,13 +17,13 @@ from django.utils.translation import gettext_lazy
 
 from initiatives.models import ATTACHMENT_EXTENSIONS, Author, Field, Initiative, Phase, Program
 from initiatives.services import REQUIRED_TO_SUBMIT, AttachmentUpload, AuthorData, outside_programme
+from sangkien.request_limits import MAX_FILES_PER_UPLOAD
 from sangkien.text import parse_vnd
-from unions.models import EmulationCluster, Union, User
+from unions.models import Union, User
 from unions.permissions import units_in_scope
 
 # What may be attached, by the type sniffed from the content (the file name is not trusted).
 ALLOWED_ATTACHMENTS = {extension.lstrip("."): content_type for content_type, extension in ATTACHMENT_EXTENSIONS.items()}
-MAX_FILES_PER_UPLOAD = 10
 # Fields "Gửi" requires besides the title; "Lưu nháp" requires only the title.
 
 
@@ -294,26 +294,6 @@ class ImportForm(forms.Form):
     )
 
 
-class QuestionForm(forms.Form):
-    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=300)
-    body = forms.CharField(label=gettext_lazy("Your question"), widget=forms.Textarea(attrs={"rows": 6}))
-    attachment = AttachmentsField(
-        label=gettext_lazy("Attachment (optional)"),
-        required=False,
-        max_files=1,
-        help_text=gettext_lazy("One PDF, DOCX, XLSX, JPG or PNG file."),
-    )
-    initiative = forms.ModelChoiceField(queryset=Initiative.objects.none(), required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, initiatives: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["initiative"].queryset = initiatives  # only one the officer may see
-
-
-class FaqSearchForm(forms.Form):
-    q = forms.CharField(label=gettext_lazy("Search the answers"), required=False)
-
-
 class PublicFilterForm(forms.Form):
     """Filters of the public list: field, unit (by code) and a diacritic-free search."""
 
@@ -326,87 +306,3 @@ class PublicFilterForm(forms.Form):
         required=False,
         widget=forms.TextInput,
     )
-
-
-class DashboardFilterForm(forms.Form):
-    """The dashboard's filters (GET), with choices from lists the page already holds (no queries)."""
-
-    phase = forms.TypedChoiceField(label=gettext_lazy("Phase"), coerce=int, required=False, empty_value=None)
-    field = forms.TypedChoiceField(label=gettext_lazy("Field"), coerce=int, required=False, empty_value=None)
-    cluster = forms.TypedChoiceField(
-        label=gettext_lazy("Emulation cluster"), coerce=int, required=False, empty_value=None
-    )
-
-    def __init__(
-        self, *args: Any, phases: list[Phase], fields: list[Field], clusters: list[Any], **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.objects = {"phase": phases, "field": fields, "cluster": clusters}
-        empty = {
-            "phase": gettext_lazy("Whole programme"),
-            "field": gettext_lazy("All fields"),
-            "cluster": gettext_lazy("All clusters"),
-        }
-        for name, objects in self.objects.items():
-            self.fields[name].choices = [("", empty[name]), *((obj.pk, obj.name) for obj in objects)]
-            self.fields[name].widget.attrs["class"] = "form-select"
-
-    def chosen(self) -> dict[str, Any]:
-        """The chosen objects; a value that is not a choice is shown as an error and ignored."""
-        data: dict[str, Any] = {}
-        if self.is_bound:
-            self.is_valid()  # the valid filters apply even when another one is wrong
-            data = self.cleaned_data
-        chosen = {}
-        for name, objects in self.objects.items():
-            pk = data.get(name)
-            chosen[name] = next((obj for obj in objects if obj.pk == pk), None)
-        return chosen
-
-
-class ExportForm(forms.Form):
-    """What an emulation export covers: the units under a unit of the asker's subtree, one level
-    or all, one cluster or all, a phase or the whole programme."""
-
-    unit = forms.CharField(
-        label=gettext_lazy("Units under (unit code)"),
-        max_length=32,
-        help_text=gettext_lazy("Your own unit's code exports all the units you oversee."),
-    )
-    level = forms.ChoiceField(label=gettext_lazy("Level"), required=False)
-    cluster = forms.ModelChoiceField(
-        label=gettext_lazy("Emulation cluster"),
-        queryset=EmulationCluster.objects.order_by("name"),
-        required=False,
-        empty_label=gettext_lazy("All clusters"),
-    )
-    phase = forms.ModelChoiceField(
-        label=gettext_lazy("Phase"),
-        queryset=Phase.objects.none(),
-        required=False,
-        empty_label=gettext_lazy("Whole programme"),
-    )
-
-    def __init__(self, *args: Any, scope: Union, program: Program, **kwargs: Any) -> None:
-        super().__init__(*args, initial={"unit": scope.code}, **kwargs)
-        self.scope = scope
-        blocks = [Union.Level.TIER2, Union.Level.SUPERIOR, Union.Level.GRASSROOTS]
-        self.fields["level"].choices = [("", _("All levels")), *((level, level.label) for level in blocks)]
-        self.fields["phase"].queryset = program.phases.order_by("number")
-        self.fields["phase"].label_from_instance = lambda phase: phase.name
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-
-    def clean_unit(self) -> Union:
-        code = self.cleaned_data["unit"].strip()
-        # Looked up in the asker's subtree first: a unit elsewhere whose code differs only in case
-        # must not shadow one's own.
-        units = Union.objects.subtree(self.scope)
-        unit = units.filter(code=code).first() or units.filter(code__iexact=code).first()
-        if unit is None:
-            if Union.objects.filter(code__iexact=code).exists():
-                raise forms.ValidationError(_("This unit is outside your unit's subtree."))
-            raise forms.ValidationError(_("There is no unit with the code “%(code)s”.") % {"code": code})
-        if unit.level == Union.Level.GRASSROOTS:
-            raise forms.ValidationError(_("A grassroots union has no units under it: choose a unit above it."))
-        return unit

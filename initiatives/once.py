@@ -15,10 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from initiatives.models import FormSubmission
 from unions.models import User
@@ -107,3 +110,23 @@ class FormToken:
         if token is not None:
             return cls(value=posted, token=token, expired=False)
         return cls(value=issue(user=request.user), token=None, expired=request.method == "POST")
+
+
+@contextmanager
+def once_only_for(token: FormToken | None, request: HttpRequest, purpose: str) -> Iterator[FormSubmission | None]:
+    """The write of a creating form, claimed by its token (no token: an edit, claimed by its row)."""
+    if token is None:
+        with transaction.atomic():
+            yield None
+        return
+    with once_only(token=token.token, user=request.user, purpose=purpose) as submission:
+        yield submission
+
+
+def form_expired(request: HttpRequest) -> None:
+    messages.error(request, _("This form has expired: what you typed is kept, send it again."))
+
+
+def already_sent(request: HttpRequest, sent: AlreadySent, fallback: str) -> HttpResponse:
+    messages.info(request, _("This form had already been sent: here is what it created."))
+    return redirect(sent.url or fallback)

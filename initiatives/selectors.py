@@ -11,9 +11,8 @@ from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from initiatives.models import Author, Initiative, Program, Question, StatusChange
+from initiatives.models import Author, Initiative, Program, StatusChange
 from initiatives.querysets import InitiativeQuerySet
-from sangkien.text import fold
 from unions.models import Union, User
 from unions.permissions import restrict
 
@@ -87,27 +86,6 @@ def initiative_detail(*, user: User, pk: int) -> Initiative:
     )
 
 
-def visible_questions(*, user: User) -> QuerySet[Question]:
-    """Questions of the officer's subtree; a national account sees them all."""
-    return restrict(Question.objects.all(), user)
-
-
-def new_answers_count(*, user: User) -> int:
-    """Answers to the user's own questions not opened yet (the menu's badge)."""
-    return Question.objects.filter(asked_by=user, answered_at__isnull=False, answer_seen_at__isnull=True).count()
-
-
-def public_faq(*, term: str = "") -> QuerySet[Question]:
-    """Hỏi đáp: answered questions the board made public, newest answer first, searchable folded."""
-    questions = Question.objects.filter(is_public=True, answered_at__isnull=False).only(
-        "pk", "subject", "body", "answer", "answered_at"
-    )
-    folded = fold(term)
-    if folded:
-        questions = questions.filter(search_text__contains=folded)
-    return questions.order_by("-answered_at", "-pk")
-
-
 def public_initiatives(*, program: Program, filters: dict[str, Any]) -> QuerySet[Initiative]:
     """The programme's valid initiatives for the public; what a confidential one may show is the
     template's business (name, field and benefit only), the query loads no more than needed."""
@@ -138,28 +116,20 @@ def public_initiatives(*, program: Program, filters: dict[str, Any]) -> QuerySet
     return rows.order_by("-submitted_at", "-pk")
 
 
-@dataclass(frozen=True)
-class BoardMetrics:
-    backlog: dict[str, int]
-    reviewed: int
-    median_review: dt.timedelta | None
-    answered: int
-    median_answer: dt.timedelta | None
-    waiting_questions: int
+@dataclass(frozen=True, kw_only=True)
+class ReviewMetrics:
+    backlog: dict[str, int]  # initiatives per status now
+    reviewed: int  # initiatives reviewed for the first time since the period's start
+    median_review: dt.timedelta | None  # from submission to first review
 
 
-def _median(durations: list[dt.timedelta]) -> dt.timedelta | None:
-    return statistics.median(durations) if durations else None
-
-
-def board_metrics(*, since: dt.datetime, unit: Union | None = None) -> BoardMetrics:
-    """Backlog by status; median time to first review and to answer a question since `since`;
-    for `unit`'s subtree when the board member is scoped to one."""
-    initiatives, changes, questions = Initiative.objects.all(), StatusChange.objects.all(), Question.objects.all()
+def review_metrics(*, since: dt.datetime, unit: Union | None = None) -> ReviewMetrics:
+    """Backlog by status and the median time to a first review since `since`; for `unit`'s subtree
+    when the board member is scoped to one."""
+    initiatives, changes = Initiative.objects.all(), StatusChange.objects.all()
     if unit is not None:
         initiatives = initiatives.in_subtree(unit)
         changes = changes.filter(initiative__unit__path__startswith=unit.path)
-        questions = questions.filter(unit__path__startswith=unit.path)
     backlog = dict(initiatives.order_by().values_list("status").annotate(n=Count("pk")))
     first_reviews = (
         changes.filter(at__gte=since, from_status=Initiative.Status.SUBMITTED)
@@ -172,13 +142,8 @@ def board_metrics(*, since: dt.datetime, unit: Union | None = None) -> BoardMetr
         if initiative_id not in seen and submitted_at:
             seen.add(initiative_id)
             review_times.append(at - submitted_at)
-    answers = questions.filter(answered_at__gte=since).values_list("asked_at", "answered_at")
-    answer_times = [answered - asked for asked, answered in answers.iterator(chunk_size=5000)]
-    return BoardMetrics(
+    return ReviewMetrics(
         backlog={status: backlog.get(status, 0) for status in Initiative.Status.values},
         reviewed=len(review_times),
-        median_review=_median(review_times),
-        answered=len(answer_times),
-        median_answer=_median(answer_times),
-        waiting_questions=questions.filter(answered_at__isnull=True).count(),
+        median_review=statistics.median(review_times) if review_times else None,
     )

@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from initiatives.models import Attachment, Author, Initiative, Notification, Phase, Program, Question, StatusChange
-from initiatives.notifications import notify
+from initiatives.models import Attachment, Author, Initiative, Phase, Program, StatusChange
+from notifications.models import Notification
+from notifications.services import notify
 from sangkien.downloads import download_name
 from sangkien.text import fold
-from unions.models import Union, User
+from unions.models import User
 from unions.permissions import reviewable
 
 
@@ -260,47 +261,3 @@ def initiatives_review(*, ids: list[int], decision: str, by: User, reason: str =
             notify(kind=Notification.Kind.STATUS_CHANGE, object_id=change.pk, unit_id=unit_ids[pk])
             done.append(pk)
     return ReviewOutcome(done=done, skipped=skipped, own=own)
-
-
-@transaction.atomic
-def question_ask(
-    *,
-    unit: Union,
-    by: User,
-    subject: str,
-    body: str,
-    initiative: Initiative | None = None,
-    attachment: AttachmentUpload | None = None,
-) -> Question:
-    """An officer asks the board; the question waits in the admin's list."""
-    question = Question(unit=unit, asked_by=by, subject=subject, body=body, initiative=initiative)
-    if attachment is not None:
-        question.attachment_type = attachment.content_type
-        question.attachment_name = attachment.name
-        question.attachment = attachment.file
-    question.refresh_search_text()
-    question.full_clean()
-    question.save()
-    return question
-
-
-@transaction.atomic
-def question_answer(*, question: Question, answer: str, by: User, is_public: bool) -> Question:
-    """The board answers (or corrects its answer); the asker sees it as new until they open it."""
-    answer = answer.strip()
-    if not answer:
-        raise ValidationError({"answer": _("Write the answer.")})
-    if answer != question.answer:
-        question.answered_by, question.answered_at, question.answer_seen_at = by, timezone.now(), None
-        notify(kind=Notification.Kind.ANSWER, object_id=question.pk, unit_id=question.unit_id)
-    question.answer, question.is_public = answer, is_public
-    question.refresh_search_text()
-    question.full_clean()
-    question.save()
-    return question
-
-
-def question_mark_seen(*, question: Question, by: User) -> None:
-    """The asker opened the answer: it no longer counts as new in the menu."""
-    if question.asked_by_id == by.pk and question.answered_at and question.answer_seen_at is None:
-        Question.objects.filter(pk=question.pk, answer_seen_at__isnull=True).update(answer_seen_at=timezone.now())

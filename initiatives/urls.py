@@ -15,8 +15,4 @@ urlpatterns = [
     path("<int:pk>/edit/", views.initiative_edit, name="edit"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment"),
     path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
-    path("questions/", views.question_list, name="questions"),
-    path("questions/new/", views.question_create, name="question_create"),
-    path("questions/<int:pk>/", views.question_detail, name="question"),
-    path("questions/<int:pk>/attachment/", views.question_attachment, name="question_attachment"),
 ]

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
 from typing import IO
 from urllib.parse import quote
 
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sangkien.text import unaccent
@@ -46,6 +48,12 @@ _FORBIDDEN = re.compile(r'[\\/:*?"<>|]')
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}$")
 # Linux and most file systems allow 255 bytes per name; the database column holds 255 characters.
 _MAX_NAME_BYTES = 255
+
+
+def random_file_name(folder: str, content_type: str) -> str:
+    """A non-guessable name under MEDIA_ROOT for an upload, its extension from the sniffed type (not
+    the user's file name, which is kept in the row only)."""
+    return f"{folder}/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{EXTENSIONS.get(content_type, '')}"
 
 
 def _visible(ch: str) -> bool:

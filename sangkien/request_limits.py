@@ -24,7 +24,8 @@ from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
 from django.utils.encoding import escape_uri_path
 
-from initiatives.forms import MAX_FILES_PER_UPLOAD
+# The most files one upload field takes (the initiative form's attachments); forms check it too.
+MAX_FILES_PER_UPLOAD = 10
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class FileAllowance:
 UPLOAD_LIMITS: dict[str, FileAllowance] = {
     "initiatives:create": FileAllowance("INITIATIVE_ATTACHMENT_MAX_BYTES", MAX_FILES_PER_UPLOAD),
     "initiatives:edit": FileAllowance("INITIATIVE_ATTACHMENT_MAX_BYTES", MAX_FILES_PER_UPLOAD),
-    "initiatives:question_create": FileAllowance("INITIATIVE_ATTACHMENT_MAX_BYTES"),
+    "questions:create": FileAllowance("INITIATIVE_ATTACHMENT_MAX_BYTES"),
     "initiatives:import": FileAllowance("INITIATIVE_IMPORT_MAX_BYTES"),
     "admin:unions_union_import": FileAllowance("UNION_IMPORT_MAX_BYTES"),
 }

@@ -41,7 +41,16 @@ INSTALLED_APPS = [
     "sangkien.apps.LoginLockoutConfig",  # django-axes, see "Request bodies and logins" below
     "unions",
     "initiatives",
+    "questions",
+    "notifications",
+    "leaderboard",
+    "emulation",
 ]
+# seed_demo and seed_scale (the demo app): in development and benches only, never in the production
+# image (DJANGO_DEBUG=False) unless asked for.
+DEMO_DATA = env.bool("DJANGO_DEMO_DATA", default=DEBUG)
+if DEMO_DATA:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -71,8 +80,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "initiatives.context_processors.new_answers",
-                "initiatives.context_processors.access",
+                "questions.context_processors.new_answers",
+                "unions.context_processors.access",
             ],
         },
     },
@@ -188,7 +197,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # - publishing never retries (the caller logs the failure, and the row waits for the resend job or
 #   its page's retry) and, after a failure, a web process leaves the broker alone for
 #   REDIS_RETRY_AFTER_SECONDS, so a request that queues many tasks pays one timeout, not one each
-#   (initiatives.notifications.enqueue_on_commit);
+#   (sangkien.queueing.enqueue_on_commit);
 # - the cache is optional: when it fails the page is computed as if it were empty, the failure is
 #   logged once, and the process leaves it alone for REDIS_RETRY_AFTER_SECONDS (sangkien.cache);
 # - the worker and beat, started while Redis is down or hung, keep trying to reach it, for ever.

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 
 from sangkien.settings import *  # noqa: F403
-from sangkien.settings import BASE_DIR, CELERY_TASK_ROUTES, env, redis_cache_config
+from sangkien.settings import BASE_DIR, CELERY_TASK_ROUTES, INSTALLED_APPS, env, redis_cache_config
+
+if "demo" not in INSTALLED_APPS:  # the suite seeds demo data whatever DJANGO_DEBUG says
+    INSTALLED_APPS = [*INSTALLED_APPS, "demo"]
 
 # pytest-django creates its own database ("test_" + NAME) next to this one.
 DATABASES = {

@@ -1,14 +1,66 @@
+"""The pages that gather several apps (the home page, the board's metrics) and the portal's own
+(health, the proxy's 413): the top of the house, which may import every app."""
+
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlsplit
 
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.utils import DatabaseError
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from initiatives.notifications import mail_backlog
+from initiatives.models import Initiative
+from initiatives.selectors import current_program, program_progress, review_metrics
+from leaderboard.dashboard import BLOCK_NAMES, public_leaders
+from notifications.outbox import mail_backlog
+from questions.selectors import answer_metrics
 from sangkien.request_limits import body_limit, too_large_response, view_name_of
+from unions.permissions import board_scope, may_see_board_metrics
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The programme's public home page: its name, phases, progress towards the target and leaders."""
+    program = current_program()
+    progress = program_progress(program=program) if program else None
+    snapshot, leaders = public_leaders(program=program) if program else (None, {})
+    blocks = [(BLOCK_NAMES[level], rows) for level, rows in leaders.items() if rows]
+    return render(
+        request, "home.html", {"program": program, "progress": progress, "snapshot": snapshot, "leader_blocks": blocks}
+    )
+
+
+def _duration(value: dt.timedelta | None) -> str:
+    if value is None:
+        return "–"
+    hours = int(value.total_seconds() // 3600)
+    return _("%(days)s days %(hours)s hours") % {"days": hours // 24, "hours": hours % 24}
+
+
+@staff_member_required
+def board_metrics(request: HttpRequest) -> HttpResponse:
+    """The board's figures: backlog by status, median times to review and to answer over 30 days."""
+    if not may_see_board_metrics(request.user):
+        raise PermissionDenied(_("The board metrics are for the board and leadership."))
+    since, unit = timezone.now() - dt.timedelta(days=30), board_scope(request.user)
+    reviews, answers = review_metrics(since=since, unit=unit), answer_metrics(since=since, unit=unit)
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Board metrics"),
+        "reviews": reviews,
+        "answers": answers,
+        "backlog": [(label, reviews.backlog[value]) for value, label in Initiative.Status.choices],
+        "median_review": _duration(reviews.median_review),
+        "median_answer": _duration(answers.median_answer),
+    }
+    return render(request, "admin/board_metrics.html", context)
 
 
 @never_cache

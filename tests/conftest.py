@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -12,9 +13,31 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import connection
 
-from tests.factories import UnionFactory, UserFactory
+from initiatives.models import Field, Program
+from tests.factories import FieldFactory, PhaseFactory, ProgramFactory, UnionFactory, UserFactory
 from unions.models import Union, User
 from unions.permissions import LEADERSHIP_GROUP, REVIEWERS_GROUP, ensure_role_groups
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def program(db: None) -> Program:
+    """The open programme with its two phases, as in 2022–2023."""
+    program = ProgramFactory(name="01 triệu sáng kiến", slug="01-trieu-sang-kien", target=1_000_000)
+    PhaseFactory(
+        program=program, number=1, name="Giai đoạn 1", starts_on=dt.date(2022, 1, 8), ends_on=dt.date(2022, 5, 31)
+    )
+    PhaseFactory(
+        program=program, number=2, name="Giai đoạn 2", starts_on=dt.date(2022, 6, 1), ends_on=dt.date(2023, 9, 1)
+    )
+    return program
+
+
+@pytest.fixture
+def field(db: None) -> Field:
+    return FieldFactory(name="Kỹ thuật – sản xuất")
 
 
 @dataclass

@@ -3,6 +3,7 @@ gunicorn (as docker-compose.yml runs it) and, optionally, the committed nginx co
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -202,10 +203,8 @@ def raw_request(
         pass
     # Stop the sender before the descriptor is freed: closed under it, its number could be handed to
     # the next test's connection and the rest of this body written into that one.
-    try:
+    with contextlib.suppress(OSError):  # already closed by the server
         socket.socket.shutdown(raw, socket.SHUT_RDWR)
-    except OSError:
-        pass  # already closed by the server
     sender.join(timeout=30)
     raw.close()
     head_part, _, body_part = received.partition(b"\r\n\r\n")

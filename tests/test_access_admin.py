@@ -15,17 +15,10 @@ from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
 
-from initiatives.models import (
-    EmulationCriterion,
-    ExportJob,
-    Notification,
-    Page,
-    PendingQuestion,
-    Program,
-    Question,
-    ReviewQueue,
-    Target,
-)
+from emulation.models import EmulationCriterion, ExportJob
+from initiatives.models import Program, ReviewQueue, Target
+from notifications.models import Notification
+from questions.models import Page, PendingQuestion, Question
 from tests.conftest import ROLES, UnitTree
 from tests.factories import (
     EmulationClusterFactory,

@@ -8,8 +8,10 @@ import openpyxl
 import pytest
 from django.utils import timezone
 
-from initiatives.models import ExportJob, LeaderboardRow, LeaderboardSnapshot
-from initiatives.tasks import build_emulation_export, snapshot_leaderboard
+from emulation.models import ExportJob
+from emulation.tasks import build_emulation_export
+from leaderboard.models import LeaderboardRow, LeaderboardSnapshot
+from leaderboard.tasks import snapshot_leaderboard
 from sangkien.celery import ping
 from tests.factories import InitiativeFactory, ProgramFactory, UnionFactory
 from unions.models import Union

@@ -10,7 +10,8 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from initiatives.models import Notification, Question
+from notifications.models import Notification
+from questions.models import Question
 from tests.conftest import ROLES, UnitTree
 from tests.factories import FieldFactory, InitiativeFactory, PhaseFactory, ProgramFactory, TargetFactory
 from unions.models import User
@@ -51,9 +52,9 @@ def site_pages(site: dict[str, object]) -> list[tuple[str, tuple[str, ...]]]:
         (reverse("initiatives:detail", args=[initiative.pk]), ()),
         (reverse("initiatives:create"), ()),
         (reverse("initiatives:import"), ()),
-        (reverse("initiatives:questions"), ("page",)),
-        (reverse("initiatives:question_create"), ("initiative",)),
-        (reverse("initiatives:question", args=[question.pk]), ()),
+        (reverse("questions:list"), ("page",)),
+        (reverse("questions:create"), ("initiative",)),
+        (reverse("questions:detail", args=[question.pk]), ()),
         (reverse("dashboard"), ("phase", "field", "cluster")),
         (reverse("dashboard_unit", args=[unit.code]), ("phase", "field", "cluster", "page")),
         (reverse("exports"), ()),
@@ -104,11 +105,11 @@ def test_odd_query_values_never_answer_a_server_error(site, roles: dict[str, Use
 @pytest.mark.parametrize(
     ("name", "params"),
     [
-        ("admin:initiatives_question_changelist", {"q": "anything"}),
-        ("admin:initiatives_pendingquestion_changelist", {"q": "hỏi"}),
+        ("admin:questions_question_changelist", {"q": "anything"}),
+        ("admin:questions_pendingquestion_changelist", {"q": "hỏi"}),
         ("admin:initiatives_initiative_changelist", {"subtree": "²"}),
         ("admin:initiatives_initiative_changelist", {"status__exact": "\x00"}),
-        ("admin:initiatives_notification_changelist", {"kind__exact": "\x00"}),
+        ("admin:notifications_notification_changelist", {"kind__exact": "\x00"}),
         ("admin:unions_union_changelist", {"subtree": "٣"}),
     ],
 )
@@ -126,9 +127,9 @@ def test_the_board_searches_questions_without_diacritics(site, roles) -> None:
     question.save()
     client = Client()
     client.force_login(roles["national_reviewer"])
-    response = client.get(reverse("admin:initiatives_question_changelist"), {"q": "ty le dong gop"})
+    response = client.get(reverse("admin:questions_question_changelist"), {"q": "ty le dong gop"})
     assert [row.pk for row in response.context["cl"].result_list] == [question.pk]
-    response = client.get(reverse("admin:initiatives_pendingquestion_changelist"), {"q": "khong co"})
+    response = client.get(reverse("admin:questions_pendingquestion_changelist"), {"q": "khong co"})
     assert list(response.context["cl"].result_list) == []
 
 
@@ -136,7 +137,7 @@ def test_the_board_searches_questions_without_diacritics(site, roles) -> None:
     ("name", "args", "params"),
     [
         ("dashboard_unit", ["CTVN-THEP"], {"page": "²"}),
-        ("initiatives:question_create", [], {"initiative": "²"}),
+        ("questions:create", [], {"initiative": "²"}),
         ("initiatives:list", [], {"page": "²"}),
         ("public_list", [], {"unit": "\x00"}),
     ],

@@ -14,7 +14,10 @@ from django.utils import translation
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "locale" / "vi" / "LC_MESSAGES" / "django.po"
-SOURCES = ("manage.py", "sangkien", "unions", "initiatives", "templates", "locale")
+SOURCES = (
+    "manage.py", "sangkien", "unions", "initiatives", "questions", "notifications", "leaderboard", "emulation", "demo",
+    "templates", "locale",
+)  # fmt: skip
 
 
 def entries(po: polib.POFile) -> dict[tuple[str | None, str], object]:

@@ -17,17 +17,12 @@ from django.db import connection
 from django.utils import timezone
 from redis import Redis
 
-from initiatives.models import ExportJob, LeaderboardSnapshot, Notification, Program, Target
+from emulation.models import ExportJob
+from initiatives.models import Program, Target
+from leaderboard.models import LeaderboardSnapshot
+from notifications.models import Notification
 from tests.factories import InitiativeFactory, ProgramFactory, StatusChangeFactory, UnionFactory, UserFactory
-from tests.workers import (
-    Worker,
-    compose_workers,
-    isolated_app,
-    own_redis,
-    run_queue,
-    silent_smtp_server,
-    start_worker,
-)
+from tests.workers import Worker, compose_workers, isolated_app, own_redis, run_queue, silent_smtp_server, start_worker
 from unions.models import Union
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

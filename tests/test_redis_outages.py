@@ -21,7 +21,7 @@ from django.utils import timezone
 from kombu import Connection, Consumer, Exchange, Producer, Queue
 from kombu.message import Message
 
-from initiatives.leaderboard import leaderboard_snapshot
+from leaderboard.snapshots import leaderboard_snapshot
 from sangkien.settings import redis_cache_config
 from tests.factories import InitiativeFactory, PhaseFactory, ProgramFactory
 from tests.redis_server import OwnRedis
@@ -43,7 +43,7 @@ if sys.argv[2] == "with-result-backend":
 import django
 django.setup()
 from django.conf import settings
-from initiatives.notifications import enqueue_on_commit
+from sangkien.queueing import enqueue_on_commit
 from sangkien.celery import ping
 
 def publish():

@@ -14,12 +14,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from initiatives.forms import MAX_FILES_PER_UPLOAD
 from initiatives.models import Attachment, Initiative
-from sangkien.request_limits import UPLOAD_LIMITS, body_limit, largest_body_limit
+from sangkien.request_limits import MAX_FILES_PER_UPLOAD, UPLOAD_LIMITS, body_limit, largest_body_limit
+from tests.conftest import PDF
 from tests.factories import FieldFactory, PhaseFactory, ProgramFactory, UserFactory
 from tests.forms import post_form
-from tests.initiatives.conftest import PDF
 from tests.initiatives.test_views import form_data
 
 pytestmark = pytest.mark.django_db
@@ -106,7 +105,7 @@ def test_caps_come_from_the_upload_settings(settings) -> None:
     settings.UNION_IMPORT_MAX_BYTES = 50 * MiB
     assert body_limit("login") == body_limit(None) == 1 * MiB
     assert body_limit("initiatives:create") == body_limit("initiatives:edit") == (MAX_FILES_PER_UPLOAD * 10 + 1) * MiB
-    assert body_limit("initiatives:question_create") == 11 * MiB
+    assert body_limit("questions:create") == 11 * MiB
     assert body_limit("initiatives:import") == 21 * MiB
     assert body_limit("admin:unions_union_import") == 51 * MiB
     assert largest_body_limit() == 101 * MiB
@@ -189,7 +188,7 @@ def test_attachments_within_the_form_cap_are_saved_and_the_same_body_elsewhere_i
     assert Attachment.objects.count() == 3
     for upload in files:
         upload.seek(0)
-    response = client.post(reverse("initiatives:question_create"), {"subject": "Hỏi", "body": "?", "attachment": files})
+    response = client.post(reverse("questions:create"), {"subject": "Hỏi", "body": "?", "attachment": files})
     assert response.status_code == 413  # one attachment's worth only
     eleven = [SimpleUploadedFile(f"p{n}.pdf", pdf) for n in range(MAX_FILES_PER_UPLOAD + 1)]
     response = client.post(

@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from sangkien.text import fold
-from unions.querysets import UnionQuerySet
 
 # Codes are the segments of the materialised path, so they may not contain its separator.
 PATH_SEPARATOR = "/"
@@ -16,6 +15,32 @@ code_validator = RegexValidator(
     CODE_PATTERN,
     _("A unit code may contain only letters, digits, '.', '_' and '-', starting with a letter or digit."),
 )
+
+
+class UnionQuerySet(models.QuerySet["Union"]):
+    """Reusable filters over the union tree."""
+
+    def subtree(self, unit: Union) -> UnionQuerySet:
+        """`unit` and everything under it: one range scan on the path index."""
+        return self.filter(path__startswith=unit.path)
+
+    def descendants(self, unit: Union) -> UnionQuerySet:
+        return self.subtree(unit).exclude(pk=unit.pk)
+
+    def ancestors(self, unit: Union, *, include_self: bool = False) -> UnionQuerySet:
+        """Every unit above `unit`, root first: a lookup of the codes its path already names."""
+        codes = unit.path_codes if include_self else unit.path_codes[:-1]
+        return self.filter(code__in=codes).order_by("depth")
+
+    def active(self) -> UnionQuerySet:
+        return self.filter(is_active=True)
+
+    def search(self, term: str) -> UnionQuerySet:
+        """Diacritic-insensitive search on code, name and short name (trigram index on PostgreSQL)."""
+        folded = fold(term)
+        if not folded:
+            return self
+        return self.filter(search_text__contains=folded)
 
 
 class EmulationCluster(models.Model):

@@ -14,16 +14,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
 from unions.models import PATH_SEPARATOR
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
-    from django.db.models import QuerySet
+    from django.db.models import Model, QuerySet
 
-    from initiatives.models import Initiative
     from unions.models import Union, User
 
-# Group names, created by migration initiatives.0002_role_groups (and again by seed_demo).
+# Group names, created by migration initiatives.0002_role_groups (and again by seed_demo); their
+# permissions granted again by each migration that adds a model they use.
 REVIEWERS_GROUP = "Ban CSPL&QHLĐ"
 LEADERSHIP_GROUP = "Lãnh đạo"
 
@@ -39,16 +42,12 @@ REVIEWER_PERMISSIONS = {
         "initiative": "vc",
         "reviewqueue": "vc",
         "attachment": "v",
-        "question": "vc",
-        "pendingquestion": "vc",
-        "page": "vac",
-        "notification": "v",
         "author": "vac",
         "statuschange": "v",
-        "emulationcriterion": "vacd",
-        "scoringband": "vacd",
-        "exportjob": "v",
     },
+    "questions": {"question": "vc", "pendingquestion": "vc", "page": "vac"},
+    "notifications": {"notification": "v"},
+    "emulation": {"emulationcriterion": "vacd", "scoringband": "vacd", "exportjob": "v"},
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}
 
@@ -183,6 +182,19 @@ def may_ask_questions(user: User | AnonymousUser) -> bool:
     return may_write_on_site(user) and user.unit_id is not None
 
 
+def require_unit_pages(user: User | AnonymousUser) -> None:
+    """A view's guard: `may_use_unit_pages`, or 403 with the reason."""
+    if not may_use_unit_pages(user):
+        raise PermissionDenied(_("Your account does not belong to a union unit."))
+
+
+def require_writer(user: User | AnonymousUser) -> None:
+    """A view's guard for creating and changing: `may_write_on_site`, or 403 with the reason."""
+    require_unit_pages(user)
+    if not may_write_on_site(user):
+        raise PermissionDenied(_("Your account may read these pages but not change anything."))
+
+
 def dashboard_scope(user: User | AnonymousUser) -> Union | None:
     """The subtree whose dashboard a user sees: their unit's for anyone attached to a unit (an
     officer, a province's board or leadership), the whole tree for a superuser and for national
@@ -258,9 +270,9 @@ def may_act_on(user: User | AnonymousUser, unit: Union | None) -> bool:
     return is_reviewer(user) and in_scope(user, unit)
 
 
-def may_review(user: User | AnonymousUser, initiative: Initiative) -> bool:
-    """Validate, return or reject: a reviewer of the initiative's subtree that did not write it."""
-    return reviewable(type(initiative).objects.filter(pk=initiative.pk), user).exists()
+def may_review(user: User | AnonymousUser, initiative: Model) -> bool:
+    """Validate, return or reject an initiative: a reviewer of its subtree that did not write it."""
+    return reviewable(type(initiative)._default_manager.filter(pk=initiative.pk), user).exists()
 
 
 def reviewable(queryset: QuerySet, user: User | AnonymousUser) -> QuerySet:

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from playwright.sync_api import Page
 
-from initiatives.demo import DEMO_PASSWORD
+from demo.seed import DEMO_PASSWORD
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls in tests are still sync.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -11,9 +11,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Browser, ConsoleMessage, Page
 
-from initiatives.models import ExportJob, Initiative, Program
-from initiatives.models import Page as ContentPage
-from initiatives.services import initiative_review, question_answer, question_ask
+from emulation.models import ExportJob
+from initiatives.models import Initiative, Program
+from initiatives.services import initiative_review
+from questions.models import Page as ContentPage
+from questions.services import question_answer, question_ask
 from tests.e2e.conftest import log_in
 from unions.models import Union, User
 
@@ -170,8 +172,8 @@ def test_every_main_page_for_every_role_loads_without_a_policy_violation(
     ], then=export_bar_follows_its_job)  # fmt: skip
     visit(browser, browser_context_args, demo, report, "bancspl", [
         "/admin/", "/admin/initiatives/initiative/", "/admin/initiatives/reviewqueue/",
-        f"/admin/initiatives/initiative/{demo.submitted_id}/change/", "/admin/initiatives/question/",
-        f"/admin/initiatives/question/{question}/change/", "/admin/unions/union/",
+        f"/admin/initiatives/initiative/{demo.submitted_id}/change/", "/admin/questions/question/",
+        f"/admin/questions/question/{question}/change/", "/admin/unions/union/",
         f"/admin/unions/union/{demo.unit_id}/change/", "/admin/board-metrics/",
     ])  # fmt: skip
     if report.problems:

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from initiatives.demo import DEMO_PASSWORD
-from initiatives.models import ExportJob
+from demo.seed import DEMO_PASSWORD
+from emulation.models import ExportJob
 from tests.e2e.conftest import log_in
 from tests.factories import ProgramFactory
 

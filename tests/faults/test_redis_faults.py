@@ -35,8 +35,9 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
-from initiatives.leaderboard import leaderboard_snapshot
-from initiatives.models import Initiative, Notification
+from initiatives.models import Initiative
+from leaderboard.snapshots import leaderboard_snapshot
+from notifications.models import Notification
 from tests.conftest import UnitTree, role_group
 from tests.factories import FieldFactory, InitiativeFactory, PhaseFactory, ProgramFactory, UserFactory
 from tests.redis_server import OwnRedis

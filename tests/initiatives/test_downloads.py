@@ -17,13 +17,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from initiatives.emulation import run_job
-from initiatives.models import Attachment, ExportJob, Question
-from initiatives.services import AttachmentUpload, question_ask
+from emulation.models import ExportJob
+from emulation.workbook import run_job
+from initiatives.models import Attachment
+from initiatives.services import AttachmentUpload
+from questions.models import Question
+from questions.services import question_ask
 from sangkien.downloads import content_disposition, download_name
+from tests.conftest import PDF, PNG
 from tests.factories import InitiativeFactory, UserFactory
 from tests.forms import post_form
-from tests.initiatives.conftest import PDF, PNG
 from tests.initiatives.test_views import form_data
 
 pytestmark = pytest.mark.django_db
@@ -70,10 +73,10 @@ def test_a_question_attachment_named_hta_is_kept_and_downloaded_as_a_pdf(
 ) -> None:
     client.force_login(officer)
     upload = SimpleUploadedFile("cong-van.hta", PDF, content_type="application/hta")
-    post_form(client, "initiatives:question_create", {"subject": "Hỏi", "body": "...", "attachment": upload})
+    post_form(client, "questions:create", {"subject": "Hỏi", "body": "...", "attachment": upload})
     question = Question.objects.get()
     assert (question.attachment_name, question.attachment_type) == ("cong-van.pdf", PDF_TYPE)
-    download = client.get(reverse("initiatives:question_attachment", args=[question.pk]))
+    download = client.get(reverse("questions:attachment", args=[question.pk]))
     assert download["Content-Disposition"] == 'attachment; filename="cong-van.pdf"'
     assert download["Content-Type"] == PDF_TYPE
 
@@ -135,10 +138,10 @@ def test_a_file_stored_before_the_fix_downloads_with_the_extension_of_its_type(
     client.force_login(officer)
     download = client.get(attachment.get_absolute_url())
     assert (disposition_name(download), download["Content-Type"]) == ("bao-cao.pdf", PDF_TYPE)
-    download = client.get(reverse("initiatives:question_attachment", args=[question.pk]))
+    download = client.get(reverse("questions:attachment", args=[question.pk]))
     assert (disposition_name(download), download["Content-Type"]) == ("anh.png.png", "image/png")
     client.force_login(national)
-    download = client.get(reverse("admin:initiatives_question_attachment", args=[question.pk]))
+    download = client.get(reverse("admin:questions_question_attachment", args=[question.pk]))
     assert (disposition_name(download), download["Content-Type"]) == ("anh.png.png", "image/png")
 
 
@@ -220,8 +223,8 @@ def downloads(client: Client, officer, leader, program, unit_tree):
     superuser = UserFactory(username="quantri", is_superuser=True, is_staff=True)
     return [
         (officer, attachment.get_absolute_url(), PDF_TYPE),
-        (officer, reverse("initiatives:question_attachment", args=[question.pk]), "image/png"),
-        (superuser, reverse("admin:initiatives_question_attachment", args=[question.pk]), "image/png"),
+        (officer, reverse("questions:attachment", args=[question.pk]), "image/png"),
+        (superuser, reverse("admin:questions_question_attachment", args=[question.pk]), "image/png"),
         (officer, reverse("initiatives:list") + "?export=xlsx", XLSX_TYPE),
         (officer, reverse("initiatives:import_template"), XLSX_TYPE),
         (superuser, reverse("admin:unions_union_import_template"), XLSX_TYPE),

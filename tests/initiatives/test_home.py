@@ -6,8 +6,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from initiatives.leaderboard import leaderboard_snapshot
 from initiatives.models import Initiative
+from leaderboard.snapshots import leaderboard_snapshot
 from tests.factories import InitiativeFactory, PhaseFactory, ProgramFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from initiatives import once
-from initiatives.models import FormSubmission, Initiative, Question
+from initiatives.models import FormSubmission, Initiative
 from initiatives.tasks import prune_form_submissions
+from questions.models import Question
 from tests.forms import once_field
 from tests.initiatives.test_import_initiatives import good_row, workbook
 from tests.initiatives.test_views import form_data
@@ -69,8 +70,8 @@ def test_two_posts_of_one_new_initiative_form_at_once_create_one_initiative(offi
 def test_two_posts_of_one_question_or_import_form_at_once_write_once(officer, program, field, unit_tree) -> None:
     client = logged_in(officer)
     ask = {"subject": "Hỏi về tỷ lệ", "body": "Tỷ lệ đóng góp tính thế nào?"}
-    ask.update(once_field(client, reverse("initiatives:question_create")))
-    at_once(lambda: logged_in(officer).post(reverse("initiatives:question_create"), ask))
+    ask.update(once_field(client, reverse("questions:create")))
+    at_once(lambda: logged_in(officer).post(reverse("questions:create"), ask))
     assert Question.objects.count() == 1
     token = once_field(client, reverse("initiatives:import"))
     at_once(

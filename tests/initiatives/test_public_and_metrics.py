@@ -7,8 +7,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from initiatives.models import Page, StatusChange
-from initiatives.services import question_answer, question_ask
+from initiatives.models import StatusChange
+from questions.models import Page
+from questions.services import question_answer, question_ask
 from tests.factories import InitiativeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,11 +12,12 @@ from django.db.models.signals import pre_save
 from django.test import Client
 from django.urls import reverse
 
-from initiatives.models import Attachment, Initiative, Question, StatusChange
+from initiatives.models import Attachment, Initiative, StatusChange
 from initiatives.services import initiative_review
+from questions.models import Question
+from tests.conftest import PDF
 from tests.factories import InitiativeFactory, UserFactory
 from tests.forms import post_form
-from tests.initiatives.conftest import PDF
 from tests.initiatives.test_views import form_data
 from unions.models import User
 
@@ -46,8 +47,8 @@ def test_leadership_reads_its_units_pages_but_cannot_create_edit_submit_ask_or_d
         ("get", reverse("initiatives:edit", args=[draft.pk]), {}),
         ("post", reverse("initiatives:edit", args=[draft.pk]), form_data(unit_tree.thep, field)),
         ("get", reverse("initiatives:import"), {}),
-        ("get", reverse("initiatives:question_create"), {}),
-        ("post", reverse("initiatives:question_create"), {"subject": "Hỏi", "body": "Câu hỏi"}),
+        ("get", reverse("questions:create"), {}),
+        ("post", reverse("questions:create"), {"subject": "Hỏi", "body": "Câu hỏi"}),
         ("post", reverse("initiatives:attachment_delete", args=[attachment.pk]), {}),
     ]
     for method, url, data in refused:
@@ -66,9 +67,9 @@ def test_menus_and_buttons_offer_leadership_only_what_it_may_do(
     pages = [
         reverse("initiatives:list"),
         reverse("initiatives:detail", args=[draft.pk]),
-        reverse("initiatives:questions"),
+        reverse("questions:list"),
     ]
-    writing = [reverse("initiatives:create"), reverse("initiatives:import"), reverse("initiatives:question_create"),
+    writing = [reverse("initiatives:create"), reverse("initiatives:import"), reverse("questions:create"),
                reverse("initiatives:edit", args=[draft.pk])]  # fmt: skip
     for user, offered in ((leader, False), (officer, True)):
         logged_in(client, user)

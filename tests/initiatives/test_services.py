@@ -16,7 +16,7 @@ from initiatives.services import (
     initiative_save_draft,
     initiative_submit,
 )
-from tests.initiatives.conftest import PDF
+from tests.conftest import PDF
 
 pytestmark = pytest.mark.django_db
 AUTHORS = [AuthorData("Nguyễn Văn An", Decimal(60)), AuthorData("Trần Thị Bình", Decimal(40))]

@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from initiatives.models import Attachment, Initiative
 from initiatives.services import AuthorData, initiative_save_draft
+from tests.conftest import PDF, PNG
 from tests.factories import AuthorFactory, InitiativeFactory, UserFactory
 from tests.forms import post_form
-from tests.initiatives.conftest import PDF, PNG
 
 pytestmark = pytest.mark.django_db
 

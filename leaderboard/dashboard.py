@@ -1,0 +1,520 @@
+"""Reads for the leadership dashboard: rankings, progress and trends as of a leaderboard snapshot.
+
+Where the figures come from (see leaderboard.snapshots for how they are counted):
+- the whole tree ("national"): the ranks stored in the snapshot, read in rank order from an index;
+- a subtree (an officer's unit, a drill-down): the snapshot rows of the subtree's units, ranked
+  over the subtree by the database; a subtree is at most a tier-2 unit's few thousand units;
+- grassroots units narrowed to one field: counted from the subtree's initiatives submitted up to
+  the snapshot's instant (the snapshot does not store them), and cached until the next snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum, Value, Window
+from django.db.models.functions import Rank, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from initiatives.models import Field, Initiative, Phase, Program, Target
+from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
+from leaderboard.snapshots import WEEKLY_MAX_DEPTH, counted_initiatives
+from unions.models import EmulationCluster, Union
+
+# The level blocks ranked on the dashboard, highest first.
+BLOCKS = (Union.Level.TIER2, Union.Level.SUPERIOR, Union.Level.GRASSROOTS)
+_LEVEL_RANK = {Union.Level.CONFEDERATION: 0, **{level: i for i, level in enumerate(BLOCKS, start=1)}}
+TOP = 10
+BLOCK_NAMES = {
+    Union.Level.TIER2: _("Block of provincial federations and sector unions"),
+    Union.Level.SUPERIOR: _("Block of superior-level unions"),
+    Union.Level.GRASSROOTS: _("Block of grassroots unions"),
+}
+
+LIVE_CACHE_SECONDS = 3600
+
+
+@dataclass(frozen=True)
+class Filters:
+    phase: Phase | None = None
+    field: Field | None = None
+    cluster: EmulationCluster | None = None
+
+    @property
+    def phase_key(self) -> int:
+        return self.phase.pk if self.phase else 0
+
+    @property
+    def field_key(self) -> int:
+        return self.field.pk if self.field else 0
+
+    def cache_key(self) -> str:
+        return "-".join(str(x.pk if x else 0) for x in (self.phase, self.field, self.cluster))
+
+
+@dataclass
+class Standing:
+    """One unit's line in a ranking."""
+
+    unit: Union
+    submitted: int
+    valid: int
+    value_vnd: int
+    participating: int
+    target: int
+    rank: int | None  # None: no submission in this context, not ranked
+    previous_rank: int | None = None  # None: not ranked in the previous snapshot
+
+    @property
+    def completion(self) -> float | None:
+        """% of the unit's target (chỉ tiêu) reached; None when it has none."""
+        return 100.0 * self.submitted / self.target if self.target else None
+
+    @property
+    def movement(self) -> str:
+        """'up', 'down' or 'same' since the previous snapshot; 'new' when it was not ranked then."""
+        if self.rank is None:
+            return ""
+        if self.previous_rank is None:
+            return "new"
+        if self.rank < self.previous_rank:
+            return "up"
+        return "down" if self.rank > self.previous_rank else "same"
+
+    @property
+    def moved_by(self) -> int:
+        return abs((self.previous_rank or 0) - (self.rank or 0))
+
+
+@dataclass(frozen=True)
+class Snapshots:
+    current: LeaderboardSnapshot | None
+    previous: LeaderboardSnapshot | None
+
+
+def snapshots(*, program: Program) -> Snapshots:
+    """The latest snapshot and the one before it (one query)."""
+    latest = list(LeaderboardSnapshot.objects.filter(program=program).order_by("-taken_at")[:2])
+    return Snapshots(latest[0] if latest else None, latest[1] if len(latest) > 1 else None)
+
+
+def filter_choices() -> tuple[list[Field], list[EmulationCluster]]:
+    """The active fields and the clusters, for the filters and the chart, in one query."""
+    # No ORDER BY inside a UNION (SQLite refuses it): sorted below.
+    fields = Field.objects.filter(is_active=True).annotate(kind=Value("f")).order_by()
+    clusters = EmulationCluster.objects.annotate(kind=Value("c"), position=Value(0)).order_by()
+    columns = ("kind", "pk", "name", "position")
+    fields, clusters = fields.values_list(*columns), clusters.values_list(*columns)
+    rows = sorted(fields.union(clusters, all=True), key=lambda r: (r[3], r[2]))
+    return (
+        [Field(pk=pk, name=name, position=position) for kind, pk, name, position in rows if kind == "f"],
+        [EmulationCluster(pk=pk, name=name) for kind, pk, name, _position in rows if kind == "c"],
+    )
+
+
+def _is_root(unit: Union) -> bool:
+    return unit.parent_id is None
+
+
+def _rows(snapshot: LeaderboardSnapshot, filters: Filters) -> QuerySet[LeaderboardRow]:
+    return LeaderboardRow.objects.filter(snapshot=snapshot, phase_key=filters.phase_key, field_key=filters.field_key)
+
+
+def _figures() -> dict[str, Any]:
+    """A group's submitted, valid and value-benefit figures, as the snapshot counts them."""
+    valid = Q(status=Initiative.Status.VALID)
+    return {
+        "submitted": Count("pk"),
+        "valid": Count("pk", filter=valid),
+        "value_vnd": Sum("value_vnd", filter=valid, default=0),
+    }
+
+
+def _live_grassroots(
+    snapshot: LeaderboardSnapshot, *, scope: Union, filters: Filters, parent: Union | None = None
+) -> QuerySet[Initiative]:
+    """Grassroots units' figures narrowed to a field, counted from the initiatives, ranked."""
+    initiatives = counted_initiatives(snapshot, phase=filters.phase).filter(
+        field=filters.field, unit__level=Union.Level.GRASSROOTS
+    )
+    if not _is_root(scope):
+        initiatives = initiatives.filter(unit__path__startswith=scope.path)
+    if parent is not None:
+        initiatives = initiatives.filter(unit__parent=parent)
+    if filters.cluster:
+        initiatives = initiatives.filter(unit__cluster=filters.cluster)
+    return (
+        initiatives.values("unit_id")
+        .annotate(**_figures(), position=Window(Rank(), order_by=Count("pk").desc()))
+        .order_by("-submitted", "unit_id")
+    )
+
+
+def _ranked_rows(
+    snapshot: LeaderboardSnapshot, *, scope: Union, levels: list[str], filters: Filters
+) -> QuerySet[LeaderboardRow]:
+    """Block rows with their rank in the scope as `position`, best first: the stored rank for the
+    whole tree, a rank over the subtree's rows (per level) for a subtree."""
+    rows = _rows(snapshot, filters).filter(level__in=levels)
+    if filters.cluster:
+        rows = rows.filter(cluster=filters.cluster)
+    if _is_root(scope):
+        # Within a block, the cluster rank follows the block rank: one index serves both orders.
+        return rows.annotate(position=F("cluster_rank" if filters.cluster else "rank")).order_by("rank", "unit_id")
+    return (
+        rows.filter(unit_id__in=_subtree_ids(scope))
+        .annotate(position=Window(Rank(), partition_by=F("level"), order_by=F("submitted").desc()))
+        .order_by("-submitted", "unit_id")
+    )
+
+
+def _subtree_ids(scope: Union) -> list[int]:
+    """The ids of a subtree's units, read once per request: given as a list, the rows are found
+    through the (unit, snapshot) index; joined on the path, PostgreSQL scans the whole block."""
+    if not hasattr(scope, "_subtree_ids"):
+        scope._subtree_ids = list(Union.objects.subtree(scope).values_list("pk", flat=True))
+    return scope._subtree_ids
+
+
+def _cached_live(snapshot: LeaderboardSnapshot, key: str, compute: Any) -> Any:
+    """Live counts at a snapshot's instant change only with later reviews: keep them an hour."""
+    full_key = f"dashboard:{snapshot.pk}:{key}"
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, LIVE_CACHE_SECONDS)
+    return value
+
+
+def _live_key(scope: Union, filters: Filters, level: str, limit: int | None, suffix: str = "") -> str:
+    return f"{scope.pk}:{level}:{filters.cache_key()}:{limit}:{suffix}"
+
+
+def block_rankings(*, snaps: Snapshots, scope: Union, filters: Filters, limit: int = TOP) -> dict[str, list[Standing]]:
+    """The top `limit` units of each level block below the scope, with their movement since the
+    previous snapshot: one query per block and one for all the previous ranks."""
+    result: dict[str, list[Standing]] = {}
+    if snaps.current is None:
+        return result
+    stored_levels = []
+    for level in BLOCKS:
+        if _LEVEL_RANK[level] <= _LEVEL_RANK[scope.level]:
+            continue
+        if filters.field and level == Union.Level.GRASSROOTS:
+            result[level] = _live_standings(snaps, scope=scope, filters=filters, limit=limit)
+            continue
+        ranked = _ranked_rows(snaps.current, scope=scope, levels=[level], filters=filters)
+        result[level] = [_standing(row, row.unit, row.position) for row in ranked.select_related("unit")[:limit]]
+        stored_levels.append(level)
+    if snaps.previous is not None and stored_levels:
+        ids = [standing.unit.pk for level in stored_levels for standing in result[level]]
+        earlier = _ranked_rows(snaps.previous, scope=scope, levels=stored_levels, filters=filters)
+        previous = _positions(earlier, ids)
+        for level in stored_levels:
+            for standing in result[level]:
+                standing.previous_rank = previous.get(standing.unit.pk)
+    return result
+
+
+def _with_units(ranked: QuerySet[Any], *, program_id: int) -> list[dict[str, Any]]:
+    """The ranked rows with their unit's code, names and target, joined after the ranking and its
+    LIMIT (grouping by the unit's columns instead makes PostgreSQL sort every initiative)."""
+    sql, params = ranked.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.unit_id, r.submitted, r.valid, r.value_vnd, r.position, u.code, u.name, u.short_name, "
+            f"t.quantity FROM ({sql}) r JOIN {Union._meta.db_table} u ON u.id = r.unit_id "
+            f"LEFT JOIN {Target._meta.db_table} t ON t.unit_id = r.unit_id AND t.program_id = %s "
+            "ORDER BY r.submitted DESC, r.unit_id",
+            [*params, program_id],
+        )
+        columns = ["unit_id", "submitted", "valid", "value_vnd", "position", "code", "name", "short_name", "target"]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _positions(ranked: QuerySet[Any], unit_ids: list[int]) -> dict[int, int]:
+    """The ranks of some units in a ranking: filtering the queryset itself would rank only them."""
+    if not unit_ids:
+        return {}
+    sql, params = (
+        ranked.values("unit_id", "position").values_list("unit_id", "position").order_by().query.sql_with_params()
+    )
+    marks = ", ".join(["%s"] * len(unit_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({sql}) ranked WHERE ranked.unit_id IN ({marks})", [*params, *unit_ids])
+        return dict(cursor.fetchall())
+
+
+def _standing(row: LeaderboardRow | None, unit: Union, rank: int | None) -> Standing:
+    if row is None:
+        return Standing(unit, 0, 0, 0, 0, _target_of(unit), None)
+    return Standing(unit, row.submitted, row.valid, row.value_vnd, row.participating, row.target, rank)
+
+
+def _target_of(unit: Union) -> int:
+    return getattr(unit, "target_quantity", None) or 0
+
+
+def _live_standings(
+    snaps: Snapshots, *, scope: Union, filters: Filters, limit: int | None, parent: Union | None = None
+) -> list[Standing]:
+    assert snaps.current is not None
+    key = _live_key(scope, filters, Union.Level.GRASSROOTS, limit, f"p{parent.pk if parent else ''}")
+
+    def compute() -> list[dict[str, Any]]:
+        ranked = _live_grassroots(snaps.current, scope=scope, filters=filters, parent=parent)
+        rows = _with_units(ranked[:limit] if limit else ranked, program_id=snaps.current.program_id)
+        if snaps.previous is not None and rows:
+            earlier = _live_grassroots(snaps.previous, scope=scope, filters=filters, parent=parent)
+            previous = _positions(earlier, [row["unit_id"] for row in rows])
+            for row in rows:
+                row["previous"] = previous.get(row["unit_id"])
+        return rows
+
+    return [
+        Standing(
+            Union(
+                pk=row["unit_id"],
+                code=row["code"],
+                name=row["name"],
+                short_name=row["short_name"],
+                level=Union.Level.GRASSROOTS,
+            ),
+            row["submitted"],
+            row["valid"],
+            row["value_vnd"],
+            1,
+            row["target"] or 0,
+            row["position"],
+            row.get("previous"),
+        )
+        for row in _cached_live(snaps.current, key, compute)
+    ]
+
+
+def children_ranking(*, program: Program, snaps: Snapshots, unit: Union, filters: Filters) -> list[Standing]:
+    """A unit's direct children, ranked among themselves (ties share a rank), then the ones with
+    no submission; bounded queries whatever the number of children."""
+    children = list(
+        Union.objects.filter(parent=unit)
+        .annotate(target_quantity=Sum("targets__quantity", filter=Q(targets__program=program)))
+        .order_by("code")
+    )
+    if snaps.current is None or not children:
+        return [_standing(None, child, None) for child in children]
+    by_id = {child.pk: child for child in children}
+    figures: dict[int, Standing] = {}
+    for snapshot, is_current in ((snaps.current, True), (snaps.previous, False)):
+        if snapshot is None:
+            continue
+        counts = _children_counts(snapshot, unit=unit, filters=filters)
+        ranks = _competition_ranks(counts)
+        for unit_id, (submitted, valid, value_vnd, participating) in counts.items():
+            if unit_id not in by_id:
+                continue
+            if is_current:
+                figures[unit_id] = Standing(
+                    by_id[unit_id],
+                    submitted,
+                    valid,
+                    value_vnd,
+                    participating,
+                    _target_of(by_id[unit_id]),
+                    ranks[unit_id],
+                )
+            elif unit_id in figures:
+                figures[unit_id].previous_rank = ranks[unit_id]
+    ranked = sorted(figures.values(), key=lambda s: (s.rank, -s.valid, s.unit.code))
+    unranked = [_standing(None, child, None) for child in children if child.pk not in figures]
+    return ranked + unranked
+
+
+def _children_counts(
+    snapshot: LeaderboardSnapshot, *, unit: Union, filters: Filters
+) -> dict[int, tuple[int, int, int, int]]:
+    rows = _rows(snapshot, filters).filter(unit__parent=unit)
+    if filters.cluster:
+        rows = rows.filter(cluster=filters.cluster)
+    counts = {
+        row[0]: row[1:] for row in rows.values_list("unit_id", "submitted", "valid", "value_vnd", "participating")
+    }
+    if filters.field:  # grassroots children narrowed to a field are not in the snapshot
+        key = _live_key(unit, filters, "children", None)
+        for row in _cached_live(
+            snapshot, key, lambda: list(_live_grassroots(snapshot, scope=unit, filters=filters, parent=unit))
+        ):
+            counts[row["unit_id"]] = (row["submitted"], row["valid"], row["value_vnd"], 1)
+    return counts
+
+
+def _competition_ranks(counts: dict[int, tuple[int, ...]]) -> dict[int, int]:
+    """1, 2, 2, 4: a unit's rank is one more than the number of units with more submissions."""
+    ordered = sorted(counts, key=lambda unit_id: -counts[unit_id][0])
+    ranks: dict[int, int] = {}
+    for position, unit_id in enumerate(ordered, start=1):
+        previous = ordered[position - 2] if position > 1 else None
+        same = previous is not None and counts[previous][0] == counts[unit_id][0]
+        ranks[unit_id] = ranks[previous] if same else position
+    return ranks
+
+
+@dataclass(frozen=True)
+class UnitFigures:
+    """The scope unit's own line (whole programme unless narrowed) and its breakdown by field."""
+
+    standing: Standing
+    by_field: list[tuple[Field, int, int]]  # (field, submitted, valid)
+    overall: Standing  # the whole programme, all fields: what the progress to target counts
+
+
+def unit_figures(*, snaps: Snapshots, unit: Union, filters: Filters, fields: list[Field]) -> UnitFigures:
+    """The unit's line (in the filters' context), its breakdown by field and its whole-programme
+    line from its snapshot rows (one query); a grassroots unit's figures by field, which the
+    snapshot does not store, from its own initiatives (one more)."""
+    snapshot = snaps.current
+    if snapshot is None:
+        empty = Standing(unit, 0, 0, 0, 0, 0, None)
+        return UnitFigures(empty, [(field, 0, 0) for field in fields], empty)
+    lines: dict[int, Standing] = {}  # by field id, 0: all fields
+    overall = None
+    rows = LeaderboardRow.objects.filter(snapshot=snapshot, unit=unit).filter(
+        Q(phase_key=filters.phase_key) | Q(phase_key=0, field_key=0)
+    )
+    for row in rows:
+        if row.phase_key == 0 and row.field_key == 0:
+            overall = _standing(row, unit, row.rank)
+        if row.phase_key == filters.phase_key:
+            lines[row.field_key] = _standing(row, unit, row.rank)
+    if unit.level == Union.Level.GRASSROOTS:
+        initiatives = counted_initiatives(snapshot, phase=filters.phase).filter(unit=unit, field__isnull=False)
+        for field_id, submitted, n_valid, value_vnd in (
+            initiatives.values("field_id")
+            .annotate(**_figures())
+            .values_list("field_id", "submitted", "valid", "value_vnd")
+        ):
+            lines[field_id] = Standing(unit, submitted, n_valid, value_vnd, 1, 0, None)
+    if overall is None:
+        target = Target.objects.filter(program_id=snapshot.program_id, unit=unit).values_list("quantity", flat=True)
+        overall = Standing(unit, 0, 0, 0, 0, next(iter(target), 0), None)
+    standing = lines.get(filters.field_key)
+    if standing is None:
+        standing = Standing(unit, 0, 0, 0, 0, overall.target, None)
+    standing.target = overall.target
+    by_field = [
+        (field, lines[field.pk].submitted, lines[field.pk].valid) if field.pk in lines else (field, 0, 0)
+        for field in fields
+    ]
+    return UnitFigures(standing, by_field, overall)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Progress to target with the schedule: how many days ahead (+) or behind (-) a steady pace."""
+
+    submitted: int
+    target: int
+    as_of: dt.date
+    starts_on: dt.date
+    ends_on: dt.date
+
+    @property
+    def percent(self) -> float:
+        return min(100.0, 100.0 * self.submitted / self.target) if self.target else 0.0
+
+    @property
+    def elapsed_days(self) -> int:
+        total = (self.ends_on - self.starts_on).days + 1
+        return max(0, min(total, (self.as_of - self.starts_on).days + 1))
+
+    @property
+    def expected(self) -> int:
+        """Where a steady pace from the first day to the last would be by now."""
+        total = (self.ends_on - self.starts_on).days + 1
+        return round(self.target * self.elapsed_days / total) if total > 0 else self.target
+
+    @property
+    def days_ahead(self) -> int | None:
+        """Days of steady pace the submissions are ahead (+) or behind (-) the calendar."""
+        total = (self.ends_on - self.starts_on).days + 1
+        if not self.target or total <= 0:
+            return None
+        return round(self.submitted * total / self.target) - self.elapsed_days
+
+    @property
+    def days_behind(self) -> int:
+        return -(self.days_ahead or 0)
+
+
+def progress(*, program: Program, snapshot: LeaderboardSnapshot | None, scope: Union, standing: Standing) -> Progress:
+    """The scope's progress to its target; the whole tree's target is the programme's."""
+    target = program.target if _is_root(scope) else standing.target
+    as_of = timezone.localtime(snapshot.taken_at).date() if snapshot else timezone.localdate()
+    return Progress(standing.submitted, target, as_of, program.starts_on, program.ends_on)
+
+
+def weekly_series(*, snaps: Snapshots, unit: Union, filters: Filters) -> list[tuple[dt.date, int]]:
+    """Submissions per week of the unit's subtree, every week from the first to the last shown."""
+    snapshot = snaps.current
+    if snapshot is None:
+        return []
+    if unit.depth <= WEEKLY_MAX_DEPTH:
+        weeks = LeaderboardWeek.objects.filter(snapshot=snapshot, unit=unit)
+        if filters.field:
+            weeks = weeks.filter(field=filters.field)
+        if filters.phase:
+            weeks = weeks.filter(week__gte=_monday(filters.phase.starts_on), week__lte=filters.phase.ends_on)
+        counts = dict(weeks.values("week").annotate(n=Sum("submitted")).order_by("week").values_list("week", "n"))
+    else:
+        initiatives = counted_initiatives(snapshot, phase=filters.phase).filter(unit__path__startswith=unit.path)
+        if filters.field:
+            initiatives = initiatives.filter(field=filters.field)
+        counts = {}
+        for week, n in (
+            initiatives.annotate(week=TruncWeek("submitted_at"))
+            .values("week")
+            .annotate(n=Count("pk"))
+            .values_list("week", "n")
+        ):
+            day = timezone.localtime(week).date()
+            counts[day] = counts.get(day, 0) + n
+    if not counts:
+        return []
+    first, last = min(counts), max(counts)
+    series = []
+    week = first
+    while week <= last:
+        series.append((week, counts.get(week, 0)))
+        week += dt.timedelta(days=7)
+    return series
+
+
+def _monday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def rank_history(*, program: Program, unit: Union, limit: int = 12) -> list[tuple[LeaderboardSnapshot, int, int]]:
+    """The unit's rank in its block and its submitted count in the latest snapshots (one query)."""
+    rows = (
+        LeaderboardRow.objects.filter(snapshot__program=program, unit=unit, phase_key=0, field_key=0)
+        .select_related("snapshot")
+        .order_by("-snapshot__taken_at")[:limit]
+    )
+    return [(row.snapshot, row.rank, row.submitted) for row in rows]
+
+
+def public_leaders(*, program: Program) -> tuple[LeaderboardSnapshot | None, dict[str, list[LeaderboardRow]]]:
+    """The leading units of each block as of the last snapshot, for the public home page (two queries)."""
+    snapshot = LeaderboardSnapshot.objects.filter(program=program).order_by("-taken_at").first()
+    leaders: dict[str, list[LeaderboardRow]] = {level: [] for level in BLOCKS}
+    if snapshot is not None:
+        rows = LeaderboardRow.objects.filter(
+            snapshot=snapshot, phase_key=0, field_key=0, level__in=BLOCKS, rank=1
+        ).select_related("unit")
+        for row in rows.order_by("unit__code"):
+            leaders[row.level].append(row)
+    return snapshot, leaders

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from initiatives.models import Program
+from leaderboard.snapshots import leaderboard_prune, leaderboard_snapshot, snapshot_instant
+
+
+class Command(BaseCommand):
+    help = (
+        "Take the leaderboard snapshot of the active programmes (or one) now, as the hourly beat job does; "
+        "a second run for the same minute changes nothing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--program", help="Slug of one programme (default: every active programme).")
+        parser.add_argument("--at", help='The instant, local time, "dd/mm/yyyy HH:MM" (default: now).')
+        parser.add_argument("--prune", action="store_true", help="Also prune old hourly snapshots.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        programs = Program.objects.filter(is_active=True)
+        if options["program"]:
+            programs = Program.objects.filter(slug=options["program"])
+            if not programs:
+                raise CommandError(f"No programme has the slug {options['program']!r}.")
+        at = snapshot_instant()
+        if options["at"]:
+            try:
+                at = timezone.make_aware(dt.datetime.strptime(options["at"], "%d/%m/%Y %H:%M"))
+            except ValueError:
+                raise CommandError('--at must look like "24/11/2026 09:00".') from None
+        for program in programs:
+            snapshot, created = leaderboard_snapshot(program=program, at=at)
+            when = timezone.localtime(snapshot.taken_at).strftime("%d/%m/%Y %H:%M")
+            if created:
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"{program.slug}: snapshot as of {when}, "
+                        f"{snapshot.row_count:,} rows in {snapshot.seconds:.1f} s."
+                    )
+                )
+            else:
+                self.stdout.write(f"{program.slug}: the snapshot as of {when} was already taken; nothing changed.")
+            if options["prune"]:
+                self.stdout.write(f"{program.slug}: pruned {leaderboard_prune(program=program)} old snapshots.")

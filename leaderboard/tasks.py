@@ -1,0 +1,29 @@
+"""The leaderboard's Celery task (queue "snapshots"). Its name is kept from when it lived in the
+initiatives app: the beat schedule and messages already queued name it so."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+
+from initiatives.models import Program
+from leaderboard import snapshots
+
+# A hard time limit (enforced by the prefork pool that docker-compose's workers use): a task stuck
+# on a hung dependency is killed and its message handed back, never holding a worker for ever.
+SNAPSHOT_TIME_LIMIT = 280  # ~8-15 s nationally; below the broker's visibility timeout (300 s)
+
+
+@shared_task(name="initiatives.snapshot_leaderboard", time_limit=SNAPSHOT_TIME_LIMIT)
+def snapshot_leaderboard(prune: bool = False, at: str | None = None) -> list[int]:
+    """Beat: the leaderboard of every active programme as of the current hour, or of the ISO
+    instant `at` (a rerun for the same instant is a no-op)."""
+    instant = dt.datetime.fromisoformat(at) if at else snapshots.snapshot_instant(hourly=True)
+    taken = []
+    for program in Program.objects.filter(is_active=True):
+        snapshot, _ = snapshots.leaderboard_snapshot(program=program, at=instant)
+        taken.append(snapshot.pk)
+        if prune:
+            snapshots.leaderboard_prune(program=program)
+    return taken

@@ -1,0 +1,187 @@
+"""The leadership dashboard and the unit drill-down, as of the latest leaderboard snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+
+from initiatives.models import Program
+from initiatives.selectors import current_program
+from leaderboard import dashboard as board
+from leaderboard.forms import DashboardFilterForm
+from leaderboard.models import LeaderboardSnapshot
+from sangkien.charts import bar_chart, line_chart
+from sangkien.text import parse_id
+from unions.models import Union
+from unions.permissions import dashboard_scope, in_scope
+
+CHILDREN_PER_PAGE = 50
+
+
+def _scope(request: HttpRequest) -> Union:
+    scope = dashboard_scope(request.user)
+    if scope is None:
+        raise PermissionDenied(_("The dashboard is for union officers, the board and leadership."))
+    return scope
+
+
+def _program() -> Program:
+    program = current_program()
+    if program is None:
+        raise Http404(_("No programme is open at the moment."))
+    return program
+
+
+def _query(filters: board.Filters) -> str:
+    """The filters as a query string, for the links that keep them (built from the valid filters
+    only, so what a cached page links to never depends on stray parameters)."""
+    chosen = {"phase": filters.phase, "field": filters.field, "cluster": filters.cluster}
+    return urlencode({name: obj.pk for name, obj in chosen.items() if obj is not None})
+
+
+def _page(
+    request: HttpRequest,
+    template: str,
+    program: Program,
+    unit: Union,
+    body: Callable[[dict[str, Any]], None],
+    page: int = 1,
+    **extra: Any,
+) -> HttpResponse:
+    """Render a dashboard page: the filters, and below them the body, which depends only on the
+    snapshots, the scope, the unit, the filters and the page number. A snapshot never changes, so
+    the first page's body is rendered once per snapshot and then served from the cache: a hit costs
+    the few queries that find the user, the unit, the filters and the latest snapshots. Later pages
+    of a long list of subunits are rendered each time (a cache entry per typed page number would
+    let anyone fill the cache)."""
+    fields, clusters = board.filter_choices()
+    form = DashboardFilterForm(request.GET or None, phases=list(program.phases.all()), fields=fields, clusters=clusters)
+    filters = board.Filters(**form.chosen())
+    snaps = board.snapshots(program=program)
+    scope = _scope(request)
+    context = {
+        "program": program,
+        "unit": unit,
+        "scope": scope,
+        "form": form,
+        "filters": filters,
+        "query": _query(filters),
+        "page": page,
+        "snapshot": snaps.current,
+        "previous_snapshot": snaps.previous,
+        "snaps": snaps,
+        "fields": fields,
+        **extra,
+    }
+
+    def render_body() -> str:
+        body(context)
+        return render_to_string(f"leaderboard/includes/{template}_body.html", context)
+
+    if snaps.current is None or page != 1:
+        context["body"] = render_body()
+    else:
+        parts = (template, snaps.current.pk, snaps.previous.pk if snaps.previous else 0, scope.pk, unit.pk)
+        key = "dashboard-body:" + ":".join(str(part) for part in (*parts, filters.cache_key(), get_language()))
+        cached = cache.get(key)
+        if cached is None:
+            cached = render_body()
+            cache.set(key, cached, board.LIVE_CACHE_SECONDS)
+        context["body"] = mark_safe(cached)  # our own rendering, escaped when it was rendered
+    return render(request, f"leaderboard/{template}.html", context)
+
+
+def _unit_figures(context: dict[str, Any]) -> None:
+    """What both pages show about their unit: its figures, progress and both charts."""
+    snaps, unit, filters = context["snaps"], context["unit"], context["filters"]
+    figures = board.unit_figures(snaps=snaps, unit=unit, filters=filters, fields=context["fields"])
+    weekly = board.weekly_series(snaps=snaps, unit=unit, filters=filters)
+    context.update(
+        figures=figures,
+        progress=board.progress(
+            program=context["program"], snapshot=snaps.current, scope=unit, standing=figures.overall
+        ),
+        weekly=weekly,
+        weekly_chart=line_chart(weekly),
+        field_chart=bar_chart([(field.name, submitted) for field, submitted, _valid in figures.by_field]),
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Bảng điều hành: progress, the leading units of each block, top 10s with movement, trends."""
+    scope = _scope(request)
+
+    def body(context: dict[str, Any]) -> None:
+        _unit_figures(context)
+        rankings = board.block_rankings(snaps=context["snaps"], scope=scope, filters=context["filters"])
+        context["blocks"] = [
+            {"level": level, "name": board.BLOCK_NAMES[level], "standings": standings}
+            for level, standings in rankings.items()
+        ]
+        context["leaders"] = _leaders_sentence(context["snapshot"], rankings)
+
+    return _page(request, "dashboard", _program(), scope, body)
+
+
+def _leaders_sentence(snapshot: LeaderboardSnapshot | None, rankings: dict[str, list[board.Standing]]) -> str:
+    """ "Tính đến ngày …, đơn vị dẫn đầu khối … là …; khối … là …" (ties name every leader)."""
+    parts = []
+    for level, standings in rankings.items():
+        leaders = [standing for standing in standings if standing.rank == 1]
+        if leaders:
+            names = format_html_join(f" {_('and')} ", "<strong>{}</strong>", ((s.unit.name,) for s in leaders))
+            count = ngettext("%(n)s initiative", "%(n)s initiatives", leaders[0].submitted) % {
+                "n": intcomma(leaders[0].submitted)
+            }
+            parts.append(
+                format_html(
+                    _("{block} is {units} ({count})"),
+                    block=str(board.BLOCK_NAMES[level]).lower(),
+                    units=names,
+                    count=count,
+                )
+            )
+    if snapshot is None or not parts:
+        return ""
+    day = date_format(timezone.localtime(snapshot.taken_at), "d/m/Y")
+    return format_html(_("As of {day}, the leading unit of the {parts}."), day=day, parts=mark_safe("; ".join(parts)))
+
+
+@login_required
+def dashboard_unit(request: HttpRequest, code: str) -> HttpResponse:
+    """A unit's drill-down: its figures, its children ranked, its weekly trend and rank history."""
+    scope = _scope(request)
+    unit = get_object_or_404(Union, code=code)
+    if not (unit.is_in_subtree_of(scope) and in_scope(request.user, unit)):
+        raise PermissionDenied(_("This unit is outside your unit's subtree."))
+    program = _program()
+
+    def body(context: dict[str, Any]) -> None:
+        _unit_figures(context)
+        children = board.children_ranking(
+            program=program, snaps=context["snaps"], unit=unit, filters=context["filters"]
+        )
+        context["children"] = Paginator(children, CHILDREN_PER_PAGE).get_page(context["page"])
+        context["history"] = board.rank_history(program=program, unit=unit)
+
+    trail = [ancestor for ancestor in Union.objects.ancestors(unit) if ancestor.is_in_subtree_of(scope)]
+    block_name = board.BLOCK_NAMES.get(unit.level, "")
+    page = max(parse_id(request.GET.get("page", ""), max_digits=9) or 1, 1)
+    return _page(request, "dashboard_unit", program, unit, body, page=page, trail=trail, block_name=block_name)

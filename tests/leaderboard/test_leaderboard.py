@@ -1,0 +1,533 @@
+"""Leaderboard snapshots and the dashboard, on a small tree with hand-computed figures.
+
+TLD → Công Thương (tier 2) → Thép (superior) → Gang thép (grassroots, cluster A)
+                           → Rạng Đông (grassroots, cluster B)
+    → Hà Nội (tier 2)      → Bia Hà Nội (grassroots, cluster A)
+                           → Điện Hà Nội (grassroots, no initiative)
+
+Gang thép: 3 in phase 1 / field K (1 valid of 10 million, 1 returned, 1 rejected), 1 in phase 2 /
+field M, 1 draft. Rạng Đông: 2 valid (5 and 7 million) in phase 2 / K, 2 submitted in phase 2 / M.
+Bia: 2 submitted in phase 1 / M. So grassroots: Gang thép 4 and Rạng Đông 4 share rank 1, Bia is 3rd.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import threading
+import time
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import OperationalError, connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from initiatives.models import Initiative
+from leaderboard import dashboard as board
+from leaderboard import snapshots as leaderboard
+from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
+from leaderboard.snapshots import leaderboard_prune, leaderboard_snapshot, partition_name, snapshot_instant
+from tests.factories import (
+    EmulationClusterFactory,
+    FieldFactory,
+    InitiativeFactory,
+    TargetFactory,
+    UnionFactory,
+    UserFactory,
+)
+from unions.models import Union
+
+pytestmark = pytest.mark.django_db
+
+S = Initiative.Status
+MILLION = 1_000_000
+
+
+@pytest.fixture
+def data(unit_tree, program):
+    phase1, phase2 = program.phases.order_by("number")
+    technical, management = FieldFactory(name="Kỹ thuật", position=1), FieldFactory(name="Quản lý", position=2)
+    cluster_a, cluster_b = EmulationClusterFactory(name="Cụm A"), EmulationClusterFactory(name="Cụm B")
+    Union.objects.filter(pk__in=[unit_tree.gang_thep.pk, unit_tree.bia.pk]).update(cluster=cluster_a)
+    Union.objects.filter(pk=unit_tree.rang_dong.pk).update(cluster=cluster_b)
+    dien = UnionFactory(code="HN-DIEN", name="Công đoàn Điện lực Hà Nội", parent=unit_tree.ha_noi)
+    TargetFactory(program=program, unit=unit_tree.cong_thuong, quantity=10)
+    TargetFactory(program=program, unit=unit_tree.rang_dong, quantity=8)
+    at = timezone.make_aware(dt.datetime(2022, 3, 1, 9))
+    later = timezone.make_aware(dt.datetime(2022, 7, 1, 9))
+
+    def add(unit, n, phase, field, status=S.SUBMITTED, value=None, when=None):
+        InitiativeFactory.create_batch(
+            n,
+            program=program,
+            unit=unit,
+            phase=phase,
+            field=field,
+            status=status,
+            value_vnd=value,
+            submitted_at=None if status == S.DRAFT else (when or (at if phase == phase1 else later)),
+        )
+
+    add(unit_tree.gang_thep, 1, phase1, technical, S.VALID, 10 * MILLION)
+    add(unit_tree.gang_thep, 1, phase1, technical, S.RETURNED, 99 * MILLION)
+    add(unit_tree.gang_thep, 1, phase1, technical, S.REJECTED, 99 * MILLION)
+    add(unit_tree.gang_thep, 1, phase2, management)
+    add(unit_tree.gang_thep, 1, phase2, management, S.DRAFT)
+    add(unit_tree.rang_dong, 1, phase2, technical, S.VALID, 5 * MILLION)
+    add(unit_tree.rang_dong, 1, phase2, technical, S.VALID, 7 * MILLION)
+    add(unit_tree.rang_dong, 2, phase2, management)
+    add(unit_tree.bia, 2, phase1, management)
+    for unit in Union.objects.all():
+        unit.refresh_from_db()
+    return {
+        "program": program,
+        "phase1": phase1,
+        "phase2": phase2,
+        "technical": technical,
+        "management": management,
+        "cluster_a": cluster_a,
+        "cluster_b": cluster_b,
+        "dien": dien,
+        "now": timezone.make_aware(dt.datetime(2023, 1, 2, 8)),
+    }
+
+
+def snap(data, at=None):
+    return leaderboard_snapshot(program=data["program"], at=at or data["now"])[0]
+
+
+def row(snapshot, unit, phase=None, field=None):
+    return LeaderboardRow.objects.get(
+        snapshot=snapshot, unit=unit, phase_key=phase.pk if phase else 0, field_key=field.pk if field else 0
+    )
+
+
+def test_a_units_figures_roll_up_its_whole_subtree(data, unit_tree) -> None:
+    snapshot = snap(data)
+    ctvn = row(snapshot, unit_tree.cong_thuong)
+    # Gang thép 4 + Rạng Đông 4; valid: 1 + 2; value of the valid ones only: 10 + 5 + 7 million.
+    assert (ctvn.submitted, ctvn.valid, ctvn.value_vnd, ctvn.participating) == (8, 3, 22 * MILLION, 2)
+    assert (ctvn.target, ctvn.rank) == (10, 1)
+    hn = row(snapshot, unit_tree.ha_noi)
+    assert (hn.submitted, hn.valid, hn.participating, hn.rank) == (2, 0, 1, 2)
+    root = row(snapshot, unit_tree.root)
+    assert (root.submitted, root.valid, root.participating) == (10, 3, 3)
+    assert (row(snapshot, unit_tree.thep).submitted, row(snapshot, unit_tree.thep).rank) == (4, 1)
+
+
+def test_drafts_do_not_count_and_returned_or_rejected_count_as_submitted_not_valid(data, unit_tree) -> None:
+    gang_thep = row(snap(data), unit_tree.gang_thep)
+    # 5 initiatives, one a draft; the returned and the rejected one were submitted, only one is valid,
+    # and the 99 million claimed by the returned and the rejected one is not a benefit.
+    assert (gang_thep.submitted, gang_thep.valid, gang_thep.value_vnd) == (4, 1, 10 * MILLION)
+
+
+def test_equal_counts_share_a_rank_and_the_next_rank_is_skipped(data, unit_tree) -> None:
+    snapshot = snap(data)
+    ranks = {
+        r.unit_id: r.rank
+        for r in LeaderboardRow.objects.filter(snapshot=snapshot, phase_key=0, field_key=0, level="grassroots")
+    }
+    assert ranks == {unit_tree.gang_thep.pk: 1, unit_tree.rang_dong.pk: 1, unit_tree.bia.pk: 3}
+    # A unit with no submission has no row: it is not ranked.
+    assert data["dien"].pk not in ranks
+
+
+def test_rankings_per_phase_field_and_cluster(data, unit_tree) -> None:
+    snapshot = snap(data)
+    phase1 = data["phase1"]
+    assert row(snapshot, unit_tree.gang_thep, phase=phase1).submitted == 3
+    assert row(snapshot, unit_tree.bia, phase=phase1).rank == 2
+    assert not LeaderboardRow.objects.filter(snapshot=snapshot, unit=unit_tree.rang_dong, phase_key=phase1.pk)
+    management = data["management"]
+    # By field, above grassroots level: Công Thương 1 + 2, Hà Nội 2.
+    assert row(snapshot, unit_tree.cong_thuong, field=management).submitted == 3
+    assert row(snapshot, unit_tree.ha_noi, field=management).rank == 2
+    assert row(snapshot, unit_tree.ha_noi, phase=phase1, field=management).rank == 1
+    # In cluster A (Gang thép 4, Bia 2) and B (Rạng Đông 4).
+    assert row(snapshot, unit_tree.bia).cluster_rank == 2
+    assert row(snapshot, unit_tree.rang_dong).cluster_rank == 1
+
+
+def test_a_snapshot_counts_what_was_submitted_up_to_its_instant(data, unit_tree) -> None:
+    # 1 July 2022 is after every phase-1 submission and at the phase-2 ones.
+    snapshot = snap(data, at=timezone.make_aware(dt.datetime(2022, 6, 30)))
+    assert row(snapshot, unit_tree.root).submitted == 5  # Gang thép 3, Bia 2
+
+
+def test_a_second_snapshot_for_the_same_instant_changes_nothing(data, unit_tree) -> None:
+    first, created = leaderboard_snapshot(program=data["program"], at=data["now"])
+    rows = LeaderboardRow.objects.count()
+    InitiativeFactory(program=data["program"], unit=unit_tree.bia, submitted_at=data["now"] - dt.timedelta(days=1))
+    again, created_again = leaderboard_snapshot(program=data["program"], at=data["now"])
+    assert (created, created_again) == (True, False)
+    assert again.pk == first.pk
+    assert LeaderboardRow.objects.count() == rows
+    assert row(again, unit_tree.bia).submitted == 2
+
+
+def test_the_hourly_instant_is_the_hour_so_a_rerun_lands_on_the_same_snapshot() -> None:
+    moment = timezone.make_aware(dt.datetime(2026, 11, 24, 10, 37, 12))
+    assert snapshot_instant(moment, hourly=True) == timezone.make_aware(dt.datetime(2026, 11, 24, 10))
+    assert snapshot_instant(moment) == timezone.make_aware(dt.datetime(2026, 11, 24, 10, 37))
+
+
+def test_weekly_series_is_stored_for_the_confederation_and_tier2_units(data, unit_tree) -> None:
+    snapshot = snap(data)
+    weeks = LeaderboardWeek.objects.filter(snapshot=snapshot, unit=unit_tree.cong_thuong)
+    assert sum(w.submitted for w in weeks) == 8
+    assert {w.week.weekday() for w in weeks} == {0}  # Mondays
+    assert not LeaderboardWeek.objects.filter(snapshot=snapshot, unit=unit_tree.thep).exists()
+    series = board.weekly_series(snaps=board.Snapshots(snapshot, None), unit=unit_tree.root, filters=board.Filters())
+    assert sum(n for _, n in series) == 10
+    assert series[0][0] == dt.date(2022, 2, 28)  # the Monday of 1 March 2022
+    # Consecutive weeks, the empty ones included, for the line chart.
+    assert all(b[0] - a[0] == dt.timedelta(days=7) for a, b in itertools.pairwise(series))
+    small = board.weekly_series(snaps=board.Snapshots(snapshot, None), unit=unit_tree.thep, filters=board.Filters())
+    assert sum(n for _, n in small) == 4
+
+
+def _week_rows(snapshot) -> set[tuple]:
+    return set(LeaderboardWeek.objects.filter(snapshot=snapshot).values_list("unit", "week", "field", "submitted"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_transaction_of_its_own_the_weekly_series_is_counted_on_a_second_connection(data, unit_tree) -> None:
+    with CaptureQueriesContext(connection) as here:
+        beside = snap(data)
+    # The weekly scan ran on the other connection: this one only wrote what it counted.
+    assert not [query for query in here.captured_queries if "DATE_TRUNC" in query["sql"].upper()]
+    weeks = LeaderboardWeek.objects.filter(snapshot=beside)
+    assert sum(w.submitted for w in weeks.filter(unit=unit_tree.cong_thuong)) == 8
+    assert sum(w.submitted for w in weeks.filter(unit=unit_tree.root)) == 10
+    # The same series as counted on this connection, inside a caller's transaction.
+    with CaptureQueriesContext(connection) as here, transaction.atomic():
+        alone = snap(data, at=data["now"] + dt.timedelta(hours=1))
+    assert [query for query in here.captured_queries if "DATE_TRUNC" in query["sql"].upper()]
+    assert _week_rows(beside) == _week_rows(alone)
+
+
+def _on_another_connection(work) -> threading.Thread:
+    """Start running `work` in a thread, on that thread's own connection, in a transaction that
+    commits; the connection is closed at the end. Returns the thread, to join."""
+
+    def run() -> None:
+        try:
+            with transaction.atomic():
+                work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _connections_to_this_database() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def _back_to(count: int) -> bool:
+    """Whether the connections to the database come back to `count` (a closed connection's server
+    process takes a moment to go)."""
+    for _ in range(50):
+        if _connections_to_this_database() == count:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_both_connections_count_the_same_state_of_the_database(data, unit_tree, monkeypatch) -> None:
+    """An initiative committed while the snapshot runs is in neither its rows nor its weeks."""
+    committed = threading.Event()
+    write_rows, weekly_counts = leaderboard._write_rows, leaderboard._weekly_counts
+
+    def rows_after_a_commit(snapshot):
+        _on_another_connection(
+            lambda: InitiativeFactory(
+                program=data["program"], unit=unit_tree.bia, submitted_at=data["now"] - dt.timedelta(days=1)
+            )
+        ).join()
+        committed.set()
+        return write_rows(snapshot)
+
+    def weeks_after_the_commit(*args):
+        if threading.current_thread() is not threading.main_thread():
+            assert committed.wait(timeout=30)
+        return weekly_counts(*args)
+
+    monkeypatch.setattr(leaderboard, "_write_rows", rows_after_a_commit)
+    monkeypatch.setattr(leaderboard, "_weekly_counts", weeks_after_the_commit)
+    before = _connections_to_this_database()
+    snapshot = snap(data)
+    assert committed.is_set()
+    weeks = LeaderboardWeek.objects.filter(snapshot=snapshot, unit=unit_tree.root)
+    assert row(snapshot, unit_tree.root).submitted == sum(w.submitted for w in weeks) == 10
+    assert Initiative.objects.exclude(status=S.DRAFT).count() == 11
+    assert _back_to(before)  # the second connection is closed
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_weekly_count_leaves_no_snapshot_and_the_rerun_takes_it(data, monkeypatch) -> None:
+    weekly_counts = leaderboard._weekly_counts
+
+    def lost_connection(*args):
+        if threading.current_thread() is not threading.main_thread():
+            raise OperationalError("server closed the connection unexpectedly")
+        return weekly_counts(*args)
+
+    monkeypatch.setattr(leaderboard, "_weekly_counts", lost_connection)
+    before = _connections_to_this_database()
+    with pytest.raises(OperationalError):
+        snap(data)
+    assert not LeaderboardSnapshot.objects.exists()
+    assert not LeaderboardRow.objects.exists()
+    assert _back_to(before)
+    monkeypatch.undo()
+    snapshot, created = leaderboard_snapshot(program=data["program"], at=data["now"])
+    assert created and snapshot.row_count == LeaderboardRow.objects.filter(snapshot=snapshot).count() > 0
+    assert LeaderboardWeek.objects.filter(snapshot=snapshot).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_second_connection_gives_up_on_a_lock_instead_of_waiting_for_ever(data, monkeypatch) -> None:
+    """A migration's lock queued on the unions table: the weekly count stops waiting after the
+    timeout, and the snapshot fails whole instead of hanging."""
+    monkeypatch.setattr(leaderboard, "WEEKLY_LOCK_TIMEOUT", 0.3)
+    locked, release = threading.Event(), threading.Event()
+
+    def migration() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Union._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+        locked.set()
+        release.wait(timeout=30)
+
+    blocker = _on_another_connection(migration)
+    assert locked.wait(timeout=30)
+    threading.Timer(1.5, release.set).start()  # the snapshot's own steps wait for it as well
+    try:
+        with pytest.raises(OperationalError, match="lock timeout"):
+            snap(data)
+    finally:
+        release.set()
+        blocker.join()
+    assert not LeaderboardSnapshot.objects.exists()
+
+
+def test_movement_since_the_previous_snapshot(data, unit_tree) -> None:
+    before = snap(data)
+    InitiativeFactory.create_batch(
+        3, program=data["program"], unit=unit_tree.bia, submitted_at=data["now"] + dt.timedelta(minutes=5)
+    )
+    after = snap(data, at=data["now"] + dt.timedelta(hours=1))
+    snaps = board.Snapshots(after, before)
+    grassroots = board.block_rankings(snaps=snaps, scope=unit_tree.root, filters=board.Filters())["grassroots"]
+    lines = {s.unit.code: (s.rank, s.previous_rank, s.movement) for s in grassroots}
+    # Bia: 2 → 5 initiatives, 3rd → 1st; the two others: 1st → 2nd.
+    assert lines == {"HN-BIA": (1, 3, "up"), "THEP-TISCO": (2, 1, "down"), "CTVN-RANGDONG": (2, 1, "down")}
+    tier2 = board.block_rankings(snaps=snaps, scope=unit_tree.root, filters=board.Filters())["tier2"]
+    assert [(s.unit.code, s.movement) for s in tier2] == [("CTVN", "same"), ("HN", "same")]
+    # Within Hà Nội's subtree the ranks and movement are over its own units.
+    hanoi = board.block_rankings(snaps=snaps, scope=unit_tree.ha_noi, filters=board.Filters())
+    assert [(s.unit.code, s.rank, s.movement) for s in hanoi["grassroots"]] == [("HN-BIA", 1, "same")]
+    assert "tier2" not in hanoi
+
+
+def test_grassroots_narrowed_to_a_field_are_counted_from_their_initiatives(data, unit_tree) -> None:
+    snapshot = snap(data)
+    filters = board.Filters(field=data["management"])
+    grassroots = board.block_rankings(snaps=board.Snapshots(snapshot, None), scope=unit_tree.root, filters=filters)[
+        "grassroots"
+    ]
+    # Management: Rạng Đông 2, Bia 2, Gang thép 1 (its draft does not count).
+    assert [(s.unit.code, s.submitted, s.rank) for s in grassroots] == [
+        ("CTVN-RANGDONG", 2, 1),
+        ("HN-BIA", 2, 1),
+        ("THEP-TISCO", 1, 3),
+    ]
+    assert grassroots[0].target == 8
+    cluster_a = board.Filters(field=data["management"], cluster=data["cluster_a"])
+    ranked = board.block_rankings(snaps=board.Snapshots(snapshot, None), scope=unit_tree.root, filters=cluster_a)
+    assert [s.unit.code for s in ranked["grassroots"]] == ["HN-BIA", "THEP-TISCO"]
+
+
+def test_children_are_ranked_among_themselves_with_the_ones_without_submissions_last(data, unit_tree) -> None:
+    snapshot = snap(data)
+    children = board.children_ranking(
+        program=data["program"], snaps=board.Snapshots(snapshot, None), unit=unit_tree.ha_noi, filters=board.Filters()
+    )
+    assert [(s.unit.code, s.rank) for s in children] == [("HN-BIA", 1), ("HN-DIEN", None)]
+    by_field = board.children_ranking(
+        program=data["program"],
+        snaps=board.Snapshots(snapshot, None),
+        unit=unit_tree.cong_thuong,
+        filters=board.Filters(field=data["management"]),
+    )
+    assert [(s.unit.code, s.submitted, s.rank) for s in by_field] == [("CTVN-RANGDONG", 2, 1), ("CTVN-THEP", 1, 2)]
+
+
+def test_progress_says_how_many_days_ahead_or_behind_a_steady_pace() -> None:
+    start, end = dt.date(2022, 1, 1), dt.date(2022, 12, 31)  # 365 days
+    on_day_100 = board.Progress(submitted=500, target=3650, as_of=dt.date(2022, 4, 10), starts_on=start, ends_on=end)
+    assert on_day_100.elapsed_days == 100
+    assert on_day_100.expected == 1000
+    assert on_day_100.days_ahead == -50  # 500 is 50 days' worth at 10 a day
+    ahead = board.Progress(submitted=1200, target=3650, as_of=dt.date(2022, 4, 10), starts_on=start, ends_on=end)
+    assert ahead.days_ahead == 20
+
+
+def test_old_hourly_snapshots_are_pruned_and_the_first_of_each_day_is_kept(data, unit_tree) -> None:
+    now = timezone.make_aware(dt.datetime(2023, 2, 1, 12))
+    old_day = now - dt.timedelta(days=settings.LEADERBOARD_KEEP_ALL_DAYS + 3)
+    midnight = timezone.localtime(old_day).replace(hour=0, minute=0, second=0, microsecond=0)
+    kept = snap(data, at=midnight)
+    pruned = [snap(data, at=midnight + dt.timedelta(hours=h)) for h in (1, 2)]
+    recent = snap(data, at=now - dt.timedelta(hours=5))
+    assert leaderboard_prune(program=data["program"], now=now) == 2
+    assert set(LeaderboardSnapshot.objects.values_list("pk", flat=True)) == {kept.pk, recent.pk}
+    assert not LeaderboardRow.objects.filter(snapshot__in=pruned).exists()
+
+
+def test_the_beat_schedule_takes_a_snapshot_hourly_and_at_midnight() -> None:
+    entries = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "initiatives.snapshot_leaderboard"]
+    hours = sorted(hour for e in entries for hour in e["schedule"].hour)
+    assert hours == list(range(24))
+    assert all(e["schedule"].minute == {0} for e in entries)
+    assert any(e.get("kwargs", {}).get("prune") for e in entries)
+
+
+def test_the_command_takes_the_snapshot_once(data, capsys) -> None:
+    call_command("snapshot_leaderboard", "--at", "02/01/2023 08:00")
+    call_command("snapshot_leaderboard", "--at", "02/01/2023 08:00")
+    out = capsys.readouterr().out
+    assert "snapshot as of 02/01/2023 08:00" in out
+    assert "was already taken; nothing changed" in out
+    assert LeaderboardSnapshot.objects.count() == 1
+
+
+# The pages
+
+
+def test_the_dashboard_needs_a_login(client: Client) -> None:
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_an_officer_sees_only_its_subtree(client: Client, data, unit_tree, officer) -> None:
+    snap(data)
+    client.force_login(officer)  # Thép: itself and Gang thép
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Công đoàn Công ty CP Gang thép Thái Nguyên" in page
+    assert "Rạng Đông" not in page
+    assert "Bia Hà Nội" not in page
+    assert client.get(reverse("dashboard_unit", args=["HN"])).status_code == 403
+    assert client.get(reverse("dashboard_unit", args=["THEP-TISCO"])).status_code == 200
+
+
+def test_leadership_sees_the_leading_units_sentence_and_both_charts(client: Client, data, unit_tree) -> None:
+    before = snap(data, at=data["now"] - dt.timedelta(hours=1))
+    assert before
+    snap(data)
+    client.force_login(UserFactory(username="admin", is_superuser=True, is_staff=True))
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "Tính đến ngày 02/01/2023, đơn vị dẫn đầu khối liên đoàn lao động tỉnh" in page
+    assert "<strong>Công đoàn Công Thương Việt Nam</strong> (8 sáng kiến)" in page
+    assert (
+        "khối công đoàn cơ sở là <strong>Công đoàn Công ty CP Gang thép Thái Nguyên</strong> và "
+        "<strong>Công đoàn Công ty CP Bóng đèn - Phích nước Rạng Đông</strong> (4 sáng kiến)"
+    ) in page
+    assert 'data-chart="weekly"' in page
+    assert 'data-chart="fields"' in page
+    assert 'data-table="weekly"' in page  # the table alternative
+
+
+def test_a_snapshot_s_rows_live_in_its_own_partition_which_goes_with_it(data) -> None:
+    snapshot = snap(data)
+    partition = partition_name(snapshot.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {partition}")
+        assert cursor.fetchone()[0] == snapshot.row_count == LeaderboardRow.objects.filter(snapshot=snapshot).count()
+        snapshot.delete()
+        cursor.execute("SELECT to_regclass(%s)", [partition])
+        assert cursor.fetchone()[0] is None
+    assert not LeaderboardRow.objects.exists()
+
+
+def test_the_filters_keep_their_state_in_the_url(client: Client, data, unit_tree) -> None:
+    snap(data)
+    client.force_login(UserFactory(username="admin", is_superuser=True, is_staff=True))
+    url = f"{reverse('dashboard')}?phase={data['phase1'].pk}&field=&cluster={data['cluster_a'].pk}"
+    page = client.get(url).content.decode()
+    assert f'<option value="{data["phase1"].pk}" selected>Giai đoạn 1</option>' in page
+    # The links to a unit's page carry the filters, and nothing else.
+    kept = f"?phase={data['phase1'].pk}&amp;cluster={data['cluster_a'].pk}"
+    links = re.findall(r'href="/dashboard/unit/[^"]*"', page)
+    assert links and all(link.endswith(f'{kept}"') for link in links)
+    stray = client.get(f"{url}&utm=x%22%3E").content.decode()
+    assert re.findall(r'href="/dashboard/unit/[^"]*"', stray) == links
+    assert "utm" not in stray
+    bad = client.get(f"{reverse('dashboard')}?phase=999999").content.decode()
+    assert "Hãy chọn một lựa chọn hợp lệ" in bad
+
+
+def test_the_home_page_shows_the_leading_units_as_of_the_last_snapshot(client: Client, data, unit_tree) -> None:
+    snap(data)
+    page = client.get(reverse("home")).content.decode()
+    assert "Đơn vị dẫn đầu" in page
+    assert "Tính đến 08:00 ngày 02/01/2023" in page
+    assert "Công đoàn Công Thương Việt Nam" in page
+
+
+def test_dashboard_and_drill_down_run_a_bounded_number_of_queries(
+    client: Client, data, unit_tree, django_assert_max_num_queries
+) -> None:
+    for i in range(30):  # many more units and rows than the budget
+        unit = UnionFactory(code=f"HN-X{i}", name=f"Công đoàn số {i}", parent=unit_tree.ha_noi)
+        InitiativeFactory.create_batch(i % 4 + 1, program=data["program"], unit=unit, submitted_at=data["now"])
+    snap(data, at=data["now"] - dt.timedelta(hours=1))
+    snap(data)
+    client.force_login(UserFactory(username="admin", is_superuser=True, is_staff=True))
+    for query in ("", f"?field={data['management'].pk}", f"?cluster={data['cluster_a'].pk}"):
+        with django_assert_max_num_queries(15):
+            assert client.get(reverse("dashboard") + query).status_code == 200
+        with django_assert_max_num_queries(18):
+            assert client.get(reverse("dashboard_unit", args=["HN"]) + query).status_code == 200
+        # Until the next snapshot the page below the filters comes from the cache.
+        with django_assert_max_num_queries(8):
+            assert client.get(reverse("dashboard") + query).status_code == 200
+        with django_assert_max_num_queries(10):
+            assert client.get(reverse("dashboard_unit", args=["HN"]) + query).status_code == 200
+
+
+def test_the_next_snapshot_replaces_the_cached_page(client: Client, data, unit_tree) -> None:
+    snap(data, at=data["now"] - dt.timedelta(hours=1))
+    client.force_login(UserFactory(username="admin", is_superuser=True, is_staff=True))
+    url = reverse("dashboard_unit", args=["HN"])
+    before = client.get(url).content.decode()
+    InitiativeFactory.create_batch(
+        5,
+        program=data["program"],
+        unit=Union.objects.get(code="HN-DIEN"),
+        field=data["management"],
+        submitted_at=data["now"],
+    )
+    # The same snapshot: the same page (below the menu and its CSRF token), from the cache.
+    assert client.get(url).content.decode().split("data-as-of")[1] == before.split("data-as-of")[1]
+    snap(data)
+    after = client.get(url).content.decode()
+
+    def row(page: str, code: str) -> str:
+        return re.search(rf"<tr>(?:(?!</tr>).)*>{code}</span>(?:(?!</tr>).)*</tr>", page, re.S).group(0)
+
+    # Hà Nội's units: Điện lực now leads with its five new initiatives, Bia went down one place.
+    assert "mới" not in row(before, "HN-DIEN") and "mới" in row(after, "HN-DIEN")
+    assert "↓<span" in row(after, "HN-BIA")
