@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from demo import seed as demo
+from demo import seed as demo_data
 from initiatives.models import Author, Initiative, Phase, Program, Target
 from sangkien.text import fold
 from unions.models import EmulationCluster, Union, User
@@ -203,7 +203,7 @@ def seed_scale(*, units: int, initiatives: int, seed: int = 1, reset_first: bool
             reset()
         elif Union.objects.exists():
             raise RuntimeError("The database already has units: pass --reset to replace them.")
-        program, phases, fields = demo.ensure_program()
+        program, phases, fields = demo_data.ensure_program()
         clusters = [
             EmulationCluster.objects.get_or_create(name=f"Cụm thi đua số {i:02d}")[0].pk for i in range(1, CLUSTERS + 1)
         ]
@@ -284,12 +284,16 @@ def _initiative_rows(
     start = datetime.combine(program.starts_on, datetime.min.time(), tz)
     span = (program.ends_on - program.starts_on).days * 86_400
     phase_two = datetime.combine(phases[1].starts_on, datetime.min.time(), tz)
-    statuses, weights = zip(*demo.STATUS_WEIGHTS, strict=True)
-    kinds = demo.KINDS
+    statuses, weights = zip(*demo_data.STATUS_WEIGHTS, strict=True)
+    kinds = demo_data.KINDS
     pk = first_pk
     for unit, count in allocation:
         for _ in range(count):
-            action, obj, place = rng.choice(demo.ACTIONS), rng.choice(demo.OBJECTS), rng.choice(demo.PLACES)
+            action, obj, place = (
+                rng.choice(demo_data.ACTIONS),
+                rng.choice(demo_data.OBJECTS),
+                rng.choice(demo_data.PLACES),
+            )
             title = f"{action} {obj} tại {place} (SK-{pk})"
             at = start + timedelta(seconds=int(span * rng.random() ** 1.6))
             status = rng.choices(statuses, weights)[0]
@@ -308,11 +312,11 @@ def _initiative_rows(
 def _author_name(pk: int) -> str:
     """A name that is a function of the initiative's id, so both COPY streams agree on it."""
     return (
-        f"{demo.SURNAMES[pk % len(demo.SURNAMES)]} {demo.MIDDLE[pk * 7 % len(demo.MIDDLE)]} "
-        f"{demo.GIVEN[pk * 13 % len(demo.GIVEN)]}"
+        f"{demo_data.SURNAMES[pk % len(demo_data.SURNAMES)]} {demo_data.MIDDLE[pk * 7 % len(demo_data.MIDDLE)]} "
+        f"{demo_data.GIVEN[pk * 13 % len(demo_data.GIVEN)]}"
     )
 
 
 def _author_rows(rng: random.Random, first_pk: int, count: int) -> Iterator[tuple[object, ...]]:
     for pk in range(first_pk, first_pk + count):
-        yield (pk, _author_name(pk), rng.choice(demo.POSITIONS), "", "100.00", 0)
+        yield (pk, _author_name(pk), rng.choice(demo_data.POSITIONS), "", "100.00", 0)

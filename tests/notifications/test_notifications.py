@@ -16,7 +16,7 @@ from django.utils.html import strip_tags
 
 from initiatives.models import StatusChange
 from initiatives.services import initiative_review
-from notifications import outbox as notifications
+from notifications import outbox
 from notifications.models import Notification
 from notifications.outbox import MAX_ATTEMPTS, RESEND_GIVE_UP_AFTER, resend_due, retry_delay
 from notifications.tasks import resend_pending_notifications, send_notification
@@ -258,7 +258,7 @@ def test_beat_resends_owed_mails_every_few_minutes() -> None:
 def test_an_attempt_in_progress_is_reserved_for_as_long_as_a_send_may_take(unit_tree, program) -> None:
     """A slow mail server: the resend job must not take the same e-mail while its first send runs."""
     owed = Notification.objects.create(kind=Notification.Kind.ANSWER, object_id=1, unit=unit_tree.thep)
-    assert notifications._claim(owed.pk, due_only=False)
+    assert outbox._claim(owed.pk, due_only=False)
     owed.refresh_from_db()
-    assert owed.next_attempt_at >= timezone.now() + dt.timedelta(seconds=notifications.SEND_TIME_LIMIT - 5)
-    assert not notifications._claim(owed.pk, due_only=True)
+    assert owed.next_attempt_at >= timezone.now() + dt.timedelta(seconds=outbox.SEND_TIME_LIMIT - 5)
+    assert not outbox._claim(owed.pk, due_only=True)
