@@ -22,7 +22,14 @@ from openpyxl.utils.datetime import from_excel
 
 from initiatives.models import MAX_VALUE_VND, Author, Field, Initiative, Program, StatusChange
 from initiatives.services import outside_programme, phase_on
-from sangkien.spreadsheets import SheetIssue, SpreadsheetError, cell_text, read_rows, template_workbook
+from sangkien.spreadsheets import (
+    ChoiceList,
+    SheetIssue,
+    SpreadsheetError,
+    cell_text,
+    read_rows,
+    template_workbook,
+)
 from sangkien.text import fold, parse_vnd
 from unions.models import Union, User
 from unions.permissions import can_act_in
@@ -338,11 +345,31 @@ def _create(rows: list[ParsedRow], *, user: User, program: Program) -> int:
 
 
 def import_template() -> bytes:
-    """The header on the sheet that is imported; the example on a second sheet, never imported."""
+    """The header on the sheet that is imported; the example on a second sheet, never imported;
+    drop-down lists of the active fields and of the kinds of solution, on a hidden third sheet."""
+    with override("vi"):  # the header is Vietnamese whatever the language: so are the lists
+        kinds = [str(kind.label) for kind in Initiative.Kind]
+        choices = [
+            ChoiceList(
+                column=FIELD,
+                values=list(Field.objects.filter(is_active=True).values_list("name", flat=True)),
+                title=_("Field"),
+                error=_("Choose a field from the list."),
+            ),
+            ChoiceList(
+                column=KIND,
+                values=kinds,
+                title=_("Kind of solution"),
+                error=_("Choose a kind of solution from the list."),
+            ),
+        ]
     return template_workbook(
-        title="Sang kien",
+        title="Sáng kiến",
         header=HEADER,
         examples=EXAMPLE_ROWS,
-        examples_sheet="Vi du",
+        examples_sheet="Ví dụ",
         widths=(16, 50, 24, 24, 40, 50, 20, 22),
+        choices=choices,
+        choices_sheet="Danh mục",
+        rows=settings.INITIATIVE_IMPORT_MAX_ROWS,
     )

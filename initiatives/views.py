@@ -200,12 +200,13 @@ def initiative_import(request: HttpRequest) -> HttpResponse:
     program = current_program()
     form = ImportForm(request.POST or None, request.FILES or None)
     token = once.FormToken.of(request)
-    errors: list[str] = []
+    file_error = ""  # the file as a whole cannot be imported: one message
+    errors: list[str] = []  # these rows are wrong
     if request.method == "POST" and form.is_valid():
         if program is None:
-            errors = [_("No programme is open at the moment.")]
+            file_error = _("No programme is open at the moment.")
         elif token.expired:
-            errors = [_("This form has expired: choose the file and send it again.")]
+            file_error = _("This form has expired: choose the file and send it again.")
         else:
             try:
                 with once.once_only_for(token, request, FormSubmission.Purpose.IMPORT) as submission:
@@ -214,7 +215,7 @@ def initiative_import(request: HttpRequest) -> HttpResponse:
             except once.AlreadySent as sent:
                 return once.already_sent(request, sent, reverse("initiatives:list"))
             except SpreadsheetError as error:
-                errors = error.messages
+                file_error, errors = error.file_error, [str(issue) for issue in error.issues]
             else:
                 messages.success(
                     request,
@@ -226,7 +227,9 @@ def initiative_import(request: HttpRequest) -> HttpResponse:
                     % {"count": result.created},
                 )
                 return redirect("initiatives:list")
-    return render(request, "initiatives/import.html", {"form": form, "errors": errors, "once": token})
+    return render(
+        request, "initiatives/import.html", {"form": form, "file_error": file_error, "errors": errors, "once": token}
+    )
 
 
 @login_required

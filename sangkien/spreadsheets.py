@@ -8,7 +8,7 @@ with its row number and column at once.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -23,6 +23,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.datavalidation import DataValidation
 
 from sangkien.text import fold
 from sangkien.xlsx_guard import (
@@ -168,6 +169,16 @@ def _rows(
             yield number, cells
 
 
+@dataclass(frozen=True)
+class ChoiceList:
+    """A drop-down list on one column of an import template: the values live on a hidden sheet."""
+
+    column: int  # 0-based, in the header
+    values: Sequence[str]
+    title: str  # of the message Excel shows for a value not in the list
+    error: str
+
+
 def template_workbook(
     *,
     title: str,
@@ -175,9 +186,14 @@ def template_workbook(
     examples: Iterable[tuple[Any, ...]],
     widths: Iterable[int],
     examples_sheet: str | None = None,
+    choices: Iterable[ChoiceList] = (),
+    choices_sheet: str = "Lists",
+    rows: int = 1000,
 ) -> bytes:
     """A downloadable import template: header, frozen, column widths, and example rows either
-    under the header or (`examples_sheet`) on a second sheet that the import never reads."""
+    under the header or (`examples_sheet`) on a second sheet that the import never reads. Each
+    of `choices` becomes a drop-down list on its column for the first `rows` rows, its values on
+    a hidden last sheet (the import reads the first sheet only)."""
     workbook = openpyxl.Workbook()
     sheets = [workbook.active]
     sheets[0].title = title
@@ -190,6 +206,28 @@ def template_workbook(
         sheet.freeze_panes = "A2"
     for example in examples:
         sheets[-1].append(example)
+    choices = [choice for choice in choices if choice.values]
+    if choices:
+        lists = workbook.create_sheet(choices_sheet)
+        lists.sheet_state = "hidden"
+        quoted = "'" + choices_sheet.replace("'", "''") + "'"
+        for place, choice in enumerate(choices, start=1):
+            letter = get_column_letter(place)
+            lists.cell(row=1, column=place, value=header[choice.column])
+            for row, value in enumerate(choice.values, start=2):
+                # The lists are read as values, never as formulas.
+                lists.cell(row=row, column=place, value=value).data_type = "s"
+            target = get_column_letter(choice.column + 1)
+            validation = DataValidation(
+                type="list",
+                formula1=f"{quoted}!${letter}$2:${letter}${len(choice.values) + 1}",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle=choice.title,
+                error=choice.error,
+            )
+            validation.add(f"{target}2:{target}{rows + 1}")
+            sheets[0].add_data_validation(validation)
     buffer = BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

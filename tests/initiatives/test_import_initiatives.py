@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from initiatives.imports import HEADER, import_initiatives, parse_authors
 from initiatives.models import Initiative, StatusChange
-from sangkien.spreadsheets import SpreadsheetError
+from sangkien.spreadsheets import SpreadsheetError, template_workbook
+from tests.factories import FieldFactory
 from tests.forms import post_form
 from unions.models import Union
 
@@ -144,14 +145,38 @@ def test_the_import_page_reports_errors_and_imports_good_files(
     client: Client, officer, program, field, unit_tree
 ) -> None:
     client.force_login(officer)
+    page = client.get(reverse("initiatives:import")).content.decode()
+    assert "Nhập sáng kiến từ Excel" in page and "đơn vị nào" not in page
     page = post_form(client, "initiatives:import", {"file": workbook([good_row(), good_row(field="Thể thao")])})
     page = page.content.decode()
-    assert "Dòng 3, cột C (Lĩnh vực)" in page and "Chưa nhập" in page
+    assert "Dòng 3, cột C (Lĩnh vực)" in page
+    assert "Chưa nhập sáng kiến nào. Vui lòng sửa các dòng sau rồi tải tệp lên lại:" in page
+    assert "đơn vị nào" not in page  # the page speaks of initiatives, not units
     response = post_form(client, "initiatives:import", {"file": workbook([good_row()])}, follow=True)
     assert "Đã nhập và gửi 1 sáng kiến." in response.content.decode()
-    not_xlsx = BytesIO(b"%PDF-1.4")
-    not_xlsx.name = "x.xlsx"
-    assert "không phải là tệp Excel" in post_form(client, "initiatives:import", {"file": not_xlsx}).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("x.xlsx", b"%PDF-1.4", "Tệp không phải là tệp Excel (.xlsx)."),
+        ("thuyet-minh.pdf", b"%PDF-1.4", "Tệp không phải là tệp Excel (.xlsx)."),
+        ("sang-kien.csv", "Mã đơn vị,Tên sáng kiến\n".encode(), "Tệp không phải là tệp Excel (.xlsx)."),
+        ("trong.xlsx", b"", "Tập tin được gửi là rỗng."),
+    ],
+    ids=["pdf-named-xlsx", "pdf", "csv", "empty"],
+)
+def test_a_file_that_is_not_a_workbook_gets_one_clear_error_not_a_list_of_rows(
+    client: Client, officer, program, name, content, expected
+) -> None:
+    client.force_login(officer)
+    upload = BytesIO(content)
+    upload.name = name
+    page = post_form(client, "initiatives:import", {"file": upload}).content.decode()
+    assert expected in page
+    assert "sửa các dòng sau" not in page and "<li>" + expected not in page
+    assert page.count('class="alert alert-danger"') + page.count("invalid-feedback") >= 1
+    assert not Initiative.objects.exists()
 
 
 def test_the_template_downloads_and_its_example_is_never_imported(
@@ -164,6 +189,59 @@ def test_the_template_downloads_and_its_example_is_never_imported(
     assert book.worksheets[1].max_row == 2  # the example, on its own sheet
     with pytest.raises(SpreadsheetError, match="chưa có sáng kiến nào"):
         import_initiatives(BytesIO(response.content), user=officer, program=program)
+
+
+def template_book(client: Client) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(BytesIO(client.get(reverse("initiatives:import_template")).content))
+
+
+def test_the_template_sheets_are_named_in_vietnamese_with_diacritics(client: Client, officer, program, field) -> None:
+    client.force_login(officer)
+    book = template_book(client)
+    assert book.sheetnames == ["Sáng kiến", "Ví dụ", "Danh mục"]
+    assert book.active.title == "Sáng kiến"
+    assert [sheet.sheet_state for sheet in book.worksheets] == ["visible", "visible", "hidden"]
+
+
+def test_the_template_offers_drop_down_lists_for_field_and_kind(client: Client, officer, program, unit_tree) -> None:
+    FieldFactory(name="Chuyển đổi số", position=2)
+    FieldFactory(name="An toàn vệ sinh lao động", position=1)
+    FieldFactory(name="Lĩnh vực đã bỏ", is_active=False)
+    client.force_login(officer)
+    book = template_book(client)
+    lists = book["Danh mục"]
+    fields = [row[0] for row in lists.iter_rows(min_row=2, values_only=True) if row[0]]
+    kinds = [row[1] for row in lists.iter_rows(min_row=2, values_only=True) if row[1]]
+    assert fields == ["An toàn vệ sinh lao động", "Chuyển đổi số"]
+    assert kinds == [str(kind.label) for kind in Initiative.Kind] and "Giải pháp kỹ thuật" in kinds
+    validations = {str(v.sqref): v for v in book["Sáng kiến"].data_validations.dataValidation}
+    field_list, kind_list = validations["C2:C20001"], validations["D2:D20001"]
+    assert (field_list.type, field_list.formula1) == ("list", "'Danh mục'!$A$2:$A$3")
+    assert (kind_list.type, kind_list.formula1) == ("list", f"'Danh mục'!$B$2:$B${len(kinds) + 1}")
+    assert field_list.showDropDown is not True  # openpyxl's name is inverted: True would hide the arrow
+    assert "lĩnh vực" in field_list.error.lower() and "loại giải pháp" in kind_list.error.lower()
+
+
+def test_a_filled_in_template_imports_and_so_does_the_old_template(
+    client: Client, officer, program, field, unit_tree
+) -> None:
+    client.force_login(officer)
+    book = template_book(client)
+    book["Sáng kiến"].append(good_row())
+    filled = BytesIO()
+    book.save(filled)
+    assert import_initiatives(filled, user=officer, program=program).created == 1
+    # The template offered until now: sheets "Sang kien" and "Vi du", without lists.
+    old = template_workbook(
+        title="Sang kien", header=HEADER, examples=[good_row(title="Ví dụ")], examples_sheet="Vi du", widths=[16] * 8
+    )
+    book = openpyxl.load_workbook(BytesIO(old))
+    assert book.sheetnames == ["Sang kien", "Vi du"]
+    book["Sang kien"].append(good_row(title="Từ mẫu cũ"))
+    filled = BytesIO()
+    book.save(filled)
+    assert import_initiatives(filled, user=officer, program=program).created == 1
+    assert sorted(Initiative.objects.values_list("title", flat=True)) == ["Cải tiến lò cao số 3", "Từ mẫu cũ"]
 
 
 def test_uploading_the_same_file_twice_files_nothing_twice(officer, program, field, unit_tree) -> None:
