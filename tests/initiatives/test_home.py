@@ -105,3 +105,17 @@ def test_health_check_answers_when_the_database_does(client: Client) -> None:
     assert response.content.decode().splitlines() == [
         "ok", "mail_owed 0", "mail_failing 0", "mail_given_up 0", "mail_oldest_seconds 0", "mail_late 0",
     ]  # fmt: skip
+
+
+def test_every_home_page_figure_has_a_thousands_separator(client: Client, program, unit_tree) -> None:
+    statuses = ["submitted"] * 185 + ["valid"] * 1200
+    rows = [Initiative(program=program, unit=unit_tree.rang_dong, title=f"Sáng kiến {n}", status=status,
+                       submitted_at=timezone.now()) for n, status in enumerate(statuses)]  # fmt: skip
+    Initiative.objects.bulk_create(rows)
+    leaderboard_snapshot(program=program, at=timezone.now())
+    page = client.get(reverse("home")).content.decode()
+    assert "Đã gửi <strong>1.385</strong> sáng kiến trên chỉ tiêu <strong>2.000</strong>" in page
+    assert "Trong đó 1.200 sáng kiến đã được công nhận hợp lệ." in page
+    # The leading units, in each block: Rạng Đông and its tier-2 union.
+    assert "1.385 sáng kiến đã gửi, 1.200 hợp lệ" in page
+    assert "1385" not in page and "1200" not in page
