@@ -86,11 +86,16 @@ def initiative_detail(*, user: User, pk: int) -> Initiative:
     )
 
 
+def _published(*, program: Program) -> InitiativeQuerySet:
+    """What the public pages show at all: the programme's valid initiatives."""
+    return Initiative.objects.filter(program=program, status=Initiative.Status.VALID)
+
+
 def public_initiatives(*, program: Program, filters: dict[str, Any]) -> QuerySet[Initiative]:
     """The programme's valid initiatives for the public; what a confidential one may show is the
     template's business (name, field and benefit only), the query loads no more than needed."""
     rows = (
-        Initiative.objects.filter(program=program, status=Initiative.Status.VALID)
+        _published(program=program)
         .select_related("unit", "field")
         .only(
             "pk",
@@ -114,6 +119,36 @@ def public_initiatives(*, program: Program, filters: dict[str, Any]) -> QuerySet
     if filters.get("q"):
         rows = rows.search(filters["q"]).filter(is_confidential=False)
     return rows.order_by("-submitted_at", "-pk")
+
+
+@dataclass(frozen=True)
+class PublicInitiative:
+    """One initiative's public page: a confidential one carries its name, field and benefit only
+    (`initiative` holds no more, and `authors` is empty: they are not even read)."""
+
+    initiative: Initiative
+    authors: list[Author]
+
+
+def public_initiative(*, program: Program, pk: int) -> PublicInitiative:
+    """A valid initiative of the programme for its public page (one of the rows
+    `public_initiatives` lists); 404 for anything else."""
+    initiative = get_object_or_404(
+        _published(program=program).select_related("unit", "field", "phase").defer("search_text"), pk=pk
+    )
+    if initiative.is_confidential:
+        # A fresh object with the three things it may show: nothing else can reach the page.
+        shown = Initiative(
+            pk=initiative.pk,
+            title=initiative.title,
+            field=initiative.field,
+            value_vnd=initiative.value_vnd,
+            is_confidential=True,
+            status=initiative.status,
+        )
+        return PublicInitiative(initiative=shown, authors=[])
+    authors = Author.objects.filter(initiative=initiative).only("full_name", "position", "workplace", "share_percent")
+    return PublicInitiative(initiative=initiative, authors=list(authors.order_by("order", "pk")))
 
 
 @dataclass(frozen=True, kw_only=True)

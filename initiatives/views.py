@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,6 +26,7 @@ from initiatives.selectors import (
     current_program,
     initiative_detail,
     initiative_list_rows,
+    public_initiative,
     public_initiatives,
     visible_initiatives,
 )
@@ -264,9 +265,23 @@ def public_list(request: HttpRequest) -> HttpResponse:
         filters.is_valid()
         cleaned = filters.cleaned_data
     rows = public_initiatives(program=program, filters=cleaned) if program else Initiative.objects.none()
+    # The page shows how many match: the paginator's own COUNT (the one query it runs anyway).
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request, "initiatives/public_list.html", {"page": page, "filters": filters, "query": query.urlencode()}
+    )
+
+
+def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A valid initiative's public page: a confidential one shows only its name, field and benefit."""
+    program = current_program()
+    if program is None:
+        raise Http404
+    shown = public_initiative(program=program, pk=pk)
+    return render(
+        request,
+        "initiatives/public_detail.html",
+        {"initiative": shown.initiative, "authors": shown.authors, "program": program},
     )

@@ -27,6 +27,7 @@ urlpatterns = [
     path("exports/<int:pk>/download/", emulation_views.export_download, name="export_download"),
     path("hoi-dap/", question_views.faq, name="faq"),
     path("sang-kien/", initiative_views.public_list, name="public_list"),
+    path("sang-kien/<int:pk>/", initiative_views.public_detail, name="public_detail"),
     path("trang/<slug:slug>/", question_views.page, name="page"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/board-metrics/", views.board_metrics, name="board_metrics"),  # before the admin
