@@ -11,6 +11,9 @@ from crispy_forms.layout import Div, Fieldset, Layout
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.forms.formsets import TOTAL_FORM_COUNT
+from django.forms.utils import ErrorDict
+from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +22,7 @@ from initiatives.models import ATTACHMENT_EXTENSIONS, Author, Field, Initiative,
 from initiatives.services import REQUIRED_TO_SUBMIT, AttachmentUpload, AuthorData, outside_programme
 from sangkien.request_limits import MAX_FILES_PER_UPLOAD
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE
-from sangkien.text import parse_vnd
+from sangkien.text import parse_id, parse_vnd
 from unions.models import Union, User
 from unions.permissions import units_in_scope
 
@@ -256,7 +259,34 @@ class BaseAuthorFormSet(forms.BaseFormSet):
             )
 
 
-AuthorFormSet = forms.formset_factory(AuthorForm, formset=BaseAuthorFormSet, extra=0, max_num=20, absolute_max=20)
+MAX_AUTHORS = 20
+AuthorFormSet = forms.formset_factory(
+    AuthorForm, formset=BaseAuthorFormSet, extra=0, max_num=MAX_AUTHORS, absolute_max=MAX_AUTHORS
+)
+# The submit button that asks for one more author row when the page's script does not run.
+ADD_AUTHOR = "add_author"
+
+
+def with_one_more_author(data: QueryDict, *, prefix: str = "authors") -> QueryDict:
+    """The posted form with one more (empty) author row, up to MAX_AUTHORS."""
+    data = data.copy()
+    total = f"{prefix}-{TOTAL_FORM_COUNT}"
+    rows = parse_id(data.get(total, "")) or 0
+    data[total] = str(min(rows + 1, MAX_AUTHORS))
+    return data
+
+
+def shown_as_typed(form: forms.BaseForm | forms.BaseFormSet) -> None:
+    """Show a bound form (or formset) again as typed without checking it: asking for one more
+    author row sends nothing, so nothing the officer typed so far is reported as an error."""
+    if isinstance(form, forms.BaseFormSet):
+        for each in form.forms:
+            shown_as_typed(each)
+        form._errors = [each.errors for each in form.forms]
+        form._non_form_errors = form.error_class(error_class="nonform", renderer=form.renderer)
+        return
+    form._errors = ErrorDict(renderer=form.renderer)
+    form.cleaned_data = {}
 
 
 def author_initial(initiative: Initiative, *, rows: int = 3) -> list[dict[str, Any]]:

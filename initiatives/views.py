@@ -13,12 +13,16 @@ from django.views.decorators.http import require_POST
 from initiatives import once
 from initiatives.exports import initiative_list_export_refusal, initiative_list_workbook
 from initiatives.forms import (
+    ADD_AUTHOR,
+    MAX_AUTHORS,
     AuthorFormSet,
     ImportForm,
     InitiativeFilterForm,
     InitiativeForm,
     PublicFilterForm,
     author_initial,
+    shown_as_typed,
+    with_one_more_author,
 )
 from initiatives.imports import import_initiatives, import_template
 from initiatives.models import Attachment, FormSubmission, Initiative
@@ -112,6 +116,10 @@ class _AskFirst(Exception):
 def _edit(request: HttpRequest, initiative: Initiative) -> HttpResponse:
     submitting = "submit" in request.POST
     data = request.POST if request.method == "POST" else None
+    # "Thêm dòng tác giả" without the page's script: the same form again, one author row longer.
+    adding_author = data is not None and ADD_AUTHOR in data
+    if adding_author:
+        data = with_one_more_author(data)
     # A new initiative is created once per form, however often it is posted.
     creating = initiative.pk is None
     token = once.FormToken.of(request) if creating else None
@@ -124,7 +132,10 @@ def _edit(request: HttpRequest, initiative: Initiative) -> HttpResponse:
     )
     authors = AuthorFormSet(data, prefix="authors", initial=author_initial(initiative), submitting=submitting)
     duplicates = []
-    if data is not None and form.is_valid() and authors.is_valid():
+    if adding_author:
+        shown_as_typed(form)
+        shown_as_typed(authors)
+    elif data is not None and form.is_valid() and authors.is_valid():
         if token is not None and token.expired:
             once.form_expired(request)
         else:
@@ -170,13 +181,20 @@ def _edit(request: HttpRequest, initiative: Initiative) -> HttpResponse:
     if (
         data is not None
         and request.FILES
-        and (duplicates or form.errors or authors.errors or authors.non_form_errors())
+        and (adding_author or duplicates or form.errors or authors.errors or authors.non_form_errors())
     ):
         messages.warning(request, _("Browsers cannot keep chosen files after an error: choose them again."))
     return render(
         request,
         "initiatives/form.html",
-        {"form": form, "authors": authors, "initiative": initiative, "duplicates": duplicates, "once": token},
+        {
+            "form": form,
+            "authors": authors,
+            "max_authors": MAX_AUTHORS,
+            "initiative": initiative,
+            "duplicates": duplicates,
+            "once": token,
+        },
     )
 
 
