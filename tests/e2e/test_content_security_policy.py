@@ -159,8 +159,10 @@ def test_every_main_page_for_every_role_loads_without_a_policy_violation(
 ) -> None:
     report = Report()
     returned, question = demo.returned_id, demo.question_id
+    valid = Initiative.objects.filter(status=Initiative.Status.VALID).values_list("pk", flat=True).first()
     visit(browser, browser_context_args, demo, report, None, [
-        "/", "/sang-kien/", "/hoi-dap/", "/trang/huong-dan/", "/accounts/login/", "/admin/login/",
+        "/", "/sang-kien/", f"/sang-kien/{valid}/", "/hoi-dap/", "/trang/huong-dan/", "/accounts/login/",
+        "/admin/login/",
     ])  # fmt: skip
     visit(browser, browser_context_args, demo, report, "canbo.rangdong", [
         "/initiatives/", "/initiatives/new/", f"/initiatives/{returned}/", f"/initiatives/{returned}/edit/",
