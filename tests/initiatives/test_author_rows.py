@@ -139,3 +139,12 @@ def test_the_server_still_refuses_shares_that_do_not_add_up_to_100(officer_clien
     assert "phải bằng 100%; hiện đang là 95%" in page
     assert author_rows(page) == [0, 1, 2, 3, 4]
     assert not Initiative.objects.exists()
+
+
+def test_enter_in_a_field_saves_the_draft_not_add_a_row(officer_client, program) -> None:
+    """Without JavaScript, Enter submits with the form's first submit button (HTML's implicit
+    submission): it must be a draft save, not "Thêm dòng tác giả", which comes first on the page."""
+    page = officer_client.get(reverse("initiatives:create")).content.decode()
+    form = page[page.index('<form method="post" enctype="multipart/form-data"') :]
+    first_submit = re.search(r'<button type="submit"[^>]*>', form).group()
+    assert 'name="draft"' in first_submit
