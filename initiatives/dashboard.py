@@ -19,7 +19,6 @@ from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Rank, TruncWeek
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from initiatives.leaderboard import WEEKLY_MAX_DEPTH, counted_initiatives
 from initiatives.models import (
@@ -32,17 +31,10 @@ from initiatives.models import (
     Program,
     Target,
 )
+from unions.levels import BLOCK_NAMES, BLOCKS, LEVEL_RANK  # noqa: F401  (the views read BLOCK_NAMES from here)
 from unions.models import EmulationCluster, Union
 
-# The level blocks ranked on the dashboard, highest first.
-BLOCKS = (Union.Level.TIER2, Union.Level.SUPERIOR, Union.Level.GRASSROOTS)
-_LEVEL_RANK = {Union.Level.CONFEDERATION: 0, **{level: i for i, level in enumerate(BLOCKS, start=1)}}
 TOP = 10
-BLOCK_NAMES = {
-    Union.Level.TIER2: _("Block of provincial federations and sector unions"),
-    Union.Level.SUPERIOR: _("Block of superior-level unions"),
-    Union.Level.GRASSROOTS: _("Block of grassroots unions"),
-}
 
 LIVE_CACHE_SECONDS = 3600
 
@@ -211,7 +203,7 @@ def block_rankings(*, snaps: Snapshots, scope: Union, filters: Filters, limit: i
         return result
     stored_levels = []
     for level in BLOCKS:
-        if _LEVEL_RANK[level] <= _LEVEL_RANK[scope.level]:
+        if LEVEL_RANK[level] <= LEVEL_RANK[scope.level]:
             continue
         if filters.field and level == Union.Level.GRASSROOTS:
             result[level] = _live_standings(snaps, scope=scope, filters=filters, limit=limit)

@@ -58,11 +58,11 @@ from initiatives.models import (
     Target,
 )
 from sangkien.spreadsheets import looks_like_formula, safe_cell
+from unions.levels import BLOCKS
 from unions.models import EmulationCluster, Union
 
 logger = logging.getLogger(__name__)
 
-BLOCKS = (Union.Level.TIER2, Union.Level.SUPERIOR, Union.Level.GRASSROOTS)
 INTEGER = "#,##0"
 DECIMAL = "#,##0.00"
 PERCENT = "0.0%"

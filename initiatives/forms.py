@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from initiatives.models import ATTACHMENT_EXTENSIONS, Author, Field, Initiative, Phase, Program
 from initiatives.services import REQUIRED_TO_SUBMIT, AttachmentUpload, AuthorData, outside_programme
 from sangkien.text import parse_vnd
+from unions.levels import BLOCKS
 from unions.models import EmulationCluster, Union, User
 from unions.permissions import units_in_scope
 
@@ -390,8 +391,7 @@ class ExportForm(forms.Form):
     def __init__(self, *args: Any, scope: Union, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, initial={"unit": scope.code}, **kwargs)
         self.scope = scope
-        blocks = [Union.Level.TIER2, Union.Level.SUPERIOR, Union.Level.GRASSROOTS]
-        self.fields["level"].choices = [("", _("All levels")), *((level, level.label) for level in blocks)]
+        self.fields["level"].choices = [("", _("All levels")), *((level, level.label) for level in BLOCKS)]
         self.fields["phase"].queryset = program.phases.order_by("number")
         self.fields["phase"].label_from_instance = lambda phase: phase.name
         self.helper = FormHelper()
