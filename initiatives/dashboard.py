@@ -20,6 +20,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Rank, TruncWeek
 from django.utils import timezone
 
+from initiatives import counting
 from initiatives.leaderboard import WEEKLY_MAX_DEPTH, counted_initiatives
 from initiatives.models import (
     Field,
@@ -125,16 +126,6 @@ def _rows(snapshot: LeaderboardSnapshot, filters: Filters) -> QuerySet[Leaderboa
     return LeaderboardRow.objects.filter(snapshot=snapshot, phase_key=filters.phase_key, field_key=filters.field_key)
 
 
-def _figures() -> dict[str, Any]:
-    """A group's submitted, valid and value-benefit figures, as the snapshot counts them."""
-    valid = Q(status=Initiative.Status.VALID)
-    return {
-        "submitted": Count("pk"),
-        "valid": Count("pk", filter=valid),
-        "value_vnd": Sum("value_vnd", filter=valid, default=0),
-    }
-
-
 def _live_grassroots(
     snapshot: LeaderboardSnapshot, *, scope: Union, filters: Filters, parent: Union | None = None
 ) -> QuerySet[Initiative]:
@@ -150,7 +141,7 @@ def _live_grassroots(
         initiatives = initiatives.filter(unit__cluster=filters.cluster)
     return (
         initiatives.values("unit_id")
-        .annotate(**_figures(), position=Window(Rank(), order_by=Count("pk").desc()))
+        .annotate(**counting.figures(), position=Window(Rank(), order_by=Count("pk").desc()))
         .order_by("-submitted", "unit_id")
     )
 
@@ -394,7 +385,7 @@ def unit_figures(*, snaps: Snapshots, unit: Union, filters: Filters, fields: lis
         initiatives = counted_initiatives(snapshot, phase=filters.phase).filter(unit=unit, field__isnull=False)
         for field_id, submitted, n_valid, value_vnd in (
             initiatives.values("field_id")
-            .annotate(**_figures())
+            .annotate(**counting.figures())
             .values_list("field_id", "submitted", "valid", "value_vnd")
         ):
             lines[field_id] = Standing(unit, submitted, n_valid, value_vnd, 1, 0, None)
