@@ -19,7 +19,7 @@ from unions.models import Union, User
 from unions.permissions import restrict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProgramProgress:
     program: Program
     submitted: int
@@ -139,7 +139,7 @@ def public_initiatives(*, program: Program, filters: dict[str, Any]) -> QuerySet
     return rows.order_by("-submitted_at", "-pk")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BoardMetrics:
     backlog: dict[str, int]
     reviewed: int
