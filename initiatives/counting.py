@@ -31,7 +31,7 @@ def submitted(*, by: dt.datetime | None = None) -> Q:
     """Initiatives that count as submitted by the instant `by` (None: by now, which every one
     that is not a draft was)."""
     rule = ~Q(status=Initiative.Status.DRAFT)
-    return rule if by is None else rule & Q(submitted_at__lte=by)
+    return rule if by is None else Q(submitted_at__lte=by) & rule
 
 
 def valid() -> Q:
@@ -51,7 +51,7 @@ def figures() -> dict[str, Any]:
 
 def counted_initiatives(*, program_id: int, as_of: dt.datetime, phase: Phase | None = None) -> InitiativeQuerySet:
     """The programme's initiatives that count as submitted as of `as_of`, in `phase` when given."""
-    initiatives = Initiative.objects.filter(submitted(by=as_of), program_id=program_id)
+    initiatives = Initiative.objects.filter(program_id=program_id).filter(submitted(by=as_of))
     return initiatives.filter(phase=phase) if phase else initiatives
 
 
