@@ -26,6 +26,7 @@ from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
 
+from initiatives import counting
 from initiatives.models import Field, Initiative, Program
 from leaderboard.models import LeaderboardRow
 from leaderboard.snapshots import leaderboard_snapshot
@@ -152,12 +153,13 @@ def main() -> None:
         "WHERE snapshot_id = %s AND phase_key = 0 AND field_key = 0 AND level = %s ORDER BY rank, unit_id LIMIT 10",
         [snapshot.pk, Union.Level.GRASSROOTS],
     )
+    submitted, submitted_params = counting.submitted_sql(alias="i", by=at)
     scratch = raw(
         f"SELECT i.unit_id, COUNT(*) AS n, RANK() OVER (ORDER BY COUNT(*) DESC) "
         f"FROM {Initiative._meta.db_table} i JOIN {Union._meta.db_table} u ON u.id = i.unit_id "
-        "WHERE i.program_id = %s AND i.status <> %s AND i.submitted_at <= %s AND u.level = %s "
+        f"WHERE i.program_id = %s AND {submitted} AND u.level = %s "
         "GROUP BY i.unit_id ORDER BY n DESC LIMIT 10",
-        [program.pk, Initiative.Status.DRAFT, at, Union.Level.GRASSROOTS],
+        [program.pk, *submitted_params, Union.Level.GRASSROOTS],
         repeat=3,
     )
     dashboard = medians["/dashboard/"]

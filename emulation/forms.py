@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from initiatives.models import Phase, Program
+from unions.levels import BLOCKS
 from unions.models import EmulationCluster, Union
 
 
@@ -37,8 +38,7 @@ class ExportForm(forms.Form):
     def __init__(self, *args: Any, scope: Union, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, initial={"unit": scope.code}, **kwargs)
         self.scope = scope
-        blocks = [Union.Level.TIER2, Union.Level.SUPERIOR, Union.Level.GRASSROOTS]
-        self.fields["level"].choices = [("", _("All levels")), *((level, level.label) for level in blocks)]
+        self.fields["level"].choices = [("", _("All levels")), *((level, level.label) for level in BLOCKS)]
         self.fields["phase"].queryset = program.phases.order_by("number")
         self.fields["phase"].label_from_instance = lambda phase: phase.name
         self.helper = FormHelper()

@@ -2,7 +2,7 @@
 
 What a unit's row counts (as of the job's instant, the whole programme or one phase):
 - its whole subtree's initiatives that are not drafts and were submitted by then, as the
-  leaderboard counts them (leaderboard.snapshots): submitted, valid, value benefit of the valid
+  leaderboard counts them (initiatives.counting): submitted, valid, value benefit of the valid
   ones, by field and by quarter of submission;
 - "participating": the subtree's grassroots units with at least one submitted initiative, out of
   all its grassroots units (a grassroots unit counts itself);
@@ -14,8 +14,8 @@ rank is within its level block and emulation cluster, among the units of the wor
 scores share a rank).
 
 How it stays fast and small at 130,000 units: the figures are counted in SQL into temporary tables
-(one scan of the initiatives, then a roll-up level by level, as the leaderboard does); one query
-per level block then adds each criterion's value and points, the score and the rank in cluster,
+(one scan of the initiatives, then initiatives.counting's roll-up level by level, the leaderboard's
+too); one query per level block then adds each criterion's value and points, the score and the rank in cluster,
 and its rows come through a server-side cursor, written as they arrive by openpyxl's write-only
 workbook. Memory holds a chunk of rows, never a sheet.
 """
@@ -49,13 +49,14 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from emulation.models import EmulationCriterion, ExportJob
+from initiatives import counting
 from initiatives.models import Field, Initiative, Phase, Program, Target
 from sangkien.spreadsheets import looks_like_formula, safe_cell
+from unions.levels import BLOCKS
 from unions.models import EmulationCluster, Union
 
 logger = logging.getLogger(__name__)
 
-BLOCKS = (Union.Level.TIER2, Union.Level.SUPERIOR, Union.Level.GRASSROOTS)
 INTEGER = "#,##0"
 DECIMAL = "#,##0.00"
 PERCENT = "0.0%"
@@ -155,15 +156,17 @@ class ClaimLost(Exception):
 def _count(request: ExportRequest, fields: list[Field], periods: list[Quarter]) -> list[str]:
     """Fill the temporary table ex_fig: one row per unit under the scope with its subtree's
     figures. Returns the names of the field and quarter columns."""
-    valid, draft, grassroots = Initiative.Status.VALID, Initiative.Status.DRAFT, Union.Level.GRASSROOTS
+    grassroots = Union.Level.GRASSROOTS
+    valid, valid_params = counting.valid_sql(alias="i")
+    submitted, submitted_params = counting.submitted_sql(alias="i", by=request.as_of)
     field_columns = [f"f{n}" for n in range(len(fields))]
     quarter_columns = [f"q{n}" for n in range(len(periods))]
     columns = ["submitted", "valid", "value_vnd", *field_columns, *quarter_columns]
-    own_params: list[Any] = [valid, valid]
+    own_params: list[Any] = [*valid_params, *valid_params]
     sums = [
         "COUNT(*) AS submitted",
-        "SUM(CASE WHEN i.status = %s THEN 1 ELSE 0 END) AS valid",
-        "CAST(SUM(CASE WHEN i.status = %s THEN COALESCE(i.value_vnd, 0) ELSE 0 END) AS BIGINT) AS value_vnd",
+        f"SUM(CASE WHEN {valid} THEN 1 ELSE 0 END) AS valid",
+        f"CAST(SUM(CASE WHEN {valid} THEN COALESCE(i.value_vnd, 0) ELSE 0 END) AS BIGINT) AS value_vnd",
     ]
     for column, item in zip(field_columns, fields, strict=True):
         sums.append(f"SUM(CASE WHEN i.field_id = %s THEN 1 ELSE 0 END) AS {column}")
@@ -175,8 +178,8 @@ def _count(request: ExportRequest, fields: list[Field], periods: list[Quarter]) 
     if request.scope.parent_id is not None:  # a subtree: only its units' initiatives
         scope_join = f"JOIN {_UNION} su ON su.id = i.unit_id AND su.path LIKE %s ESCAPE '\\'"
         own_params.append(_subtree_pattern(request.scope))
-    where = "i.program_id = %s AND i.status <> %s AND i.submitted_at <= %s"
-    own_params += [request.program.pk, draft, request.as_of]
+    where = f"i.program_id = %s AND {submitted}"
+    own_params += [request.program.pk, *submitted_params]
     if request.phase is not None:
         where += " AND i.phase_id = %s"
         own_params.append(request.phase.pk)
@@ -203,13 +206,8 @@ def _count(request: ExportRequest, fields: list[Field], periods: list[Quarter]) 
         )
         cursor.execute("SELECT MAX(depth) FROM ex_up")
         deepest = cursor.fetchone()[0] or 0
-        for depth in range(deepest, request.scope.depth + 1, -1):
-            cursor.execute(
-                f"INSERT INTO ex_up (unit_id, depth, {', '.join(columns)}, participating, grassroots) "
-                f"SELECT u.parent_id, %s, {totals} FROM ex_up x JOIN {_UNION} u ON u.id = x.unit_id "
-                "WHERE x.depth = %s GROUP BY u.parent_id",
-                [depth - 1, depth],
-            )
+        rolled = [*columns, "participating", "grassroots"]
+        counting.roll_up(cursor, table="ex_up", keys=[], sums=rolled, deepest=deepest, top=request.scope.depth + 1)
         cursor.execute(f"CREATE TEMP TABLE ex_fig AS SELECT unit_id, {totals} FROM ex_up GROUP BY unit_id")
         cursor.execute("DROP TABLE ex_own")
         cursor.execute("DROP TABLE ex_up")

@@ -8,16 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from initiatives import counting
 from initiatives.models import Author, Initiative, Program, StatusChange
 from initiatives.querysets import InitiativeQuerySet
 from unions.models import Union, User
 from unions.permissions import restrict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProgramProgress:
     program: Program
     submitted: int
@@ -46,8 +47,8 @@ def program_progress(*, program: Program) -> ProgramProgress:
     counts = cache.get(key)
     if counts is None:
         counts = Initiative.objects.filter(program=program).aggregate(
-            submitted=Count("pk", filter=~Q(status=Initiative.Status.DRAFT)),
-            valid=Count("pk", filter=Q(status=Initiative.Status.VALID)),
+            submitted=Count("pk", filter=counting.submitted()),
+            valid=Count("pk", filter=counting.valid()),
         )
         cache.set(key, counts, PROGRESS_CACHE_SECONDS)
     return ProgramProgress(program=program, submitted=counts["submitted"], valid=counts["valid"])

@@ -19,22 +19,15 @@ from django.db import connection
 from django.db.models import Count, F, Q, QuerySet, Sum, Value, Window
 from django.db.models.functions import Rank, TruncWeek
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
+from initiatives import counting
 from initiatives.models import Field, Initiative, Phase, Program, Target
 from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
 from leaderboard.snapshots import WEEKLY_MAX_DEPTH, counted_initiatives
+from unions.levels import BLOCKS, LEVEL_RANK
 from unions.models import EmulationCluster, Union
 
-# The level blocks ranked on the dashboard, highest first.
-BLOCKS = (Union.Level.TIER2, Union.Level.SUPERIOR, Union.Level.GRASSROOTS)
-_LEVEL_RANK = {Union.Level.CONFEDERATION: 0, **{level: i for i, level in enumerate(BLOCKS, start=1)}}
 TOP = 10
-BLOCK_NAMES = {
-    Union.Level.TIER2: _("Block of provincial federations and sector unions"),
-    Union.Level.SUPERIOR: _("Block of superior-level unions"),
-    Union.Level.GRASSROOTS: _("Block of grassroots unions"),
-}
 
 LIVE_CACHE_SECONDS = 3600
 
@@ -57,7 +50,7 @@ class Filters:
         return "-".join(str(x.pk if x else 0) for x in (self.phase, self.field, self.cluster))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Standing:
     """One unit's line in a ranking."""
 
@@ -125,16 +118,6 @@ def _rows(snapshot: LeaderboardSnapshot, filters: Filters) -> QuerySet[Leaderboa
     return LeaderboardRow.objects.filter(snapshot=snapshot, phase_key=filters.phase_key, field_key=filters.field_key)
 
 
-def _figures() -> dict[str, Any]:
-    """A group's submitted, valid and value-benefit figures, as the snapshot counts them."""
-    valid = Q(status=Initiative.Status.VALID)
-    return {
-        "submitted": Count("pk"),
-        "valid": Count("pk", filter=valid),
-        "value_vnd": Sum("value_vnd", filter=valid, default=0),
-    }
-
-
 def _live_grassroots(
     snapshot: LeaderboardSnapshot, *, scope: Union, filters: Filters, parent: Union | None = None
 ) -> QuerySet[Initiative]:
@@ -150,7 +133,7 @@ def _live_grassroots(
         initiatives = initiatives.filter(unit__cluster=filters.cluster)
     return (
         initiatives.values("unit_id")
-        .annotate(**_figures(), position=Window(Rank(), order_by=Count("pk").desc()))
+        .annotate(**counting.figures(), position=Window(Rank(), order_by=Count("pk").desc()))
         .order_by("-submitted", "unit_id")
     )
 
@@ -203,7 +186,7 @@ def block_rankings(*, snaps: Snapshots, scope: Union, filters: Filters, limit: i
         return result
     stored_levels = []
     for level in BLOCKS:
-        if _LEVEL_RANK[level] <= _LEVEL_RANK[scope.level]:
+        if LEVEL_RANK[level] <= LEVEL_RANK[scope.level]:
             continue
         if filters.field and level == Union.Level.GRASSROOTS:
             result[level] = _live_standings(snaps, scope=scope, filters=filters, limit=limit)
@@ -252,8 +235,18 @@ def _positions(ranked: QuerySet[Any], unit_ids: list[int]) -> dict[int, int]:
 
 def _standing(row: LeaderboardRow | None, unit: Union, rank: int | None) -> Standing:
     if row is None:
-        return Standing(unit, 0, 0, 0, 0, _target_of(unit), None)
-    return Standing(unit, row.submitted, row.valid, row.value_vnd, row.participating, row.target, rank)
+        return Standing(
+            unit=unit, submitted=0, valid=0, value_vnd=0, participating=0, target=_target_of(unit), rank=None
+        )
+    return Standing(
+        unit=unit,
+        submitted=row.submitted,
+        valid=row.valid,
+        value_vnd=row.value_vnd,
+        participating=row.participating,
+        target=row.target,
+        rank=rank,
+    )
 
 
 def _target_of(unit: Union) -> int:
@@ -278,20 +271,20 @@ def _live_standings(
 
     return [
         Standing(
-            Union(
+            unit=Union(
                 pk=row["unit_id"],
                 code=row["code"],
                 name=row["name"],
                 short_name=row["short_name"],
                 level=Union.Level.GRASSROOTS,
             ),
-            row["submitted"],
-            row["valid"],
-            row["value_vnd"],
-            1,
-            row["target"] or 0,
-            row["position"],
-            row.get("previous"),
+            submitted=row["submitted"],
+            valid=row["valid"],
+            value_vnd=row["value_vnd"],
+            participating=1,
+            target=row["target"] or 0,
+            rank=row["position"],
+            previous_rank=row.get("previous"),
         )
         for row in _cached_live(snaps.current, key, compute)
     ]
@@ -319,13 +312,13 @@ def children_ranking(*, program: Program, snaps: Snapshots, unit: Union, filters
                 continue
             if is_current:
                 figures[unit_id] = Standing(
-                    by_id[unit_id],
-                    submitted,
-                    valid,
-                    value_vnd,
-                    participating,
-                    _target_of(by_id[unit_id]),
-                    ranks[unit_id],
+                    unit=by_id[unit_id],
+                    submitted=submitted,
+                    valid=valid,
+                    value_vnd=value_vnd,
+                    participating=participating,
+                    target=_target_of(by_id[unit_id]),
+                    rank=ranks[unit_id],
                 )
             elif unit_id in figures:
                 figures[unit_id].previous_rank = ranks[unit_id]
@@ -363,7 +356,7 @@ def _competition_ranks(counts: dict[int, tuple[int, ...]]) -> dict[int, int]:
     return ranks
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UnitFigures:
     """The scope unit's own line (whole programme unless narrowed) and its breakdown by field."""
 
@@ -378,8 +371,8 @@ def unit_figures(*, snaps: Snapshots, unit: Union, filters: Filters, fields: lis
     snapshot does not store, from its own initiatives (one more)."""
     snapshot = snaps.current
     if snapshot is None:
-        empty = Standing(unit, 0, 0, 0, 0, 0, None)
-        return UnitFigures(empty, [(field, 0, 0) for field in fields], empty)
+        empty = Standing(unit=unit, submitted=0, valid=0, value_vnd=0, participating=0, target=0, rank=None)
+        return UnitFigures(standing=empty, by_field=[(field, 0, 0) for field in fields], overall=empty)
     lines: dict[int, Standing] = {}  # by field id, 0: all fields
     overall = None
     rows = LeaderboardRow.objects.filter(snapshot=snapshot, unit=unit).filter(
@@ -394,25 +387,31 @@ def unit_figures(*, snaps: Snapshots, unit: Union, filters: Filters, fields: lis
         initiatives = counted_initiatives(snapshot, phase=filters.phase).filter(unit=unit, field__isnull=False)
         for field_id, submitted, n_valid, value_vnd in (
             initiatives.values("field_id")
-            .annotate(**_figures())
+            .annotate(**counting.figures())
             .values_list("field_id", "submitted", "valid", "value_vnd")
         ):
-            lines[field_id] = Standing(unit, submitted, n_valid, value_vnd, 1, 0, None)
+            lines[field_id] = Standing(
+                unit=unit, submitted=submitted, valid=n_valid, value_vnd=value_vnd, participating=1, target=0, rank=None
+            )
     if overall is None:
         target = Target.objects.filter(program_id=snapshot.program_id, unit=unit).values_list("quantity", flat=True)
-        overall = Standing(unit, 0, 0, 0, 0, next(iter(target), 0), None)
+        overall = Standing(
+            unit=unit, submitted=0, valid=0, value_vnd=0, participating=0, target=next(iter(target), 0), rank=None
+        )
     standing = lines.get(filters.field_key)
     if standing is None:
-        standing = Standing(unit, 0, 0, 0, 0, overall.target, None)
+        standing = Standing(
+            unit=unit, submitted=0, valid=0, value_vnd=0, participating=0, target=overall.target, rank=None
+        )
     standing.target = overall.target
     by_field = [
         (field, lines[field.pk].submitted, lines[field.pk].valid) if field.pk in lines else (field, 0, 0)
         for field in fields
     ]
-    return UnitFigures(standing, by_field, overall)
+    return UnitFigures(standing=standing, by_field=by_field, overall=overall)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Progress:
     """Progress to target with the schedule: how many days ahead (+) or behind (-) a steady pace."""
 
@@ -454,7 +453,9 @@ def progress(*, program: Program, snapshot: LeaderboardSnapshot | None, scope: U
     """The scope's progress to its target; the whole tree's target is the programme's."""
     target = program.target if _is_root(scope) else standing.target
     as_of = timezone.localtime(snapshot.taken_at).date() if snapshot else timezone.localdate()
-    return Progress(standing.submitted, target, as_of, program.starts_on, program.ends_on)
+    return Progress(
+        submitted=standing.submitted, target=target, as_of=as_of, starts_on=program.starts_on, ends_on=program.ends_on
+    )
 
 
 def weekly_series(*, snaps: Snapshots, unit: Union, filters: Filters) -> list[tuple[dt.date, int]]:

@@ -8,7 +8,7 @@ for each field; grassroots units are stored for all fields only (1.6 million mor
 snapshot otherwise), and their field-narrowed figures are counted from the initiatives of the
 subtree being looked at (see leaderboard.dashboard).
 
-Counting rules:
+Counting rules (initiatives.counting has the rule and the roll-up, for every figure):
 - "submitted" counts every initiative that is not a draft: submitted, valid, returned and
   rejected (a returned or rejected initiative was submitted; the board's verdict is in "valid").
 - "valid" counts the initiatives accepted as valid; the value benefit sums their value only.
@@ -36,6 +36,7 @@ from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
+from initiatives import counting
 from initiatives.models import Initiative, Phase, Program, Target
 from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
 from unions.models import Union
@@ -54,10 +55,10 @@ _TEMP_TABLES = ("lb_leaf", "lb_up")
 _LEAF_SQL = f"""
 CREATE TEMP TABLE lb_leaf AS
 SELECT i.unit_id, COALESCE(i.phase_id, -1) AS p, COALESCE(i.field_id, -1) AS f, CAST(COUNT(*) AS INTEGER) AS submitted,
-       CAST(SUM(CASE WHEN i.status = %s THEN 1 ELSE 0 END) AS INTEGER) AS valid,
-       CAST(SUM(CASE WHEN i.status = %s THEN COALESCE(i.value_vnd, 0) ELSE 0 END) AS BIGINT) AS value_vnd
+       CAST(SUM(CASE WHEN {{valid}} THEN 1 ELSE 0 END) AS INTEGER) AS valid,
+       CAST(SUM(CASE WHEN {{valid}} THEN COALESCE(i.value_vnd, 0) ELSE 0 END) AS BIGINT) AS value_vnd
 FROM {_INITIATIVE} i
-WHERE i.program_id = %s AND i.status <> %s AND i.submitted_at <= %s
+WHERE i.program_id = %s AND {{submitted}}
 GROUP BY i.unit_id, i.phase_id, i.field_id
 """
 
@@ -94,15 +95,6 @@ JOIN {_UNION} u ON u.id = o.unit_id
 GROUP BY 1, o.p, o.f, 8
 """
 
-# One level up: the units at `depth` add their (already rolled-up) figures to their parents.
-_ROLL_UP_SQL = f"""
-INSERT INTO lb_up (unit_id, p, f, submitted, valid, value_vnd, participating, depth)
-SELECT u.parent_id, x.p, x.f, SUM(x.submitted), SUM(x.valid), SUM(x.value_vnd), SUM(x.participating), %s
-FROM lb_up x JOIN {_UNION} u ON u.id = x.unit_id
-WHERE x.depth = %s
-GROUP BY u.parent_id, x.p, x.f
-"""
-
 # The ranked rows, into the snapshot's table: {table} and {id_…} are the partition and ids made by
 # _write_partition on PostgreSQL, the table itself and its own ids elsewhere.
 _INSERT_ROWS_SQL = f"""
@@ -126,10 +118,7 @@ LEFT JOIN {_TARGET} t ON t.unit_id = r.unit_id AND t.program_id = %s
 def counted_initiatives(snapshot: LeaderboardSnapshot, *, phase: Phase | None = None) -> QuerySet[Initiative]:
     """The initiatives a snapshot counts (the rule _LEAF_SQL applies), for the figures counted in
     the ORM: not drafts, submitted up to the snapshot's instant, in `phase` when one is given."""
-    initiatives = Initiative.objects.filter(
-        program_id=snapshot.program_id, submitted_at__lte=snapshot.taken_at
-    ).exclude(status=Initiative.Status.DRAFT)
-    return initiatives.filter(phase=phase) if phase else initiatives
+    return counting.counted_initiatives(program_id=snapshot.program_id, as_of=snapshot.taken_at, phase=phase)
 
 
 def snapshot_instant(now: dt.datetime | None = None, *, hourly: bool = False) -> dt.datetime:
@@ -182,19 +171,22 @@ def _share_reading() -> str:
 
 
 def _write_rows(snapshot: LeaderboardSnapshot) -> int:
-    valid, draft, grassroots = Initiative.Status.VALID, Initiative.Status.DRAFT, Union.Level.GRASSROOTS
+    valid, valid_params = counting.valid_sql(alias="i")
+    submitted, submitted_params = counting.submitted_sql(alias="i", by=snapshot.taken_at)
+    leaf_params = [*valid_params, *valid_params, snapshot.program_id, *submitted_params]
     with connection.cursor() as cursor:
         for table in _TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
         if connection.vendor == "postgresql":
             # The hashes and sorts below hold a few hundred MB; with the default 4 MB they spill to disk.
             cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute(_LEAF_SQL, [valid, valid, snapshot.program_id, draft, snapshot.taken_at])
-        cursor.execute(_OWN_SQL, {"grassroots": grassroots})
+        cursor.execute(_LEAF_SQL.format(valid=valid, submitted=submitted), leaf_params)
+        cursor.execute(_OWN_SQL, {"grassroots": Union.Level.GRASSROOTS})
         cursor.execute(f"SELECT MAX(depth) FROM {_UNION}")
         deepest = cursor.fetchone()[0] or 1
-        for depth in range(deepest, 1, -1):
-            cursor.execute(_ROLL_UP_SQL, [depth - 1, depth])
+        # One level up at a time: the units at a depth add their (already rolled-up) figures to their parents.
+        sums = ["submitted", "valid", "value_vnd", "participating"]
+        counting.roll_up(cursor, table="lb_up", keys=["p", "f"], sums=sums, deepest=deepest, top=1)
         if connection.vendor == "postgresql":
             row_count = _write_partition(cursor, snapshot)
         else:

@@ -28,6 +28,7 @@ from leaderboard.forms import DashboardFilterForm
 from leaderboard.models import LeaderboardSnapshot
 from sangkien.charts import bar_chart, line_chart
 from sangkien.text import parse_id
+from unions.levels import BLOCK_NAMES
 from unions.models import Union
 from unions.permissions import dashboard_scope, in_scope
 
@@ -132,7 +133,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         _unit_figures(context)
         rankings = board.block_rankings(snaps=context["snaps"], scope=scope, filters=context["filters"])
         context["blocks"] = [
-            {"level": level, "name": board.BLOCK_NAMES[level], "standings": standings}
+            {"level": level, "name": BLOCK_NAMES[level], "standings": standings}
             for level, standings in rankings.items()
         ]
         context["leaders"] = _leaders_sentence(context["snapshot"], rankings)
@@ -153,7 +154,7 @@ def _leaders_sentence(snapshot: LeaderboardSnapshot | None, rankings: dict[str, 
             parts.append(
                 format_html(
                     _("{block} is {units} ({count})"),
-                    block=str(board.BLOCK_NAMES[level]).lower(),
+                    block=str(BLOCK_NAMES[level]).lower(),
                     units=names,
                     count=count,
                 )
@@ -182,6 +183,6 @@ def dashboard_unit(request: HttpRequest, code: str) -> HttpResponse:
         context["history"] = board.rank_history(program=program, unit=unit)
 
     trail = [ancestor for ancestor in Union.objects.ancestors(unit) if ancestor.is_in_subtree_of(scope)]
-    block_name = board.BLOCK_NAMES.get(unit.level, "")
+    block_name = BLOCK_NAMES.get(unit.level, "")
     page = max(parse_id(request.GET.get("page", ""), max_digits=9) or 1, 1)
     return _page(request, "dashboard_unit", program, unit, body, page=page, trail=trail, block_name=block_name)

@@ -19,10 +19,11 @@ from django.views.decorators.cache import never_cache
 
 from initiatives.models import Initiative
 from initiatives.selectors import current_program, program_progress, review_metrics
-from leaderboard.dashboard import BLOCK_NAMES, public_leaders
+from leaderboard.dashboard import public_leaders
 from notifications.outbox import mail_backlog
 from questions.selectors import answer_metrics
 from sangkien.request_limits import body_limit, too_large_response, view_name_of
+from unions.levels import BLOCK_NAMES
 from unions.permissions import board_scope, may_see_board_metrics
 
 

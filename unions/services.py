@@ -10,14 +10,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext as _
 
+from unions.levels import LEVEL_RANK
 from unions.models import PATH_SEPARATOR, EmulationCluster, Union
-
-LEVEL_RANK = {
-    Union.Level.CONFEDERATION: 1,
-    Union.Level.TIER2: 2,
-    Union.Level.SUPERIOR: 3,
-    Union.Level.GRASSROOTS: 4,
-}
 
 
 def child_path(parent_path: str, code: str) -> str:

@@ -7,8 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from emulation.workbook import BLOCKS, ExportRequest, export_to
+from emulation.workbook import ExportRequest, export_to
 from initiatives.models import Program
+from unions.levels import BLOCKS
 from unions.models import EmulationCluster, Union
 
 
