@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from initiatives.models import ATTACHMENT_EXTENSIONS, Author, Field, Initiative, Phase, Program
 from initiatives.services import REQUIRED_TO_SUBMIT, AttachmentUpload, AuthorData, outside_programme
 from sangkien.request_limits import MAX_FILES_PER_UPLOAD
-from sangkien.text import parse_vnd
+from sangkien.text import group_thousands, parse_vnd
 from unions.models import Union, User
 from unions.permissions import units_in_scope
 
@@ -70,7 +70,7 @@ class VNDField(forms.CharField):
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, int):
-            return f"{value:,}".replace(",", ".")
+            return group_thousands(value)
         return value
 
 
