@@ -9,9 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.text import capfirst
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
+from initiatives.forms import VNDField
 from initiatives.models import Attachment, Author, Field, Initiative, Phase, Program, ReviewQueue, StatusChange, Target
 from initiatives.services import (
     InitiativeStateError,
@@ -20,11 +22,13 @@ from initiatives.services import (
     initiative_review,
     initiatives_review,
 )
+from sangkien.admin_queues import WorkQueueAdminMixin, log_changes
 from sangkien.search import FoldedSearchMixin
+from sangkien.text import format_vnd
 from unions.admin import SubtreeFilter
 from unions.admin_scoping import ProgrammeWideAdminMixin, ProgrammeWideInline, ScopedAdminMixin
 from unions.models import Union, User
-from unions.permissions import may_review, may_set_target, target_units
+from unions.permissions import may_review, may_set_target, reviewable, target_units
 
 
 class PhaseInline(ProgrammeWideInline):
@@ -103,6 +107,13 @@ class UnitLevelFilter(admin.SimpleListFilter):
         return queryset.filter(unit__level=self.value()) if self.value() in Union.Level.values else queryset.none()
 
 
+class PhaseListFilter(admin.RelatedFieldListFilter):
+    """The phases with their programme's name (`str(phase)`), read in one query, not one each."""
+
+    def field_choices(self, field: object, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [(phase.pk, str(phase)) for phase in Phase.objects.select_related("program")]
+
+
 class InitiativeSubtreeFilter(SubtreeFilter):
     """`?subtree=<unit id>`: the initiatives of a unit and everything under it."""
 
@@ -132,15 +143,27 @@ DECISION_LABELS = {
 }
 
 
+class InitiativeAdminForm(ModelForm):
+    """The site's amount field: "125.500.000" shown and typed as Vietnamese write it. (No Meta:
+    the admin builds the form for its model and fields.)"""
+
+    value_vnd = VNDField(
+        label=capfirst(Initiative._meta.get_field("value_vnd").verbose_name),
+        required=False,
+        help_text=_("In đồng, e.g. 10.000.000"),
+    )
+
+
 @admin.register(Initiative)
-class InitiativeAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
-    list_display = ("title", "unit", "field", "status", "submitted_at")
+class InitiativeAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
+    form = InitiativeAdminForm
+    list_display = ("title", "unit", "field", "status", "submitted_at", "value")
     list_filter = (
         "status",
         UnitLevelFilter,
         InitiativeSubtreeFilter,
         "field",
-        "phase",
+        ("phase", PhaseListFilter),
         ("submitted_at", admin.DateFieldListFilter),
     )
     list_select_related = ("unit", "field")
@@ -159,6 +182,17 @@ class InitiativeAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
         of its own subtree."""
         fields = tuple(super().get_readonly_fields(request, obj))
         return fields if request.user.is_superuser else (*fields, "unit")
+
+    def get_fields(self, request: HttpRequest, obj: Initiative | None = None) -> list[str]:
+        """A read-only page shows the amount as money ("125.500.000 đ"), not as a bare number."""
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not self.has_change_permission(request, obj):
+            return ["value" if name == "value_vnd" else name for name in fields]
+        return fields
+
+    @admin.display(description=capfirst(Initiative._meta.get_field("value_vnd").verbose_name), ordering="value_vnd")
+    def value(self, initiative: Initiative) -> str | None:
+        return None if initiative.value_vnd is None else format_vnd(initiative.value_vnd)
 
     def save_model(self, request: HttpRequest, obj: Initiative, form: ModelForm, change: bool) -> None:
         """An edit writes only the fields the form changed, on the locked row: the status, its time
@@ -197,35 +231,54 @@ class InitiativeAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
                 )
                 return super().render_change_form(request, context, *args, **kwargs)
             context["review_form"] = ReviewForm()
-            context["review_url"] = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_review", args=[obj.pk])
+            # The list the page was opened from travels with the decision, which lands on its next row.
+            context["review_url"] = self._keeping_list(
+                request, reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_review", args=[obj.pk])
+            )
             context["decisions"] = list(DECISION_LABELS.items())
         return super().render_change_form(request, context, *args, **kwargs)
 
     def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        """The object page's three buttons: the same service as the bulk actions."""
-        initiative = get_object_or_404(self.get_queryset(request), pk=pk)
-        change_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[pk])
+        """The object page's three buttons: the same service as the bulk actions. A decision moves
+        on to the next initiative of the list the page was opened from (or back to that list)."""
+        # Any initiative of the account's scope: one decided meanwhile has left the queue, and the
+        # reviewer is told so and moves on rather than meeting a page that no longer exists.
+        initiative = get_object_or_404(InitiativeAdmin.get_queryset(self, request), pk=pk)
         if request.method != "POST" or not self.has_change_permission(request, initiative):
-            return redirect(change_url)
+            return redirect(self.change_url(request, pk))
         form = ReviewForm(request.POST)
         form.is_valid()
+        decision = request.POST.get("decision", "")
         try:
             initiative_review(
                 initiative=initiative,
-                decision=request.POST.get("decision", ""),
+                decision=decision,
                 by=request.user,
                 reason=form.cleaned_data.get("reason", ""),
                 note=form.cleaned_data.get("note", ""),
             )
         except (InitiativeStateError, ValidationError, ValueError) as error:
             self.message_user(request, "; ".join(getattr(error, "messages", [str(error)])), messages.ERROR)
-            return redirect(change_url)
+            initiative.refresh_from_db(fields=["status"])
+            if initiative.status == Initiative.Status.SUBMITTED:
+                return redirect(self.change_url(request, pk))  # still to decide, by this reviewer or another
+            return redirect(self._next_url(request, initiative))
+        self.log_change(request, initiative, _("Reviewed: %(decision)s.") % {"decision": DECISION_LABELS[decision]})
         self.message_user(
             request,
             _("“%(title)s”: %(status)s.") % {"title": initiative.title, "status": initiative.get_status_display()},
             messages.SUCCESS,
         )
-        return redirect(change_url)
+        return redirect(self._next_url(request, initiative))
+
+    def _next_url(self, request: HttpRequest, initiative: Initiative) -> str:
+        """The next initiative of the list still awaiting this reviewer's decision, or the list."""
+
+        def waiting(rows: QuerySet) -> QuerySet:
+            return reviewable(rows.filter(status=Initiative.Status.SUBMITTED), request.user)
+
+        pk = self.next_in_list(request, initiative, waiting=waiting)
+        return self.list_url(request) if pk is None else self.change_url(request, pk)
 
     def _review(self, request: HttpRequest, queryset: QuerySet, decision: str) -> HttpResponse | None:
         """Bulk decision: an intermediate page asks for the reason, then each row is claimed."""
@@ -242,6 +295,9 @@ class InitiativeAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
             except ValidationError as error:
                 form.add_error("reason", error.message_dict.get("reason", error.messages))
             else:
+                decided = Initiative.objects.filter(pk__in=outcome.done).only("pk", "title")
+                message = _("Reviewed: %(decision)s.") % {"decision": DECISION_LABELS[decision]}
+                log_changes(user_id=request.user.pk, objects=decided, message=message)
                 self.message_user(
                     request,
                     _("%(done)s initiatives marked “%(decision)s”.")
@@ -271,6 +327,7 @@ class InitiativeAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
+            "list_url": request.get_full_path(),  # the list with its filters, where the action was taken
             "title": _("Review: %(decision)s") % {"decision": DECISION_LABELS[decision]},
             "form": form,
             "initiatives": queryset.select_related("unit")[:200],
@@ -298,8 +355,8 @@ class InitiativeAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
 class ReviewQueueAdmin(InitiativeAdmin):
     """Hàng chờ duyệt: submitted initiatives, oldest first."""
 
-    list_display = ("title", "unit", "field", "submitted_at", "waiting")
-    list_filter = (UnitLevelFilter, InitiativeSubtreeFilter, "field", "phase")
+    list_display = ("title", "unit", "field", "submitted_at", "waiting", "value")
+    list_filter = (UnitLevelFilter, InitiativeSubtreeFilter, "field", ("phase", PhaseListFilter))
     ordering = ("submitted_at", "pk")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

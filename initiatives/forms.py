@@ -22,7 +22,7 @@ from initiatives.models import ATTACHMENT_EXTENSIONS, Author, Field, Initiative,
 from initiatives.services import REQUIRED_TO_SUBMIT, AttachmentUpload, AuthorData, outside_programme
 from sangkien.request_limits import MAX_FILES_PER_UPLOAD
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE
-from sangkien.text import parse_id, parse_vnd
+from sangkien.text import group_thousands, parse_id, parse_vnd
 from unions.models import Union, User
 from unions.permissions import units_in_scope
 
@@ -74,7 +74,7 @@ class VNDField(forms.CharField):
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, int):
-            return f"{value:,}".replace(",", ".")
+            return group_thousands(value)
         return value
 
 

@@ -5,15 +5,17 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import FileResponse, HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.timesince import timesince
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from questions.models import Page, PendingQuestion, Question
 from questions.services import question_answer
+from sangkien.admin_queues import WorkQueueAdminMixin
 from sangkien.downloads import stored_file_response
 from sangkien.search import FoldedSearchMixin
 from unions.admin import SubtreeFilter
@@ -37,8 +39,9 @@ class QuestionAnswerForm(forms.ModelForm):
 
 
 @admin.register(Question)
-class QuestionAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
-    """The board answers here; the officer sees the answer on the site."""
+class QuestionAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
+    """The board answers here; the officer sees the answer on the site. An answer is in the admin's
+    history ("Hoạt động của tôi") against the question itself, whichever list it came from."""
 
     form = QuestionAnswerForm
     list_display = ("subject", "unit", "asked_at", "answered_at", "is_public")
@@ -82,6 +85,13 @@ class QuestionAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
             by=request.user,
         )
 
+    def construct_change_message(
+        self, request: HttpRequest, form: ModelForm, formsets: list, add: bool = False
+    ) -> str | list:
+        if "answer" in form.changed_data:
+            return gettext("Answered.")
+        return super().construct_change_message(request, form, formsets, add)
+
 
 @admin.register(PendingQuestion)
 class PendingQuestionAdmin(QuestionAdmin):
@@ -93,6 +103,14 @@ class PendingQuestionAdmin(QuestionAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).filter(answered_at__isnull=True)
+
+    def response_change(self, request: HttpRequest, obj: Question) -> HttpResponse:
+        """After "Save and continue" on an answered question: it has left this list, so its page is the
+        question's own (this list's would no longer find it)."""
+        response = super().response_change(request, obj)
+        if "_continue" in request.POST:  # a save here always answers (the answer is required)
+            return redirect(reverse("admin:questions_question_change", args=[obj.pk]))
+        return response
 
     @admin.display(description=_("waiting"))
     def age(self, question: Question) -> str:

@@ -33,6 +33,16 @@ def parse_id(text: str, *, max_digits: int = 18) -> int | None:
     return int(text) if _digits(text) and len(text) <= max_digits else None
 
 
+def group_thousands(amount: int) -> str:
+    """An amount with Vietnamese digit grouping, whatever the active language: "125.500.000"."""
+    return f"{amount:,}".replace(",", ".")
+
+
+def format_vnd(amount: int) -> str:
+    """An amount in đồng as Vietnamese readers expect it: "125.500.000 đ"."""
+    return f"{group_thousands(amount)} đ"
+
+
 _VND_UNITS = ("đồng", "dong", "vnd", "vnđ", "đ", "d")
 
 

@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+import re
+from urllib.parse import urlencode
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from initiatives.models import Initiative
 from tests.e2e.conftest import log_in
+from unions.models import Union, User
+from unions.permissions import reviewable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -16,14 +21,28 @@ def test_the_board_returns_an_initiative_and_the_officer_completes_and_resubmits
     settings.DEBUG = True  # seed_demo refuses to publish demo passwords otherwise
     call_command("seed_demo", initiatives=60)
     settings.DEBUG = False
-    initiative = Initiative.objects.filter(unit__code="CTVN-RANGDONG", status="submitted").first()
+    # The board works through Rạng Đông's queue, oldest first.
+    rangdong = Union.objects.get(code="CTVN-RANGDONG")
+    waiting = reviewable(
+        Initiative.objects.filter(unit__path__startswith=rangdong.path, status="submitted"),
+        User.objects.get(username="bancspl"),
+    ).order_by("submitted_at", "pk")
+    initiative, following = waiting[:2]
 
-    log_in(page, f"{live_server.url}/admin/login/?next=/admin/initiatives/initiative/{initiative.pk}/change/",
-           "bancspl")  # fmt: skip
+    queue = f"/admin/initiatives/reviewqueue/?subtree={rangdong.pk}"
+    log_in(page, f"{live_server.url}/admin/login/?{urlencode({'next': queue})}", "bancspl")
+    page.locator(f'a[href*="/reviewqueue/{initiative.pk}/change/"]').click()
     page.get_by_label("Lý do đơn vị sẽ thấy").fill("Đề nghị bổ sung phần mô tả giải pháp.")
     page.get_by_label("Ghi chú riêng của Ban").fill("Kiểm tra lại sau khi bổ sung")
     page.get_by_role("button", name="Yêu cầu bổ sung").click()
-    expect(page.get_by_text("Yêu cầu bổ sung.")).to_be_visible()
+
+    # The decision lands on the next initiative of the same filtered queue, told what was done.
+    expect(page.get_by_text(f"“{initiative.title}”: Yêu cầu bổ sung.")).to_be_visible()
+    expect(page).to_have_url(
+        re.compile(rf"/reviewqueue/{following.pk}/change/\?_changelist_filters=subtree%3D{rangdong.pk}$")
+    )
+    expect(page.get_by_text("không tồn tại")).to_have_count(0)
+    expect(page.get_by_role("button", name="Hợp lệ", exact=True)).to_be_visible()
 
     log_in(page, f"{live_server.url}/accounts/login/", "canbo.rangdong")
     page.goto(f"{live_server.url}/initiatives/{initiative.pk}/")
