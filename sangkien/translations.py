@@ -178,6 +178,8 @@ DJANGO_AUTH_MSGIDS = (
 AXES_MSGIDS = (
     gettext_noop("access attempt"),
     gettext_noop("access attempts"),
+    gettext_noop("access attempt expiration"),
+    gettext_noop("access attempt expirations"),
     gettext_noop("access log"),
     gettext_noop("access logs"),
     gettext_noop("access failure"),
