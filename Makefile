@@ -67,7 +67,9 @@ format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Regenerate the Vietnamese catalogue after changing UI text, then translate and compile it.
+# Regenerate the Vietnamese catalogues after changing UI text (django: Python and templates; djangojs:
+# the admin's JavaScript msgids of sangkien/translations.js), then translate and compile them.
 messages: venv
 	$(PY) manage.py makemessages -l vi --no-obsolete --ignore=.venv --ignore=tests --ignore=bench
+	$(PY) manage.py makemessages -d djangojs -l vi --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --ignore=static/vendor
 	$(PY) manage.py compilemessages -l vi --ignore=.venv

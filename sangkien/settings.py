@@ -27,6 +27,8 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else envi
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# A refused form gets a Vietnamese page in the portal's layout (Django's own is bare English).
+CSRF_FAILURE_VIEW = "sangkien.views.csrf_failure"
 
 INSTALLED_APPS = [
     "sangkien.apps.PortalAdminConfig",  # django.contrib.admin with sangkien.admin_site

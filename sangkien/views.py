@@ -64,6 +64,13 @@ def board_metrics(request: HttpRequest) -> HttpResponse:
     return render(request, "admin/board_metrics.html", context)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form sent from a page left open past its session, or by a browser that
+    blocks cookies, gets the portal's page. `reason` is Django's English diagnosis: the middleware
+    has already logged it (django.security.csrf), the user is told what to do instead."""
+    return render(request, "403_csrf.html", status=403)
+
+
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness for the container health check: the app answers and reaches its database (else 503).

@@ -2,15 +2,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.forms import AdminPasswordChangeForm as DjangoAdminPasswordChangeForm
+from django.contrib.auth.forms import SetUnusablePasswordMixin
+from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sangkien.downloads import file_response
@@ -204,8 +210,47 @@ class EmulationClusterAdmin(ProgrammeWideAdminMixin, admin.ModelAdmin):
     search_fields = ("name",)
 
 
+# The labels Django gives the default permissions are English data ("Can add union unit"), written
+# to the database by migrate: the permission pickers show them in Vietnamese instead.
+PERMISSION_ACTIONS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def permission_label(permission: Permission) -> str:
+    """`Sáng kiến | sáng kiến | Được thêm sáng kiến` for a default permission; a custom one keeps its name."""
+    model = permission.content_type.model_class()
+    action, _sep, model_name = permission.codename.partition("_")
+    name = permission.name
+    if model is not None and model_name == model._meta.model_name and action in PERMISSION_ACTIONS:
+        name = PERMISSION_ACTIONS[action] % {"model": model._meta.verbose_name}
+    return f"{permission.content_type} | {name}"
+
+
+class PermissionLabelsMixin:
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> forms.Field | None:
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and db_field.remote_field.model is Permission:
+            field.label_from_instance = permission_label
+        return field
+
+
+class AdminPasswordChangeForm(DjangoAdminPasswordChangeForm):
+    """Django's, with its warning marked for translation (Django 6.1 writes it in English)."""
+
+    usable_password_help_text = format_lazy(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PermissionLabelsMixin, DjangoUserAdmin):
+    change_password_form = AdminPasswordChangeForm
     list_display = ("username", "first_name", "last_name", "email", "unit", "is_staff", "is_active")
     list_select_related = ("unit",)
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
@@ -218,3 +263,23 @@ class UserAdmin(DjangoUserAdmin):
         *DjangoUserAdmin.add_fieldsets,
         (_("Union unit"), {"fields": ("unit",)}),
     )
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(PermissionLabelsMixin, DjangoGroupAdmin):
+    """Django's, with the permissions listed in Vietnamese."""
+
+
+# django-axes' admin (registered before this module, earlier in INSTALLED_APPS) labels its status
+# column from the method's name: "Status", in English.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    @admin.display(description=_("Status"))
+    def status(self, obj: AccessAttempt) -> str:
+        return super().status(obj)

@@ -4,6 +4,7 @@ from io import BytesIO
 
 import openpyxl
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 
@@ -137,3 +138,12 @@ def test_an_officer_cannot_open_the_units_admin(client: Client, officer) -> None
     response = client.get(CHANGELIST)
     assert response.status_code == 302
     assert reverse("admin:login") in response["Location"]
+
+
+def test_the_permission_pickers_speak_vietnamese(client: Client, unit_tree: UnitTree) -> None:
+    """Django stores the default permissions' names in English ("Can add initiative")."""
+    client.force_login(UserFactory(username="quantri", is_staff=True, is_superuser=True))
+    group = Group.objects.create(name="Nhóm thử")
+    body = client.get(f"/admin/auth/group/{group.pk}/change/").content.decode()
+    assert "Sáng kiến | sáng kiến | Được thêm sáng kiến" in body
+    assert "Can add initiative" not in body
