@@ -191,8 +191,9 @@ class InitiativeAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, 
         return fields
 
     @admin.display(description=capfirst(Initiative._meta.get_field("value_vnd").verbose_name), ordering="value_vnd")
-    def value(self, initiative: Initiative) -> str | None:
-        return None if initiative.value_vnd is None else format_vnd(initiative.value_vnd)
+    def value(self, initiative: Initiative) -> str:
+        # A read-only callable's None would print as "None" (the admin shows a callable's value as is).
+        return self.get_empty_value_display() if initiative.value_vnd is None else format_vnd(initiative.value_vnd)
 
     def save_model(self, request: HttpRequest, obj: Initiative, form: ModelForm, change: bool) -> None:
         """An edit writes only the fields the form changed, on the locked row: the status, its time
