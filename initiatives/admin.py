@@ -20,6 +20,7 @@ from initiatives.services import (
     initiative_review,
     initiatives_review,
 )
+from sangkien.admin_labels import LabelledInlineMixin
 from sangkien.search import FoldedSearchMixin
 from unions.admin import SubtreeFilter
 from unions.admin_scoping import ProgrammeWideAdminMixin, ProgrammeWideInline, ScopedAdminMixin
@@ -63,12 +64,12 @@ class TargetAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return target_units(user)
 
 
-class AuthorInline(admin.TabularInline):
+class AuthorInline(LabelledInlineMixin, admin.TabularInline):
     model = Author
     extra = 0
 
 
-class AttachmentInline(admin.TabularInline):
+class AttachmentInline(LabelledInlineMixin, admin.TabularInline):
     model = Attachment
     extra = 0
     fields = ("original_name", "content_type", "size", "uploaded_by", "uploaded_at")
