@@ -11,7 +11,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements-installed
 
-.PHONY: help run test venv check-python system-deps lint format messages
+.PHONY: help run test venv check-python system-deps node-deps lint format messages
 
 help:
 	@echo "make run    - set up .venv, migrate, load the demo data and serve http://127.0.0.1:8000"
@@ -35,11 +35,12 @@ venv: check-python
 		echo "Installing requirements into $(VENV)..."; \
 		$(PY) -m pip install --quiet --upgrade pip && $(PY) -m pip install --quiet -r requirements-dev.txt && touch $(STAMP); fi
 
-# Debian packages the tests drive: Chromium (Playwright), docker-compose (config check), gettext,
+# Debian packages the tests drive: Chromium (Playwright), npm (axe-core for the browser tests), docker-compose (config check), gettext,
 # LibreOffice Calc (opens the emulation workbook), nginx and openssl (deploy/nginx.conf in front of gunicorn).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
 	command -v msgfmt >/dev/null 2>&1 || missing="$$missing gettext"; \
 	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-calc-nogui"; \
@@ -51,12 +52,19 @@ system-deps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The browser tests' JavaScript tools (package.json: axe-core), exactly as package-lock.json pins them.
+NODE_STAMP := node_modules/.installed
+node-deps: $(NODE_STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-test: venv system-deps
+test: venv system-deps node-deps
 	$(PY) -m pytest
 
 lint: venv

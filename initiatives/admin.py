@@ -22,6 +22,7 @@ from initiatives.services import (
     initiative_review,
     initiatives_review,
 )
+from sangkien.admin_labels import LabelledInlineMixin
 from sangkien.admin_queues import WorkQueueAdminMixin, log_changes
 from sangkien.search import FoldedSearchMixin
 from sangkien.text import format_vnd
@@ -67,12 +68,12 @@ class TargetAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return target_units(user)
 
 
-class AuthorInline(admin.TabularInline):
+class AuthorInline(LabelledInlineMixin, admin.TabularInline):
     model = Author
     extra = 0
 
 
-class AttachmentInline(admin.TabularInline):
+class AttachmentInline(LabelledInlineMixin, admin.TabularInline):
     model = Attachment
     extra = 0
     fields = ("original_name", "content_type", "size", "uploaded_by", "uploaded_at")

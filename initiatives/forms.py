@@ -174,8 +174,8 @@ class InitiativeForm(forms.ModelForm):
             Fieldset(
                 _("The initiative"),
                 "title",
-                Div(Div("unit", css_class="col-md-6"), Div("field", css_class="col-md-3"),
-                    Div("kind", css_class="col-md-3"), css_class="row"),
+                Div(Div("unit", css_class="col-12"), Div("field", css_class="col-md-6"),
+                    Div("kind", css_class="col-md-6"), css_class="row"),  # a unit's full name needs the width
                 "summary",
                 "description",
                 "scope",

@@ -17,6 +17,7 @@ from django.db.models import Model, QuerySet
 from django.forms import Field as FormField
 from django.http import HttpRequest
 
+from sangkien.admin_labels import LabelledInlineMixin
 from unions import permissions
 from unions.models import Union, User
 
@@ -72,5 +73,5 @@ class ProgrammeWideAdminMixin:
         return super().has_delete_permission(request, obj) and permissions.may_change_programme_settings(request.user)
 
 
-class ProgrammeWideInline(ProgrammeWideAdminMixin, admin.TabularInline):
+class ProgrammeWideInline(LabelledInlineMixin, ProgrammeWideAdminMixin, admin.TabularInline):
     """An inline of a programme-wide setting (phases, scoring bands)."""

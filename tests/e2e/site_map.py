@@ -1,0 +1,138 @@
+"""The portal's main pages for each role, on the demo data, for the whole-site browser checks
+(accessibility and layout): one browser context per role, signed in without the login form."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from playwright.sync_api import Browser, BrowserContext
+
+from initiatives.models import Initiative
+from questions.models import Page, Question
+from questions.services import question_answer, question_ask
+from unions.models import Union, User
+from unions.permissions import REVIEWERS_GROUP
+
+# Roles → the demo account that plays it (seed_demo's, plus a national board account made here).
+ACCOUNTS = {
+    "anonymous": None,
+    "officer": "canbo.rangdong",
+    "leadership": "lanhdao",
+    "provincial_reviewer": "bancspl",  # Công Thương's board: scoped to its subtree
+    "national_reviewer": "ban.tld",  # no unit: the whole tree
+    "superuser": "admin",
+}
+
+
+@dataclass(frozen=True)
+class Demo:
+    url: str
+    initiative: Initiative  # submitted, in Rạng Đông (the officer's unit): detail and review pages
+    draft: Initiative  # editable by the officer
+    question: Question  # asked by the officer, answered in public
+
+
+def seed(live_url: str, settings_fixture: object) -> Demo:
+    """seed_demo's tree, accounts and 60 initiatives, a national board account, an answered
+    question and the guide page (a transactional test's flush removes the migration's)."""
+    settings_fixture.DEBUG = True  # seed_demo refuses to publish demo passwords otherwise
+    call_command("seed_demo", initiatives=60)
+    settings_fixture.DEBUG = False
+    national = User.objects.create_user("ban.tld", first_name="Bình", last_name="Đỗ Thanh", is_staff=True)
+    national.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
+    Page.objects.get_or_create(
+        slug="huong-dan", defaults={"title": "Hướng dẫn cập nhật sáng kiến", "body": "Bước 1.\n\nBước 2."}
+    )
+    officer = User.objects.get(username="canbo.rangdong")
+    rangdong = Union.objects.get(code="CTVN-RANGDONG")
+    initiatives = Initiative.objects.filter(unit=rangdong).order_by("pk")
+    question = question_ask(unit=rangdong, by=officer, subject="Cách tính tỷ lệ đóng góp", body="Xin hướng dẫn.")
+    question_answer(
+        question=question, answer="Tổng tỷ lệ của các tác giả là 100%.", by=User.objects.get(username="bancspl"),
+        is_public=True,
+    )  # fmt: skip
+    return Demo(
+        url=live_url,
+        initiative=initiatives.filter(status=Initiative.Status.SUBMITTED).first(),
+        draft=initiatives.filter(status__in=[Initiative.Status.DRAFT, Initiative.Status.RETURNED]).first(),
+        question=question,
+    )
+
+
+def main_pages(role: str, demo: Demo) -> list[tuple[str, str]]:
+    """(name, path) of the pages a role works with, portal and admin."""
+    public = [
+        ("home", reverse("home")),
+        ("public list", reverse("public_list")),
+        ("faq", reverse("faq")),
+        ("guide", reverse("page", args=["huong-dan"])),
+    ]
+    rangdong = reverse("dashboard_unit", args=["CTVN-RANGDONG"])
+    unit_pages = [
+        ("list", reverse("initiatives:list")),
+        ("detail", reverse("initiatives:detail", args=[demo.initiative.pk])),
+        ("questions", reverse("questions:list")),
+        ("question", reverse("questions:detail", args=[demo.question.pk])),
+    ]
+    initiative, question = demo.initiative.pk, demo.question.pk
+    admin_pages = [
+        ("admin index", reverse("admin:index")),
+        ("admin initiatives", reverse("admin:initiatives_initiative_changelist")),
+        ("admin review queue", reverse("admin:initiatives_reviewqueue_changelist")),
+        ("admin initiative", reverse("admin:initiatives_initiative_change", args=[initiative])),
+        ("admin questions", reverse("admin:questions_question_changelist")),
+        ("admin question", reverse("admin:questions_question_change", args=[question])),
+        ("admin unions", reverse("admin:unions_union_changelist")),
+        ("admin union", reverse("admin:unions_union_change", args=[Union.objects.get(code="CTVN-THEP").pk])),
+        ("board metrics", reverse("board_metrics")),
+    ]
+    pages = {
+        "anonymous": [*public, ("login", reverse("login")), ("admin login", reverse("admin:login"))],
+        "officer": [
+            *public,
+            *unit_pages,
+            ("new initiative", reverse("initiatives:create")),
+            ("edit initiative", reverse("initiatives:edit", args=[demo.draft.pk])),
+            ("import", reverse("initiatives:import")),
+            ("new question", reverse("questions:create")),
+            ("dashboard", reverse("dashboard")),
+            ("drill-down", rangdong),
+        ],
+        "leadership": [
+            ("home", reverse("home")),
+            ("dashboard", reverse("dashboard")),
+            ("drill-down", reverse("dashboard_unit", args=["CTVN-THEP"])),
+            ("exports", reverse("exports")),
+            *[page for page in admin_pages if page[0] != "admin review queue"],
+        ],
+        "provincial_reviewer": [("home", reverse("home")), ("dashboard", reverse("dashboard")), *admin_pages],
+        "national_reviewer": [
+            ("exports", reverse("exports")),
+            *admin_pages,
+            ("admin programme", reverse("admin:initiatives_program_change", args=[demo.initiative.program_id])),
+        ],
+        "superuser": [("home", reverse("home")), ("dashboard", reverse("dashboard")), *admin_pages],
+    }
+    return pages[role]
+
+
+@contextmanager
+def signed_in(browser: Browser, role: str, demo: Demo, **context_args: object) -> Iterator[BrowserContext]:
+    """A browser context whose session belongs to the role's account (none for anonymous)."""
+    context = browser.new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", **context_args)
+    if ACCOUNTS[role]:
+        client = Client()
+        client.force_login(User.objects.get(username=ACCOUNTS[role]))
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": demo.url}])
+    try:
+        yield context
+    finally:
+        context.close()
