@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, ClassVar
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
@@ -9,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.functional import Promise
 from django.utils.text import capfirst
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
@@ -28,8 +32,13 @@ from sangkien.search import FoldedSearchMixin
 from sangkien.text import format_vnd
 from unions.admin import SubtreeFilter
 from unions.admin_scoping import ProgrammeWideAdminMixin, ProgrammeWideInline, ScopedAdminMixin
+from unions.http import account
 from unions.models import Union, User
 from unions.permissions import may_review, may_set_target, reviewable, target_units
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django_stubs_ext import StrOrPromise
 
 
 class PhaseInline(ProgrammeWideInline):
@@ -61,10 +70,10 @@ class TargetAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("unit__code",)
     show_full_result_count = False
 
-    def may_act(self, user: User, obj: Target) -> bool:
+    def may_act(self, user: User | AnonymousUser, obj: Target) -> bool:
         return may_set_target(user, obj.unit)
 
-    def unit_choices(self, user: User) -> QuerySet[Union]:
+    def unit_choices(self, user: User | AnonymousUser) -> QuerySet[Union]:
         return target_units(user)
 
 
@@ -98,7 +107,7 @@ class UnitLevelFilter(admin.SimpleListFilter):
     title = _("level")
     parameter_name = "level"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, StrOrPromise]]:
         return list(Union.Level.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -118,7 +127,7 @@ class PhaseListFilter(admin.RelatedFieldListFilter):
 class InitiativeSubtreeFilter(SubtreeFilter):
     """`?subtree=<unit id>`: the initiatives of a unit and everything under it."""
 
-    def restrict(self, queryset: QuerySet, unit: Union) -> QuerySet:
+    def restrict(self, queryset: Any, unit: Union) -> QuerySet:
         return queryset.in_subtree(unit)
 
 
@@ -137,7 +146,7 @@ class ReviewForm(forms.Form):
     )
 
 
-DECISION_LABELS = {
+DECISION_LABELS: dict[str, Promise] = {
     Initiative.Status.VALID: _("Valid"),
     Initiative.Status.RETURNED: _("Return for completion"),
     Initiative.Status.REJECTED: _("Not valid"),
@@ -159,7 +168,7 @@ class InitiativeAdminForm(ModelForm):
 class InitiativeAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     form = InitiativeAdminForm
     list_display = ("title", "unit", "field", "status", "submitted_at", "value")
-    list_filter = (
+    list_filter: ClassVar[tuple[Any, ...]] = (  # ReviewQueueAdmin lists other filters
         "status",
         UnitLevelFilter,
         InitiativeSubtreeFilter,
@@ -215,7 +224,7 @@ class InitiativeAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, 
     ) -> None:
         super().save_related(request, form, formsets, change)
         initiative_refresh_search_text(initiative=form.instance)
-        initiative_record_editor(initiative=form.instance, by=request.user)
+        initiative_record_editor(initiative=form.instance, by=account(request))
 
     def get_urls(self) -> list:
         name = f"{self.opts.app_label}_{self.opts.model_name}_review"
@@ -224,7 +233,7 @@ class InitiativeAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, 
             *super().get_urls(),
         ]
 
-    def render_change_form(self, request: HttpRequest, context: dict, *args: object, **kwargs: object) -> HttpResponse:
+    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, **kwargs: Any) -> HttpResponse:
         obj = context.get("original")
         if obj is not None and obj.status == Initiative.Status.SUBMITTED and self.has_change_permission(request, obj):
             if not may_review(request.user, obj):
@@ -255,7 +264,7 @@ class InitiativeAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, 
             initiative_review(
                 initiative=initiative,
                 decision=decision,
-                by=request.user,
+                by=account(request),
                 reason=form.cleaned_data.get("reason", ""),
                 note=form.cleaned_data.get("note", ""),
             )
@@ -290,7 +299,7 @@ class InitiativeAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, 
                 outcome = initiatives_review(
                     ids=list(queryset.values_list("pk", flat=True)),
                     decision=decision,
-                    by=request.user,
+                    by=account(request),
                     reason=form.cleaned_data["reason"],
                     note=form.cleaned_data["note"],
                 )
@@ -335,7 +344,7 @@ class InitiativeAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, 
             "initiatives": queryset.select_related("unit")[:200],
             "count": queryset.count(),
             "action": request.POST.get("action"),
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+            "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
             "select_across": request.POST.get("select_across", "0"),
         }
         return TemplateResponse(request, "admin/initiatives/review_decision.html", context)

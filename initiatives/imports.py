@@ -27,6 +27,7 @@ from sangkien.spreadsheets import (
     SheetIssue,
     SpreadsheetError,
     cell_text,
+    max_length,
     read_rows,
     template_workbook,
 )
@@ -57,7 +58,7 @@ EXAMPLE_ROWS = (
         "120.000.000",
     ),
 )
-AUTHOR_NAME_MAX = Author._meta.get_field("full_name").max_length
+AUTHOR_NAME_MAX = max_length(Author, "full_name")
 _AUTHOR = re.compile(r"^(?P<name>[^()]+?)\s*(?:\(\s*(?P<share>[\d.,]+)\s*%?\s*\))?$")
 _DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 
@@ -103,7 +104,8 @@ def parse_authors(text: str) -> list[tuple[str, Decimal]] | str:
             except InvalidOperation:
                 share = Decimal(-1)
             # Two decimals at most, as stored: 33,333% would silently become 33,33%.
-            if not Decimal(0) < share <= 100 or share.as_tuple().exponent < -2:
+            exponent = share.as_tuple().exponent  # an int: the pattern admits digits only
+            if not Decimal(0) < share <= 100 or (isinstance(exponent, int) and exponent < -2):
                 return _("“%(part)s” needs a share above 0 and up to 100%%, with at most two decimals.") % {
                     "part": part
                 }
@@ -116,14 +118,15 @@ def parse_authors(text: str) -> list[tuple[str, Decimal]] | str:
         authors.append((name, share))
     if len(authors) == 1 and authors[0][1] is None:
         return [(authors[0][0], Decimal(100))]
-    if any(share is None for _name, share in authors):
+    shared = [(name, share) for name, share in authors if share is not None]
+    if len(shared) < len(authors):
         return _("With several authors, give each one's share, e.g. Nguyễn Văn A (60%%); Trần Thị B (40%%).") % {}
-    total = sum(share for _name, share in authors)
+    total = sum((share for _name, share in shared), Decimal(0))
     if total != 100:
         return _("The authors' shares must add up to 100%%; they add up to %(total)s%%.") % {
             "total": f"{total.normalize():f}".replace(".", ",")
         }
-    return authors
+    return shared
 
 
 def parse_date(value: Any) -> dt.date | None:
@@ -148,6 +151,7 @@ def parse_amount(value: Any) -> int | str | None:
         return None
     if isinstance(value, bool):
         return _("Enter a whole amount in đồng, for example 10.000.000.")
+    amount: int | None
     if isinstance(value, int):
         amount = value
     elif isinstance(value, float):
@@ -211,7 +215,7 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
     units, elsewhere = _units_for(user, {cell_text(cells[UNIT]) for _n, cells in raw})
     fields = {fold(field.name): field for field in Field.objects.filter(is_active=True)}
     kinds = kind_aliases()
-    title_max = Initiative._meta.get_field("title").max_length
+    title_max = max_length(Initiative, "title")
     issues: list[SheetIssue] = []
     parsed: list[ParsedRow] = []
     for number, cells in raw:
@@ -268,6 +272,9 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
         if isinstance(value, str):
             issues.append(_issue(number, VALUE, value))
         if len(issues) == before:
+            # Each check above that fails reports an issue, so every part is there.
+            assert unit is not None and field is not None and kind is not None and applied is not None
+            assert not isinstance(authors, str) and not isinstance(value, str)
             parsed.append(ParsedRow(number, unit, title, field, kind, authors, summary, applied, value))
     issues.extend(_duplicates(parsed, program=program))
     if issues:
@@ -279,7 +286,9 @@ def _duplicates(rows: list[ParsedRow], *, program: Program) -> list[SheetIssue]:
     """The same title twice for one unit, in the file or already submitted: uploading a file
     twice must not file every initiative twice."""
     submitted = Initiative.objects.filter(program=program, unit__in={row.unit.pk for row in rows}).submitted()
-    known = {(unit_id, fold(title)): None for unit_id, title in submitted.values_list("unit_id", "title")}
+    known: dict[tuple[int, str], int | None] = {
+        (unit_id, fold(title)): None for unit_id, title in submitted.values_list("unit_id", "title")
+    }
     issues = []
     for row in rows:
         key = (row.unit.pk, fold(row.title))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self, TypeVar
 
 from django.db import models
 
@@ -12,19 +12,23 @@ if TYPE_CHECKING:
     from unions.models import Union
 
 
-class InitiativeQuerySet(models.QuerySet["Initiative"]):
-    def in_subtree(self, unit: Union) -> InitiativeQuerySet:
+# Initiative (and ReviewQueue, its proxy): named in models.py, which imports this module.
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+class InitiativeQuerySet(models.QuerySet[_Row]):
+    def in_subtree(self, unit: Union) -> Self:
         """Initiatives of `unit` and every unit under it."""
         return self.filter(unit__path__startswith=unit.path)
 
-    def submitted(self) -> InitiativeQuerySet:
+    def submitted(self) -> Self:
         """Every non-draft initiative counts as submitted."""
         return self.exclude(status="draft")
 
-    def valid(self) -> InitiativeQuerySet:
+    def valid(self) -> Self:
         return self.filter(status="valid")
 
-    def search(self, term: str) -> InitiativeQuerySet:
+    def search(self, term: str) -> Self:
         """Diacritic-insensitive search on title and authors' names."""
         folded = fold(term)
         return self.filter(search_text__contains=folded) if folded else self

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -20,6 +22,7 @@ from sangkien.downloads import stored_file_response
 from sangkien.search import FoldedSearchMixin
 from unions.admin import SubtreeFilter
 from unions.admin_scoping import ProgrammeWideAdminMixin, ScopedAdminMixin
+from unions.http import account
 from unions.models import Union
 
 
@@ -44,8 +47,13 @@ class QuestionAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, ad
     history ("Hoạt động của tôi") against the question itself, whichever list it came from."""
 
     form = QuestionAnswerForm
-    list_display = ("subject", "unit", "asked_at", "answered_at", "is_public")
-    list_filter = ("is_public", ("answered_at", admin.EmptyFieldListFilter), QuestionSubtreeFilter)
+    # PendingQuestionAdmin shows other columns and filters.
+    list_display: tuple[str, ...] = ("subject", "unit", "asked_at", "answered_at", "is_public")
+    list_filter: ClassVar[tuple[Any, ...]] = (
+        "is_public",
+        ("answered_at", admin.EmptyFieldListFilter),
+        QuestionSubtreeFilter,
+    )
     list_select_related = ("unit",)
     readonly_fields = ("unit", "asked_by", "asked_at", "subject", "body", "initiative", "attachment_link",
                        "answered_by", "answered_at")  # fmt: skip
@@ -82,7 +90,7 @@ class QuestionAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, ad
             question=Question.objects.get(pk=obj.pk),
             answer=form.cleaned_data["answer"],
             is_public=form.cleaned_data["is_public"],
-            by=request.user,
+            by=account(request),
         )
 
     def construct_change_message(

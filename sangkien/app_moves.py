@@ -9,8 +9,13 @@ follows the model to its new app.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db import migrations
+
+if TYPE_CHECKING:
+    from django.apps.registry import Apps
+    from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 
 def move_content_types(*, old_app: str, new_app: str, models: Iterable[str]) -> migrations.RunPython:
@@ -18,7 +23,7 @@ def move_content_types(*, old_app: str, new_app: str, models: Iterable[str]) -> 
     keeping their ids; reversible."""
     names = tuple(models)
 
-    def relabel(apps: object, source: str, target: str) -> None:
+    def relabel(apps: Apps, source: str, target: str) -> None:
         content_type = apps.get_model("contenttypes", "ContentType")
         for name in names:
             old = content_type.objects.filter(app_label=source, model=name).first()
@@ -35,10 +40,10 @@ def move_content_types(*, old_app: str, new_app: str, models: Iterable[str]) -> 
             old.app_label = target
             old.save(update_fields=["app_label"])
 
-    def forwards(apps: object, schema_editor: object) -> None:
+    def forwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         relabel(apps, old_app, new_app)
 
-    def backwards(apps: object, schema_editor: object) -> None:
+    def backwards(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         relabel(apps, new_app, old_app)
 
     return migrations.RunPython(forwards, backwards, elidable=False)

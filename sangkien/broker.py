@@ -23,14 +23,14 @@ class QoS(redis.QoS):
         try:
             super().ack(delivery_tag)
         except Exception:
-            self._quick_ack(delivery_tag)  # kombu's own "forget it here", which super() did not reach
+            self._quick_ack(delivery_tag)  # type: ignore[attr-defined]  # private: not in celery-types' stubs; kombu's own "forget it here", which super() did not reach
             raise
 
     def reject(self, delivery_tag: Any, requeue: bool = False) -> None:
         try:
             super().reject(delivery_tag, requeue=requeue)
         except Exception:
-            self._quick_ack(delivery_tag)
+            self._quick_ack(delivery_tag)  # type: ignore[attr-defined]  # as above
             raise
 
 

@@ -34,7 +34,8 @@ _retry_at: dict[str, float] = {}
 class OptionalRedisCache(RedisCache):
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
-        self._server_key = " ".join(self._servers)
+        # Django's own parsed LOCATION list, private and so not in django-stubs.
+        self._server_key = " ".join(self._servers)  # type: ignore[attr-defined]
 
     def _call(self, fallback: Any, operation: Callable[..., Any], *args: Any) -> Any:
         """`operation(*args)`, or `fallback` while Redis is failing."""

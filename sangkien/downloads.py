@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from typing import IO
+from typing import IO, overload
 from urllib.parse import quote
 
 from django.db.models.fields.files import FieldFile
@@ -91,13 +91,17 @@ def content_disposition(name: str) -> str:
     return header
 
 
-def file_response(content: IO[bytes] | bytes, *, name: str, content_type: str) -> HttpResponse:
+@overload
+def file_response(content: bytes, *, name: str, content_type: str) -> HttpResponse: ...
+@overload
+def file_response(content: IO[bytes], *, name: str, content_type: str) -> FileResponse: ...
+def file_response(content: IO[bytes] | bytes, *, name: str, content_type: str) -> HttpResponse | FileResponse:
     """A download of `content` (an open file, streamed, or bytes already built) under `name` with
     the extension of the type it is, with the headers above."""
     if content_type not in EXTENSIONS:
         content_type = UNKNOWN_TYPE
     if isinstance(content, bytes):
-        response = HttpResponse(content, content_type=content_type)
+        response: HttpResponse | FileResponse = HttpResponse(content, content_type=content_type)
         response["Content-Length"] = len(content)
     else:
         response = FileResponse(content, content_type=content_type)
@@ -107,7 +111,7 @@ def file_response(content: IO[bytes] | bytes, *, name: str, content_type: str) -
     return response
 
 
-def stored_file_response(file: FieldFile, *, name: str, content_type: str) -> HttpResponse:
+def stored_file_response(file: FieldFile, *, name: str, content_type: str) -> FileResponse:
     """A stored upload or workbook, with the type recorded when it was stored: the name is made
     again from that type, so a row named before names were fixed at upload is safe too."""
     try:

@@ -28,6 +28,11 @@ def login_username(request: HttpRequest, credentials: dict[str, Any] | None = No
     return str(name)[:USERNAME_MAX_LENGTH] if name is not None else None
 
 
+def _client_address(request: HttpRequest) -> str:
+    """The client address axes put on the request (AXES_CLIENT_IP_CALLABLE) and stores attempts under."""
+    return request.axes_ip_address  # type: ignore[attr-defined]  # axes' own attribute, unknown to the stubs
+
+
 def _failures(attempts: QuerySet[AccessAttempt]) -> int:
     return attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
 
@@ -43,7 +48,7 @@ class PortalAxesHandler(AxesDatabaseHandler):
         recent = AccessAttempt.objects.filter(attempt_time__gte=get_cool_off_threshold(request))
         username = get_client_username(request, credentials)
         by_username = _failures(recent.filter(username=username)) if username is not None else 0
-        by_address = _failures(recent.filter(ip_address=request.axes_ip_address))
+        by_address = _failures(recent.filter(ip_address=_client_address(request)))
         if by_address >= settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS:
             return max(by_username, settings.AXES_FAILURE_LIMIT)
         return by_username
@@ -53,7 +58,7 @@ class PortalAxesHandler(AxesDatabaseHandler):
         a day never add up to a lockout. Failures under other usernames, and this username's from
         other addresses (someone else's guesses), stay counted."""
         super().user_logged_in(sender, request, user, **kwargs)
-        AccessAttempt.objects.filter(username=user.get_username(), ip_address=request.axes_ip_address).delete()
+        AccessAttempt.objects.filter(username=user.get_username(), ip_address=_client_address(request)).delete()
 
 
 def lockout_response(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import SuspiciousOperation
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 
 from sangkien.text import parse_id
 
@@ -47,7 +47,7 @@ class RejectMalformedMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def _check(params: object) -> None:
+    def _check(params: QueryDict) -> None:
         for key, values in params.lists():
             if "\x00" in key or any("\x00" in value for value in values):
                 raise NulCharacterRejected("NUL character in request parameters")

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
+
+if TYPE_CHECKING:
+    from celery import Task
 
 logger = logging.getLogger(__name__)
 # What a broker that is down or hung raises when publishing.
@@ -20,7 +24,7 @@ BROKER_ERRORS = (OperationalError, RedisError, OSError)
 _broker_retry_at: dict[str, float] = {}
 
 
-def enqueue_on_commit(task: object, *args: object) -> None:
+def enqueue_on_commit(task: Task[..., Any], *args: object) -> None:
     """Queue `task` once the transaction commits; a broker that is down or hung is logged, never
     raised, and costs at most its timeouts (settings, "Redis down or hung"): the notifications'
     resend job, or an export's retry, queues the row again."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -15,7 +17,7 @@ class FoldedSearchMixin:
     `LIKE '%term%'` replaces the admin's default OR of `icontains` over several columns.
     """
 
-    search_fields = ("search_text",)  # makes the admin show its search box
+    search_fields: ClassVar[list[str] | tuple[str, ...]] = ("search_text",)  # makes the admin show its search box
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         folded = fold(search_term)

@@ -397,6 +397,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=3
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
 AXES_CLIENT_IP_CALLABLE = "sangkien.client_address.client_address"
 AXES_USERNAME_CALLABLE = "sangkien.lockout.login_username"
+AXES_USERNAME_FORM_FIELD = "username"  # axes' default, named because login_username reads it
 AXES_LOCKOUT_CALLABLE = "sangkien.lockout.lockout_response"
 # A successful login clears that username's failures only (PortalAxesHandler), never the address's:
 # one valid account would otherwise let an attacker reset the count between guesses at others.

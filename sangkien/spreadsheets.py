@@ -18,12 +18,14 @@ from xml.etree.ElementTree import ParseError
 import openpyxl
 from django.conf import settings
 from django.core.management import CommandError
+from django.db.models import Field, Model
 from django.utils.translation import gettext as _
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from sangkien.text import fold
 from sangkien.xlsx_guard import (
@@ -195,8 +197,10 @@ def template_workbook(
     of `choices` becomes a drop-down list on its column for the first `rows` rows, its values on
     a hidden last sheet (the import reads the first sheet only)."""
     workbook = openpyxl.Workbook()
-    sheets = [workbook.active]
-    sheets[0].title = title
+    first = workbook.active
+    assert isinstance(first, Worksheet)  # a new workbook's one sheet
+    sheets = [first]
+    first.title = title
     if examples_sheet:
         sheets.append(workbook.create_sheet(examples_sheet))
     for sheet in sheets:
@@ -238,7 +242,7 @@ def looks_like_formula(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
 
 
-def safe_cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = None) -> WriteOnlyCell:
+def safe_cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = None) -> Cell:
     """A write-only cell whose text is always text: "=SUM(…)" typed by a user is never a formula."""
     cell = WriteOnlyCell(sheet, value=value)
     if looks_like_formula(value):
@@ -246,3 +250,10 @@ def safe_cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None =
     if number_format:
         cell.number_format = number_format
     return cell
+
+
+def max_length(model: type[Model], name: str) -> int:
+    """The `max_length` of a model's text column, which an importer quotes in its messages."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field) and field.max_length is not None, f"{model.__name__}.{name} has no max_length"
+    return field.max_length

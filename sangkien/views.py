@@ -23,6 +23,7 @@ from leaderboard.dashboard import public_leaders
 from notifications.outbox import mail_backlog
 from questions.selectors import answer_metrics
 from sangkien.request_limits import body_limit, too_large_response, view_name_of
+from unions.http import AuthenticatedHttpRequest
 from unions.levels import BLOCK_NAMES
 from unions.permissions import board_scope, may_see_board_metrics
 
@@ -46,7 +47,7 @@ def _duration(value: dt.timedelta | None) -> str:
 
 
 @staff_member_required
-def board_metrics(request: HttpRequest) -> HttpResponse:
+def board_metrics(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The board's figures: backlog by status, median times to review and to answer over 30 days."""
     if not may_see_board_metrics(request.user):
         raise PermissionDenied(_("The board metrics are for the board and leadership."))

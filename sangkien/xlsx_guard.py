@@ -30,9 +30,9 @@ from typing import IO, Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl.cell.text import Text
-from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-from openpyxl.xml.constants import SHEET_MAIN_NS
+from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 from openpyxl.xml.functions import iterparse
 
 MB = 1024 * 1024
@@ -151,7 +151,7 @@ def _xml_tricks() -> RefusedFile:
     )
 
 
-def check_archive(source: IO[bytes], *, limits: ArchiveLimits, deadline: Deadline) -> None:
+def check_archive(source: IO[bytes] | TimedFile, *, limits: ArchiveLimits, deadline: Deadline) -> None:
     """Refuse, with a RefusedFile, a zip that no legitimate import file looks like."""
     try:
         archive = zipfile.ZipFile(source)
@@ -325,7 +325,9 @@ class BoundedReader(ExcelReader):
                 return
             for event, node in events:
                 if event == "end" and node.tag == tag:
-                    strings.append(Text.from_tree(node).content.replace("x005F_", ""))
+                    text = Text.from_tree(node)
+                    assert text is not None  # from_tree() returns None only in the stubs
+                    strings.append(text.content.replace("x005F_", ""))
                     node.clear()
                     root.clear()
         self.shared_strings = strings
@@ -334,5 +336,7 @@ class BoundedReader(ExcelReader):
         for sheet, rel in self.parser.find_sheets():
             if rel.target in self.valid_files and "chartsheet" not in rel.Type:
                 worksheet = _Sheet(self.wb, sheet.name, rel.target, self.shared_strings)
-                worksheet.sheet_state = sheet.state
-                self.wb._sheets.append(worksheet)
+                # As openpyxl's own reader does: the stubs let a sheet's state be None, and
+                # Workbook.create_sheet() would make a writable sheet, so the private list it is.
+                worksheet.sheet_state = sheet.state  # type: ignore[assignment]
+                self.wb._sheets.append(worksheet)  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from sangkien.search import FoldedSearchMixin
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from sangkien.text import parse_id
 from unions.admin_scoping import ProgrammeWideAdminMixin, ScopedAdminMixin
+from unions.http import account
 from unions.imports import import_units, template_workbook
 from unions.models import EmulationCluster, Union, User
 from unions.permissions import in_scope, may_change_unit, may_hold_path
@@ -57,7 +58,9 @@ class SubtreeFilter(admin.SimpleListFilter):
             return queryset.none()
         return self.restrict(queryset, unit) if unit else queryset
 
-    def restrict(self, queryset: QuerySet, unit: Union) -> QuerySet:
+    def restrict(self, queryset: Any, unit: Union) -> QuerySet:
+        """`queryset` (the admin's own QuerySet class: units here, another model's in a subclass)
+        narrowed to the subtree of `unit`."""
         return queryset.subtree(unit)
 
 
@@ -70,6 +73,7 @@ class UnionAdminForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean() returns cleaned_data
         if not self.errors:
             parent = cleaned.get("parent")
             if not may_hold_path(self.user, child_path(parent.path if parent else "", cleaned["code"])):
@@ -138,8 +142,11 @@ class UnionAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     def owner(self, obj: Union) -> Union:
         return obj
 
-    def get_form(self, request: HttpRequest, obj: Union | None = None, **kwargs: Any) -> type[forms.ModelForm]:
-        form = super().get_form(request, obj, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: Union | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        assert issubclass(form, UnionAdminForm)  # made from `self.form`
         form.user = request.user
         return form
 
@@ -180,7 +187,7 @@ class UnionAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
         errors: list[str] = []
         if request.method == "POST" and form.is_valid():
             try:
-                result = import_units(form.cleaned_data["file"], user=request.user)
+                result = import_units(form.cleaned_data["file"], user=account(request))
             except SpreadsheetError as error:
                 errors = error.messages
             else:
@@ -256,7 +263,7 @@ class UserAdmin(PermissionLabelsMixin, DjangoUserAdmin):
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     autocomplete_fields = ("unit",)
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Union unit"), {"fields": ("unit",)}),
     )
     add_fieldsets = (

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from sangkien.spreadsheets import SheetIssue, SpreadsheetError, cell_text, read_rows
+from sangkien.spreadsheets import SheetIssue, SpreadsheetError, cell_text, max_length, read_rows
 from sangkien.spreadsheets import template_workbook as spreadsheet_template
 from sangkien.text import fold
 from sangkien.xlsx_guard import vietnamese_number
@@ -132,9 +132,9 @@ def _parse(
     rows: dict[str, UnitRow] = {}
     first_row: dict[str, int] = {}
     named: set[str] = set()
-    code_max = Union._meta.get_field("code").max_length
-    name_max = Union._meta.get_field("name").max_length
-    cluster_max = EmulationCluster._meta.get_field("name").max_length
+    code_max = max_length(Union, "code")
+    name_max = max_length(Union, "name")
+    cluster_max = max_length(EmulationCluster, "name")
     for number, cells in numbered_rows:
         before = len(issues)
         code = cell_text(cells[CODE])
@@ -202,6 +202,7 @@ def _parse(
                 _issue(number, CLUSTER, _("The cluster name is longer than %(max)s characters.") % {"max": cluster_max})
             )
         if len(issues) == before:
+            assert level is not None and members is not None  # else the checks above reported it
             rows[code] = UnitRow(number, code, name, level, parent_code, members, cluster)
     # A bad row's code stays known so its children do not also report an "unknown parent".
     named.discard("")

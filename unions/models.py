@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
@@ -117,7 +119,7 @@ class Union(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # search_text is a pure function of the row's own columns, kept beside them so the admin
         # and any direct save stay searchable; bulk writers call refresh_search_text() themselves.
         self.refresh_search_text()
@@ -150,10 +152,15 @@ class User(AbstractUser):
         help_text=_("The union unit this officer belongs to; they act in its whole subtree."),
     )
 
+    # Per-request caches that unions.permissions keeps on the instance (not columns).
+    _group_names: set[str]
+    _dashboard_scope: Union | None
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        # django-stubs types AbstractUser.Meta's names as str; Django takes lazy strings there too.
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
 
     def get_full_name(self) -> str:
         """Vietnamese order: family name (last_name, "họ") before given name (first_name, "tên")."""

@@ -12,7 +12,7 @@ everything. Programme-wide settings belong to the national board.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from unions.models import PATH_SEPARATOR
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
+    from django.apps.registry import Apps
+    from django.contrib.auth.models import AnonymousUser, Group, Permission
     from django.db.models import Model, QuerySet
 
     from unions.models import Union, User
@@ -52,19 +53,19 @@ REVIEWER_PERMISSIONS = {
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}
 
 
-def grant_roles_in_migration(apps: object) -> None:
+def grant_roles_in_migration(apps: Apps) -> None:
     """For data migrations: make the permissions now (Django makes them only after all
     migrations), then (re)grant the role groups with the historical models."""
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        app_config.models_module = True  # type: ignore[assignment]  # create_permissions() asks only whether it is set
         create_permissions(app_config, verbosity=0)
         app_config.models_module = None
     ensure_role_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
-def ensure_role_groups(group_model: type, permission_model: type) -> None:
+def ensure_role_groups(group_model: type[Group], permission_model: type[Permission]) -> None:
     """Create the reviewer and leadership groups with their permissions; safe to run again.
 
     Takes the model classes so that the data migration can pass its historical models.
@@ -88,15 +89,16 @@ def _in_group(user: User | AnonymousUser, name: str) -> bool:
     return name in user._group_names
 
 
-def _active(user: User | AnonymousUser) -> bool:
+def _active(user: User | AnonymousUser) -> TypeGuard[User]:
+    """A signed-in, active account (for the type checker: an account, not AnonymousUser)."""
     return bool(user.is_authenticated and user.is_active)
 
 
-def is_reviewer(user: User | AnonymousUser) -> bool:
+def is_reviewer(user: User | AnonymousUser) -> TypeGuard[User]:
     return _active(user) and (user.is_superuser or _in_group(user, REVIEWERS_GROUP))
 
 
-def is_leadership(user: User | AnonymousUser) -> bool:
+def is_leadership(user: User | AnonymousUser) -> TypeGuard[User]:
     return _active(user) and (user.is_superuser or _in_group(user, LEADERSHIP_GROUP))
 
 
@@ -109,7 +111,7 @@ def is_read_only(user: User | AnonymousUser) -> bool:
 # Scope: the subtree an account sees and acts in.
 
 
-def board_scope(user: User | AnonymousUser) -> Union | None:
+def board_scope(user: User) -> Union | None:
     """The subtree a staff account (board or leadership) sees in the admin, e.g. a province's
     board; None for the whole country (a superuser, or a national account without a unit)."""
     return None if user.is_superuser else user.unit
@@ -138,7 +140,10 @@ def can_act_in(user: User | AnonymousUser, unit: Union) -> bool:
         return False
     if _active(user) and user.is_superuser:
         return True
-    return _active(user) and user.unit_id is not None and unit.is_in_subtree_of(user.unit)
+    if not _active(user) or user.unit_id is None:
+        return False
+    home = user.unit
+    return home is not None and unit.is_in_subtree_of(home)
 
 
 def restrict(queryset: QuerySet, user: User | AnonymousUser, *, path: str = "unit__path") -> QuerySet:
@@ -149,9 +154,10 @@ def restrict(queryset: QuerySet, user: User | AnonymousUser, *, path: str = "uni
         return queryset.none()
     if is_national(user):
         return queryset
-    if user.unit_id is None:
+    home = user.unit
+    if home is None:
         return queryset.none()
-    return queryset.filter(**{f"{path}__startswith": user.unit.path})
+    return queryset.filter(**{f"{path}__startswith": home.path})
 
 
 def units_in_scope(user: User | AnonymousUser) -> QuerySet[Union]:
@@ -166,13 +172,13 @@ def units_in_scope(user: User | AnonymousUser) -> QuerySet[Union]:
 # The site.
 
 
-def may_use_unit_pages(user: User | AnonymousUser) -> bool:
+def may_use_unit_pages(user: User | AnonymousUser) -> TypeGuard[User]:
     """The officers' pages (their units' initiatives and questions): anyone attached to a unit,
     and superusers; read-only for leadership."""
     return _active(user) and (user.is_superuser or user.unit_id is not None)
 
 
-def may_write_on_site(user: User | AnonymousUser) -> bool:
+def may_write_on_site(user: User | AnonymousUser) -> TypeGuard[User]:
     """Create, edit, submit and import initiatives, remove their files, ask questions."""
     return may_use_unit_pages(user) and not is_read_only(user)
 
@@ -256,9 +262,10 @@ def may_hold_path(user: User | AnonymousUser, path: str) -> bool:
         return False
     if user.is_superuser:
         return True
-    if user.unit_id is None:
+    home = user.unit
+    if home is None:
         return path.count(PATH_SEPARATOR) > 1  # a new root is for superusers only
-    return path.startswith(user.unit.path) and path != user.unit.path
+    return path.startswith(home.path) and path != home.path
 
 
 def may_change_unit(user: User | AnonymousUser, unit: Union) -> bool:
@@ -292,7 +299,9 @@ def may_set_target(user: User | AnonymousUser, unit: Union | None) -> bool:
 def target_units(user: User | AnonymousUser) -> QuerySet[Union]:
     """The units whose target the account may set (the rule above, as a queryset)."""
     units = units_in_scope(user)
-    return units if is_national(user) else units.exclude(pk=user.unit_id)
+    if is_national(user) or not _active(user) or user.unit_id is None:
+        return units  # every unit, or none (`restrict` gives an account without a unit none)
+    return units.exclude(pk=user.unit_id)
 
 
 def may_resend_notifications(user: User | AnonymousUser) -> bool:

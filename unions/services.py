@@ -30,7 +30,7 @@ def check_level_under(*, level: str, parent_level: str | None) -> str | None:
 
 def check_level_above(*, level: str, child_levels: set[str]) -> str | None:
     """The error message when a unit of `level` may not hold subunits of `child_levels`."""
-    clashing = sorted((c for c in child_levels if LEVEL_RANK[c] <= LEVEL_RANK[level]), key=LEVEL_RANK.get)
+    clashing = sorted((c for c in child_levels if LEVEL_RANK[c] <= LEVEL_RANK[level]), key=LEVEL_RANK.__getitem__)
     if not clashing:
         return None
     return _("A unit of level “%(level)s” cannot have subunits of level “%(child)s”.") % {
