@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from demo import seed as demo_data
@@ -82,13 +83,13 @@ def _copy(table: str, columns: Iterable[str], rows: Iterable[tuple[object, ...]]
     return total
 
 
-def _next_id(model: type) -> int:
+def _next_id(model: type[Model]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {model._meta.db_table}")
         return cursor.fetchone()[0]
 
 
-def _reset_sequence(model: type) -> None:
+def _reset_sequence(model: type[Model]) -> None:
     table = model._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -284,7 +285,7 @@ def _initiative_rows(
     start = datetime.combine(program.starts_on, datetime.min.time(), tz)
     span = (program.ends_on - program.starts_on).days * 86_400
     phase_two = datetime.combine(phases[1].starts_on, datetime.min.time(), tz)
-    statuses, weights = zip(*demo_data.STATUS_WEIGHTS, strict=True)
+    statuses, weights = demo_data.status_mix()
     kinds = demo_data.KINDS
     pk = first_pk
     for unit, count in allocation:

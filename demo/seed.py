@@ -361,6 +361,11 @@ STATUS_WEIGHTS = (
 )
 
 
+def status_mix() -> tuple[list[Initiative.Status], list[int]]:
+    """STATUS_WEIGHTS as random.choices() takes it: the statuses, and their weights."""
+    return [status for status, _weight in STATUS_WEIGHTS], [weight for _status, weight in STATUS_WEIGHTS]
+
+
 def ensure_program() -> tuple[Program, list[Phase], list[Field]]:
     """The programme with its phases and fields, created or brought up to date."""
     program, _ = Program.objects.update_or_create(slug=PROGRAM_SLUG, defaults=PROGRAM)
@@ -471,7 +476,7 @@ def _create_initiatives(
     tz = ZoneInfo(settings.TIME_ZONE)
     weighted = [(units[code], weight) for code, *_rest, weight in UNITS if weight]
     pool, weights = zip(*weighted, strict=True)
-    statuses, status_weights = zip(*STATUS_WEIGHTS, strict=True)
+    statuses, status_weights = status_mix()
     officer_of = {users["canbo.rangdong"].unit_id: users["canbo.rangdong"]}
     reviewer = users["bancspl"]
     span = (program.ends_on - program.starts_on).days
@@ -525,13 +530,15 @@ def _create_initiatives(
             all_authors.append(author)
         if initiative.status == Initiative.Status.DRAFT:
             continue
+        submitted = initiative.submitted_at
+        assert submitted is not None  # set above for every initiative but a draft
         changes.append(
             StatusChange(
                 initiative=initiative,
                 from_status=Initiative.Status.DRAFT,
                 to_status=Initiative.Status.SUBMITTED,
                 by=initiative.created_by,
-                at=initiative.submitted_at,
+                at=submitted,
             )
         )
         if initiative.status != Initiative.Status.SUBMITTED:
@@ -541,7 +548,7 @@ def _create_initiatives(
                     from_status=Initiative.Status.SUBMITTED,
                     to_status=initiative.status,
                     by=reviewer,
-                    at=initiative.submitted_at + timedelta(days=rng.randrange(1, 20)),
+                    at=submitted + timedelta(days=rng.randrange(1, 20)),
                     reason=""
                     if initiative.status == Initiative.Status.VALID
                     else "Đề nghị bổ sung mô tả giải pháp và số liệu giá trị làm lợi.",

@@ -1,15 +1,23 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from initiatives.models import Phase, Program
 from unions.levels import BLOCKS
 from unions.models import EmulationCluster, Union
+
+
+class PhaseChoiceField(forms.ModelChoiceField):
+    """A phase listed by its name alone (its __str__ names the programme too)."""
+
+    def label_from_instance(self, obj: Phase) -> str:
+        return obj.name
 
 
 class ExportForm(forms.Form):
@@ -28,19 +36,21 @@ class ExportForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("All clusters"),
     )
-    phase = forms.ModelChoiceField(
+    phase = PhaseChoiceField(
         label=gettext_lazy("Phase"),
         queryset=Phase.objects.none(),
         required=False,
         empty_label=gettext_lazy("Whole programme"),
     )
 
-    def __init__(self, *args: Any, scope: Union, program: Program, **kwargs: Any) -> None:
-        super().__init__(*args, initial={"unit": scope.code}, **kwargs)
+    def __init__(self, data: QueryDict | None = None, *, scope: Union, program: Program, **kwargs: Any) -> None:
+        super().__init__(data, initial={"unit": scope.code}, **kwargs)
         self.scope = scope
-        self.fields["level"].choices = [("", _("All levels")), *((level, level.label) for level in BLOCKS)]
-        self.fields["phase"].queryset = program.phases.order_by("number")
-        self.fields["phase"].label_from_instance = lambda phase: phase.name
+        cast(forms.ChoiceField, self.fields["level"]).choices = [
+            ("", _("All levels")),
+            *((level, level.label) for level in BLOCKS),
+        ]
+        cast(PhaseChoiceField, self.fields["phase"]).queryset = program.phases.order_by("number")
         self.helper = FormHelper()
         self.helper.form_tag = False
 

@@ -119,6 +119,10 @@ class ExportJob(models.Model):
     error = models.TextField(_("error"), blank=True)
     file = models.FileField(_("file"), upload_to=export_path, max_length=200, blank=True)
 
+    # What the exports page shows of a job, set there for its template (not columns).
+    label: str
+    error_text: str
+
     class Meta:
         db_table = "initiatives_exportjob"  # its table from before the app split
         ordering = ["-requested_at"]
@@ -141,7 +145,7 @@ class ExportJob(models.Model):
         """Lost for twice the stale period: a worker would have taken it over by now (its message
         comes back after the broker's visibility timeout, EXPORT_STALE_SECONDS), so the message is
         gone too (Redis lost it, or its retries ran out) and only a retry builds it."""
-        if not self.is_lost:
+        if not self.is_lost or self.heartbeat_at is None:  # a lost job has a heartbeat
             return False
         return timezone.now() - self.heartbeat_at > dt.timedelta(seconds=2 * settings.EXPORT_STALE_SECONDS)
 

@@ -56,7 +56,10 @@ def _lock(*, user: User, program: Program) -> None:
 
 
 def _identical(fields: dict[str, object], *, other_than: int | None = None) -> ExportJob | None:
-    return live_jobs().filter(**fields).exclude(pk=other_than).order_by("-requested_at", "-pk").first()
+    jobs = live_jobs().filter(**fields)
+    if other_than is not None:
+        jobs = jobs.exclude(pk=other_than)
+    return jobs.order_by("-requested_at", "-pk").first()
 
 
 def _check_limits(user: User) -> None:

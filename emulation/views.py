@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,11 +19,12 @@ from emulation.workbook import ExportRequest, export_file_name, job_error, job_l
 from initiatives.selectors import current_program
 from sangkien.downloads import stored_file_response
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE
+from unions.http import AuthenticatedHttpRequest
 from unions.models import Union
 from unions.permissions import export_scope
 
 
-def _scope(request: HttpRequest) -> Union:
+def _scope(request: AuthenticatedHttpRequest) -> Union:
     scope = export_scope(request.user)
     if scope is None:
         raise PermissionDenied(_("Emulation exports are for leadership and the board."))
@@ -38,7 +39,7 @@ def _jobs(scope: Union) -> QuerySet[ExportJob]:
 
 
 @login_required
-def exports(request: HttpRequest) -> HttpResponse:
+def exports(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Xuất tiêu chí thi đua: the request form and the latest exports with their progress."""
     scope = _scope(request)
     program = current_program()
@@ -84,7 +85,7 @@ def _status(job: ExportJob) -> dict[str, object]:
 
 
 @login_required
-def export_status(request: HttpRequest, pk: int) -> JsonResponse:
+def export_status(request: AuthenticatedHttpRequest, pk: int) -> JsonResponse:
     """The small status document the page polls while a job is queued or running."""
     job = get_object_or_404(_jobs(_scope(request)), pk=pk)
     return JsonResponse(_status(job))
@@ -92,7 +93,7 @@ def export_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 @require_POST
-def export_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def export_retry(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(_jobs(_scope(request)).select_related("program"), pk=pk)
     try:
         building, requeued = export_retry_request(job=job, user=request.user)
@@ -107,7 +108,7 @@ def export_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def export_download(request: HttpRequest, pk: int) -> FileResponse:
+def export_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """A finished workbook, for those who may see its units."""
     job = get_object_or_404(_jobs(_scope(request)).select_related("program"), pk=pk)
     if job.status != ExportJob.Status.DONE or not job.file:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import filetype
 from crispy_forms.helper import FormHelper
@@ -48,6 +48,7 @@ class UnitCodeField(forms.ModelChoiceField):
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, int):  # a bound ModelForm's initial value is the unit's id
+            assert self.queryset is not None  # given to __init__
             return self.queryset.filter(pk=value).values_list("code", flat=True).first()
         return super().prepare_value(value)
 
@@ -55,6 +56,7 @@ class UnitCodeField(forms.ModelChoiceField):
 def unit_field(units: Any, field: forms.Field) -> forms.Field:
     """The same field as a drop-down for a small subtree, a code box for a large one."""
     if units.count() <= MAX_UNIT_OPTIONS:
+        assert isinstance(field, forms.ModelChoiceField)  # a unit's field
         field.queryset = units
         return field
     return UnitCodeField(units, label=field.label, required=field.required)
@@ -63,7 +65,8 @@ def unit_field(units: Any, field: forms.Field) -> forms.Field:
 class VNDField(forms.CharField):
     """Giá trị làm lợi in đồng, typed as "10.000.000"."""
 
-    def to_python(self, value: Any) -> int | None:
+    # A CharField for its widget and its stripping; what it cleans to is the amount, not the text.
+    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
         text = super().to_python(value)
         if not text:
             return None
@@ -99,6 +102,7 @@ class AttachmentsField(forms.FileField):
 
     def _check(self, upload: UploadedFile) -> AttachmentUpload:
         limit = settings.INITIATIVE_ATTACHMENT_MAX_BYTES
+        assert upload.size is not None  # set by every upload handler
         if upload.size > limit:
             raise forms.ValidationError(
                 _("“%(name)s” is %(size)s; each file may be at most %(limit)s.")
@@ -165,7 +169,7 @@ class InitiativeForm(forms.ModelForm):
             field.required = name in ("title", "unit")
         units = units_in_scope(user).active().only("pk", "code", "name", "path")
         self.fields["unit"] = unit_field(units, self.fields["unit"])
-        self.fields["field"].queryset = Field.objects.filter(is_active=True)
+        cast(forms.ModelChoiceField, self.fields["field"]).queryset = Field.objects.filter(is_active=True)
         self.fields["value_vnd"].help_text = _("In đồng, e.g. 10.000.000")
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -193,6 +197,7 @@ class InitiativeForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
         if self.submitting:
             for name in REQUIRED_TO_SUBMIT:
                 if cleaned.get(name) in (None, "") and name not in self.errors:
@@ -219,6 +224,7 @@ class AuthorForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean() returns cleaned_data
         if cleaned.get("full_name") and cleaned.get("share_percent") is None and "share_percent" not in self.errors:
             self.add_error("share_percent", _("Enter this author's share."))
         if cleaned.get("share_percent") is not None and not cleaned.get("full_name"):
@@ -260,8 +266,12 @@ class BaseAuthorFormSet(forms.BaseFormSet):
 
 
 MAX_AUTHORS = 20
-AuthorFormSet = forms.formset_factory(
-    AuthorForm, formset=BaseAuthorFormSet, extra=0, max_num=MAX_AUTHORS, absolute_max=MAX_AUTHORS
+# formset_factory() returns a subclass of `formset`; the stubs say only BaseFormSet.
+AuthorFormSet = cast(
+    type[BaseAuthorFormSet],
+    forms.formset_factory(
+        AuthorForm, formset=BaseAuthorFormSet, extra=0, max_num=MAX_AUTHORS, absolute_max=MAX_AUTHORS
+    ),
 )
 # The submit button that asks for one more author row when the page's script does not run.
 ADD_AUTHOR = "add_author"
@@ -315,7 +325,8 @@ class InitiativeFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         units = units_in_scope(user).only("pk", "code", "name", "path")
         self.fields["unit"] = unit_field(units, self.fields["unit"])
-        self.fields["phase"].queryset = program.phases.all() if program else Phase.objects.none()
+        phases = program.phases.all() if program else Phase.objects.none()
+        cast(forms.ModelChoiceField, self.fields["phase"]).queryset = phases
 
 
 class ImportForm(forms.Form):

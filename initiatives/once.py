@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from initiatives.models import FormSubmission
+from unions.http import AuthenticatedHttpRequest
 from unions.models import User
 
 SALT = "sangkien.once"
@@ -104,21 +105,24 @@ class FormToken:
     expired: bool  # posted without a valid token: nothing may be written
 
     @classmethod
-    def of(cls, request: HttpRequest) -> FormToken:
+    def of(cls, request: AuthenticatedHttpRequest) -> FormToken:
         posted = request.POST.get(FIELD) if request.method == "POST" else None
         token = token_of(posted, user=request.user)
-        if token is not None:
+        if posted is not None and token is not None:  # token_of() finds none in nothing
             return cls(value=posted, token=token, expired=False)
         return cls(value=issue(user=request.user), token=None, expired=request.method == "POST")
 
 
 @contextmanager
-def once_only_for(token: FormToken | None, request: HttpRequest, purpose: str) -> Iterator[FormSubmission | None]:
+def once_only_for(
+    token: FormToken | None, request: AuthenticatedHttpRequest, purpose: str
+) -> Iterator[FormSubmission | None]:
     """The write of a creating form, claimed by its token (no token: an edit, claimed by its row)."""
     if token is None:
         with transaction.atomic():
             yield None
         return
+    assert token.token is not None, "a form whose token expired writes nothing"
     with once_only(token=token.token, user=request.user, purpose=purpose) as submission:
         yield submission
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -43,6 +44,7 @@ class AttachmentUpload:
     def name(self) -> str:
         """The name kept and shown: the user's base name with the extension of the sniffed type
         (a PDF sent as "bao-cao.hta" is kept as "bao-cao.pdf")."""
+        assert self.file.name is not None  # an upload always has a name
         return download_name(self.file.name, content_type=self.content_type)
 
 
@@ -88,6 +90,7 @@ def _write(
         for order, author in enumerate(authors)
     )
     for upload in attachments:
+        assert upload.file.size is not None  # an upload always has a size
         Attachment.objects.create(
             initiative=initiative,
             file=upload.file,
@@ -110,7 +113,7 @@ def initiative_save_draft(
     *,
     initiative: Initiative,
     authors: list[AuthorData],
-    attachments: list[AttachmentUpload] = (),
+    attachments: Sequence[AttachmentUpload] = (),
     by: User,
 ) -> Initiative:
     """Lưu nháp: keep what was typed, whatever is still missing."""
@@ -122,7 +125,7 @@ def initiative_submit(
     *,
     initiative: Initiative,
     authors: list[AuthorData],
-    attachments: list[AttachmentUpload] = (),
+    attachments: Sequence[AttachmentUpload] = (),
     by: User,
 ) -> Initiative:
     """Gửi: save, then move draft/returned → submitted, claiming the row so it happens once."""

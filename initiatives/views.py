@@ -43,13 +43,14 @@ from initiatives.services import (
 )
 from sangkien.downloads import file_response, stored_file_response
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
+from unions.http import AuthenticatedHttpRequest
 from unions.permissions import require_unit_pages, require_writer
 
 PAGE_SIZE = 25
 
 
 @login_required
-def initiative_list(request: HttpRequest) -> HttpResponse:
+def initiative_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Sáng kiến của đơn vị: the officer's subtree, filtered, searchable without diacritics."""
     require_unit_pages(request.user)
     program = current_program()
@@ -77,7 +78,7 @@ def initiative_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def initiative_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def initiative_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_unit_pages(request.user)
     initiative = initiative_detail(user=request.user, pk=pk)
     changes = list(initiative.status_changes.all())
@@ -90,7 +91,7 @@ def initiative_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def initiative_create(request: HttpRequest) -> HttpResponse:
+def initiative_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_writer(request.user)
     program = current_program()
     if program is None:
@@ -100,7 +101,7 @@ def initiative_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def initiative_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def initiative_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_writer(request.user)
     initiative = get_object_or_404(visible_initiatives(user=request.user).select_related("program"), pk=pk)
     if not initiative.is_editable:
@@ -113,7 +114,7 @@ class _AskFirst(Exception):
     """The unit already submitted this title: nothing is written until the officer confirms."""
 
 
-def _edit(request: HttpRequest, initiative: Initiative) -> HttpResponse:
+def _edit(request: AuthenticatedHttpRequest, initiative: Initiative) -> HttpResponse:
     submitting = "submit" in request.POST
     data = request.POST if request.method == "POST" else None
     # "Thêm dòng tác giả" without the page's script: the same form again, one author row longer.
@@ -203,7 +204,7 @@ def _edit_url(initiative: Initiative) -> str:
 
 
 @login_required
-def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+def attachment_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     """Only people who may see the initiative get its files."""
     require_unit_pages(request.user)
     attachment = get_object_or_404(
@@ -213,7 +214,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @login_required
-def initiative_import(request: HttpRequest) -> HttpResponse:
+def initiative_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Nhập từ Excel: all rows are checked first; any bad row and nothing is imported."""
     require_writer(request.user)
     program = current_program()
@@ -230,6 +231,7 @@ def initiative_import(request: HttpRequest) -> HttpResponse:
             try:
                 with once.once_only_for(token, request, FormSubmission.Purpose.IMPORT) as submission:
                     result = import_initiatives(form.cleaned_data["file"], user=request.user, program=program)
+                    assert submission is not None  # claimed with the form's token
                     once.record_result(submission, reverse("initiatives:list"))
             except once.AlreadySent as sent:
                 return once.already_sent(request, sent, reverse("initiatives:list"))
@@ -252,13 +254,13 @@ def initiative_import(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def initiative_import_template(request: HttpRequest) -> HttpResponse:
+def initiative_import_template(request: AuthenticatedHttpRequest) -> HttpResponse:
     return file_response(import_template(), name="mau-nhap-sang-kien.xlsx", content_type=XLSX_CONTENT_TYPE)
 
 
 @login_required
 @require_POST
-def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Remove a file from an initiative the officer may still edit."""
     require_writer(request.user)
     attachment = get_object_or_404(

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy
@@ -21,14 +21,17 @@ class DashboardFilterForm(forms.Form):
         self, *args: Any, phases: list[Phase], fields: list[Field], clusters: list[Any], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.objects = {"phase": phases, "field": fields, "cluster": clusters}
+        self.objects: dict[str, list[Any]] = {"phase": phases, "field": fields, "cluster": clusters}
         empty = {
             "phase": gettext_lazy("Whole programme"),
             "field": gettext_lazy("All fields"),
             "cluster": gettext_lazy("All clusters"),
         }
         for name, objects in self.objects.items():
-            self.fields[name].choices = [("", empty[name]), *((obj.pk, obj.name) for obj in objects)]
+            cast(forms.ChoiceField, self.fields[name]).choices = [
+                ("", empty[name]),
+                *((obj.pk, obj.name) for obj in objects),
+            ]
             self.fields[name].widget.attrs["class"] = "form-select"
 
     def chosen(self) -> dict[str, Any]:

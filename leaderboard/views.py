@@ -11,7 +11,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -28,6 +28,7 @@ from leaderboard.forms import DashboardFilterForm
 from leaderboard.models import LeaderboardSnapshot
 from sangkien.charts import bar_chart, line_chart
 from sangkien.text import parse_id
+from unions.http import AuthenticatedHttpRequest
 from unions.levels import BLOCK_NAMES
 from unions.models import Union
 from unions.permissions import dashboard_scope, in_scope
@@ -35,7 +36,7 @@ from unions.permissions import dashboard_scope, in_scope
 CHILDREN_PER_PAGE = 50
 
 
-def _scope(request: HttpRequest) -> Union:
+def _scope(request: AuthenticatedHttpRequest) -> Union:
     scope = dashboard_scope(request.user)
     if scope is None:
         raise PermissionDenied(_("The dashboard is for union officers, the board and leadership."))
@@ -57,7 +58,7 @@ def _query(filters: board.Filters) -> str:
 
 
 def _page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     template: str,
     program: Program,
     unit: Union,
@@ -125,7 +126,7 @@ def _unit_figures(context: dict[str, Any]) -> None:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Bảng điều hành: progress, the leading units of each block, top 10s with movement, trends."""
     scope = _scope(request)
 
@@ -166,7 +167,7 @@ def _leaders_sentence(snapshot: LeaderboardSnapshot | None, rankings: dict[str, 
 
 
 @login_required
-def dashboard_unit(request: HttpRequest, code: str) -> HttpResponse:
+def dashboard_unit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """A unit's drill-down: its figures, its children ranked, its weekly trend and rank history."""
     scope = _scope(request)
     unit = get_object_or_404(Union, code=code)

@@ -184,7 +184,7 @@ def _officers(mail: Mail) -> list[str]:
 def _send(mail: Mail | None) -> int:
     """Send a composed mail to its unit's officers (in Bcc: they don't see each other); how many."""
     recipients = _officers(mail) if mail is not None else []
-    if not recipients:
+    if mail is None or not recipients:
         return 0  # nothing to tell any more (rolled back, deleted), or nobody to tell
     with translation.override(settings.LANGUAGE_CODE):
         subject = render_to_string(f"emails/{mail.template}_subject.txt", mail.context).strip()

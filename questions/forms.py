@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy
@@ -22,7 +22,7 @@ class QuestionForm(forms.Form):
 
     def __init__(self, *args: Any, initiatives: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["initiative"].queryset = initiatives  # only one the officer may see
+        cast(forms.ModelChoiceField, self.fields["initiative"]).queryset = initiatives  # only one the officer may see
 
 
 class FaqSearchForm(forms.Form):

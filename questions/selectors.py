@@ -48,9 +48,10 @@ def answer_metrics(*, since: dt.datetime, unit: Union | None = None) -> AnswerMe
     if unit is not None:
         questions = questions.filter(unit__path__startswith=unit.path)
     answers = questions.filter(answered_at__gte=since).values_list("asked_at", "answered_at")
-    times = [answered - asked for asked, answered in answers.iterator(chunk_size=5000)]
+    times = [answered - asked for asked, answered in answers.iterator(chunk_size=5000) if answered is not None]
     return AnswerMetrics(
         answered=len(times),
-        median_answer=statistics.median(times) if times else None,
+        # median() asks only for sorting, + and / 2, which timedelta has; typeshed wants numbers.
+        median_answer=statistics.median(times) if times else None,  # type: ignore[type-var]
         waiting=questions.filter(answered_at__isnull=True).count(),
     )

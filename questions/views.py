@@ -18,13 +18,14 @@ from questions.selectors import public_faq, visible_questions
 from questions.services import question_ask, question_mark_seen
 from sangkien.downloads import stored_file_response
 from sangkien.text import parse_id
+from unions.http import AuthenticatedHttpRequest
 from unions.permissions import may_ask_questions, require_unit_pages, require_writer
 
 PAGE_SIZE = 25
 
 
 @login_required
-def question_list(request: HttpRequest) -> HttpResponse:
+def question_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The questions of the officer's units, with the board's answers."""
     require_unit_pages(request.user)
     questions = visible_questions(user=request.user).select_related("unit", "asked_by")
@@ -33,7 +34,7 @@ def question_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def question_create(request: HttpRequest) -> HttpResponse:
+def question_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_writer(request.user)
     if not may_ask_questions(request.user):
         raise PermissionDenied(_("Your account does not belong to a union unit."))
@@ -52,8 +53,11 @@ def question_create(request: HttpRequest) -> HttpResponse:
             attachments = form.cleaned_data["attachment"]
             try:
                 with once.once_only_for(token, request, FormSubmission.Purpose.QUESTION) as submission:
+                    assert submission is not None  # claimed with the form's token
+                    unit = request.user.unit
+                    assert unit is not None  # may_ask_questions() above
                     question = question_ask(
-                        unit=request.user.unit,
+                        unit=unit,
                         by=request.user,
                         subject=form.cleaned_data["subject"],
                         body=form.cleaned_data["body"],
@@ -71,7 +75,7 @@ def question_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def question_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     require_unit_pages(request.user)
     question = get_object_or_404(
         visible_questions(user=request.user).select_related("unit", "asked_by", "answered_by", "initiative"), pk=pk
@@ -81,7 +85,7 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def question_attachment(request: HttpRequest, pk: int) -> FileResponse:
+def question_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
     require_unit_pages(request.user)
     question = get_object_or_404(visible_questions(user=request.user).exclude(attachment=""), pk=pk)
     return stored_file_response(

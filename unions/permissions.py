@@ -12,7 +12,7 @@ everything. Programme-wide settings belong to the national board.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, Group, Permission
     from django.db.models import Model, QuerySet
 
-    from unions.models import Union, User
+    from unions.models import Union, UnionQuerySet, User
 
 # Group names, created by migration initiatives.0002_role_groups (and again by seed_demo); their
 # permissions granted again by each migration that adds a model they use.
@@ -146,7 +146,7 @@ def can_act_in(user: User | AnonymousUser, unit: Union) -> bool:
     return home is not None and unit.is_in_subtree_of(home)
 
 
-def restrict(queryset: QuerySet, user: User | AnonymousUser, *, path: str = "unit__path") -> QuerySet:
+def restrict[Rows: QuerySet[Any]](queryset: Rows, user: User | AnonymousUser, *, path: str = "unit__path") -> Rows:
     """`queryset` narrowed to the rows whose unit (reached through the `path` lookup of its
     materialised path) lies in the account's scope: all of them for a national account, none for
     an account without a unit."""
@@ -160,7 +160,7 @@ def restrict(queryset: QuerySet, user: User | AnonymousUser, *, path: str = "uni
     return queryset.filter(**{f"{path}__startswith": home.path})
 
 
-def units_in_scope(user: User | AnonymousUser) -> QuerySet[Union]:
+def units_in_scope(user: User | AnonymousUser) -> UnionQuerySet:
     """The units an account may pick in a form (a unit filter, an initiative's unit, a target's):
     those of its subtree."""
     from unions.models import Union
@@ -282,7 +282,7 @@ def may_review(user: User | AnonymousUser, initiative: Model) -> bool:
     return reviewable(type(initiative)._default_manager.filter(pk=initiative.pk), user).exists()
 
 
-def reviewable(queryset: QuerySet, user: User | AnonymousUser) -> QuerySet:
+def reviewable[Rows: QuerySet[Any]](queryset: Rows, user: User | AnonymousUser) -> Rows:
     """The initiatives of `queryset` the account may review: a reviewer's, in its subtree, that it
     neither created nor edited nor submitted (`Initiative.editors`)."""
     if not is_reviewer(user):
