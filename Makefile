@@ -16,7 +16,7 @@ STAMP := $(VENV)/.requirements-installed
 help:
 	@echo "make run    - set up .venv, migrate, load the demo data and serve http://127.0.0.1:8000"
 	@echo "make test   - set up .venv and run the whole test suite (PostgreSQL, Redis, Celery, Chromium)"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff check and format check, mypy"
 
 check-python:
 	@if [ -z "$(SYSTEM_PYTHON)" ]; then \
@@ -70,6 +70,7 @@ test: venv system-deps node-deps
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: venv
 	$(VENV)/bin/ruff format .
