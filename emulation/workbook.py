@@ -27,12 +27,12 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import openpyxl
 from django.conf import settings
@@ -43,7 +43,7 @@ from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -54,6 +54,9 @@ from initiatives.models import Field, Initiative, Phase, Program, Target
 from sangkien.spreadsheets import looks_like_formula, safe_cell
 from unions.levels import BLOCKS
 from unions.models import EmulationCluster, Union
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +188,7 @@ def _count(request: ExportRequest, fields: list[Field], periods: list[Quarter]) 
         own_params.append(request.phase.pk)
     zeros = ", ".join(f"COALESCE(o.{c}, 0) AS {c}" for c in columns)
     totals = ", ".join(f"SUM({c}) AS {c}" for c in [*columns, "participating", "grassroots"])
-    below = [_subtree_pattern(request.scope), request.scope.depth]
+    below: list[str | int] = [_subtree_pattern(request.scope), request.scope.depth]
     with connection.cursor() as cursor:
         for table in _TEMP_TABLES:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
@@ -229,7 +232,7 @@ def _drop_temp_tables() -> None:
 
 # The SQL of each metric, over the figures (f) and the unit (u, with its target t): NULL when it
 # cannot be computed (no target, no members…), which reaches no band.
-_METRICS = {
+_METRICS: dict[str, str] = {
     EmulationCriterion.Metric.SUBMITTED: "f.submitted",
     EmulationCriterion.Metric.VALID: "f.valid",
     EmulationCriterion.Metric.VALUE: "f.value_vnd",
@@ -262,7 +265,9 @@ def _literal(number: Decimal) -> str:
     return f"{Decimal(number):f}"
 
 
-def _rows(request: ExportRequest, level: str, extra: list[str], criteria: list[Criterion]) -> Iterator[tuple[Any, ...]]:
+def _rows(
+    request: ExportRequest, level: str, extra: list[str], criteria: list[Criterion]
+) -> Generator[tuple[Any, ...], None, None]:
     """The units of one level block in tree order, from a server-side cursor: the unit's columns,
     its figures, the field and quarter counts, each criterion's value and points, the score and
     the rank within the level and cluster (equal scores share a rank; no cluster, no rank)."""
@@ -342,7 +347,7 @@ class _Row:
         return row
 
 
-def _text(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> WriteOnlyCell:
+def _text(sheet: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> Cell:
     cell = safe_cell(sheet, value)
     if bold:
         cell.font = Font(bold=True)
@@ -438,7 +443,7 @@ def _cover(workbook: openpyxl.Workbook, request: ExportRequest, criteria: list[C
 
 def _sheet_title(level: str) -> str:
     """The level block's sheet: at most 31 characters, none of those Excel forbids in a title."""
-    titles = {
+    titles: dict[str, str] = {
         Union.Level.TIER2: pgettext("emulation workbook sheet", "Provincial and sector unions"),
         Union.Level.SUPERIOR: pgettext("emulation workbook sheet", "Superior-level unions"),
         Union.Level.GRASSROOTS: pgettext("emulation workbook sheet", "Grassroots unions"),
@@ -469,7 +474,7 @@ def _write(
     fields: list[Field],
     periods: list[Quarter],
     criteria: list[Criterion],
-    levels: dict[str, str],
+    levels: Mapping[str, StrOrPromise],
     progress: Callable[[int, int], None] | None,
 ) -> int:
     try:

@@ -221,7 +221,8 @@ def _write_partition(cursor: Any, snapshot: LeaderboardSnapshot) -> int:
     # The same primary key and indexes as the partitioned table's, so attaching adopts them.
     cursor.execute(f"ALTER TABLE {part} ADD PRIMARY KEY (id, snapshot_id)")
     for index in LeaderboardRow._meta.indexes:
-        columns = ", ".join(LeaderboardRow._meta.get_field(name).column for name in index.fields)
+        # An index names concrete fields, each with its column (the stubs allow a relation, or None).
+        columns = ", ".join(LeaderboardRow._meta.get_field(name).column for name in index.fields)  # type: ignore[union-attr, misc]
         cursor.execute(f"CREATE INDEX ON {part} ({columns})")
     # With this constraint in place, attaching does not scan the rows to check them.
     cursor.execute(f"ALTER TABLE {part} ADD CHECK (snapshot_id = {int(snapshot.pk)})")

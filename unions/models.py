@@ -105,6 +105,9 @@ class Union(models.Model):
 
     objects = UnionQuerySet.as_manager()
 
+    # The ids of the subtree, which the dashboard keeps on the instance for its request (not a column).
+    _subtree_ids: list[int]
+
     class Meta:
         ordering = ["path"]
         verbose_name = _("union unit")
