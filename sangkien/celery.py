@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
 from celery.signals import celeryd_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sangkien.settings")
@@ -37,6 +37,6 @@ def _worker_redis(conf: Any, **kwargs: Any) -> None:
 
 
 @app.task(name="sangkien.ping", bind=True, time_limit=30)
-def ping(self, payload: str = "pong") -> dict[str, str]:
+def ping(self: Task[..., Any], payload: str = "pong") -> dict[str, str]:
     """Health check: echoes its payload with the name of the worker that ran it."""
     return {"payload": payload, "worker": self.request.hostname or "eager"}
