@@ -23,7 +23,8 @@ class QoS(redis.QoS):
         try:
             super().ack(delivery_tag)
         except Exception:
-            self._quick_ack(delivery_tag)  # type: ignore[attr-defined]  # private: not in celery-types' stubs; kombu's own "forget it here", which super() did not reach
+            # kombu's own "forget it here", which super() did not reach (private: not in celery-types).
+            self._quick_ack(delivery_tag)  # type: ignore[attr-defined]
             raise
 
     def reject(self, delivery_tag: Any, requeue: bool = False) -> None:
