@@ -11,6 +11,7 @@ Where the figures come from (see leaderboard.snapshots for how they are counted)
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from django.db.models.functions import Rank, TruncWeek
 from django.utils import timezone
 
 from initiatives import counting
-from initiatives.models import Field, Initiative, Phase, Program, Target
+from initiatives.models import Field, Phase, Program, Target
 from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
 from leaderboard.snapshots import WEEKLY_MAX_DEPTH, counted_initiatives
 from unions.levels import BLOCKS, LEVEL_RANK
@@ -102,8 +103,8 @@ def filter_choices() -> tuple[list[Field], list[EmulationCluster]]:
     fields = Field.objects.filter(is_active=True).annotate(kind=Value("f")).order_by()
     clusters = EmulationCluster.objects.annotate(kind=Value("c"), position=Value(0)).order_by()
     columns = ("kind", "pk", "name", "position")
-    fields, clusters = fields.values_list(*columns), clusters.values_list(*columns)
-    rows = sorted(fields.union(clusters, all=True), key=lambda r: (r[3], r[2]))
+    field_rows, cluster_rows = fields.values_list(*columns), clusters.values_list(*columns)
+    rows = sorted(field_rows.union(cluster_rows, all=True), key=lambda r: (r[3], r[2]))
     return (
         [Field(pk=pk, name=name, position=position) for kind, pk, name, position in rows if kind == "f"],
         [EmulationCluster(pk=pk, name=name) for kind, pk, name, _position in rows if kind == "c"],
@@ -120,7 +121,7 @@ def _rows(snapshot: LeaderboardSnapshot, filters: Filters) -> QuerySet[Leaderboa
 
 def _live_grassroots(
     snapshot: LeaderboardSnapshot, *, scope: Union, filters: Filters, parent: Union | None = None
-) -> QuerySet[Initiative]:
+) -> QuerySet[Any, Any]:  # one dict of figures per unit
     """Grassroots units' figures narrowed to a field, counted from the initiatives, ranked."""
     initiatives = counted_initiatives(snapshot, phase=filters.phase).filter(
         field=filters.field, unit__level=Union.Level.GRASSROOTS
@@ -134,13 +135,14 @@ def _live_grassroots(
     return (
         initiatives.values("unit_id")
         .annotate(**counting.figures(), position=Window(Rank(), order_by=Count("pk").desc()))
-        .order_by("-submitted", "unit_id")
+        # "submitted" is an annotation of **counting.figures(), which django-stubs' plugin cannot see.
+        .order_by("-submitted", "unit_id")  # type: ignore[misc]
     )
 
 
 def _ranked_rows(
-    snapshot: LeaderboardSnapshot, *, scope: Union, levels: list[str], filters: Filters
-) -> QuerySet[LeaderboardRow]:
+    snapshot: LeaderboardSnapshot, *, scope: Union, levels: Sequence[str], filters: Filters
+) -> QuerySet[Any]:  # LeaderboardRows annotated with their `position`
     """Block rows with their rank in the scope as `position`, best first: the stored rank for the
     whole tree, a rank over the subtree's rows (per level) for a subtree."""
     rows = _rows(snapshot, filters).filter(level__in=levels)
@@ -256,12 +258,13 @@ def _target_of(unit: Union) -> int:
 def _live_standings(
     snaps: Snapshots, *, scope: Union, filters: Filters, limit: int | None, parent: Union | None = None
 ) -> list[Standing]:
-    assert snaps.current is not None
+    current = snaps.current
+    assert current is not None
     key = _live_key(scope, filters, Union.Level.GRASSROOTS, limit, f"p{parent.pk if parent else ''}")
 
     def compute() -> list[dict[str, Any]]:
-        ranked = _live_grassroots(snaps.current, scope=scope, filters=filters, parent=parent)
-        rows = _with_units(ranked[:limit] if limit else ranked, program_id=snaps.current.program_id)
+        ranked = _live_grassroots(current, scope=scope, filters=filters, parent=parent)
+        rows = _with_units(ranked[:limit] if limit else ranked, program_id=current.program_id)
         if snaps.previous is not None and rows:
             earlier = _live_grassroots(snaps.previous, scope=scope, filters=filters, parent=parent)
             previous = _positions(earlier, [row["unit_id"] for row in rows])
@@ -286,7 +289,7 @@ def _live_standings(
             rank=row["position"],
             previous_rank=row.get("previous"),
         )
-        for row in _cached_live(snaps.current, key, compute)
+        for row in _cached_live(current, key, compute)
     ]
 
 
@@ -345,14 +348,16 @@ def _children_counts(
     return counts
 
 
-def _competition_ranks(counts: dict[int, tuple[int, ...]]) -> dict[int, int]:
+def _competition_ranks(counts: Mapping[int, tuple[int, ...]]) -> dict[int, int]:
     """1, 2, 2, 4: a unit's rank is one more than the number of units with more submissions."""
     ordered = sorted(counts, key=lambda unit_id: -counts[unit_id][0])
     ranks: dict[int, int] = {}
     for position, unit_id in enumerate(ordered, start=1):
         previous = ordered[position - 2] if position > 1 else None
-        same = previous is not None and counts[previous][0] == counts[unit_id][0]
-        ranks[unit_id] = ranks[previous] if same else position
+        if previous is not None and counts[previous][0] == counts[unit_id][0]:
+            ranks[unit_id] = ranks[previous]
+        else:
+            ranks[unit_id] = position
     return ranks
 
 
@@ -388,7 +393,8 @@ def unit_figures(*, snaps: Snapshots, unit: Union, filters: Filters, fields: lis
         for field_id, submitted, n_valid, value_vnd in (
             initiatives.values("field_id")
             .annotate(**counting.figures())
-            .values_list("field_id", "submitted", "valid", "value_vnd")
+            # Annotations of **counting.figures(), which django-stubs' plugin cannot see.
+            .values_list("field_id", "submitted", "valid", "value_vnd")  # type: ignore[misc]
         ):
             lines[field_id] = Standing(
                 unit=unit, submitted=submitted, valid=n_valid, value_vnd=value_vnd, participating=1, target=0, rank=None
