@@ -193,7 +193,7 @@ class InitiativeAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, 
         fields = tuple(super().get_readonly_fields(request, obj))
         return fields if request.user.is_superuser else (*fields, "unit")
 
-    def get_fields(self, request: HttpRequest, obj: Initiative | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Initiative | None = None) -> list[Any]:
         """A read-only page shows the amount as money ("125.500.000 đ"), not as a bare number."""
         fields = list(super().get_fields(request, obj))
         if obj is not None and not self.has_change_permission(request, obj):
@@ -308,7 +308,7 @@ class InitiativeAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, 
             else:
                 decided = Initiative.objects.filter(pk__in=outcome.done).only("pk", "title")
                 message = _("Reviewed: %(decision)s.") % {"decision": DECISION_LABELS[decision]}
-                log_changes(user_id=request.user.pk, objects=decided, message=message)
+                log_changes(user_id=account(request).pk, objects=decided, message=message)
                 self.message_user(
                     request,
                     _("%(done)s initiatives marked “%(decision)s”.")
@@ -331,9 +331,9 @@ class InitiativeAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, 
                         ),
                     ),
                 )
-                for ids, message in left:
+                for ids, warning in left:
                     if ids:
-                        self.message_user(request, message % {"count": len(ids)}, messages.WARNING)
+                        self.message_user(request, warning % {"count": len(ids)}, messages.WARNING)
                 return None
         context = {
             **self.admin_site.each_context(request),

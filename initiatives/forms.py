@@ -289,13 +289,15 @@ def with_one_more_author(data: QueryDict, *, prefix: str = "authors") -> QueryDi
 def shown_as_typed(form: forms.BaseForm | forms.BaseFormSet) -> None:
     """Show a bound form (or formset) again as typed without checking it: asking for one more
     author row sends nothing, so nothing the officer typed so far is reported as an error."""
+    # The caches `errors` and `non_form_errors()` fill: Django's private names, unknown to the stubs
+    # (and so is a formset's renderer).
     if isinstance(form, forms.BaseFormSet):
         for each in form.forms:
             shown_as_typed(each)
-        form._errors = [each.errors for each in form.forms]
-        form._non_form_errors = form.error_class(error_class="nonform", renderer=form.renderer)
+        form._errors = [each.errors for each in form.forms]  # type: ignore[attr-defined]
+        form._non_form_errors = form.error_class(error_class="nonform", renderer=form.renderer)  # type: ignore[attr-defined]
         return
-    form._errors = ErrorDict(renderer=form.renderer)
+    form._errors = ErrorDict(renderer=form.renderer)  # type: ignore[attr-defined]
     form.cleaned_data = {}
 
 

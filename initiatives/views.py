@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -116,10 +116,10 @@ class _AskFirst(Exception):
 
 def _edit(request: AuthenticatedHttpRequest, initiative: Initiative) -> HttpResponse:
     submitting = "submit" in request.POST
-    data = request.POST if request.method == "POST" else None
+    data: QueryDict | None = request.POST if request.method == "POST" else None
     # "Thêm dòng tác giả" without the page's script: the same form again, one author row longer.
     adding_author = data is not None and ADD_AUTHOR in data
-    if adding_author:
+    if adding_author and data is not None:
         data = with_one_more_author(data)
     # A new initiative is created once per form, however often it is posted.
     creating = initiative.pk is None

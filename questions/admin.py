@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.forms import ModelForm
+from django.forms import BaseFormSet, ModelForm
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -93,9 +94,9 @@ class QuestionAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, ad
             by=account(request),
         )
 
-    def construct_change_message(
-        self, request: HttpRequest, form: ModelForm, formsets: list, add: bool = False
-    ) -> str | list:
+    def construct_change_message(  # type: ignore[override]  # also a plain string, which log_change stores as is
+        self, request: HttpRequest, form: forms.Form, formsets: Iterable[BaseFormSet[Any]], add: bool = False
+    ) -> str | list[dict[str, dict[str, list[str]]]]:
         if "answer" in form.changed_data:
             return gettext("Answered.")
         return super().construct_change_message(request, form, formsets, add)

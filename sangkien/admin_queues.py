@@ -15,7 +15,7 @@ import copy
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -25,6 +25,16 @@ from django.core.exceptions import FieldDoesNotExist, SuspiciousOperation
 from django.db.models import F, Model, OrderBy, Q, QuerySet
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse
+
+if TYPE_CHECKING:
+    # The mixin goes in front of a ModelAdmin, whose hooks its super() calls reach.
+    from django.contrib.admin import ModelAdmin
+    from django.contrib.admin.views.main import ChangeList
+    from django.db.models.options import Options
+
+    ModelAdminBase = ModelAdmin[Any]
+else:
+    ModelAdminBase = object
 
 
 def log_changes(*, user_id: int, objects: Iterable[Model], message: str) -> None:
@@ -94,9 +104,10 @@ def ordering_keys(queryset: QuerySet) -> list[_Key] | None:
             expanded = _expand(opts, item.lstrip("-"), item.startswith("-"), None)
         elif isinstance(item, OrderBy) and isinstance(item.expression, F):
             nulls = True if item.nulls_last else False if item.nulls_first else None
-            expanded = _expand(opts, item.expression.name, item.descending, nulls)
+            # F.name: set by F() itself, missing from django-stubs.
+            expanded = _expand(opts, item.expression.name, item.descending, nulls)  # type: ignore[attr-defined]
         elif isinstance(item, F):
-            expanded = _expand(opts, item.name, False, None)
+            expanded = _expand(opts, item.name, False, None)  # type: ignore[attr-defined]
         else:
             return None
         if expanded is None:
@@ -133,18 +144,21 @@ class _RowsOnly:
         pass
 
 
-class WorkQueueAdminMixin:
+class WorkQueueAdminMixin(ModelAdminBase):
     """For a ModelAdmin whose change page ends with a decision: where to go next, and the history
     against the row's own model."""
 
-    def log_change(self, request: HttpRequest, obj: Model, message: str | list) -> None:
+    # Django's returns the entry it made, which its callers ignore; this one makes it with bulk_create.
+    def log_change(self, request: HttpRequest, obj: Model, message: str | list) -> None:  # type: ignore[override]
+        user_id = request.user.pk
+        assert user_id is not None  # the admin serves signed-in accounts only
         log_changes(
-            user_id=request.user.pk,
+            user_id=user_id,
             objects=[obj],
             message=json.dumps(message) if isinstance(message, list) else message,
         )
 
-    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type:
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         changelist = super().get_changelist(request, **kwargs)
         if getattr(request, "_rows_only", False):
             return type("RowsOnly", (_RowsOnly, changelist), {})
@@ -156,7 +170,7 @@ class WorkQueueAdminMixin:
         filters = QueryDict(self.get_preserved_filters(request)).get("_changelist_filters", "")
         list_request = copy.copy(request)
         list_request.GET = QueryDict(filters)
-        list_request._rows_only = True
+        list_request._rows_only = True  # type: ignore[attr-defined]  # read back by get_changelist() above
         try:
             return self.get_changelist_instance(list_request).queryset
         except (IncorrectLookupParameters, SuspiciousOperation):
@@ -184,5 +198,8 @@ class WorkQueueAdminMixin:
         return self._keeping_list(request, reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
 
     def _keeping_list(self, request: HttpRequest, url: str) -> str:
-        context = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+        context: dict[str, Options[Any] | str] = {
+            "preserved_filters": self.get_preserved_filters(request),
+            "opts": self.opts,
+        }
         return add_preserved_filters(context, url)

@@ -23,7 +23,7 @@ from sangkien.downloads import file_response
 from sangkien.search import FoldedSearchMixin
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from sangkien.text import parse_id
-from unions.admin_scoping import ProgrammeWideAdminMixin, ScopedAdminMixin
+from unions.admin_scoping import AdminMixinBase, ProgrammeWideAdminMixin, ScopedAdminMixin
 from unions.http import account
 from unions.imports import import_units, template_workbook
 from unions.models import EmulationCluster, Union, User
@@ -237,11 +237,15 @@ def permission_label(permission: Permission) -> str:
     return f"{permission.content_type} | {name}"
 
 
-class PermissionLabelsMixin:
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> forms.Field | None:
+class PermissionLabelsMixin(AdminMixinBase):
+    # `request` as GroupAdmin's, which django-stubs lets be None.
+    def formfield_for_manytomany(
+        self, db_field: Any, request: Any = None, **kwargs: Any
+    ) -> forms.ModelMultipleChoiceField[Any] | None:
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if field is not None and db_field.remote_field.model is Permission:
-            field.label_from_instance = permission_label
+            # Django's documented way to relabel a ModelChoiceField's options.
+            field.label_from_instance = permission_label  # type: ignore[method-assign, assignment]
         return field
 
 
@@ -252,7 +256,7 @@ class AdminPasswordChangeForm(DjangoAdminPasswordChangeForm):
         '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
         SetUnusablePasswordMixin.usable_password_help_text,
         _("If disabled, the current password for this user will be lost."),
-    )
+    )  # type: ignore[assignment]  # typed str in django-stubs; Django takes a lazy string
 
 
 @admin.register(User)

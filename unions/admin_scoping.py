@@ -26,12 +26,12 @@ if TYPE_CHECKING:
     from django.contrib.admin.options import BaseModelAdmin
     from django.contrib.auth.models import AnonymousUser
 
-    _AdminBase = BaseModelAdmin[Any]
+    AdminMixinBase = BaseModelAdmin[Any]
 else:
-    _AdminBase = object
+    AdminMixinBase = object
 
 
-class ScopedAdminMixin(_AdminBase):
+class ScopedAdminMixin(AdminMixinBase):
     """For a model whose rows belong to a unit, reached through `scope_path` (the lookup of that
     unit's materialised path)."""
 
@@ -72,7 +72,7 @@ class ScopedAdminMixin(_AdminBase):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class ProgrammeWideAdminMixin(_AdminBase):
+class ProgrammeWideAdminMixin(AdminMixinBase):
     """Settings of the whole programme: read by the board and leadership, changed nationally."""
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
