@@ -6,11 +6,20 @@ an aria-label with its field and row: "Họ và tên, tác giả 2"."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.forms import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    # The mixin goes in front of an inline, whose get_formset() its super() call reaches.
+    from django.contrib.admin.options import InlineModelAdmin
+
+    InlineBase = InlineModelAdmin[Any, Any]
+else:
+    InlineBase = object
 
 
 def label_row(form: forms.BaseForm, *, item: str, number: int | None) -> None:
@@ -24,15 +33,17 @@ def label_row(form: forms.BaseForm, *, item: str, number: int | None) -> None:
         field.widget.attrs["aria-label"] = label
 
 
-class LabelledInlineMixin:
+class LabelledInlineMixin(InlineBase):
     """For a TabularInline: its formset labels every row's inputs (and the empty row copied by
     "Add another")."""
 
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> type[forms.BaseFormSet]:
-        base = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
-        item = str(self.opts.verbose_name)  # type: ignore[attr-defined]
+    def get_formset(
+        self, request: HttpRequest, obj: Any = None, **kwargs: Any
+    ) -> type[BaseInlineFormSet[Any, Any, Any]]:
+        base = super().get_formset(request, obj, **kwargs)
+        item = str(self.opts.verbose_name)
 
-        class LabelledFormSet(base):  # type: ignore[misc,valid-type]
+        class LabelledFormSet(base):  # type: ignore[misc, valid-type]  # a class made at run time
             def _construct_form(self, i: int, **form_kwargs: Any) -> forms.BaseForm:
                 form = super()._construct_form(i, **form_kwargs)
                 label_row(form, item=item, number=i + 1)
