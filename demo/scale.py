@@ -52,7 +52,7 @@ BATCH_ROWS = 50_000
 GRASSROOTS_PARTICIPATION = 0.85  # share of grassroots unions with at least one initiative
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ScaleResult:
     units: int = 0
     initiatives: int = 0

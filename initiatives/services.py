@@ -205,7 +205,7 @@ def duplicates_of(*, initiative: Initiative) -> list[Initiative]:
 REVIEW_DECISIONS = (Initiative.Status.VALID, Initiative.Status.RETURNED, Initiative.Status.REJECTED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ReviewOutcome:
     done: list[int]
     skipped: list[int]  # no longer awaiting review: another reviewer acted first

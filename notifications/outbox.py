@@ -137,7 +137,7 @@ def resend_due(
     return sent, failed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MailBacklog:
     """The outbox at a glance, for the admin and /healthz/: counts and an age, nothing personal."""
 

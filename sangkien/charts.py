@@ -14,14 +14,14 @@ from dataclasses import dataclass
 PLOT_WIDTH = 1000  # the inner plot's own units across; stretched to the chart's width
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Tick:
     position: float  # y: pixels from the chart's top; x: percent of its width
     label: str
     anchor: str = "middle"  # SVG text-anchor: the first and last labels stay inside the chart
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LineChart:
     height: int  # pixels
     top: int  # where the plot starts (pixels)
@@ -50,17 +50,23 @@ def line_chart(series: list[tuple[dt.date, int]], *, height: int = 240) -> LineC
     coords = [(round(PLOT_WIDTH * i / last, 1), y(n)) for i, (_, n) in enumerate(series)]
     points = " ".join(f"{x},{yy}" for x, yy in coords)
     area = f"{coords[0][0]},{plot_height} {points} {coords[-1][0]},{plot_height}"
-    y_ticks = [Tick(y(value), f"{value:,}".replace(",", ".")) for value in sorted({0, peak // 2, peak})]
-    y_labels = [Tick(round(top + tick.position - 4, 1), tick.label, "start") for tick in y_ticks]
+    y_ticks = [Tick(position=y(value), label=f"{value:,}".replace(",", ".")) for value in sorted({0, peak // 2, peak})]
+    y_labels = [Tick(position=round(top + tick.position - 4, 1), label=tick.label, anchor="start") for tick in y_ticks]
     marks = sorted({0, len(series) // 2, len(series) - 1})
     anchors = {0: "start", len(series) - 1: "end"}
     x_ticks = [
-        Tick(round(100 * i / last, 2), series[i][0].strftime("%d/%m/%Y"), anchors.get(i, "middle")) for i in marks
+        Tick(
+            position=round(100 * i / last, 2), label=series[i][0].strftime("%d/%m/%Y"), anchor=anchors.get(i, "middle")
+        )
+        for i in marks
     ]
-    return LineChart(height, top, plot_height, PLOT_WIDTH, points, area, y_ticks, y_labels, x_ticks, bottom + 18)
+    return LineChart(
+        height=height, top=top, plot_height=plot_height, plot_width=PLOT_WIDTH, points=points, area=area,
+        y_ticks=y_ticks, y_labels=y_labels, x_ticks=x_ticks, label_y=bottom + 18,
+    )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Bar:
     label: str
     value: int
@@ -68,7 +74,7 @@ class Bar:
     length: float  # percent of the chart's width (at most BAR_SPAN, leaving room for the value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BarChart:
     height: int
     bars: list[Bar]
@@ -86,5 +92,8 @@ def bar_chart(values: list[tuple[str, int]], *, bar_height: int = 14) -> BarChar
     label_gap, gap = 18, 10
     row = label_gap + bar_height + gap
     peak = max(value for _, value in values)
-    bars = [Bar(label, value, i * row, round(BAR_SPAN * value / peak, 2)) for i, (label, value) in enumerate(values)]
-    return BarChart(len(values) * row - gap, bars, bar_height, label_gap)
+    bars = [
+        Bar(label=label, value=value, y=i * row, length=round(BAR_SPAN * value / peak, 2))
+        for i, (label, value) in enumerate(values)
+    ]
+    return BarChart(height=len(values) * row - gap, bars=bars, bar_height=bar_height, label_gap=label_gap)

@@ -77,7 +77,7 @@ def _issue(row: int, column: int, message: str) -> SheetIssue:
     return SheetIssue(row, column, HEADER[column], message)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class UnitRow:
     row: int
     code: str
@@ -88,7 +88,7 @@ class UnitRow:
     cluster: str
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ImportResult:
     created: int = 0
     updated: int = 0
@@ -203,7 +203,10 @@ def _parse(
             )
         if len(issues) == before:
             assert level is not None and members is not None  # else the checks above reported it
-            rows[code] = UnitRow(number, code, name, level, parent_code, members, cluster)
+            rows[code] = UnitRow(
+                row=number, code=code, name=name, level=level, parent_code=parent_code, member_count=members,
+                cluster=cluster,
+            )  # fmt: skip
     # A bad row's code stays known so its children do not also report an "unknown parent".
     named.discard("")
     return rows, named
