@@ -14,7 +14,7 @@ STAMP := $(VENV)/.requirements-installed
 .PHONY: help run test venv check-python system-deps node-deps lint format messages
 
 help:
-	@echo "make run    - set up .venv, migrate, load the demo data and serve http://127.0.0.1:8000"
+	@echo "make run    - set up .venv, migrate, load the demo data and serve http://127.0.0.1:8000 with the periodic jobs"
 	@echo "make test   - set up .venv and run the whole test suite (PostgreSQL, Redis, Celery, Chromium)"
 	@echo "make lint   - ruff check and format check, mypy"
 
@@ -59,10 +59,12 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
+# runportal: runserver plus, in the same process, the periodic jobs beat runs in production (the
+# hourly leaderboard snapshot, the mail resend, the nightly clean-ups), since there is no beat here.
 run: venv
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	$(PY) manage.py runportal 127.0.0.1:8000
 
 test: venv system-deps node-deps
 	$(PY) -m pytest

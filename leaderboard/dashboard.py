@@ -367,7 +367,7 @@ class UnitFigures:
 
     standing: Standing
     by_field: list[tuple[Field, int, int]]  # (field, submitted, valid)
-    overall: Standing  # the whole programme, all fields: what the progress to target counts
+    overall: Standing  # the whole programme, all fields: its target is the unit's chỉ tiêu
 
 
 def unit_figures(*, snaps: Snapshots, unit: Union, filters: Filters, fields: list[Field]) -> UnitFigures:
@@ -419,17 +419,34 @@ def unit_figures(*, snaps: Snapshots, unit: Union, filters: Filters, fields: lis
 
 @dataclass(frozen=True, kw_only=True)
 class Progress:
-    """Progress to target with the schedule: how many days ahead (+) or behind (-) a steady pace."""
+    """Progress to target over a period (the programme, or the phase filtered on) with the
+    schedule: how many days ahead (+) or behind (-) a steady pace from its first day to its last."""
 
     submitted: int
-    target: int
+    target: int  # 0: nothing to measure against (no target, or a field filter: see `target_in`)
     as_of: dt.date
     starts_on: dt.date
     ends_on: dt.date
+    valid: int = 0
 
     @property
     def percent(self) -> float:
-        return min(100.0, 100.0 * self.submitted / self.target) if self.target else 0.0
+        """For the bar: the share of the target, at most 100."""
+        return min(100.0, self.share)
+
+    @property
+    def share(self) -> float:
+        """% of the target reached, beyond 100 when it was exceeded."""
+        return 100.0 * self.submitted / self.target if self.target else 0.0
+
+    @property
+    def ended(self) -> bool:
+        """The period is over: what it reached is its final result, not a pace."""
+        return self.as_of > self.ends_on
+
+    @property
+    def not_started(self) -> bool:
+        return self.as_of < self.starts_on
 
     @property
     def elapsed_days(self) -> int:
@@ -455,12 +472,47 @@ class Progress:
         return -(self.days_ahead or 0)
 
 
-def progress(*, program: Program, snapshot: LeaderboardSnapshot | None, scope: Union, standing: Standing) -> Progress:
-    """The scope's progress to its target; the whole tree's target is the programme's."""
-    target = program.target if _is_root(scope) else standing.target
+def target_in(target: int, *, program: Program, filters: Filters) -> int:
+    """What a target (the programme's, or a unit's chỉ tiêu for the whole programme) is under the
+    filters (README, "The leadership dashboard"): the data model sets targets for the whole
+    programme only, so
+    - under a phase, its share of the programme's days: a steady pace over the programme reaches
+      this much within the phase (rounded half up);
+    - under a field, none (0): nothing says how a target splits between fields, and a share of the
+      whole target would call a unit strong in one field behind;
+    - the emulation cluster only narrows the rankings: a unit's target is its own either way."""
+    if filters.field is not None:
+        return 0
+    if filters.phase is None:
+        return target
+    programme_days = (program.ends_on - program.starts_on).days + 1
+    phase_days = (filters.phase.ends_on - filters.phase.starts_on).days + 1
+    return (2 * target * phase_days + programme_days) // (2 * programme_days)
+
+
+def with_targets_in(standings: list[Standing], *, program: Program, filters: Filters) -> list[Standing]:
+    """The standings with their targets as the filters make them (`target_in`)."""
+    for standing in standings:
+        standing.target = target_in(standing.target, program=program, filters=filters)
+    return standings
+
+
+def progress(
+    *, program: Program, snapshot: LeaderboardSnapshot | None, scope: Union, figures: UnitFigures, filters: Filters
+) -> Progress:
+    """The scope's progress under the phase and field filters (the cluster narrows only the
+    rankings), against its target there (`target_in`) and over the phase's dates when one is
+    chosen; the whole tree's target is the programme's."""
+    target = program.target if _is_root(scope) else figures.overall.target
+    period: Program | Phase = filters.phase or program
     as_of = timezone.localtime(snapshot.taken_at).date() if snapshot else timezone.localdate()
     return Progress(
-        submitted=standing.submitted, target=target, as_of=as_of, starts_on=program.starts_on, ends_on=program.ends_on
+        submitted=figures.standing.submitted,
+        valid=figures.standing.valid,
+        target=target_in(target, program=program, filters=filters),
+        as_of=as_of,
+        starts_on=period.starts_on,
+        ends_on=period.ends_on,
     )
 
 

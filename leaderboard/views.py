@@ -117,7 +117,7 @@ def _unit_figures(context: dict[str, Any]) -> None:
     context.update(
         figures=figures,
         progress=board.progress(
-            program=context["program"], snapshot=snaps.current, scope=unit, standing=figures.overall
+            program=context["program"], snapshot=snaps.current, scope=unit, figures=figures, filters=filters
         ),
         weekly=weekly,
         weekly_chart=line_chart(weekly),
@@ -132,9 +132,14 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
 
     def body(context: dict[str, Any]) -> None:
         _unit_figures(context)
-        rankings = board.block_rankings(snaps=context["snaps"], scope=scope, filters=context["filters"])
+        program, filters = context["program"], context["filters"]
+        rankings = board.block_rankings(snaps=context["snaps"], scope=scope, filters=filters)
         context["blocks"] = [
-            {"level": level, "name": BLOCK_NAMES[level], "standings": standings}
+            {
+                "level": level,
+                "name": BLOCK_NAMES[level],
+                "standings": board.with_targets_in(standings, program=program, filters=filters),
+            }
             for level, standings in rankings.items()
         ]
         context["leaders"] = _leaders_sentence(context["snapshot"], rankings)
@@ -177,8 +182,10 @@ def dashboard_unit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
 
     def body(context: dict[str, Any]) -> None:
         _unit_figures(context)
-        children = board.children_ranking(
-            program=program, snaps=context["snaps"], unit=unit, filters=context["filters"]
+        children = board.with_targets_in(
+            board.children_ranking(program=program, snaps=context["snaps"], unit=unit, filters=context["filters"]),
+            program=program,
+            filters=context["filters"],
         )
         context["children"] = Paginator(children, CHILDREN_PER_PAGE).get_page(context["page"])
         context["history"] = board.rank_history(program=program, unit=unit)

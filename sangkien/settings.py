@@ -249,6 +249,8 @@ LEADERBOARD_KEEP_ALL_DAYS = env.int("LEADERBOARD_KEEP_ALL_DAYS", default=7)
 # The resend job's cadence (the fault tests run it every second).
 NOTIFICATION_RESEND_SECONDS = env.float("NOTIFICATION_RESEND_SECONDS", default=60.0)
 
+# Run by `celery beat` in production; under `make run` (no broker) by `manage.py runportal`, in a
+# thread of the development server (sangkien.embedded_beat), each task eagerly when it is due.
 CELERY_BEAT_SCHEDULE = {
     # Every minute: the owed e-mails whose time to try again has come (a failed send backs off on
     # its row, 1, 2, 4 … minutes up to an hour; a send whose message was lost is due after 2
