@@ -67,7 +67,7 @@ class EmbeddedBeat:
 
     def run_entry(self, entry: ScheduleEntry) -> None:
         """Run one entry's task here and now; log its failure, never raise it."""
-        task = self.app.tasks.get(entry.task)
+        task = self.app.tasks.get(entry.task) if entry.task else None
         if task is None:
             logger.error("Periodic job %s: no task named %s.", entry.name, entry.task)
             return
