@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +30,21 @@ urlpatterns = [
     path("sang-kien/", initiative_views.public_list, name="public_list"),
     path("sang-kien/<int:pk>/", initiative_views.public_detail, name="public_detail"),
     path("trang/<slug:slug>/", question_views.page, name="page"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # The accounts' pages in the portal's layout. No self-service password reset: an officer's
+    # password is reset by the board in the admin (an anonymous form that mails any address would be
+    # one more way to probe accounts, and mail waits in the outbox, not in a request).
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(template_name="registration/account_password_change.html"),
+        name="password_change",
+    ),
+    path(
+        "accounts/password_change/done/",
+        auth_views.PasswordChangeDoneView.as_view(template_name="registration/account_password_change_done.html"),
+        name="password_change_done",
+    ),
     path("admin/board-metrics/", views.board_metrics, name="board_metrics"),  # before the admin
     path("admin/", admin.site.urls),
     path("healthz/", views.healthz, name="healthz"),

@@ -260,10 +260,6 @@ def portal_pages(world: World, unit_tree: UnitTree) -> list[str]:
         reverse("login"),
         reverse("password_change"),
         reverse("password_change_done"),
-        reverse("password_reset"),
-        reverse("password_reset_done"),
-        reverse("password_reset_confirm", args=["MQ", "not-a-token"]),
-        reverse("password_reset_complete"),
         "/khong-co-trang-nay/",  # 404
         "/?q=%00",  # 400
     ]
