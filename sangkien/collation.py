@@ -2,7 +2,7 @@
 
 PostgreSQL has ICU's "vi-x-icu"; SQLite has no ICU, so every SQLite connection gets a collation
 of the same name built on `sangkien.text.vietnamese_sort_key`: the columns declared with
-`db_collation=VIETNAMESE_COLLATION` and the `Collate(..., VIETNAMESE_COLLATION)` expressions then
+`db_collation=VIETNAMESE_DB_COLLATION` and the `Collate(..., VIETNAMESE_COLLATION)` expressions then
 sort alike on both (`make run` uses SQLite).
 """
 
@@ -11,6 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from sangkien.text import VIETNAMESE_COLLATION, vietnamese_sort_key
+
+# What a column's `db_collation` names: quoted, since Django's SQLite schema editor writes the name
+# as given (`COLLATE vi-x-icu` is a syntax error there) while quote_name() leaves a quoted name be.
+VIETNAMESE_DB_COLLATION = f'"{VIETNAMESE_COLLATION}"'
 
 
 def compare_vietnamese(a: str, b: str) -> int:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -13,6 +15,7 @@ from django.db import connection
 from demo import scale, seed
 from sangkien.collation import compare_vietnamese
 from sangkien.text import VIETNAMESE_COLLATION, vietnamese_sort_key
+from tests.test_settings import run
 
 # The issue's examples, each list in the order a Vietnamese reader expects.
 EXAMPLES = (
@@ -74,3 +77,29 @@ def test_sqlite_orders_by_the_collation_of_the_same_name() -> None:
     )
     assert db.execute("SELECT COUNT(*) FROM unit WHERE name = 'Hà Nội'").fetchone() == (1,)
     assert db.execute("SELECT COUNT(*) FROM unit WHERE name LIKE 'Hà N%'").fetchone() == (2,)  # Hà Nam, Hà Nội
+
+
+SQLITE_ORDER = """
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from leaderboard.dashboard import filter_choices
+from tests.factories import EmulationClusterFactory, UnionFactory
+from unions.models import EmulationCluster, Union
+
+for number, name in enumerate(["Huế", "Đà Nẵng", "Hải Phòng", "Cần Thơ", "Hà Nội", "Bình Định", "Bạc Liêu"]):
+    UnionFactory(code=f"P{number}", name=name, level=Union.Level.TIER2)
+    EmulationClusterFactory(name=f"Cụm {name}")
+print(list(Union.objects.filter(level="tier2").order_by("name").values_list("name", flat=True)))
+print([cluster.name for cluster in EmulationCluster.objects.all()] == [c.name for c in filter_choices()[1]])
+"""
+
+
+def test_the_embedded_sqlite_database_sorts_names_in_vietnamese_order(tmp_path: Path) -> None:
+    """`make run` uses SQLite: its name columns carry the collation the connection registers."""
+    result = run([sys.executable, "-c", SQLITE_ORDER], {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    assert result.returncode == 0, result.stderr
+    *_, names, same = result.stdout.strip().splitlines()
+    assert names == str(["Bạc Liêu", "Bình Định", "Cần Thơ", "Đà Nẵng", "Hà Nội", "Hải Phòng", "Huế"])
+    assert same == "True"

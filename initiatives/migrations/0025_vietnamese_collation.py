@@ -18,21 +18,21 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="author",
             name="full_name",
-            field=models.CharField(db_collation="vi-x-icu", max_length=200, verbose_name="full name"),
+            field=models.CharField(db_collation='"vi-x-icu"', max_length=200, verbose_name="full name"),
         ),
         migrations.AlterField(
             model_name="field",
             name="name",
-            field=models.CharField(db_collation="vi-x-icu", max_length=200, unique=True, verbose_name="name"),
+            field=models.CharField(db_collation='"vi-x-icu"', max_length=200, unique=True, verbose_name="name"),
         ),
         migrations.AlterField(
             model_name="initiative",
             name="title",
-            field=models.CharField(db_collation="vi-x-icu", max_length=500, verbose_name="title"),
+            field=models.CharField(db_collation='"vi-x-icu"', max_length=500, verbose_name="title"),
         ),
         migrations.AlterField(
             model_name="program",
             name="name",
-            field=models.CharField(db_collation="vi-x-icu", max_length=300, verbose_name="name"),
+            field=models.CharField(db_collation='"vi-x-icu"', max_length=300, verbose_name="name"),
         ),
     ]

@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="page",
             name="title",
-            field=models.CharField(db_collation="vi-x-icu", max_length=200, verbose_name="title"),
+            field=models.CharField(db_collation='"vi-x-icu"', max_length=200, verbose_name="title"),
         ),
     ]

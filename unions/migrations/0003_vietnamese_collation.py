@@ -18,11 +18,11 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="emulationcluster",
             name="name",
-            field=models.CharField(db_collation="vi-x-icu", max_length=200, unique=True, verbose_name="name"),
+            field=models.CharField(db_collation='"vi-x-icu"', max_length=200, unique=True, verbose_name="name"),
         ),
         migrations.AlterField(
             model_name="union",
             name="name",
-            field=models.CharField(db_collation="vi-x-icu", max_length=255, verbose_name="name"),
+            field=models.CharField(db_collation='"vi-x-icu"', max_length=255, verbose_name="name"),
         ),
     ]
