@@ -530,6 +530,6 @@ def public_leaders(*, program: Program) -> tuple[LeaderboardSnapshot | None, dic
         rows = LeaderboardRow.objects.filter(
             snapshot=snapshot, phase_key=0, field_key=0, level__in=BLOCKS, rank=1
         ).select_related("unit")
-        for row in rows.order_by("unit__code"):
+        for row in rows.order_by("unit__name", "unit__code"):  # the units that tie for first, by name
             leaders[row.level].append(row)
     return snapshot, leaders

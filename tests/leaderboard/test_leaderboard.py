@@ -585,3 +585,14 @@ def test_the_filters_list_fields_and_clusters_in_vietnamese_order(db) -> None:
     fields, clusters = board.filter_choices()
     assert [field.name for field in fields] == ["Yên Bái", *(f"Lĩnh vực {name}" for name in CITIES_IN_ORDER)]
     assert [cluster.name for cluster in clusters] == [f"Cụm {name}" for name in CITIES_IN_ORDER]
+
+
+def test_the_home_pages_leading_units_that_tie_are_listed_in_vietnamese_order(client: Client, data, ties) -> None:
+    hue, _da_nang, _hai_phong, can_tho, _ha_noi = ties  # created in that order: Huế's code and id come first
+    for city in (hue, can_tho):
+        InitiativeFactory.create_batch(2, program=data["program"], unit=city, submitted_at=data["now"])
+    snap(data, at=data["now"] + dt.timedelta(hours=1))
+    _snapshot, leaders = board.public_leaders(program=data["program"])
+    assert [row.unit.name for row in leaders["grassroots"]] == ["Cần Thơ", "Huế"]
+    page = client.get(reverse("home")).content.decode()
+    assert page.index("Cần Thơ") < page.index("Huế")
