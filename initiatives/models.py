@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.querysets import InitiativeQuerySet
+from sangkien.collation import VIETNAMESE_DB_COLLATION
 from sangkien.downloads import EXTENSIONS, random_file_name
 from sangkien.text import fold
 from unions.models import Union
@@ -18,7 +19,7 @@ from unions.models import Union
 class Program(models.Model):
     """Chương trình: e.g. "01 triệu sáng kiến", with a national target."""
 
-    name = models.CharField(_("name"), max_length=300)
+    name = models.CharField(_("name"), max_length=300, db_collation=VIETNAMESE_DB_COLLATION)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     description = models.TextField(_("description"), blank=True)
     target = models.PositiveIntegerField(_("target number of initiatives"))
@@ -65,7 +66,7 @@ class Phase(models.Model):
 class Field(models.Model):
     """Lĩnh vực: ATVSLĐ, môi trường, chuyển đổi số…"""
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True, db_collation=VIETNAMESE_DB_COLLATION)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -136,7 +137,7 @@ class Initiative(models.Model):
         Phase, verbose_name=_("phase"), null=True, blank=True, on_delete=models.PROTECT, related_name="initiatives"
     )
     unit = models.ForeignKey(Union, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="initiatives")
-    title = models.CharField(_("title"), max_length=500)
+    title = models.CharField(_("title"), max_length=500, db_collation=VIETNAMESE_DB_COLLATION)
     field = models.ForeignKey(
         Field, verbose_name=_("field"), null=True, blank=True, on_delete=models.PROTECT, related_name="initiatives"
     )
@@ -229,7 +230,7 @@ class Author(models.Model):
     initiative = models.ForeignKey(
         Initiative, verbose_name=_("initiative"), on_delete=models.CASCADE, related_name="authors"
     )
-    full_name = models.CharField(_("full name"), max_length=200)
+    full_name = models.CharField(_("full name"), max_length=200, db_collation=VIETNAMESE_DB_COLLATION)
     position = models.CharField(_("position"), max_length=200, blank=True)
     workplace = models.CharField(_("workplace"), max_length=300, blank=True)
     share_percent = models.DecimalField(

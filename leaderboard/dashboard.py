@@ -25,6 +25,7 @@ from initiatives import counting
 from initiatives.models import Field, Phase, Program, Target
 from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
 from leaderboard.snapshots import WEEKLY_MAX_DEPTH, counted_initiatives
+from sangkien.text import vietnamese_sort_key
 from unions.levels import BLOCKS, LEVEL_RANK
 from unions.models import EmulationCluster, Union
 
@@ -104,7 +105,7 @@ def filter_choices() -> tuple[list[Field], list[EmulationCluster]]:
     clusters = EmulationCluster.objects.annotate(kind=Value("c"), position=Value(0)).order_by()
     columns = ("kind", "pk", "name", "position")
     field_rows, cluster_rows = fields.values_list(*columns), clusters.values_list(*columns)
-    rows = sorted(field_rows.union(cluster_rows, all=True), key=lambda r: (r[3], r[2]))
+    rows = sorted(field_rows.union(cluster_rows, all=True), key=lambda r: (r[3], vietnamese_sort_key(r[2])))
     return (
         [Field(pk=pk, name=name, position=position) for kind, pk, name, position in rows if kind == "f"],
         [EmulationCluster(pk=pk, name=name) for kind, pk, name, _position in rows if kind == "c"],
@@ -150,11 +151,15 @@ def _ranked_rows(
         rows = rows.filter(cluster=filters.cluster)
     if _is_root(scope):
         # Within a block, the cluster rank follows the block rank: one index serves both orders.
-        return rows.annotate(position=F("cluster_rank" if filters.cluster else "rank")).order_by("rank", "unit_id")
+        # Equal ranks by the unit's name: the index gives the rows by rank, each rank's few rows
+        # are sorted by name (an incremental sort up to the LIMIT).
+        return rows.annotate(position=F("cluster_rank" if filters.cluster else "rank")).order_by(
+            "rank", "unit__name", "unit_id"
+        )
     return (
         rows.filter(unit_id__in=_subtree_ids(scope))
         .annotate(position=Window(Rank(), partition_by=F("level"), order_by=F("submitted").desc()))
-        .order_by("-submitted", "unit_id")
+        .order_by("-submitted", "unit__name", "unit_id")
     )
 
 
@@ -206,17 +211,19 @@ def block_rankings(*, snaps: Snapshots, scope: Union, filters: Filters, limit: i
     return result
 
 
-def _with_units(ranked: QuerySet[Any], *, program_id: int) -> list[dict[str, Any]]:
-    """The ranked rows with their unit's code, names and target, joined after the ranking and its
-    LIMIT (grouping by the unit's columns instead makes PostgreSQL sort every initiative)."""
-    sql, params = ranked.query.sql_with_params()
+def _with_units(ranked: QuerySet[Any], *, program_id: int, limit: int | None) -> list[dict[str, Any]]:
+    """The first `limit` ranked rows (equal ranks by the unit's name) with their unit's code, names
+    and target, joined after the ranking and only for the rows ranked within the limit (grouping by
+    the unit's columns instead makes PostgreSQL sort every initiative)."""
+    sql, params = ranked.order_by().query.sql_with_params()
+    within = "WHERE r.position <= %s " if limit else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT r.unit_id, r.submitted, r.valid, r.value_vnd, r.position, u.code, u.name, u.short_name, "
             f"t.quantity FROM ({sql}) r JOIN {Union._meta.db_table} u ON u.id = r.unit_id "
             f"LEFT JOIN {Target._meta.db_table} t ON t.unit_id = r.unit_id AND t.program_id = %s "
-            "ORDER BY r.submitted DESC, r.unit_id",
-            [*params, program_id],
+            f"{within}ORDER BY r.submitted DESC, u.name, r.unit_id{' LIMIT %s' if limit else ''}",
+            [*params, program_id, *([limit, limit] if limit else [])],
         )
         columns = ["unit_id", "submitted", "valid", "value_vnd", "position", "code", "name", "short_name", "target"]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
@@ -264,7 +271,7 @@ def _live_standings(
 
     def compute() -> list[dict[str, Any]]:
         ranked = _live_grassroots(current, scope=scope, filters=filters, parent=parent)
-        rows = _with_units(ranked[:limit] if limit else ranked, program_id=current.program_id)
+        rows = _with_units(ranked, program_id=current.program_id, limit=limit)
         if snaps.previous is not None and rows:
             earlier = _live_grassroots(snaps.previous, scope=scope, filters=filters, parent=parent)
             previous = _positions(earlier, [row["unit_id"] for row in rows])
@@ -299,7 +306,7 @@ def children_ranking(*, program: Program, snaps: Snapshots, unit: Union, filters
     children = list(
         Union.objects.filter(parent=unit)
         .annotate(target_quantity=Sum("targets__quantity", filter=Q(targets__program=program)))
-        .order_by("code")
+        .order_by("name", "code")
     )
     if snaps.current is None or not children:
         return [_standing(None, child, None) for child in children]
@@ -325,7 +332,8 @@ def children_ranking(*, program: Program, snaps: Snapshots, unit: Union, filters
                 )
             elif unit_id in figures:
                 figures[unit_id].previous_rank = ranks[unit_id]
-    ranked = sorted(figures.values(), key=lambda s: (s.rank, -s.valid, s.unit.code))
+    # Equal ranks by valid initiatives, then by name; the units with no submission (all equal) by name.
+    ranked = sorted(figures.values(), key=lambda s: (s.rank, -s.valid, vietnamese_sort_key(s.unit.name)))
     unranked = [_standing(None, child, None) for child in children if child.pk not in figures]
     return ranked + unranked
 
@@ -574,6 +582,6 @@ def public_leaders(*, program: Program) -> tuple[LeaderboardSnapshot | None, dic
         rows = LeaderboardRow.objects.filter(
             snapshot=snapshot, phase_key=0, field_key=0, level__in=BLOCKS, rank=1
         ).select_related("unit")
-        for row in rows.order_by("unit__code"):
+        for row in rows.order_by("unit__name", "unit__code"):  # the units that tie for first, by name
             leaders[row.level].append(row)
     return snapshot, leaders

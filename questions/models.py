@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.models import Initiative
+from sangkien.collation import VIETNAMESE_DB_COLLATION
 from sangkien.downloads import random_file_name
 from sangkien.text import fold
 from unions.models import Union
@@ -90,7 +91,7 @@ class Page(models.Model):
     """Editable content such as the guide "Hướng dẫn cập nhật sáng kiến" (plain text, paragraphs)."""
 
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, db_collation=VIETNAMESE_DB_COLLATION)
     body = models.TextField(_("content"))
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from sangkien.collation import VIETNAMESE_DB_COLLATION
 from sangkien.text import fold
 
 # Codes are the segments of the materialised path, so they may not contain its separator.
@@ -48,7 +49,7 @@ class UnionQuerySet(models.QuerySet["Union"]):
 class EmulationCluster(models.Model):
     """Cụm / khối thi đua: units compared with each other."""
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True, db_collation=VIETNAMESE_DB_COLLATION)
     description = models.TextField(_("description"), blank=True)
 
     class Meta:
@@ -74,7 +75,7 @@ class Union(models.Model):
         GRASSROOTS = "grassroots", _("Grassroots union")
 
     code = models.CharField(_("code"), max_length=32, unique=True, validators=[code_validator])
-    name = models.CharField(_("name"), max_length=255)
+    name = models.CharField(_("name"), max_length=255, db_collation=VIETNAMESE_DB_COLLATION)
     short_name = models.CharField(_("short name"), max_length=100, blank=True)
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
     parent = models.ForeignKey(

@@ -556,3 +556,27 @@ def test_an_abandoned_job_is_settled_so_the_page_stops_following_it(tree, settin
     )
     job.refresh_from_db()
     assert job.is_abandoned and job.is_settled and job.can_retry
+
+
+def test_the_workbook_lists_each_parents_units_in_vietnamese_order(tree, tmp_path) -> None:
+    for number, name in enumerate(["Huế", "Đà Nẵng", "Hải Phòng", "Cần Thơ", "Hà Nội"]):
+        UnionFactory(code=f"P{number}", name=name, level=Union.Level.TIER2, parent=tree["tree"].root)
+    path = tmp_path / "thi-dua.xlsx"
+    write_workbook(request_for(tree), path)
+    book = sheets(path)
+    tier2 = [row["Đơn vị"] for row in book["Khối LĐLĐ tỉnh, CĐ ngành"].values()]
+    assert tier2 == [
+        "Cần Thơ", "Công đoàn Công Thương Việt Nam", "Đà Nẵng", "Hà Nội", "Hải Phòng", "Huế",
+        "Liên đoàn Lao động thành phố Hà Nội",
+    ]  # fmt: skip
+    # Grouped by their parent, in tree order; "Công ty X" before "Điện lực" under Hà Nội.
+    assert list(book["Khối công đoàn cơ sở"]) == ["CTVN-RANGDONG", "THEP-TISCO", "HN-BIA", "HN-X", "HN-DIEN"]
+
+
+def test_the_export_form_offers_the_clusters_in_vietnamese_order(client: Client, tree, leader) -> None:
+    for name in ["Huế", "Đà Nẵng", "Hải Phòng", "Cần Thơ", "Hà Nội"]:
+        EmulationClusterFactory(name=f"Khối {name}")
+    client.force_login(leader)
+    page = client.get(reverse("exports")).content.decode()
+    select = page[page.index('name="cluster"') : page.index("</select>", page.index('name="cluster"'))]
+    assert re.findall(r">Khối ([^<]+)</option>", select) == ["Cần Thơ", "Đà Nẵng", "Hà Nội", "Hải Phòng", "Huế"]

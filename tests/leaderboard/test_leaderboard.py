@@ -347,13 +347,13 @@ def test_grassroots_narrowed_to_a_field_are_counted_from_their_initiatives(data,
     grassroots = board.block_rankings(snaps=board.Snapshots(snapshot, None), scope=unit_tree.root, filters=filters)[
         "grassroots"
     ]
-    # Management: Rạng Đông 2, Bia 2, Gang thép 1 (its draft does not count).
+    # Management: Bia 2, Rạng Đông 2 ("Bia" before "Bóng đèn"), Gang thép 1 (its draft does not count).
     assert [(s.unit.code, s.submitted, s.rank) for s in grassroots] == [
-        ("CTVN-RANGDONG", 2, 1),
         ("HN-BIA", 2, 1),
+        ("CTVN-RANGDONG", 2, 1),
         ("THEP-TISCO", 1, 3),
     ]
-    assert grassroots[0].target == 8
+    assert (grassroots[0].target, grassroots[1].target) == (0, 8)
     cluster_a = board.Filters(field=data["management"], cluster=data["cluster_a"])
     ranked = board.block_rankings(snaps=board.Snapshots(snapshot, None), scope=unit_tree.root, filters=cluster_a)
     assert [s.unit.code for s in ranked["grassroots"]] == ["HN-BIA", "THEP-TISCO"]
@@ -442,8 +442,8 @@ def test_leadership_sees_the_leading_units_sentence_and_both_charts(client: Clie
     assert "Tính đến ngày 02/01/2023, đơn vị dẫn đầu khối liên đoàn lao động tỉnh" in page
     assert "<strong>Công đoàn Công Thương Việt Nam</strong> (8 sáng kiến)" in page
     assert (
-        "khối công đoàn cơ sở là <strong>Công đoàn Công ty CP Gang thép Thái Nguyên</strong> và "
-        "<strong>Công đoàn Công ty CP Bóng đèn - Phích nước Rạng Đông</strong> (4 sáng kiến)"
+        "khối công đoàn cơ sở là <strong>Công đoàn Công ty CP Bóng đèn - Phích nước Rạng Đông</strong> và "
+        "<strong>Công đoàn Công ty CP Gang thép Thái Nguyên</strong> (4 sáng kiến)"
     ) in page
     assert 'data-chart="weekly"' in page
     assert 'data-chart="fields"' in page
@@ -544,3 +544,68 @@ def test_the_next_snapshot_replaces_the_cached_page(client: Client, data, unit_t
     # Hà Nội's units: Điện lực now leads with its five new initiatives, Bia went down one place.
     assert "mới" not in row(before, "HN-DIEN") and "mới" in row(after, "HN-DIEN")
     assert "↓<span" in row(after, "HN-BIA")
+
+
+CITIES_IN_ORDER = ["Cần Thơ", "Đà Nẵng", "Hà Nội", "Hải Phòng", "Huế"]
+
+
+@pytest.fixture
+def ties(data, unit_tree) -> list[Union]:
+    """Five grassroots unions of Hà Nội with 3 submissions each, created (codes and ids) out of
+    Vietnamese order; and one with none, whose name sorts before Điện lực's."""
+    cities = [
+        UnionFactory(code=f"HN-C{number}", name=name, parent=unit_tree.ha_noi)
+        for number, name in enumerate(["Huế", "Đà Nẵng", "Hải Phòng", "Cần Thơ", "Hà Nội"])
+    ]
+    for city in cities:
+        InitiativeFactory.create_batch(
+            3, program=data["program"], unit=city, phase=data["phase1"], field=data["technical"],
+            submitted_at=timezone.make_aware(dt.datetime(2022, 3, 1, 9)),
+        )  # fmt: skip
+    UnionFactory(code="HN-Z", name="An Giang", parent=unit_tree.ha_noi)
+    return cities
+
+
+def names(standings) -> list[str]:
+    return [standing.unit.name for standing in standings]
+
+
+def test_units_with_equal_ranks_are_listed_in_vietnamese_order(data, unit_tree, ties) -> None:
+    snaps = board.Snapshots(snap(data), None)
+    whole = board.block_rankings(snaps=snaps, scope=unit_tree.root, filters=board.Filters())["grassroots"]
+    # Rạng Đông and Gang thép tie at 4 ("Bóng đèn" before "Gang thép"), the cities at 3, Bia has 2.
+    assert names(whole) == [unit_tree.rang_dong.name, unit_tree.gang_thep.name, *CITIES_IN_ORDER, unit_tree.bia.name]
+    hanoi = board.block_rankings(snaps=snaps, scope=unit_tree.ha_noi, filters=board.Filters())["grassroots"]
+    assert names(hanoi) == [*CITIES_IN_ORDER, unit_tree.bia.name]
+    technical = board.Filters(field=data["technical"])  # counted live from the initiatives
+    by_field = board.block_rankings(snaps=snaps, scope=unit_tree.root, filters=technical)["grassroots"]
+    # Gang thép has 3 in this field too: "Cần" < "Công" < "Đà".
+    assert names(by_field)[:6] == ["Cần Thơ", unit_tree.gang_thep.name, *CITIES_IN_ORDER[1:]]
+    top3 = board.block_rankings(snaps=snaps, scope=unit_tree.root, filters=technical, limit=3)["grassroots"]
+    assert names(top3) == ["Cần Thơ", unit_tree.gang_thep.name, "Đà Nẵng"]  # the cut follows the names too
+    children = board.children_ranking(
+        program=data["program"], snaps=snaps, unit=unit_tree.ha_noi, filters=board.Filters()
+    )
+    ranked = [*((name, 1) for name in CITIES_IN_ORDER), (unit_tree.bia.name, 6)]
+    assert [(s.unit.name, s.rank) for s in children] == [*ranked, ("An Giang", None), (data["dien"].name, None)]
+
+
+def test_the_filters_list_fields_and_clusters_in_vietnamese_order(db) -> None:
+    for name in ["Huế", "Đà Nẵng", "Hải Phòng", "Cần Thơ", "Hà Nội"]:
+        FieldFactory(name=f"Lĩnh vực {name}", position=5)
+        EmulationClusterFactory(name=f"Cụm {name}")
+    FieldFactory(name="Yên Bái", position=1)  # the position comes first
+    fields, clusters = board.filter_choices()
+    assert [field.name for field in fields] == ["Yên Bái", *(f"Lĩnh vực {name}" for name in CITIES_IN_ORDER)]
+    assert [cluster.name for cluster in clusters] == [f"Cụm {name}" for name in CITIES_IN_ORDER]
+
+
+def test_the_home_pages_leading_units_that_tie_are_listed_in_vietnamese_order(client: Client, data, ties) -> None:
+    hue, _da_nang, _hai_phong, can_tho, _ha_noi = ties  # created in that order: Huế's code and id come first
+    for city in (hue, can_tho):
+        InitiativeFactory.create_batch(2, program=data["program"], unit=city, submitted_at=data["now"])
+    snap(data, at=data["now"] + dt.timedelta(hours=1))
+    _snapshot, leaders = board.public_leaders(program=data["program"])
+    assert [row.unit.name for row in leaders["grassroots"]] == ["Cần Thơ", "Huế"]
+    page = client.get(reverse("home")).content.decode()
+    assert page.index("Cần Thơ") < page.index("Huế")

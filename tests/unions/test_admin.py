@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import UnitTree
-from tests.factories import UnionFactory, UserFactory
+from tests.factories import EmulationClusterFactory, UnionFactory, UserFactory
 from unions.imports import HEADER
 from unions.models import Union
 
@@ -147,3 +147,25 @@ def test_the_permission_pickers_speak_vietnamese(client: Client, unit_tree: Unit
     body = client.get(f"/admin/auth/group/{group.pk}/change/").content.decode()
     assert "Sáng kiến | sáng kiến | Được thêm sáng kiến" in body
     assert "Can add initiative" not in body
+
+
+CITIES_IN_ORDER = ["Cần Thơ", "Đà Nẵng", "Hà Nội", "Hải Phòng", "Huế"]
+SHUFFLED = ["Huế", "Đà Nẵng", "Hải Phòng", "Cần Thơ", "Hà Nội"]
+
+
+def test_the_clusters_changelist_and_filter_list_names_in_vietnamese_order(admin_client_: Client) -> None:
+    for name in SHUFFLED:
+        EmulationClusterFactory(name=f"Cụm {name}")
+    response = admin_client_.get(reverse("admin:unions_emulationcluster_changelist"))
+    assert [cluster.name for cluster in response.context["cl"].result_list] == [f"Cụm {n}" for n in CITIES_IN_ORDER]
+    response = admin_client_.get(CHANGELIST)
+    (cluster_filter,) = (spec for spec in response.context["cl"].filter_specs if spec.title == "cụm thi đua")
+    assert [name for _pk, name in cluster_filter.lookup_choices] == [f"Cụm {n}" for n in CITIES_IN_ORDER]
+
+
+def test_the_units_changelist_sorted_by_name_follows_vietnamese_order(admin_client_: Client, unit_tree) -> None:
+    for number, name in enumerate(SHUFFLED):
+        UnionFactory(code=f"CITY{number}", name=name, parent=unit_tree.ha_noi)
+    response = admin_client_.get(CHANGELIST, {"subtree": unit_tree.ha_noi.pk, "level": "grassroots", "o": "2"})
+    listed = [unit.name for unit in response.context["cl"].result_list]
+    assert listed == ["Cần Thơ", unit_tree.bia.name, "Đà Nẵng", "Hà Nội", "Hải Phòng", "Huế"]  # Cần < Công < Đà
