@@ -1,7 +1,7 @@
 """mypy, with django-stubs, passes over every package of the project (issue 14, item 5).
 
-CI's .ci/run and `make lint` run it too; here it runs with the suite so that `make test` alone
-catches a type error. About 15 s from a cold cache, 2 s from a warm one (.mypy_cache).
+CI's .ci/run and `make lint` run it; the run here is marked slow (`-m 'not slow'` skips it), as it
+takes about 15 s from a cold cache, 2 s from a warm one (.mypy_cache).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+
+import pytest
 
 from tests.test_architecture import PACKAGES
 
@@ -25,6 +27,7 @@ def test_mypy_checks_every_package_of_the_app_map() -> None:
     assert sorted(mypy_config()["packages"]) == sorted(PACKAGES)
 
 
+@pytest.mark.slow
 def test_mypy_passes() -> None:
     # The plugin loads the settings that pyproject.toml names, not the tests' own.
     env = {key: value for key, value in os.environ.items() if not key.startswith("DJANGO_")}
