@@ -34,7 +34,7 @@ def test_leadership_opens_the_dashboard_and_sees_the_leading_units_and_both_char
     expect(page.get_by_role("heading", name="10 đơn vị dẫn đầu: Khối công đoàn cơ sở")).to_be_visible()
     # The demo programme ended on 01/09/2023: its final result, not a pace it can no longer keep.
     expect(page.locator("[data-progress]")).to_contain_text(
-        re.compile(r"Kết quả cuối cùng: [\d.]+ sáng kiến, đạt \d+ % chỉ tiêu")
+        re.compile(r"Kết quả cuối cùng: [\d.]+ sáng kiến, đạt \d+(,\d)? % chỉ tiêu")
     )
     expect(page.locator("[data-progress]")).not_to_contain_text("Chậm tiến độ")
     expect(page.get_by_role("img", name="Số sáng kiến gửi theo tuần")).to_be_visible()
