@@ -130,5 +130,5 @@ def test_amounts_are_read_as_they_are_written(officer, program, field, unit_tree
 def test_an_amount_that_is_not_whole_dong_is_refused(officer, program, field, unit_tree, typed) -> None:
     errors = errors_of([good_row(value=typed)], officer, program)
     assert errors == [
-        "Dòng 2, cột H (Giá trị làm lợi (đồng)): Hãy nhập số tiền chẵn đồng, ví dụ 10.000.000 hoặc 1,5 tỷ."
+        "Dòng 2, cột H (Giá trị làm lợi (đồng)): Nhập số tiền nguyên theo đồng, ví dụ 10.000.000 hoặc 1,5 tỷ."
     ]
