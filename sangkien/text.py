@@ -12,18 +12,20 @@ _D_STROKE = str.maketrans({"đ": "d", "Đ": "D", "\u00d0": "D", "\u00f0": "d"})
 
 # Characters nobody sees that break equality: BOM, zero-width space/joiners, word joiner, soft hyphen.
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"))
-_SPACES = re.compile(r"[^\S\n]+")  # any whitespace but a line break: NBSP, tabs, thin spaces…
+# In long text only the BOM and the zero-width space go: the joiners hold emoji sequences together.
+_INVISIBLE_IN_PROSE = dict.fromkeys(map(ord, "\ufeff\u200b"))
 
 
 def clean_text(text: str, *, multiline: bool = False) -> str:
-    """`text` as it is stored: NFC, without invisible characters, NBSP and other spaces made plain,
-    runs of spaces made one, trimmed. `multiline` keeps line breaks (one per line, no blank runs
-    longer than one line); otherwise they become spaces too."""
-    text = unicodedata.normalize("NFC", text.translate(_INVISIBLE)).replace("\r\n", "\n").replace("\r", "\n")
-    if not multiline:
-        return " ".join(text.split())
-    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    """`text` as it is stored: NFC, without invisible characters, trimmed.
+
+    A line (a name, a code, a title) also has NBSP and other spaces made plain and runs of them
+    made one. `multiline` text (a summary, a question) keeps its line breaks (CRLF made LF) and its
+    spacing, which may be meant (an indented list)."""
+    if multiline:
+        text = text.translate(_INVISIBLE_IN_PROSE).replace("\r\n", "\n").replace("\r", "\n")
+        return unicodedata.normalize("NFC", text).strip()
+    return " ".join(unicodedata.normalize("NFC", text.translate(_INVISIBLE)).split())
 
 
 def unaccent(text: str) -> str:
