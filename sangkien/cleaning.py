@@ -14,6 +14,7 @@ migration, and a value would stay un-normalised in memory until read back.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection
 from typing import Any
 
@@ -79,3 +80,54 @@ def refuse_look_alike(instance: models.Model, field: str) -> None:
                 % {"name": name, "other": clash}
             }
         )
+
+
+def nfc_normalise_columns(model: type[models.Model], schema_editor: Any, *, columns: tuple[str, ...]) -> int:
+    """Rewrite in NFC the text `columns` of `model`'s rows that are not in NFC; return how many rows.
+
+    For data migrations over millions of rows: on PostgreSQL one UPDATE whose WHERE (`IS NOT NFC
+    NORMALIZED`) picks only the rows that differ, so a table already in NFC is read once and not
+    written; elsewhere (SQLite) a Python pass that writes only the rows that differ. A unique
+    column is rewritten row by row, and a row whose NFC spelling another row already holds is left
+    as it is (the folded matching finds both): a migration must not fail on a look-alike pair."""
+    connection = schema_editor.connection
+    table = connection.ops.quote_name(model._meta.db_table)
+    unique = {column for column in columns if _is_unique(model, column)}
+    plain = [connection.ops.quote_name(column) for column in columns if column not in unique]
+    changed = 0
+    with connection.cursor() as cursor:
+        utf8 = connection.vendor == "postgresql" and connection.pg_version >= 130000
+        if utf8:
+            cursor.execute("SHOW server_encoding")
+            utf8 = cursor.fetchone()[0] == "UTF8"
+        if plain and utf8:
+            assignments = ", ".join(f"{column} = normalize({column}, NFC)" for column in plain)
+            differs = " OR ".join(f"{column} IS NOT NFC NORMALIZED" for column in plain)
+            cursor.execute(f"UPDATE {table} SET {assignments} WHERE {differs}")
+            changed += cursor.rowcount
+        python_columns = [*unique] if utf8 else list(columns)
+        for column in python_columns:
+            changed += _nfc_column_in_python(model, column=column)
+    return changed
+
+
+def _is_unique(model: type[models.Model], column: str) -> bool:
+    field = model._meta.get_field(column)
+    return isinstance(field, models.Field) and field.unique
+
+
+def _nfc_column_in_python(model: type[models.Model], *, column: str) -> int:
+    manager = model._default_manager
+    unique = _is_unique(model, column)
+    taken = set(manager.values_list(column, flat=True)) if unique else set()
+    changed = 0
+    for pk, value in manager.order_by("pk").values_list("pk", column).iterator(chunk_size=5000):
+        if not isinstance(value, str) or unicodedata.is_normalized("NFC", value):
+            continue
+        normal = unicodedata.normalize("NFC", value)
+        if unique and normal in taken:
+            continue
+        taken.add(normal)
+        manager.filter(pk=pk).update(**{column: normal})
+        changed += 1
+    return changed
