@@ -95,3 +95,10 @@ def test_services_store_unit_codes_and_names_in_nfc(unit_tree) -> None:
     unit.refresh_from_db()
     assert (unit.code, unit.name) == ("HN-01", "Công đoàn Điện lực")
     assert unit.path == f"{unit_tree.thep.path}HN-01/"
+
+
+def test_search_treats_a_latin_1_d_with_stroke_as_d(unit_tree) -> None:
+    # "Ð" (U+00D0) is what Windows-1258 "Đ" becomes when a file is read as Latin-1.
+    unit = union_create(code="HN-02", name="Công \u00f0oàn \u00d0iện lực", level="grassroots", parent=unit_tree.thep)
+    assert list(Union.objects.search("Đoàn Điện")) == [unit]
+    assert list(Union.objects.search("\u00d0iện lực")) == [unit]
