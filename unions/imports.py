@@ -465,7 +465,7 @@ def _lost_zeros(rows: dict[str, UnitRow], file_codes: set[str], issues: list[She
     }
     if not bare:
         return
-    exists = set(Union.objects.filter(code__in=bare).values_list("code", flat=True))
+    exists = set(_existing(bare))
     # Zero-padded numeric codes, in the portal and in the file (only read when a bare numeric code is there).
     padded: dict[int, str] = {}
     for code in [*Union.objects.filter(code__startswith="0").values_list("code", flat=True), *sorted(file_codes)]:

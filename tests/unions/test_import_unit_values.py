@@ -32,7 +32,7 @@ def errors_of(path: Path) -> list[str]:
     [("Cấp cơ sở", "grassroots"), ("CĐCS", "grassroots"), ("cđcs", "grassroots"),
      ("LĐLĐ tỉnh/thành phố", "tier2"), ("LĐLĐ tỉnh, thành phố", "tier2"), ("Công đoàn ngành Trung ương", "tier2"),
      ("LĐLĐ huyện/quận", "superior"), ("LĐLĐ quận - huyện", "superior"), ("Công đoàn Khu công nghiệp", "superior"),
-     ("CĐ KCN", "superior"), ("\u00d0LĐ huyện", None), ("Phường", None)],
+     ("CĐ KCN", "superior"), ("L\u00d0L\u00d0 huyện", "superior"), ("Phường", None)],
 )  # fmt: skip
 def test_unit_levels_accept_the_names_offices_use(typed: str, level: str | None) -> None:
     assert parse_level(typed) == level
