@@ -11,9 +11,9 @@ from decimal import Decimal, InvalidOperation
 _D_STROKE = str.maketrans({"đ": "d", "Đ": "D", "\u00d0": "D", "\u00f0": "d"})
 
 # Characters nobody sees that break equality: BOM, zero-width space/joiners, word joiner, soft hyphen.
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"))
+_INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad]")
 # In long text only the BOM and the zero-width space go: the joiners hold emoji sequences together.
-_INVISIBLE_IN_PROSE = dict.fromkeys(map(ord, "\ufeff\u200b"))
+_INVISIBLE_IN_PROSE = re.compile("[\ufeff\u200b]")
 
 
 def clean_text(text: str, *, multiline: bool = False) -> str:
@@ -23,9 +23,11 @@ def clean_text(text: str, *, multiline: bool = False) -> str:
     made one. `multiline` text (a summary, a question) keeps its line breaks (CRLF made LF) and its
     spacing, which may be meant (an indented list)."""
     if multiline:
-        text = text.translate(_INVISIBLE_IN_PROSE).replace("\r\n", "\n").replace("\r", "\n")
+        text = _INVISIBLE_IN_PROSE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
         return unicodedata.normalize("NFC", text).strip()
-    return " ".join(unicodedata.normalize("NFC", text.translate(_INVISIBLE)).split())
+    if not text.isascii():  # ASCII is NFC and holds none of them: an import's codes skip the work
+        text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
+    return " ".join(text.split())
 
 
 def unaccent(text: str) -> str:
@@ -39,7 +41,7 @@ def fold(text: str) -> str:
 
     `fold("Công ty Rạng Đông")` is `"cong ty rang dong"`, so "rang dong" finds "Rạng Đông".
     """
-    return " ".join(unaccent(text.translate(_INVISIBLE)).casefold().split())
+    return " ".join(unaccent(_INVISIBLE.sub("", text)).casefold().split())
 
 
 _NOT_ALNUM = re.compile(r"[\W_]+")

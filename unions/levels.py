@@ -6,6 +6,7 @@ the emulation workbook's sheets and the export form all read the same order and 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING
 
@@ -60,4 +61,9 @@ LEVEL_ALIASES: dict[str, str] = {
 
 def parse_level(value: object) -> str | None:
     """The level a spelling names: "Cơ sở", "CĐCS", "CĐ cơ sở", "Công đoàn cấp tỉnh, ngành", "LĐLĐ huyện/quận"…"""
-    return LEVEL_ALIASES.get(_UNION_PREFIX.sub("", fold_key(str(value or ""))))
+    return _level_of(str(value or ""))
+
+
+@functools.lru_cache(maxsize=256)  # a national file spells its 130,000 levels a handful of ways
+def _level_of(text: str) -> str | None:
+    return LEVEL_ALIASES.get(_UNION_PREFIX.sub("", fold_key(text)))
