@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from initiatives.models import ATTACHMENT_EXTENSIONS, Author, Field, Initiative, Phase, Program
 from initiatives.services import REQUIRED_TO_SUBMIT, AttachmentUpload, AuthorData, outside_programme
+from sangkien.cleaning import CleanCharField
 from sangkien.request_limits import MAX_FILES_PER_UPLOAD
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE
 from sangkien.text import group_thousands, parse_id, parse_vnd
@@ -209,9 +210,9 @@ class InitiativeForm(forms.ModelForm):
 
 
 class AuthorForm(forms.Form):
-    full_name = forms.CharField(label=gettext_lazy("Full name"), max_length=200, required=False)
-    position = forms.CharField(label=gettext_lazy("Position"), max_length=200, required=False)
-    workplace = forms.CharField(label=gettext_lazy("Workplace"), max_length=300, required=False)
+    full_name = CleanCharField(label=gettext_lazy("Full name"), max_length=200, required=False)
+    position = CleanCharField(label=gettext_lazy("Position"), max_length=200, required=False)
+    workplace = CleanCharField(label=gettext_lazy("Workplace"), max_length=300, required=False)
     share_percent = forms.DecimalField(
         label=gettext_lazy("Share (%)"),
         max_digits=5,

@@ -31,7 +31,7 @@ from sangkien.spreadsheets import (
     read_rows,
     template_workbook,
 )
-from sangkien.text import fold, parse_vnd
+from sangkien.text import BLANK_MARKS, clean_text, fold, fold_key, parse_vnd
 from unions.models import Union, User
 from unions.permissions import can_act_in
 
@@ -59,8 +59,16 @@ EXAMPLE_ROWS = (
     ),
 )
 AUTHOR_NAME_MAX = max_length(Author, "full_name")
-_AUTHOR = re.compile(r"^(?P<name>[^()]+?)\s*(?:\(\s*(?P<share>[\d.,]+)\s*%?\s*\))?$")
-_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_AUTHOR = re.compile(
+    r"^(?P<name>[^()]+?)\s*(?:\(\s*(?P<share>[\d.,]+)\s*%?\s*\)|[:–-]?\s*(?P<bare_share>\d[\d.,]*)\s*%)?$"
+)
+_AUTHOR_SEPARATORS = re.compile(r"\s*(?:[;\n]|\s+và\s+)\s*", re.IGNORECASE)
+# A comma between two digits is a decimal one ("33,5%"), inside brackets it is part of a share.
+_COMMA_OUTSIDE_BRACKETS = re.compile(r"(?:(?<!\d),|,(?!\d))(?![^()]*\))")
+_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+# A time after the date ("06/05/2022 08:30", "2022-05-06T08:30:00") says nothing about the day.
+_TIME = re.compile(r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?)$")
 
 
 def _issue(row: int, column: int, message: str) -> SheetIssue:
@@ -74,7 +82,7 @@ def kind_aliases() -> dict[str, str]:
     for kind in Initiative.Kind:
         for language in ("vi", "en"):
             with override(language):
-                label = fold(str(kind.label))
+                label = fold_key(str(kind.label))
             aliases[label] = kind.value
             aliases[re.sub(r"^(giai phap|solution) ", "", label)] = kind.value
             aliases[re.sub(r" solution$", "", label)] = kind.value
@@ -82,25 +90,38 @@ def kind_aliases() -> dict[str, str]:
     return aliases
 
 
+def _author_parts(text: str) -> list[str]:
+    """The authors a cell lists: one a line (Alt+Enter), or separated by ";", "," or " và ", the
+    decimal commas of the shares ("33,5%") excepted."""
+    parts: list[str] = []
+    for piece in _AUTHOR_SEPARATORS.split(text):
+        parts.extend(part for part in _COMMA_OUTSIDE_BRACKETS.split(piece))
+    return [" ".join(part.split()) for part in parts if part.strip()]
+
+
 def parse_authors(text: str) -> list[tuple[str, Decimal]] | str:
     """ "Nguyễn Văn A (60%); Trần Thị B (40%)" → names and shares; one name alone means 100%.
 
-    Returns the error message instead when the text cannot be read.
+    Authors may also be one a line, or separated by commas or "và"; a share may follow the name
+    without brackets ("Nguyễn Văn A 60%"). Several names without shares are never read as one
+    author: the message asks for each one's share. Returns the error message instead when the
+    text cannot be read.
     """
-    parts = [part.strip() for part in text.split(";") if part.strip()]
+    parts = _author_parts(clean_text(text, multiline=True))
     if not parts:
         return _("Enter at least one author.")
     authors: list[tuple[str, Decimal | None]] = []
     for part in parts:
         match = _AUTHOR.match(part)
-        if not match:
+        if not match or any(ch.isdigit() for ch in match["name"]):
+            # A digit in a name is a share without its "%": "Nguyễn Văn A 60" is not a name.
             return _("Cannot read “%(part)s”; write authors as: Nguyễn Văn A (60%%); Trần Thị B (40%%).") % {
                 "part": part
             }
         share = None
-        if match["share"]:
+        if raw_share := match["share"] or match["bare_share"]:
             try:
-                share = Decimal(match["share"].replace(",", "."))
+                share = Decimal(raw_share.replace(",", "."))
             except InvalidOperation:
                 share = Decimal(-1)
             # Two decimals at most, as stored: 33,333% would silently become 33,33%.
@@ -120,7 +141,10 @@ def parse_authors(text: str) -> list[tuple[str, Decimal]] | str:
         return [(authors[0][0], Decimal(100))]
     shared = [(name, share) for name, share in authors if share is not None]
     if len(shared) < len(authors):
-        return _("With several authors, give each one's share, e.g. Nguyễn Văn A (60%%); Trần Thị B (40%%).") % {}
+        return _(
+            "%(count)s authors (%(names)s) but not every one's share: give each one's share, "
+            "e.g. Nguyễn Văn A (60%%); Trần Thị B (40%%)."
+        ) % {"count": len(authors), "names": "; ".join(name for name, _share in authors)}
     total = sum((share for _name, share in shared), Decimal(0))
     if total != 100:
         return _("The authors' shares must add up to 100%%; they add up to %(total)s%%.") % {
@@ -130,36 +154,58 @@ def parse_authors(text: str) -> list[tuple[str, Decimal]] | str:
 
 
 def parse_date(value: Any) -> dt.date | None:
+    """A date as officers write it: an Excel date or datetime cell, an Excel serial number,
+    "15/03/2022" (or with "." or "-"), "15/03/22" (20xx), "2022-03-15", each with a time or not."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 1 <= value < 2_958_466:
+        if bare_year(value) is not None:
+            return None  # 2022 typed alone is a year, not the 2022nd day of 1900
         return from_excel(value).date()  # an Excel serial date in a cell formatted as a number
-    match = _DATE.match(cell_text(value))
-    if not match:
+    text = _TIME.sub("", cell_text(value))
+    if match := _DATE.match(text):
+        day, month, year = int(match[1]), int(match[2]), int(match[3])
+        if len(match[3]) == 2:
+            year += 2000  # "06/05/22": initiatives are of this century
+    elif match := _ISO_DATE.match(text):
+        year, month, day = int(match[1]), int(match[2]), int(match[3])
+    else:
         return None
     try:
-        return dt.date(int(match[3]), int(match[2]), int(match[1]))
+        return dt.date(year, month, day)
     except ValueError:
         return None
 
 
+def bare_year(value: Any) -> int | None:
+    """The year, when a date cell holds a year alone ("2022", or the number 2022)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    text = cell_text(value)
+    return int(text) if re.fullmatch(r"(19|20)\d\d", text) else None
+
+
 def parse_amount(value: Any) -> int | str | None:
-    """A value benefit in đồng; "" for blank; the error message when unreadable."""
-    if value is None or cell_text(value) == "":
+    """A value benefit in đồng; None for blank (or a "-"); the error message when unreadable."""
+    if value is None or cell_text(value) in ("", *BLANK_MARKS):
         return None
     if isinstance(value, bool):
-        return _("Enter a whole amount in đồng, for example 10.000.000.")
+        return _("Enter a whole amount in đồng, for example 10.000.000 or 1,5 tỷ.")
     amount: int | None
     if isinstance(value, int):
         amount = value
     elif isinstance(value, float):
         amount = int(value) if value.is_integer() else None
+    elif isinstance(value, Decimal):
+        amount = int(value) if value == value.to_integral_value() else None
     else:
         amount = parse_vnd(str(value))
     if amount is None or amount < 0:
-        return _("Enter a whole amount in đồng, for example 10.000.000.")
+        return _("Enter a whole amount in đồng, for example 10.000.000 or 1,5 tỷ.")
     if amount > MAX_VALUE_VND:
         return _("%(value)s đồng is more than any initiative's value benefit; check the amount.") % {
             "value": cell_text(value)
@@ -213,7 +259,7 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
     if not raw:
         raise SpreadsheetError(_("The file has a header but no initiatives."))
     units, elsewhere = _units_for(user, {cell_text(cells[UNIT]) for _n, cells in raw})
-    fields = {fold(field.name): field for field in Field.objects.filter(is_active=True)}
+    fields = {fold_key(field.name): field for field in Field.objects.filter(is_active=True)}
     kinds = kind_aliases()
     title_max = max_length(Initiative, "title")
     issues: list[SheetIssue] = []
@@ -233,7 +279,7 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
             issues.append(_issue(number, TITLE, _("The title is missing.")))
         elif len(title) > title_max:
             issues.append(_issue(number, TITLE, _("The title is longer than %(max)s characters.") % {"max": title_max}))
-        field = fields.get(fold(cell_text(cells[FIELD])))
+        field = fields.get(fold_key(cell_text(cells[FIELD])))
         if field is None:
             issues.append(
                 _issue(
@@ -243,7 +289,7 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
                     % {"value": cell_text(cells[FIELD]), "choices": ", ".join(f.name for f in fields.values())},
                 )
             )
-        kind = kinds.get(re.sub(r"\s*[-–]\s*", " ", fold(cell_text(cells[KIND]))))
+        kind = kinds.get(fold_key(cell_text(cells[KIND])))
         if kind is None:
             issues.append(
                 _issue(
@@ -253,11 +299,20 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
                     % {"value": cell_text(cells[KIND]), "choices": ", ".join(str(k.label) for k in Initiative.Kind)},
                 )
             )
-        authors = parse_authors(cell_text(cells[AUTHORS]))
+        authors = parse_authors(str(cells[AUTHORS] or ""))  # not cell_text: its line breaks separate authors
         if isinstance(authors, str):
             issues.append(_issue(number, AUTHORS, authors))
         applied = parse_date(cells[APPLIED])
-        if applied is None:
+        if applied is None and (year := bare_year(cells[APPLIED])) is not None:
+            issues.append(
+                _issue(
+                    number,
+                    APPLIED,
+                    _("%(year)s is only a year: write the full date of first application as dd/mm/yyyy.")
+                    % {"year": year},
+                )
+            )
+        elif applied is None:
             issues.append(
                 _issue(
                     number,
@@ -267,7 +322,7 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
             )
         elif message := outside_programme(program=program, day=applied):
             issues.append(_issue(number, APPLIED, message))
-        summary = str(cells[SUMMARY] or "").strip()  # keep the officer's line breaks
+        summary = clean_text(str(cells[SUMMARY] or ""), multiline=True)  # keep the officer's line breaks
         value = parse_amount(cells[VALUE])
         if isinstance(value, str):
             issues.append(_issue(number, VALUE, value))

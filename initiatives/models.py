@@ -10,13 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.querysets import InitiativeQuerySet
+from sangkien.cleaning import CleanTextModel, refuse_look_alike
 from sangkien.collation import VIETNAMESE_DB_COLLATION
 from sangkien.downloads import EXTENSIONS, random_file_name
 from sangkien.text import fold
 from unions.models import Union
 
 
-class Program(models.Model):
+class Program(CleanTextModel, models.Model):
     """Chương trình: e.g. "01 triệu sáng kiến", with a national target."""
 
     name = models.CharField(_("name"), max_length=300, db_collation=VIETNAMESE_DB_COLLATION)
@@ -63,7 +64,7 @@ class Phase(models.Model):
         return f"{self.program.name} – {self.name}"
 
 
-class Field(models.Model):
+class Field(CleanTextModel, models.Model):
     """Lĩnh vực: ATVSLĐ, môi trường, chuyển đổi số…"""
 
     name = models.CharField(_("name"), max_length=200, unique=True, db_collation=VIETNAMESE_DB_COLLATION)
@@ -77,6 +78,10 @@ class Field(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        refuse_look_alike(self, "name")  # the imports match names by their folded key
 
 
 class Target(models.Model):
@@ -108,7 +113,7 @@ class Target(models.Model):
 MAX_VALUE_VND = 10**15
 
 
-class Initiative(models.Model):
+class Initiative(CleanTextModel, models.Model):
     """Sáng kiến, submitted by an officer on behalf of its authors."""
 
     class Status(models.TextChoices):
@@ -224,7 +229,7 @@ class Initiative(models.Model):
         self.search_text = fold(" ".join([self.title, *(author_names or [])]))
 
 
-class Author(models.Model):
+class Author(CleanTextModel, models.Model):
     """Tác giả, with a share of the initiative; an initiative's shares sum to 100."""
 
     initiative = models.ForeignKey(

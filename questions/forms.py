@@ -7,11 +7,12 @@ from django.utils.translation import gettext_lazy
 
 from initiatives.forms import AttachmentsField
 from initiatives.models import Initiative
+from sangkien.cleaning import CleanCharField
 
 
 class QuestionForm(forms.Form):
-    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=300)
-    body = forms.CharField(label=gettext_lazy("Your question"), widget=forms.Textarea(attrs={"rows": 6}))
+    subject = CleanCharField(label=gettext_lazy("Subject"), max_length=300)
+    body = CleanCharField(label=gettext_lazy("Your question"), widget=forms.Textarea(attrs={"rows": 6}), multiline=True)
     attachment = AttachmentsField(
         label=gettext_lazy("Attachment (optional)"),
         required=False,

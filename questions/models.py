@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.models import Initiative
+from sangkien.cleaning import CleanTextModel
 from sangkien.collation import VIETNAMESE_DB_COLLATION
 from sangkien.downloads import random_file_name
 from sangkien.text import fold
@@ -19,7 +20,7 @@ def question_attachment_path(question: Question, filename: str) -> str:
     return random_file_name("questions", question.attachment_type)
 
 
-class Question(models.Model):
+class Question(CleanTextModel, models.Model):
     """Câu hỏi / vướng mắc: a unit's question to the board, answered in the admin."""
 
     unit = models.ForeignKey(Union, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="questions")
@@ -87,7 +88,7 @@ class PendingQuestion(Question):
         verbose_name_plural = _("questions awaiting an answer")
 
 
-class Page(models.Model):
+class Page(CleanTextModel, models.Model):
     """Editable content such as the guide "Hướng dẫn cập nhật sáng kiến" (plain text, paragraphs)."""
 
     slug = models.SlugField(_("slug"), max_length=80, unique=True)

@@ -27,7 +27,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sangkien.text import fold
+from sangkien.text import clean_text, fold
 from sangkien.xlsx_guard import (
     ArchiveLimits,
     BoundedReader,
@@ -81,12 +81,13 @@ def import_failed(stderr: Any, error: SpreadsheetError) -> CommandError:
 
 
 def cell_text(value: Any) -> str:
-    """A cell as single-spaced text; a number typed into Excel (123.0) comes back as "123"."""
+    """A cell as stored text (`clean_text`: NFC, single-spaced, no BOM, NBSP or zero-width
+    character); a number typed into Excel (123.0) comes back as "123"."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return " ".join(str(value).split())
+    return clean_text(str(value))
 
 
 def read_rows(

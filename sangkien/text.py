@@ -3,10 +3,32 @@
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
+from decimal import Decimal, InvalidOperation
 
-# NFD leaves "đ" whole (it is a letter of its own, not d + a mark), so it is mapped first.
-_D_STROKE = str.maketrans({"đ": "d", "Đ": "D"})
+# NFD leaves "đ" whole (it is a letter of its own, not d + a mark), so it is mapped first. Windows-1258
+# text read as Latin-1 turns "Đ"/"đ" into "Ð"/"ð" (the same bytes, 0xD0 and 0xF0): they fold to d too.
+_D_STROKE = str.maketrans({"đ": "d", "Đ": "D", "\u00d0": "D", "\u00f0": "d"})
+
+# Characters nobody sees that break equality: BOM, zero-width space/joiners, word joiner, soft hyphen.
+_INVISIBLE = re.compile("[\ufeff\u200b\u200c\u200d\u2060\u00ad]")
+# In long text only the BOM and the zero-width space go: the joiners hold emoji sequences together.
+_INVISIBLE_IN_PROSE = re.compile("[\ufeff\u200b]")
+
+
+def clean_text(text: str, *, multiline: bool = False) -> str:
+    """`text` as it is stored: NFC, without invisible characters, trimmed.
+
+    A line (a name, a code, a title) also has NBSP and other spaces made plain and runs of them
+    made one. `multiline` text (a summary, a question) keeps its line breaks (CRLF made LF) and its
+    spacing, which may be meant (an indented list)."""
+    if multiline:
+        text = _INVISIBLE_IN_PROSE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+        return unicodedata.normalize("NFC", text).strip()
+    if not text.isascii():  # ASCII is NFC and holds none of them: an import's codes skip the work
+        text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
+    return " ".join(text.split())
 
 
 def unaccent(text: str) -> str:
@@ -20,7 +42,17 @@ def fold(text: str) -> str:
 
     `fold("Công ty Rạng Đông")` is `"cong ty rang dong"`, so "rang dong" finds "Rạng Đông".
     """
-    return " ".join(unaccent(text).casefold().split())
+    return " ".join(unaccent(_INVISIBLE.sub("", text)).casefold().split())
+
+
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
+def fold_key(text: str) -> str:
+    """`fold` without punctuation: what names a cluster, a field or a kind of solution. "Hoà Bình"
+    and "Hòa Bình", an NFD spelling, a hyphen or an en dash, a comma or none all give one key:
+    `fold_key("An toàn, vệ sinh lao động")` is `"an toan ve sinh lao dong"`."""
+    return " ".join(_NOT_ALNUM.sub(" ", fold(text)).split())
 
 
 def _digits(text: str) -> bool:
@@ -45,21 +77,30 @@ def format_vnd(amount: int) -> str:
 
 
 _VND_UNITS = ("đồng", "dong", "vnd", "vnđ", "đ", "d")
+# Marks a spreadsheet uses for "no amount".
+BLANK_MARKS = frozenset({"-", "–", "—", "--"})
+# "1,5 tỷ", "10 triệu", "500 nghìn", "1 tỷ 200 triệu": a number (its decimal comma or point) and a word.
+_SCALES = {"ty": 10**9, "ti": 10**9, "trieu": 10**6, "tr": 10**6, "nghin": 10**3, "ngan": 10**3}
+_SCALED = re.compile(r"(\d+(?:[.,]\d+)?)\s*(ty|ti|trieu|tr|nghin|ngan)\b")
 
 
-def parse_vnd(text: str) -> int | None:
-    """An amount in đồng as Vietnamese users type it: "10.000.000", "10,000,000", "10 000 000 đ".
-
-    Returns None when the text is not a whole, non-negative amount (đồng has no subunit).
-    """
-    cleaned = text.strip().lower()
-    for unit in _VND_UNITS:
-        if cleaned.endswith(unit):
-            cleaned = cleaned[: -len(unit)].strip()
-            break
-    cleaned = cleaned.replace(" ", "").replace("\u00a0", "")
-    if not cleaned:
+def _scaled(folded: str) -> int | None:
+    """ "1,5 ty" → 1.500.000.000; "1 ty 200 trieu" → 1.200.000.000; None unless every part is read
+    and the sum is whole đồng."""
+    parts = list(_SCALED.finditer(folded))
+    if not parts or _SCALED.sub("", folded).strip():
         return None
+    total = Decimal(0)
+    for part in parts:
+        try:
+            total += Decimal(part[1].replace(",", ".")) * _SCALES[part[2]]
+        except InvalidOperation:
+            return None
+    return int(total) if total == total.to_integral_value() else None
+
+
+def _grouped(cleaned: str) -> int | None:
+    """ "10.000.000", "10,000,000", "10000000": digits, grouped by threes with one separator."""
     if _digits(cleaned):
         return int(cleaned)
     for separator in (".", ","):
@@ -118,3 +159,30 @@ def vietnamese_sort_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...], tu
         secondary.append(0)
         tertiary.append(int(lower != ch))
     return tuple(primary), tuple(secondary), tuple(tertiary), text
+
+
+def parse_vnd(text: str) -> int | None:
+    """An amount in đồng as Vietnamese users type it: "10.000.000", "10,000,000", "10 000 000 đ",
+    "10.000.000,00" (zero decimals, as accounting software writes them), "1,5 tỷ", "10 triệu".
+
+    Returns None when the text is not a whole, non-negative amount (đồng has no subunit). Where a
+    separator could be either, the reading is the thousands one: "1.500" and "1,500" are 1.500 đ
+    (never 1,5 đ), as in Vietnamese and in English.
+    """
+    cleaned = clean_text(text).lower()
+    for unit in _VND_UNITS:
+        if cleaned.endswith(unit):
+            cleaned = cleaned[: -len(unit)].strip()
+            break
+    if (scaled := _scaled(fold(cleaned))) is not None:
+        return scaled
+    cleaned = cleaned.replace(" ", "")
+    if not cleaned:
+        return None
+    if (amount := _grouped(cleaned)) is not None:
+        return amount
+    # Zero decimals after the other separator: "10.000.000,00", "10,000,000.00", "10000000,0".
+    whole, separator, decimals = max(cleaned.rpartition(","), cleaned.rpartition("."), key=lambda p: len(p[0]))
+    if separator and decimals and set(decimals) == {"0"} and len(decimals) <= 2 and separator not in whole:
+        return _grouped(whole)
+    return None

@@ -7,6 +7,7 @@ reported with its row number and column. Re-importing a file updates the units i
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,9 @@ from django.utils.translation import gettext as _
 
 from sangkien.spreadsheets import SheetIssue, SpreadsheetError, cell_text, max_length, read_rows
 from sangkien.spreadsheets import template_workbook as spreadsheet_template
-from sangkien.text import fold
+from sangkien.text import fold_key
 from sangkien.xlsx_guard import vietnamese_number
+from unions.levels import parse_level
 from unions.models import CODE_PATTERN, EmulationCluster, Union, User
 from unions.permissions import may_change_programme_settings, may_change_unit, may_hold_path
 from unions.services import check_level_above, check_level_under, check_root, child_path, union_rebuild_paths
@@ -32,43 +34,6 @@ EXAMPLE_ROWS = (
     ("CTVN-RD", "Công đoàn Công ty CP Bóng đèn - Phích nước Rạng Đông", "Cơ sở", "CTVN", 2600, ""),
 )
 
-# Folded spellings of each level, short and long; "/" and "-" are normalised with their spaces.
-LEVEL_ALIASES: dict[str, str] = {
-    alias: level
-    for level, aliases in {
-        Union.Level.CONFEDERATION: (
-            "tong lien doan",
-            "tong lien doan lao dong viet nam",
-            "tld",
-            "tldld",
-        ),
-        Union.Level.TIER2: (
-            "cap tinh/nganh",
-            "cap tinh",
-            "cap nganh",
-            "lien doan lao dong tinh/thanh pho",
-            "lien doan lao dong tinh/tp",
-            "lien doan lao dong tinh",
-            "lien doan lao dong thanh pho",
-            "ldld tinh/thanh pho",
-            "ldld tinh",
-            "ldld",
-            "cong doan nganh trung uong",
-            "cong doan nganh tw",
-            "cong doan tong cong ty truc thuoc tong lien doan",
-        ),
-        Union.Level.SUPERIOR: (
-            "cap tren co so",
-            "cap tren truc tiep co so",
-            "cong doan cap tren co so",
-            "cong doan cap tren truc tiep co so",
-        ),
-        Union.Level.GRASSROOTS: ("co so", "cong doan co so", "cdcs"),
-    }.items()
-    for alias in aliases
-}
-_SEPARATORS = re.compile(r"\s*[/\-–,]\s*")
-_UNION_PREFIX = re.compile(r"^(cong doan|cd) ")
 _CODE_RE = re.compile(CODE_PATTERN)
 _THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
 
@@ -94,12 +59,6 @@ class ImportResult:
     updated: int = 0
     clusters_created: int = 0
     moved: int = 0
-
-
-def parse_level(value: Any) -> str | None:
-    """The level a spelling names: "Cơ sở", "CĐ cơ sở", "Công đoàn cấp tỉnh, ngành"…"""
-    key = _SEPARATORS.sub("/", fold(str(value or "")))
-    return LEVEL_ALIASES.get(key) or LEVEL_ALIASES.get(_UNION_PREFIX.sub("", key))
 
 
 MAX_MEMBERS = 2_147_483_647  # the column is a PostgreSQL integer
@@ -347,13 +306,9 @@ def _check_scope(
         elif code in paths and not may_hold_path(user, paths[code][0]):
             issues.append(_issue(row.row, PARENT, _("This would place the unit outside your subtree.")))
     if not may_change_programme_settings(user):
-        known = set(
-            EmulationCluster.objects.filter(name__in={row.cluster for row in rows.values()}).values_list(
-                "name", flat=True
-            )
-        )
+        known = _known_clusters()
         for row in rows.values():
-            if row.cluster and row.cluster not in known:
+            if row.cluster and fold_key(row.cluster) not in known:
                 issues.append(
                     _issue(
                         row.row,
@@ -384,6 +339,7 @@ def import_units(source: str | Path | IO[bytes], *, user: User | None = None) ->
     limit = settings.UNION_IMPORT_MAX_ROWS
     numbered_rows = read_rows(source, header=HEADER, max_bytes=settings.UNION_IMPORT_MAX_BYTES, max_rows=limit)
     rows, file_codes = _parse(_at_most(numbered_rows, limit), issues)
+    _lost_zeros(rows, file_codes, issues)
     db, paths = _plan(rows, file_codes, issues)
     if user is not None:
         _check_scope(rows, db, paths, user, issues)
@@ -475,13 +431,71 @@ def _update_units(units: list[Union]) -> None:
             )
 
 
+def _known_clusters() -> dict[str, EmulationCluster]:
+    """Every cluster by its `fold_key` (a few hundred rows at most): "Hoà Bình" in the file finds
+    "Hòa Bình", a hyphen finds an en dash. Of look-alikes made before the key, the oldest wins."""
+    return {fold_key(cluster.name): cluster for cluster in EmulationCluster.objects.order_by("-pk")}
+
+
 def _clusters(names: set[str], result: ImportResult) -> dict[str, EmulationCluster]:
-    clusters = {cluster.name: cluster for cluster in EmulationCluster.objects.filter(name__in=names)}
-    missing = [EmulationCluster(name=name) for name in sorted(names - set(clusters))]
-    EmulationCluster.objects.bulk_create(missing)
-    clusters.update((cluster.name, cluster) for cluster in missing)
+    """The cluster each spelling in the file names, by folded key; the missing ones are created
+    once each, under the first spelling in alphabetical order."""
+    known = _known_clusters()
+    missing: dict[str, EmulationCluster] = {}
+    for name in sorted(names):
+        key = fold_key(name)
+        if key not in known and key not in missing:
+            missing[key] = EmulationCluster(name=name)
+    EmulationCluster.objects.bulk_create(missing.values())
+    known.update(missing)
     result.clusters_created = len(missing)
-    return clusters
+    return {name: known[fold_key(name)] for name in names}
+
+
+def _lost_zeros(rows: dict[str, UnitRow], file_codes: set[str], issues: list[SheetIssue]) -> None:
+    """A numeric code Excel stripped of its leading zeros ("1234" for "001234", when the column was
+    not formatted as text) gets an error naming the code it probably meant: one the portal or the
+    file holds with zeros in front, or the file's own zero-padded width. Those rows are set aside,
+    as bad rows are, so the tree checks do not report them twice."""
+    bare = {
+        code
+        for row in rows.values()
+        for code in (row.code, row.parent_code)
+        if code.isascii() and code.isdigit() and not code.startswith("0")
+    }
+    if not bare:
+        return
+    exists = set(_existing(bare))
+    # Zero-padded numeric codes, in the portal and in the file (only read when a bare numeric code is there).
+    padded: dict[int, str] = {}
+    for code in [*Union.objects.filter(code__startswith="0").values_list("code", flat=True), *sorted(file_codes)]:
+        if code.startswith("0") and code.isascii() and code.isdigit() and int(code):
+            padded.setdefault(int(code), code)
+    widths = Counter(len(code) for code in file_codes if code.startswith("0") and code.isascii() and code.isdigit())
+    width = widths.most_common(1)[0][0] if widths else 0
+
+    def meant(code: str, *, in_file: bool) -> str | None:
+        if code in exists or (in_file and code in file_codes and int(code) not in padded):
+            return None  # a real code of its own
+        if int(code) in padded:
+            return padded[int(code)]
+        return code.zfill(width) if width > len(code) else None
+
+    for code, row in list(rows.items()):
+        for column, value in ((CODE, row.code), (PARENT, row.parent_code)):
+            if value in bare and (guess := meant(value, in_file=column == PARENT)):
+                issues.append(
+                    _issue(
+                        row.row,
+                        column,
+                        _(
+                            "“%(code)s” looks like a code that lost its leading zeros: did you mean “%(meant)s”? "
+                            "Format the column as Text in Excel and type the codes again."
+                        )
+                        % {"code": value, "meant": guess},
+                    )
+                )
+                rows.pop(code, None)
 
 
 def template_workbook() -> bytes:

@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from sangkien.cleaning import CleanTextModel, refuse_look_alike
 from sangkien.collation import VIETNAMESE_DB_COLLATION
 from sangkien.text import fold
 
@@ -46,7 +47,7 @@ class UnionQuerySet(models.QuerySet["Union"]):
         return self.filter(search_text__contains=folded)
 
 
-class EmulationCluster(models.Model):
+class EmulationCluster(CleanTextModel, models.Model):
     """Cụm / khối thi đua: units compared with each other."""
 
     name = models.CharField(_("name"), max_length=200, unique=True, db_collation=VIETNAMESE_DB_COLLATION)
@@ -60,8 +61,12 @@ class EmulationCluster(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        refuse_look_alike(self, "name")  # the imports match names by their folded key
 
-class Union(models.Model):
+
+class Union(CleanTextModel, models.Model):
     """A unit of the trade-union tree: Tổng Liên đoàn → cấp tỉnh/ngành → cấp trên cơ sở → cơ sở.
 
     The tree is a hand-made materialised path of unit codes ("TLD/CTVN/CTVN-THEP/"): subtree is
@@ -143,7 +148,7 @@ class Union(models.Model):
         return self.path.startswith(other.path)
 
 
-class User(AbstractUser):
+class User(CleanTextModel, AbstractUser):
     """A portal account. An officer belongs to one unit and acts in its subtree."""
 
     unit = models.ForeignKey(

@@ -85,7 +85,7 @@ def test_a_good_file_creates_submitted_initiatives(officer, program, field, unit
         ({"authors": "An (60%); Bình (30%)"}, "E", "hiện đang là 90%"),
         ({"authors": "An; Bình"}, "E", "ví dụ Nguyễn Văn A (60%); Trần Thị B (40%)."),
         ({"authors": ""}, "E", "Nhập ít nhất một tác giả"),
-        ({"applied": "2022-03-15"}, "G", "dd/mm/yyyy"),
+        ({"applied": "15-03-2O22"}, "G", "dd/mm/yyyy"),
         ({"applied": "31/12/2021"}, "G", "từ ngày 08/01/2022 đến ngày 01/09/2023"),
         ({"value": "mười triệu"}, "H", "10.000.000"),
         ({"value": "10²"}, "H", "10.000.000"),
