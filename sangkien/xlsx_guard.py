@@ -53,7 +53,12 @@ class RefusedFile(Exception):
 
 
 def not_a_workbook() -> RefusedFile:
-    return RefusedFile(_("The file is not an Excel workbook (.xlsx)."))
+    return RefusedFile(
+        _(
+            "The file is not a spreadsheet the import reads: use .xlsx, .xlsm, .xls (Excel 97–2003) or .ods "
+            "(LibreOffice)."
+        )
+    )
 
 
 class Deadline:
@@ -108,15 +113,16 @@ class ArchiveLimits:
     elements_per_record: int
 
     @classmethod
-    def for_rows(cls, rows: int, columns: int) -> ArchiveLimits:
-        """Limits for a sheet of at most `rows` rows (blank ones included) read over `columns`:
-        every cell may hold a text of its own, plus a row and a notes column per row."""
+    def for_rows(cls, rows: int, columns: int, *, blank_rows: int = 0) -> ArchiveLimits:
+        """Limits for a sheet of at most `rows` rows of data read over `columns`, and `blank_rows`
+        more without a value: every cell may hold a text of its own, plus a row and a notes column
+        per row."""
         return cls(
             parts=settings.SPREADSHEET_MAX_PARTS,
             part_bytes=settings.SPREADSHEET_MAX_PART_BYTES,
             total_bytes=settings.SPREADSHEET_MAX_TOTAL_BYTES,
             ratio=settings.SPREADSHEET_MAX_RATIO,
-            records=rows * (columns + 2),
+            records=rows * (columns + 2) + blank_rows,
             elements_per_record=settings.SPREADSHEET_MAX_ELEMENTS_PER_RECORD,
         )
 

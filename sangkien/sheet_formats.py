@@ -1,0 +1,346 @@
+"""The spreadsheet formats offices send (issue 16): .xlsx, .xlsm, .xls (Excel 97–2003) and .ods.
+
+The format is told by the file's content, never by its name. Each is read under the same limits
+(`sangkien.xlsx_guard`): the upload's size before anything is parsed; for the two zips (.xlsx/.xlsm
+and .ods) the archive check (parts, unpacked sizes, ratio, DTDs, records); for .ods also the extent
+its repeated rows and cells stand for, before the reader builds its grid; for every format the
+deadline. .xlsx and .xlsm are read with openpyxl (row by row, hidden rows and formulas seen);
+.xls and .ods with calamine (Rust), which tells neither hidden rows nor formulas.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from io import BytesIO
+from typing import IO, Any
+from xml.etree.ElementTree import ParseError, iterparse
+
+from django.utils.translation import gettext as _
+from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
+
+from sangkien.xlsx_guard import (
+    CHUNK,
+    ArchiveLimits,
+    BoundedReader,
+    Deadline,
+    RefusedFile,
+    TimedFile,
+    check_archive,
+    not_a_workbook,
+    vietnamese_number,
+)
+
+EXCEL_MAX_ROWS = 1_048_576
+# Cells are read up to this column: an import's columns, its offices' extra ones and an STT.
+MAX_COLUMNS = 64
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+FORMAT_NAMES = {"xlsx": ".xlsx", "xlsm": ".xlsm", "xls": ".xls (Excel 97–2003)", "ods": ".ods"}
+ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+ODS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+
+
+def too_many_rows() -> RefusedFile:
+    return RefusedFile(
+        _("The file was refused: a sheet has more than %(limit)s rows, more than Excel can hold.")
+        % {"limit": vietnamese_number(EXCEL_MAX_ROWS)}
+    )
+
+
+class FormulaWithoutValue:
+    """A formula cell saved without its computed value (a file written by a program, not Excel)."""
+
+    def __repr__(self) -> str:
+        return "FormulaWithoutValue"
+
+
+FORMULA_WITHOUT_VALUE = FormulaWithoutValue()
+
+
+@dataclass
+class Sheet:
+    name: str
+    visible: bool
+    rows: Callable[[], Iterator[tuple[int, list[Any], bool]]]  # (row number, cells, hidden)
+
+
+def detect_format(source: IO[bytes]) -> str:
+    """ "xlsx", "xlsm", "xls" or "ods" from the bytes; a RefusedFile for anything else."""
+    source.seek(0)
+    head = source.read(8)
+    source.seek(0)
+    if head == OLE_MAGIC:
+        return "xls"
+    if head[:4] != b"PK\x03\x04":
+        raise not_a_workbook()
+    try:
+        with zipfile.ZipFile(source) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                info = archive.getinfo("mimetype")
+                if info.file_size <= 100 and archive.read(info).strip() == ODS_MIME:
+                    return "ods"
+                raise not_a_workbook()
+            if "[Content_Types].xml" in names and "xl/workbook.xml" in names:
+                info = archive.getinfo("[Content_Types].xml")
+                if info.file_size > 1024 * 1024:
+                    raise not_a_workbook()
+                return "xlsm" if b"macroEnabled" in archive.read(info) else "xlsx"
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        raise not_a_workbook() from None
+    finally:
+        source.seek(0)
+    raise not_a_workbook()
+
+
+# Runs of rows that hold nothing but formatting: `<row r="9" s="2" customFormat="1"/>`, or a row of
+# cells without a value (`<c r="B7" s="3"/>`). A run is one match, so a million such rows cost the
+# regular expression engine, not Python, a pass each. Only rows numbered by their `r` are dropped,
+# so the numbers of the others never shift. Spelled as Excel, LibreOffice and openpyxl write them
+# (rows otherwise spelled are merely parsed).
+# What a row with a value holds (a value, an inline string, a formula) and what ends the rows.
+_VALUE_MARKS = (b"<v", b"<is", b"<f", b"sheetData")
+_BLANK_ROWS = re.compile(rb'(?:<row r="\d+"[^<>]*(?:/>|>(?:<c [^<>]*/>)*</row>))+')
+
+
+class _WithoutBlanks:
+    """A sheet's XML as the parser reads it, without the cells and rows that hold no value: a sheet
+    formatted down to row 1,048,576 is read in a second or two, not parsed element by element."""
+
+    def __init__(self, source: IO[bytes]) -> None:
+        self.source = source
+        self.carry = b""
+        self.done = False
+
+    def read(self, size: int = -1) -> bytes:
+        while not self.done:
+            chunk = self.source.read(CHUNK)
+            if not chunk:
+                self.done = True
+                out, self.carry = self.carry, b""
+                return _BLANK_ROWS.sub(b"", out)
+            buffer = self.carry + chunk
+            first, last = buffer.find(b"<row "), buffer.rfind(b"<row ")
+            if (
+                first < last
+                and not any(mark in buffer for mark in _VALUE_MARKS)
+                and (buffer.count(b"<row") == buffer.count(b'<row r="'))
+            ):
+                # Whole rows without a value from the first to the last row start: dropped
+                # at the speed of bytes.find, without a regular expression.
+                self.carry = buffer[last:]
+                out = buffer[:first]
+            else:
+                cut = buffer.rfind(b"<")
+                if cut <= 0:
+                    cut = len(buffer)
+                self.carry = buffer[cut:]
+                out = _BLANK_ROWS.sub(b"", buffer[:cut])
+            if out:
+                return out
+        return b""
+
+
+class _RowParser(WorkSheetParser):
+    """openpyxl's sheet parser, row by row, that also tells a hidden row and marks a formula
+    saved without its value (openpyxl's data-only reading gives None, as for an empty cell)."""
+
+    def parse_row(self, row: Any) -> tuple[int, list[dict[str, Any]], bool]:  # type: ignore[override]
+        hidden = row.get("hidden") in ("1", "true")
+        if len(row) == 0:  # a formatted-only row: no cell to parse
+            number = row.get("r")
+            self.row_counter = int(number) if number and number.isdigit() else self.row_counter + 1
+            return self.row_counter, [], hidden
+        number, cells = super().parse_row(row)
+        return number, cells, hidden
+
+    def parse_cell(self, element: Any) -> dict[str, Any]:
+        cell = super().parse_cell(element)
+        if cell["value"] is None and element.find(FORMULA_TAG) is not None and not element.findtext(VALUE_TAG):
+            cell["value"] = FORMULA_WITHOUT_VALUE
+        return cell
+
+
+def _xlsx_rows(workbook: Any, worksheet: Any, deadline: Deadline) -> Iterator[tuple[int, list[Any], bool]]:
+    with worksheet._get_source() as source:
+        parser = _RowParser(
+            _WithoutBlanks(source),
+            worksheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for number, parsed, hidden in parser.parse():
+            deadline.check()
+            if number > EXCEL_MAX_ROWS:
+                raise too_many_rows()
+            cells: list[Any] = []
+            for cell in parsed:
+                column = cell["column"]
+                if column > MAX_COLUMNS or cell["value"] is None:
+                    continue
+                if column > len(cells):
+                    cells.extend([None] * (column - len(cells)))
+                cells[column - 1] = cell["value"]
+            yield number, cells, hidden
+
+
+def open_xlsx(timed: TimedFile, limits: ArchiveLimits, deadline: Deadline) -> tuple[list[Sheet], Callable[[], None]]:
+    check_archive(timed, limits=limits, deadline=deadline)
+    try:
+        reader = BoundedReader(timed)
+        try:
+            reader.read()
+        except BaseException:
+            reader.archive.close()
+            raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, ParseError):
+        raise not_a_workbook() from None
+    workbook = reader.wb
+    sheets = [
+        Sheet(
+            name=worksheet.title,
+            visible=worksheet.sheet_state == "visible",
+            rows=functools.partial(_xlsx_rows, workbook, worksheet, deadline),
+        )
+        for worksheet in workbook.worksheets
+    ]
+    return sheets, workbook.close
+
+
+class _HiddenRows:
+    """The hidden rows of one sheet: single rows in a set, long repeated runs as ranges."""
+
+    def __init__(self) -> None:
+        self.rows: set[int] = set()
+        self.runs: list[tuple[int, int]] = []
+
+    def add(self, first: int, last: int) -> None:
+        if last - first < 1000:
+            self.rows.update(range(first, last + 1))
+        else:
+            self.runs.append((first, last))
+
+    def __contains__(self, row: int) -> bool:
+        return row in self.rows or any(first <= row <= last for first, last in self.runs)
+
+
+def _ods_extent(timed: TimedFile, *, max_cells: int, deadline: Deadline) -> dict[str, _HiddenRows]:
+    """Refuse an .ods whose repeated rows and cells stand for more cells than an import reads:
+    calamine builds a sheet's whole grid, so a tiny file could ask for billions of cells. Returns
+    each sheet's hidden (filtered-out or collapsed) rows, which calamine does not tell."""
+    repeat_rows = f"{{{ODS_TABLE}}}number-rows-repeated"
+    repeat_columns = f"{{{ODS_TABLE}}}number-columns-repeated"
+    value_type = f"{{{ODS_OFFICE}}}value-type"
+    row_tag, cell_tag, table_tag = (f"{{{ODS_TABLE}}}{name}" for name in ("table-row", "table-cell", "table"))
+    covered_tag = f"{{{ODS_TABLE}}}covered-table-cell"
+    visibility, table_name = f"{{{ODS_TABLE}}}visibility", f"{{{ODS_TABLE}}}name"
+    hidden: dict[str, _HiddenRows] = {}
+    current = _HiddenRows()
+    try:
+        with zipfile.ZipFile(timed) as archive, archive.open("content.xml") as content:
+            row = width = last_row = last_column = 0
+            for event, element in iterparse(content, events=("start", "end")):
+                tag = element.tag
+                if event == "start":
+                    if tag == table_tag:
+                        row = last_row = last_column = 0
+                        current = hidden.setdefault(element.get(table_name, ""), _HiddenRows())
+                    elif tag == row_tag:
+                        width = 0
+                    continue
+                if tag in (cell_tag, covered_tag):
+                    repeat = int(element.get(repeat_columns, "1"))
+                    width += repeat
+                    if element.get(value_type) is not None or len(element):
+                        last_column = max(last_column, min(width, MAX_COLUMNS * 1000))
+                        if width > MAX_COLUMNS * 1000:
+                            raise not_a_workbook()
+                elif tag == row_tag:
+                    repeat = int(element.get(repeat_rows, "1"))
+                    if element.get(visibility, "visible") != "visible":
+                        current.add(row + 1, row + repeat)
+                    row += repeat
+                    if any(
+                        child.get(value_type) is not None or len(child)
+                        for child in element
+                        if child.tag in (cell_tag, covered_tag)
+                    ):
+                        last_row = row
+                    element.clear()
+                    deadline.check()
+                    if last_row > EXCEL_MAX_ROWS or last_row * max(last_column, 1) > max_cells:
+                        raise RefusedFile(
+                            _(
+                                "The file was refused: its sheets stand for more than %(limit)s cells, "
+                                "more than an import of this size reads."
+                            )
+                            % {"limit": vietnamese_number(max_cells)}
+                        )
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError):
+        raise not_a_workbook() from None
+    finally:
+        timed.seek(0)
+    return hidden
+
+
+def open_calamine(
+    timed: TimedFile, file_format: str, limits: ArchiveLimits, deadline: Deadline, *, max_cells: int
+) -> tuple[list[Sheet], Callable[[], None]]:
+    import python_calamine
+
+    hidden: dict[str, _HiddenRows] = {}
+    if file_format == "ods":
+        check_archive(timed, limits=limits, deadline=deadline)
+        timed.seek(0)
+        hidden = _ods_extent(timed, max_cells=max_cells, deadline=deadline)
+    timed.seek(0)
+    data = BytesIO(timed.read())
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_filelike(data)
+        metadata = workbook.sheets_metadata
+    except Exception:  # calamine raises its own errors and plain ones for a damaged file
+        raise not_a_workbook() from None
+
+    def rows(index: int) -> Iterator[tuple[int, list[Any], bool]]:
+        hidden_rows = hidden.get(metadata[index].name, _HiddenRows())
+        try:
+            sheet = workbook.get_sheet_by_index(index)
+        except Exception:
+            raise not_a_workbook() from None
+        start = sheet.start or (0, 0)
+        top, left = start
+        for offset, values in enumerate(sheet.iter_rows()):
+            deadline.check()
+            number = top + offset + 1
+            if number > EXCEL_MAX_ROWS:
+                raise too_many_rows()
+            cells = [None] * left + [None if value == "" else value for value in values]
+            yield number, cells[:MAX_COLUMNS], number in hidden_rows
+
+    sheets = [
+        Sheet(
+            name=meta.name,
+            visible=str(meta.visible).rsplit(".", 1)[-1].lower() == "visible" and "chart" not in str(meta.typ).lower(),
+            rows=functools.partial(rows, index),
+        )
+        for index, meta in enumerate(metadata)
+    ]
+    return sheets, workbook.close
+
+
+def open_sheets(
+    source: IO[bytes], *, limits: ArchiveLimits, max_cells: int, deadline: Deadline
+) -> tuple[str, list[Sheet], Callable[[], None]]:
+    """The format, the sheets (each read on demand) and what closes the file. `max_cells`: the
+    grid a sheet of an .ods may stand for (calamine builds it whole)."""
+    file_format = detect_format(source)
+    timed = TimedFile(source, deadline)
+    if file_format in ("xlsx", "xlsm"):
+        return file_format, *open_xlsx(timed, limits, deadline)
+    return file_format, *open_calamine(timed, file_format, limits, deadline, max_cells=max_cells)
