@@ -5,13 +5,17 @@ The format is told by the file's content, never by its name. Each is read under 
 and .ods) the archive check (parts, unpacked sizes, ratio, DTDs, records); for .ods also the extent
 its repeated rows and cells stand for, before the reader builds its grid; for every format the
 deadline. .xlsx and .xlsm are read with openpyxl (row by row, hidden rows and formulas seen);
-.xls and .ods with calamine (Rust), which tells neither hidden rows nor formulas.
+.xls and .ods with calamine (Rust), which tells neither hidden rows nor formulas: the hidden rows
+of an .ods are read from its content.xml while its extent is checked, those of an .xls from the
+ROW records of its sheets.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 import re
+import struct
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,6 +28,7 @@ from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
 from sangkien.xlsx_guard import (
     CHUNK,
+    EXCEL_MAX_ROWS,
     ArchiveLimits,
     BoundedReader,
     Deadline,
@@ -31,10 +36,10 @@ from sangkien.xlsx_guard import (
     TimedFile,
     check_archive,
     not_a_workbook,
+    too_many_rows,
     vietnamese_number,
 )
 
-EXCEL_MAX_ROWS = 1_048_576
 # Cells are read up to this column: an import's columns, its offices' extra ones and an STT.
 MAX_COLUMNS = 64
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -42,13 +47,6 @@ ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 FORMAT_NAMES = {"xlsx": ".xlsx", "xlsm": ".xlsm", "xls": ".xls (Excel 97–2003)", "ods": ".ods"}
 ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 ODS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
-
-
-def too_many_rows() -> RefusedFile:
-    return RefusedFile(
-        _("The file was refused: a sheet has more than %(limit)s rows, more than Excel can hold.")
-        % {"limit": vietnamese_number(EXCEL_MAX_ROWS)}
-    )
 
 
 class FormulaWithoutValue:
@@ -289,6 +287,55 @@ def _ods_extent(timed: TimedFile, *, max_cells: int, deadline: Deadline) -> dict
     return hidden
 
 
+def _xls_hidden_rows(data: bytes, deadline: Deadline) -> dict[str, _HiddenRows]:
+    """Each sheet's hidden rows in an .xls, which calamine does not tell: the ROW records (BIFF8)
+    of each sheet's substream, whose option flags say a row is hidden. The compound file's
+    "Workbook" stream is found with xlrd's reader of that container."""
+    from xlrd.compdoc import CompDoc, CompDocError
+
+    try:
+        document = CompDoc(data, logfile=io.StringIO())
+        memory, base, size = document.locate_named_stream("Workbook")
+    except (CompDocError, IndexError, ValueError, struct.error):
+        raise not_a_workbook() from None
+    if memory is None:
+        return {}  # BIFF5 and older ("Book"): calamine reads them; hidden rows stay unknown
+    stream = memoryview(memory)[base : base + size]
+
+    def records(start: int) -> Iterator[tuple[int, memoryview]]:
+        at = start
+        while at + 4 <= len(stream):
+            kind, length = struct.unpack_from("<HH", stream, at)
+            yield kind, stream[at + 4 : at + 4 + length]
+            if kind == 0x000A:  # EOF of the substream
+                return
+            at += 4 + length
+
+    sheets: list[tuple[str, int]] = []
+    try:
+        for kind, body in records(0):
+            if kind == 0x0085 and len(body) >= 8:  # BOUNDSHEET: where each sheet's substream starts
+                count, flags = body[6], body[7]
+                name = (
+                    bytes(body[8 : 8 + count * 2]).decode("utf-16-le")
+                    if flags & 1
+                    else bytes(body[8 : 8 + count]).decode("latin-1")
+                )
+                sheets.append((name, struct.unpack_from("<I", body, 0)[0]))
+        hidden: dict[str, _HiddenRows] = {}
+        for name, offset in sheets:
+            rows = hidden.setdefault(name, _HiddenRows())
+            for number, (kind, body) in enumerate(records(offset)):
+                if number % 10_000 == 0:
+                    deadline.check()
+                if kind == 0x0208 and len(body) >= 14 and struct.unpack_from("<H", body, 12)[0] & 0x20:
+                    row = struct.unpack_from("<H", body, 0)[0] + 1
+                    rows.add(row, row)
+    except (struct.error, UnicodeDecodeError, IndexError):
+        raise not_a_workbook() from None
+    return hidden
+
+
 def open_calamine(
     timed: TimedFile, file_format: str, limits: ArchiveLimits, deadline: Deadline, *, max_cells: int
 ) -> tuple[list[Sheet], Callable[[], None]]:
@@ -301,6 +348,8 @@ def open_calamine(
         hidden = _ods_extent(timed, max_cells=max_cells, deadline=deadline)
     timed.seek(0)
     data = BytesIO(timed.read())
+    if file_format == "xls":
+        hidden = _xls_hidden_rows(data.getvalue(), deadline)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(data)
         metadata = workbook.sheets_metadata

@@ -26,9 +26,9 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sangkien.sheet_formats import EXCEL_MAX_ROWS, FORMAT_NAMES, FormulaWithoutValue, Sheet, open_sheets
+from sangkien.sheet_formats import FORMAT_NAMES, FormulaWithoutValue, Sheet, open_sheets
 from sangkien.sheet_layout import HEADER_SEARCH_ROWS, HeaderMatch, Layout, TableSpec, match_header, split_rows
-from sangkien.xlsx_guard import ArchiveLimits, Deadline, RefusedFile, not_a_workbook
+from sangkien.xlsx_guard import EXCEL_MAX_ROWS, ArchiveLimits, Deadline, RefusedFile, not_a_workbook
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What an import's file picker offers first (the content decides anyway): .xlsx, .xlsm, .xls, .ods.

@@ -48,8 +48,18 @@ XML_TRICKS = (b"<!DOCTYPE", b"<!ENTITY")
 LONGEST_TAG = 1024  # bytes of a tag carried to the next chunk so that a split tag is still seen
 
 
+EXCEL_MAX_ROWS = 1_048_576
+
+
 class RefusedFile(Exception):
     """The file is refused before or while it is read; the message is for the user."""
+
+
+def too_many_rows() -> RefusedFile:
+    return RefusedFile(
+        _("The file was refused: a sheet has more than %(limit)s rows, more than Excel can hold.")
+        % {"limit": vietnamese_number(EXCEL_MAX_ROWS)}
+    )
 
 
 def not_a_workbook() -> RefusedFile:
@@ -204,13 +214,18 @@ class _Scan:
         self.limits = limits
         self.records = 0
         self.elements = 0  # '<' seen since the current record (or part) began
+        self.rows = 0
 
     def start_part(self) -> None:
         self.elements = 0
+        self.rows = 0  # <row elements of this part (no sheet holds more than Excel's rows)
 
     def feed(self, work: bytes) -> None:
         if any(trick in work for trick in XML_TRICKS):
             raise _xml_tricks()
+        self.rows += work.count(b"<row") - work.count(b"<rowBreaks")
+        if self.rows > EXCEL_MAX_ROWS:
+            raise too_many_rows()
         starts = [match.start() for match in RECORD_START.finditer(work)]
         self.records += len(starts)
         if self.records > self.limits.records:
