@@ -211,6 +211,16 @@ def open_xlsx(timed: TimedFile, limits: ArchiveLimits, deadline: Deadline) -> tu
     return sheets, workbook.close
 
 
+def too_many_cells(limit: int) -> RefusedFile:
+    return RefusedFile(
+        _(
+            "The file was refused: its sheets stand for more than %(limit)s cells, "
+            "more than an import of this size reads."
+        )
+        % {"limit": vietnamese_number(limit)}
+    )
+
+
 class _HiddenRows:
     """The hidden rows of one sheet: single rows in a set, long repeated runs as ranges."""
 
@@ -273,13 +283,7 @@ def _ods_extent(timed: TimedFile, *, max_cells: int, deadline: Deadline) -> dict
                     element.clear()
                     deadline.check()
                     if last_row > EXCEL_MAX_ROWS or last_row * max(last_column, 1) > max_cells:
-                        raise RefusedFile(
-                            _(
-                                "The file was refused: its sheets stand for more than %(limit)s cells, "
-                                "more than an import of this size reads."
-                            )
-                            % {"limit": vietnamese_number(max_cells)}
-                        )
+                        raise too_many_cells(max_cells)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError):
         raise not_a_workbook() from None
     finally:
@@ -287,9 +291,16 @@ def _ods_extent(timed: TimedFile, *, max_cells: int, deadline: Deadline) -> dict
     return hidden
 
 
-def _xls_hidden_rows(data: bytes, deadline: Deadline) -> dict[str, _HiddenRows]:
+# BIFF8 records of a cell with a value (calamine's grid spans them; blank cells it skips):
+# FORMULA, RSTRING, LABELSST, NUMBER, LABEL, BOOLERR, RK; MULRK holds several on one row.
+_XLS_CELLS = {0x0006, 0x00D6, 0x00FD, 0x0203, 0x0204, 0x0205, 0x027E}
+_XLS_MULRK = 0x00BD
+
+
+def _xls_scan(data: bytes, *, max_cells: int, deadline: Deadline) -> dict[str, _HiddenRows]:
     """Each sheet's hidden rows in an .xls, which calamine does not tell: the ROW records (BIFF8)
-    of each sheet's substream, whose option flags say a row is hidden. The compound file's
+    of each sheet's substream, whose option flags say a row is hidden. On the way, the grid each
+    sheet's cells span is bounded, as for an .ods, before calamine builds it. The compound file's
     "Workbook" stream is found with xlrd's reader of that container."""
     from xlrd.compdoc import CompDoc, CompDocError
 
@@ -325,12 +336,20 @@ def _xls_hidden_rows(data: bytes, deadline: Deadline) -> dict[str, _HiddenRows]:
         hidden: dict[str, _HiddenRows] = {}
         for name, offset in sheets:
             rows = hidden.setdefault(name, _HiddenRows())
+            last_row = last_column = 0
             for number, (kind, body) in enumerate(records(offset)):
                 if number % 10_000 == 0:
                     deadline.check()
                 if kind == 0x0208 and len(body) >= 14 and struct.unpack_from("<H", body, 12)[0] & 0x20:
                     row = struct.unpack_from("<H", body, 0)[0] + 1
                     rows.add(row, row)
+                elif (kind in _XLS_CELLS or kind == _XLS_MULRK) and len(body) >= 6:
+                    row, column = struct.unpack_from("<HH", body, 0)
+                    if kind == _XLS_MULRK:
+                        column = struct.unpack_from("<H", body, len(body) - 2)[0]
+                    last_row, last_column = max(last_row, row + 1), max(last_column, column + 1)
+                    if last_row * last_column > max_cells:
+                        raise too_many_cells(max_cells)
     except (struct.error, UnicodeDecodeError, IndexError):
         raise not_a_workbook() from None
     return hidden
@@ -349,7 +368,7 @@ def open_calamine(
     timed.seek(0)
     data = BytesIO(timed.read())
     if file_format == "xls":
-        hidden = _xls_hidden_rows(data.getvalue(), deadline)
+        hidden = _xls_scan(data.getvalue(), max_cells=max_cells, deadline=deadline)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(data)
         metadata = workbook.sheets_metadata

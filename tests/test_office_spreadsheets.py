@@ -111,7 +111,11 @@ def office_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     if soffice() is None:
         pytest.skip("LibreOffice (soffice) is not installed")
     folder = tmp_path_factory.mktemp("office")
-    sources = [initiatives_file(folder / "sang-kien.xlsx"), units_file(folder / "don-vi.xlsx")]
+    wide = openpyxl.Workbook()
+    wide.active.append(UNIT_HEADER)
+    wide.active["IV65000"] = "x"  # the last column .xls has, far down: a grid of 16 million cells
+    wide.save(folder / "rong.xlsx")
+    sources = [initiatives_file(folder / "sang-kien.xlsx"), units_file(folder / "don-vi.xlsx"), folder / "rong.xlsx"]
     files = {f"{path.stem}.xlsx": path for path in sources}
     profile = tmp_path_factory.mktemp("soffice-profile")
     for target in ("xls", "ods", "xlsm"):
@@ -272,6 +276,14 @@ def test_the_site_and_the_command_take_the_other_formats_and_show_the_summary(
     out = capsys.readouterr().out
     assert "Đã đọc trang tính “Danh sách” (.xls (Excel 97–2003)), dòng tiêu đề là dòng 7." in out
     assert "Các cột không được nhập" not in out
+
+
+@pytest.mark.slow
+def test_an_xls_whose_cells_span_too_large_a_grid_is_refused_before_calamine_builds_it(office_files) -> None:
+    started = time.perf_counter()
+    with pytest.raises(SpreadsheetError, match="Tệp bị từ chối: các trang tính của tệp chứa hơn"):
+        import_units(office_files["rong.xls"])
+    assert time.perf_counter() - started < 2
 
 
 def test_the_command_shows_the_summary_of_an_xlsx(tmp_path, capsys) -> None:
