@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import io
-import re
 import struct
 import zipfile
 from collections.abc import Callable, Iterator
@@ -44,7 +43,7 @@ from sangkien.xlsx_guard import (
 MAX_COLUMNS = 64
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
-FORMAT_NAMES = {"xlsx": ".xlsx", "xlsm": ".xlsm", "xls": ".xls (Excel 97–2003)", "ods": ".ods"}
+FORMAT_NAMES = {"xlsx": ".xlsx", "xlsm": ".xlsm", "xls": ".xls", "ods": ".ods"}
 ODS_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 ODS_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 
@@ -95,19 +94,19 @@ def detect_format(source: IO[bytes]) -> str:
     raise not_a_workbook()
 
 
-# Runs of rows that hold nothing but formatting: `<row r="9" s="2" customFormat="1"/>`, or a row of
-# cells without a value (`<c r="B7" s="3"/>`). A run is one match, so a million such rows cost the
-# regular expression engine, not Python, a pass each. Only rows numbered by their `r` are dropped,
-# so the numbers of the others never shift. Spelled as Excel, LibreOffice and openpyxl write them
-# (rows otherwise spelled are merely parsed).
 # What a row with a value holds (a value, an inline string, a formula) and what ends the rows.
 _VALUE_MARKS = (b"<v", b"<is", b"<f", b"sheetData")
-_BLANK_ROWS = re.compile(rb'(?:<row r="\d+"[^<>]*(?:/>|>(?:<c [^<>]*/>)*</row>))+')
 
 
 class _WithoutBlanks:
-    """A sheet's XML as the parser reads it, without the cells and rows that hold no value: a sheet
-    formatted down to row 1,048,576 is read in a second or two, not parsed element by element."""
+    """A sheet's XML as the parser reads it, without the runs of rows that hold no value (rows
+    formatted only, `<row r="9" s="2" customFormat="1"/>`, or of cells without a value): a sheet
+    formatted down to row 1,048,576 is read in a second or two, not parsed element by element.
+
+    A chunk is dropped, from its first row start to its last, when it holds no value, inline
+    string, formula nor the end of the rows, and every row in it is numbered by its `r` (so the
+    numbers of the rows after it never shift): bytes.find and count, no parsing. A chunk with
+    data goes to the parser whole."""
 
     def __init__(self, source: IO[bytes]) -> None:
         self.source = source
@@ -120,7 +119,7 @@ class _WithoutBlanks:
             if not chunk:
                 self.done = True
                 out, self.carry = self.carry, b""
-                return _BLANK_ROWS.sub(b"", out)
+                return out
             buffer = self.carry + chunk
             first, last = buffer.find(b"<row "), buffer.rfind(b"<row ")
             if (
@@ -128,8 +127,6 @@ class _WithoutBlanks:
                 and not any(mark in buffer for mark in _VALUE_MARKS)
                 and (buffer.count(b"<row") == buffer.count(b'<row r="'))
             ):
-                # Whole rows without a value from the first to the last row start: dropped
-                # at the speed of bytes.find, without a regular expression.
                 self.carry = buffer[last:]
                 out = buffer[:first]
             else:
@@ -137,7 +134,7 @@ class _WithoutBlanks:
                 if cut <= 0:
                     cut = len(buffer)
                 self.carry = buffer[cut:]
-                out = _BLANK_ROWS.sub(b"", buffer[:cut])
+                out = buffer[:cut]
             if out:
                 return out
         return b""

@@ -36,12 +36,11 @@ _SIGNATURE = re.compile(
     r"(^|\W)(ngay \S+ thang \S+ nam|nguoi lap( bieu)?|thu truong|ky,? ghi ro ho ten|ky ten|dong dau|"
     r"tm\.|t/m|chu tich|pho chu tich|giam doc|xac nhan cua|noi nhan)(\W|$)"
 )
-# Above the header, the same kind of date line is part of the title block; it is only ever read after the data.
 
 
 def header_key(text: str) -> str:
     """The form two spellings of one header share: "Giá trị làm lợi\\n(VNĐ) (*)" → "gia tri lam loi"."""
-    folded = fold(_MARKS.sub(" ", text.replace("\u0111", "đ")))
+    folded = fold(_MARKS.sub(" ", text))  # once as written, once more for marks written in NFD
     folded = fold(_MARKS.sub(" ", folded))
     return _PUNCTUATION.sub("", folded).strip()
 
@@ -160,7 +159,8 @@ def match_header(spec: TableSpec, row: int, cells: Sequence[Any]) -> HeaderMatch
 
 def is_totals_row(cells: Iterable[Any]) -> bool:
     first = next((text for text in (_text(cell) for cell in cells) if text), "")
-    return bool(_TOTALS.match(fold(first)))
+    # "Tổng…" and "Cộng…" start with T or C however they are spelled: other rows are not folded.
+    return first[:1] in ("T", "t", "C", "c") and bool(_TOTALS.match(fold(first)))
 
 
 def is_signature_row(cells: Iterable[Any]) -> bool:
@@ -188,11 +188,10 @@ def split_rows(
     for number, cells, hidden in rows:
         if not any(_filled(cell) for cell in cells):
             continue
-        if is_signature_row(cells) and not _looks_like_data(pick(cells, layout.columns), width):
+        picked = pick(cells, layout.columns)
+        # A row of data is never taken for a signer's line (its texts are only looked at otherwise).
+        if not _looks_like_data(picked, width) and (signature_from is not None or is_signature_row(cells)):
             signature_from = signature_from or number
-            layout.signature_rows.append(number)
-            continue
-        if signature_from is not None and not _looks_like_data(pick(cells, layout.columns), width):
             layout.signature_rows.append(number)
             continue
         if is_totals_row(cells):
@@ -201,7 +200,7 @@ def split_rows(
         if hidden:
             layout.hidden_rows.append(number)
             continue
-        yield number, pick(cells, layout.columns)
+        yield number, picked
 
 
 def _filled(cell: Any) -> bool:
