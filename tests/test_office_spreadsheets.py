@@ -17,12 +17,14 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.urls import reverse
 
 from initiatives.imports import import_initiatives
 from initiatives.models import Initiative
 from sangkien.sheet_layout import header_key
 from sangkien.spreadsheets import SpreadsheetError
 from tests import spreadsheet_bombs as bombs
+from tests.factories import UserFactory
 from tests.forms import post_form
 from tests.office_sheets import convert, nfd, office_workbook, soffice
 from unions.imports import HEADER as UNIT_HEADER
@@ -320,3 +322,24 @@ def test_the_command_refuses_a_bad_layout_with_the_closest_header(tmp_path) -> N
     path = office_workbook(tmp_path / "x.xlsx", header=("Tên", "Mã"), rows=[], title="DANH SÁCH")
     with pytest.raises(CommandError):
         call_command("import_units", str(path))
+
+
+def test_the_admin_import_takes_an_office_sheet_and_shows_the_summary(tmp_path, client: Client) -> None:
+    client.force_login(UserFactory(username="quantri", is_staff=True, is_superuser=True))
+    path = units_file(tmp_path / "don-vi.xlsx")
+    with open(path, "rb") as handle:
+        upload = BytesIO(handle.read())
+    upload.name = "don-vi.xlsx"
+    page = client.post(reverse("admin:unions_union_import"), {"file": upload}, follow=True).content.decode()
+    assert "Đã nhập 3 đơn vị mới và cập nhật 0 đơn vị." in page
+    assert "Đã đọc trang tính “Danh sách” (.xlsx), dòng tiêu đề là dòng 7." in page
+    assert "Đã bỏ qua phần chữ ký dưới dữ liệu (dòng 14 đến 17)." in page
+    form = client.get(reverse("admin:unions_union_import")).content.decode()
+    assert 'accept=".xlsx,.xlsm,.xls,.ods,' in form
+
+
+def test_the_site_upload_field_offers_the_four_formats(client: Client, officer, program) -> None:
+    client.force_login(officer)
+    page = client.get(reverse("initiatives:import")).content.decode()
+    assert 'accept=".xlsx,.xlsm,.xls,.ods,' in page
+    assert "Tệp bảng tính (.xlsx, .xlsm, .xls hoặc .ods)" in page
