@@ -39,8 +39,9 @@ MB = 1024 * 1024
 CHUNK = 64 * 1024
 # A member this small cannot hurt whatever its ratio (styles and themes compress 5-10:1 anyway).
 RATIO_FROM_BYTES = MB
-# The start tag of a record: a row of any sheet or a shared string, with or without a prefix.
-RECORD_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:row|si)[\s/>]")
+# The start tag of a record: a row of any sheet or a shared string, with or without a prefix; in
+# an .ods (issue 16), a `table:table-row`.
+RECORD_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:row|si|table-row)[\s/>]")
 XML_DECLARATION = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
 UTF8_NAMES = {b"utf-8", b"utf8", b"us-ascii", b"ascii"}
 # Excel's parts never declare a DTD; entities declared in one are the XML bomb's tool.

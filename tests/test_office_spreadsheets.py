@@ -22,12 +22,13 @@ from django.urls import reverse
 from initiatives.imports import import_initiatives
 from initiatives.models import Initiative
 from sangkien.sheet_layout import header_key
-from sangkien.spreadsheets import SpreadsheetError
+from sangkien.spreadsheets import SpreadsheetError, read_rows
 from tests import spreadsheet_bombs as bombs
 from tests.factories import UserFactory
 from tests.forms import post_form
 from tests.office_sheets import convert, nfd, office_workbook, soffice
 from unions.imports import HEADER as UNIT_HEADER
+from unions.imports import SPEC as UNIT_SPEC
 from unions.imports import import_units
 from unions.models import Union
 
@@ -117,7 +118,17 @@ def office_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     wide.active.append(UNIT_HEADER)
     wide.active["IV65000"] = "x"  # the last column .xls has, far down: a grid of 16 million cells
     wide.save(folder / "rong.xlsx")
-    sources = [initiatives_file(folder / "sang-kien.xlsx"), units_file(folder / "don-vi.xlsx"), folder / "rong.xlsx"]
+    many = openpyxl.Workbook()
+    many.active.append(UNIT_HEADER)
+    for number in range(6000):
+        many.active.append((f"CS-{number}", f"Công đoàn cơ sở số {number}", "Cơ sở", "CTVN", 100, "Khối doanh nghiệp"))
+    many.save(folder / "nhieu.xlsx")
+    sources = [
+        initiatives_file(folder / "sang-kien.xlsx"),
+        units_file(folder / "don-vi.xlsx"),
+        folder / "rong.xlsx",
+        folder / "nhieu.xlsx",
+    ]
     files = {f"{path.stem}.xlsx": path for path in sources}
     profile = tmp_path_factory.mktemp("soffice-profile")
     for target in ("xls", "ods", "xlsm"):
@@ -278,6 +289,16 @@ def test_the_site_and_the_command_take_the_other_formats_and_show_the_summary(
     out = capsys.readouterr().out
     assert "Đã đọc trang tính “Danh sách” (.xls), dòng tiêu đề là dòng 7." in out
     assert "Các cột không được nhập" not in out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("extension", ["ods", "xls"])
+def test_a_file_of_thousands_of_rows_in_another_format_is_read_whole(office_files, extension) -> None:
+    """An .ods's rows are records for the archive check, as an .xlsx's are (otherwise its whole
+    content.xml counted as one row of more than 50,000 XML elements and was refused)."""
+    rows = list(read_rows(office_files[f"nhieu.{extension}"], spec=UNIT_SPEC, max_bytes=10**8, max_rows=200_000))
+    assert len(rows) == 6000
+    assert rows[-1] == (6001, ("CS-5999", "Công đoàn cơ sở số 5999", "Cơ sở", "CTVN", 100, "Khối doanh nghiệp"))
 
 
 @pytest.mark.slow
