@@ -141,7 +141,9 @@ def match_header(spec: TableSpec, row: int, cells: Sequence[Any]) -> HeaderMatch
     found = [""] * len(spec.headers)
     extra: list[str] = []
     for position, value in enumerate(cells):
-        text = unicodedata.normalize("NFC", " ".join(str(value).split())) if value is not None else ""
+        # A header is text or a number (a year); a formula saved without its value is no header.
+        plain = isinstance(value, (str, int, float)) and not isinstance(value, bool)
+        text = unicodedata.normalize("NFC", " ".join(str(value).split())) if plain else ""
         if not text:
             continue
         key = header_key(text)

@@ -364,3 +364,11 @@ def test_the_site_upload_field_offers_the_four_formats(client: Client, officer, 
     page = client.get(reverse("initiatives:import")).content.decode()
     assert 'accept=".xlsx,.xlsm,.xls,.ods,' in page
     assert "Tệp bảng tính (.xlsx, .xlsm, .xls hoặc .ods)" in page
+
+
+def test_a_formula_without_its_value_in_the_header_row_is_no_extra_column(tmp_path) -> None:
+    book = openpyxl.Workbook()
+    book.active.append([*UNIT_HEADER, "=1+1"])
+    book.active.append(["TLD", "Tổng Liên đoàn Lao động Việt Nam", "Tổng Liên đoàn", "", 1, ""])
+    book.save(tmp_path / "don-vi.xlsx")
+    assert import_units(tmp_path / "don-vi.xlsx").layout.extra_columns == []
