@@ -22,7 +22,7 @@ from initiatives.models import ATTACHMENT_EXTENSIONS, Author, Field, Initiative,
 from initiatives.services import REQUIRED_TO_SUBMIT, AttachmentUpload, AuthorData, outside_programme
 from sangkien.cleaning import CleanCharField
 from sangkien.request_limits import MAX_FILES_PER_UPLOAD
-from sangkien.spreadsheets import XLSX_CONTENT_TYPE
+from sangkien.spreadsheets import SPREADSHEET_ACCEPT
 from sangkien.text import group_thousands, parse_id, parse_vnd
 from unions.models import Union, User
 from unions.permissions import units_in_scope
@@ -334,10 +334,10 @@ class InitiativeFilterForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label=gettext_lazy("Excel file (.xlsx)"),
+        label=gettext_lazy("Spreadsheet (.xlsx, .xlsm, .xls or .ods)"),
         help_text=gettext_lazy("Fill in the template; if any row is wrong, nothing is imported."),
         # The browser's file picker offers workbooks first; the content is checked anyway.
-        widget=forms.ClearableFileInput(attrs={"accept": f".xlsx,{XLSX_CONTENT_TYPE}"}),
+        widget=forms.ClearableFileInput(attrs={"accept": SPREADSHEET_ACCEPT}),
     )
 
 

@@ -24,8 +24,10 @@ from initiatives.models import MAX_VALUE_VND, Author, Field, Initiative, Program
 from initiatives.services import outside_programme, phase_on
 from sangkien.spreadsheets import (
     ChoiceList,
+    Layout,
     SheetIssue,
     SpreadsheetError,
+    TableSpec,
     cell_text,
     max_length,
     read_rows,
@@ -46,6 +48,33 @@ HEADER = (
     "Giá trị làm lợi (đồng)",
 )
 UNIT, TITLE, FIELD, KIND, AUTHORS, SUMMARY, APPLIED, VALUE = range(len(HEADER))
+# The other headers offices write over the same columns (compared folded: case, diacritics,
+# line breaks, "(*)" and "(VNĐ)" aside).
+SPEC = TableSpec(
+    headers=HEADER,
+    aliases={
+        "Mã đơn vị": ("Mã ĐV", "Mã công đoàn", "Mã đơn vị công đoàn"),
+        "Tên sáng kiến": (
+            "Tên sáng kiến, giải pháp",
+            "Tên sáng kiến/giải pháp",
+            "Tên giải pháp",
+            "Tên đề tài, sáng kiến",
+            "Tên sáng kiến, giải pháp, đề tài",
+        ),
+        "Lĩnh vực": ("Lĩnh vực áp dụng",),
+        "Loại giải pháp": ("Loại", "Loại sáng kiến", "Phân loại"),
+        "Tác giả": (
+            "Tác giả, đồng tác giả",
+            "Tác giả/đồng tác giả",
+            "Tác giả (tỷ lệ đóng góp)",
+            "Họ và tên tác giả",
+            "Họ tên tác giả",
+        ),
+        "Tóm tắt nội dung": ("Tóm tắt", "Nội dung tóm tắt", "Tóm tắt nội dung sáng kiến", "Mô tả"),
+        "Ngày áp dụng lần đầu": ("Ngày áp dụng", "Ngày áp dụng lần đầu tiên", "Thời gian áp dụng lần đầu"),
+        "Giá trị làm lợi (đồng)": ("Giá trị làm lợi", "Giá trị làm lợi (VNĐ)", "Giá trị làm lợi (đ)"),
+    },
+)
 EXAMPLE_ROWS = (
     (
         "CTVN-RANGDONG",
@@ -229,6 +258,7 @@ class ParsedRow:
 @dataclass
 class InitiativeImportResult:
     created: int
+    layout: Layout  # where the table was found and what was skipped, for the summary
 
 
 def _units_for(user: User, codes: set[str]) -> tuple[dict[str, Union], set[str]]:
@@ -248,8 +278,9 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
     """Check every row, then create them all as submitted initiatives in one transaction."""
     limit = settings.INITIATIVE_IMPORT_MAX_ROWS
     raw = []
+    layout = Layout()
     for number, cells in read_rows(
-        source, header=HEADER, max_bytes=settings.INITIATIVE_IMPORT_MAX_BYTES, max_rows=limit
+        source, spec=SPEC, max_bytes=settings.INITIATIVE_IMPORT_MAX_BYTES, max_rows=limit, layout=layout
     ):
         raw.append((number, cells))
         if len(raw) > limit:
@@ -333,8 +364,8 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
             parsed.append(ParsedRow(number, unit, title, field, kind, authors, summary, applied, value))
     issues.extend(_duplicates(parsed, program=program))
     if issues:
-        raise SpreadsheetError(issues)
-    return InitiativeImportResult(created=_create(parsed, user=user, program=program))
+        raise SpreadsheetError(issues, layout=layout)
+    return InitiativeImportResult(created=_create(parsed, user=user, program=program), layout=layout)
 
 
 def _duplicates(rows: list[ParsedRow], *, program: Program) -> list[SheetIssue]:

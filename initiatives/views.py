@@ -247,6 +247,8 @@ def initiative_import(request: AuthenticatedHttpRequest) -> HttpResponse:
                     )
                     % {"count": result.created},
                 )
+                for line in result.layout.summary():
+                    messages.info(request, line)
                 return redirect("initiatives:list")
     return render(
         request, "initiatives/import.html", {"form": form, "file_error": file_error, "errors": errors, "once": token}

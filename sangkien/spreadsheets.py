@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 from pathlib import Path
 from typing import IO, Any
@@ -22,24 +22,29 @@ from django.db.models import Field, Model
 from django.utils.translation import gettext as _
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sangkien.text import clean_text, fold
-from sangkien.xlsx_guard import (
-    ArchiveLimits,
-    BoundedReader,
-    Deadline,
-    RefusedFile,
-    TimedFile,
-    check_archive,
-    not_a_workbook,
-    vietnamese_number,
-)
+from sangkien.sheet_formats import FORMAT_NAMES, FormulaWithoutValue, Sheet, open_sheets
+from sangkien.sheet_layout import HEADER_SEARCH_ROWS, HeaderMatch, Layout, TableSpec, match_header, split_rows
+from sangkien.text import clean_text
+from sangkien.xlsx_guard import EXCEL_MAX_ROWS, ArchiveLimits, Deadline, RefusedFile, not_a_workbook
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What an import's file picker offers first (the content decides anyway): .xlsx, .xlsm, .xls, .ods.
+SPREADSHEET_ACCEPT = ",".join(
+    (
+        ".xlsx",
+        ".xlsm",
+        ".xls",
+        ".ods",
+        XLSX_CONTENT_TYPE,
+        "application/vnd.ms-excel.sheet.macroEnabled.12",
+        "application/vnd.ms-excel",
+        "application/vnd.oasis.opendocument.spreadsheet",
+    )
+)
 # A spreadsheet program runs a cell starting with one of these as a formula (CSV/XLSX injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 
@@ -50,20 +55,33 @@ class SheetIssue:
     column: int  # 0-based
     header: str
     message: str
+    sheet: str = ""  # named when the table is not on the file's first sheet
 
     def __str__(self) -> str:
-        return _("Row %(row)s, column %(letter)s (%(header)s): %(message)s") % {
+        where = {
             "row": self.row,
             "letter": get_column_letter(self.column + 1),
             "header": self.header,
             "message": self.message,
+            "sheet": self.sheet,
         }
+        if self.sheet:
+            return _("Sheet “%(sheet)s”, row %(row)s, column %(letter)s (%(header)s): %(message)s") % where
+        return _("Row %(row)s, column %(letter)s (%(header)s): %(message)s") % where
 
 
 class SpreadsheetError(Exception):
     """Nothing was imported: either the whole file is unusable, or these rows are wrong."""
 
-    def __init__(self, issues: list[SheetIssue] | str) -> None:
+    def __init__(self, issues: list[SheetIssue] | str, *, layout: Layout | None = None) -> None:
+        """`layout`: the importer's issues name its columns in its own order; they are placed at
+        the columns (and under the headers) of the file."""
+        if layout is not None and not isinstance(issues, str):
+            issues = [
+                replace(issue, column=place[0], header=place[1] or issue.header, sheet=layout.sheet_label)
+                for issue in issues
+                for place in (layout.place(issue.column),)
+            ]
         self.file_error = issues if isinstance(issues, str) else ""
         self.issues = [] if isinstance(issues, str) else sorted(issues, key=lambda i: (i.row, i.column))
         super().__init__("\n".join(self.messages))
@@ -91,20 +109,29 @@ def cell_text(value: Any) -> str:
 
 
 def read_rows(
-    source: str | Path | IO[bytes], *, header: tuple[str, ...], max_bytes: int, max_rows: int
+    source: str | Path | IO[bytes],
+    *,
+    spec: TableSpec,
+    max_bytes: int,
+    max_rows: int,
+    layout: Layout | None = None,
 ) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """Yield (Excel row number, cells) of the first sheet after checking the file and its header.
+    """Yield (sheet row number, cells in `spec`'s order) of the table an office's file holds.
 
-    Blank rows are skipped but counted: reading stops, with a SpreadsheetError, past `max_rows`
-    rows plus SPREADSHEET_MAX_BLANK_ROWS, however the rows are spelled, and past the deadline
-    SPREADSHEET_READ_SECONDS. Raises SpreadsheetError for an empty, oversized, hostile (see
-    `sangkien.xlsx_guard`) or non-xlsx file, or a first row that is not `header` (compared
-    without case, spacing or diacritics). The importers check their own row limits on the rows
-    that hold data.
+    The file is .xlsx, .xlsm, .xls or .ods, told by its content. Its table is on the first visible
+    sheet whose first rows hold `spec`'s header (see `sangkien.sheet_layout`): title blocks above
+    it, an STT column, extra columns, any column order are fine. Blank, totals, signature and
+    hidden rows are left out and recorded in `layout`, which also says where the table was.
+
+    Raises SpreadsheetError for an empty, oversized, hostile (see `sangkien.xlsx_guard`) or
+    unreadable file, a file with no such header, more than Excel's 1,048,576 rows, a formula cell
+    saved without its value, or reading past SPREADSHEET_READ_SECONDS. The importers check their
+    own row limits on the rows that hold data.
     """
+    layout = layout if layout is not None else Layout()
     if isinstance(source, (str, Path)):
         with open(source, "rb") as handle:
-            yield from read_rows(handle, header=header, max_bytes=max_bytes, max_rows=max_rows)
+            yield from read_rows(handle, spec=spec, max_bytes=max_bytes, max_rows=max_rows, layout=layout)
         return
     source.seek(0, 2)
     size = source.tell()
@@ -116,60 +143,90 @@ def read_rows(
             _("The file is too large (%(size)s MB); the limit is %(limit)s MB.")
             % {"size": size // (1024 * 1024), "limit": max_bytes // (1024 * 1024)}
         )
-    sheet_rows = max_rows + settings.SPREADSHEET_MAX_BLANK_ROWS
     deadline = Deadline(settings.SPREADSHEET_READ_SECONDS)
-    timed = TimedFile(source, deadline)
+    # Every row Excel can hold (formatted-only ones are cheap), plus a text per cell of each data
+    # row, extra columns included.
+    limits = ArchiveLimits.for_rows(max_rows + 1, 2 * len(spec.headers), blank_rows=EXCEL_MAX_ROWS)
     try:
-        check_archive(timed, limits=ArchiveLimits.for_rows(sheet_rows + 1, len(header)), deadline=deadline)
+        max_cells = (max_rows + HEADER_SEARCH_ROWS + 100) * (2 * len(spec.headers) + 2)
+        file_format, sheets, close = open_sheets(source, limits=limits, max_cells=max_cells, deadline=deadline)
         try:
-            reader = BoundedReader(timed)
-            try:
-                reader.read()
-            except BaseException:
-                reader.archive.close()
-                raise
-            workbook = reader.wb
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, ParseError):
-            raise not_a_workbook() from None
-        try:
-            yield from _rows(workbook, header, sheet_rows=sheet_rows, deadline=deadline)
+            yield from _table(sheets, spec, layout, file_format=file_format)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, ParseError):
             # A damaged sheet inside a valid zip fails only while its rows are read.
             raise not_a_workbook() from None
         finally:
-            workbook.close()
+            close()
     except RefusedFile as refused:
         raise SpreadsheetError(str(refused)) from None
 
 
-def _rows(
-    workbook: openpyxl.Workbook, header: tuple[str, ...], *, sheet_rows: int, deadline: Deadline
+def _table(
+    sheets: list[Sheet], spec: TableSpec, layout: Layout, *, file_format: str
 ) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """The rows after the header, once the header is checked; at most `sheet_rows` of them."""
-    if not workbook.worksheets:
+    """The data rows of the first visible sheet whose header matches `spec`."""
+    near: list[tuple[Sheet, HeaderMatch]] = []
+    visible = [sheet for sheet in sheets if sheet.visible]
+    if not visible:
         raise not_a_workbook()
-    width = len(header)
-    # max_col: a row is cut to the header's width before its cells are padded or converted.
-    rows = workbook.worksheets[0].iter_rows(max_col=width, values_only=True)
-    found = tuple(cell_text(cell) for cell in (next(rows, None) or ())[:width])
-    if tuple(fold(cell) for cell in found) != tuple(fold(cell) for cell in header):
+    for sheet in visible:
+        rows = sheet.rows()
+        best: HeaderMatch | None = None
+        seen = 0
+        for number, cells, _hidden in rows:
+            if not any(cell_text(cell) for cell in cells if not isinstance(cell, FormulaWithoutValue)):
+                continue
+            seen += 1
+            match = match_header(spec, number, cells)
+            if not match.missing:
+                best = match
+                break
+            if best is None or len(match.missing) < len(best.missing):
+                best = match
+            if seen >= HEADER_SEARCH_ROWS:
+                break
+        if best is None or best.missing:
+            if best is not None and len(best.missing) < len(spec.headers) - 1:
+                near.append((sheet, best))
+            continue
+        layout.sheet, layout.first_sheet, layout.header_row = sheet.name, sheets[0] is sheet, best.row
+        layout.columns, layout.found_headers, layout.extra_columns = best.columns, best.found, list(best.extra)
+        layout.file_format = FORMAT_NAMES[file_format]
+        formulas: list[SheetIssue] = []
+        for number, picked in split_rows(rows, layout, len(spec.headers)):
+            for index, cell in enumerate(picked):
+                if isinstance(cell, FormulaWithoutValue):
+                    column, header = layout.place(index)
+                    formulas.append(
+                        SheetIssue(
+                            number,
+                            column,
+                            header,
+                            _(
+                                "the cell has a formula but no value; open the file in Excel or LibreOffice, "
+                                "save it and import it again."
+                            ),
+                            sheet=layout.sheet_label,
+                        )
+                    )
+            yield number, tuple(None if isinstance(cell, FormulaWithoutValue) else cell for cell in picked)
+        if formulas:
+            raise SpreadsheetError(formulas)
+        return
+    expected = " | ".join(spec.headers)
+    if near:
+        sheet, match = near[0]
         raise SpreadsheetError(
-            _("The first row must be the header: %(expected)s. Found: %(found)s.")
-            % {"expected": " | ".join(header), "found": " | ".join(found) or _("(empty)")}
-        )
-    for number, cells in enumerate(rows, start=2):
-        if number > sheet_rows + 1:
-            raise SpreadsheetError(
-                _(
-                    "The sheet has more than %(limit)s rows under the header, blank rows included; "
-                    "delete the empty rows under the data or split the file."
-                )
-                % {"limit": vietnamese_number(sheet_rows)}
+            _(
+                "No sheet has the header %(expected)s. The closest is row %(row)s of the sheet “%(sheet)s”, "
+                "which lacks: %(missing)s."
             )
-        deadline.check()
-        cells = tuple(cells[:width]) + (None,) * (width - len(cells))
-        if any(cell_text(cell) for cell in cells):
-            yield number, cells
+            % {"expected": expected, "row": match.row, "sheet": sheet.name, "missing": " | ".join(match.missing)}
+        )
+    raise SpreadsheetError(
+        _("No sheet has the header %(expected)s in its first %(rows)s rows.")
+        % {"expected": expected, "rows": HEADER_SEARCH_ROWS}
+    )
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,9 @@ MB = 1024 * 1024
 CHUNK = 64 * 1024
 # A member this small cannot hurt whatever its ratio (styles and themes compress 5-10:1 anyway).
 RATIO_FROM_BYTES = MB
-# The start tag of a record: a row of any sheet or a shared string, with or without a prefix.
-RECORD_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:row|si)[\s/>]")
+# The start tag of a record: a row of any sheet or a shared string, with or without a prefix; in
+# an .ods (issue 16), a `table:table-row`.
+RECORD_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?(?:row|si|table-row)[\s/>]")
 XML_DECLARATION = re.compile(rb"""<\?xml[^>]*?\sencoding\s*=\s*["']([^"']*)["']""")
 UTF8_NAMES = {b"utf-8", b"utf8", b"us-ascii", b"ascii"}
 # Excel's parts never declare a DTD; entities declared in one are the XML bomb's tool.
@@ -48,12 +49,27 @@ XML_TRICKS = (b"<!DOCTYPE", b"<!ENTITY")
 LONGEST_TAG = 1024  # bytes of a tag carried to the next chunk so that a split tag is still seen
 
 
+EXCEL_MAX_ROWS = 1_048_576
+
+
 class RefusedFile(Exception):
     """The file is refused before or while it is read; the message is for the user."""
 
 
+def too_many_rows() -> RefusedFile:
+    return RefusedFile(
+        _("The file was refused: a sheet has more than %(limit)s rows, more than Excel can hold.")
+        % {"limit": vietnamese_number(EXCEL_MAX_ROWS)}
+    )
+
+
 def not_a_workbook() -> RefusedFile:
-    return RefusedFile(_("The file is not an Excel workbook (.xlsx)."))
+    return RefusedFile(
+        _(
+            "The file is not a spreadsheet the import reads: use .xlsx, .xlsm, .xls (Excel 97–2003) or .ods "
+            "(LibreOffice)."
+        )
+    )
 
 
 class Deadline:
@@ -108,15 +124,16 @@ class ArchiveLimits:
     elements_per_record: int
 
     @classmethod
-    def for_rows(cls, rows: int, columns: int) -> ArchiveLimits:
-        """Limits for a sheet of at most `rows` rows (blank ones included) read over `columns`:
-        every cell may hold a text of its own, plus a row and a notes column per row."""
+    def for_rows(cls, rows: int, columns: int, *, blank_rows: int = 0) -> ArchiveLimits:
+        """Limits for a sheet of at most `rows` rows of data read over `columns`, and `blank_rows`
+        more without a value: every cell may hold a text of its own, plus a row and a notes column
+        per row."""
         return cls(
             parts=settings.SPREADSHEET_MAX_PARTS,
             part_bytes=settings.SPREADSHEET_MAX_PART_BYTES,
             total_bytes=settings.SPREADSHEET_MAX_TOTAL_BYTES,
             ratio=settings.SPREADSHEET_MAX_RATIO,
-            records=rows * (columns + 2),
+            records=rows * (columns + 2) + blank_rows,
             elements_per_record=settings.SPREADSHEET_MAX_ELEMENTS_PER_RECORD,
         )
 
@@ -198,13 +215,18 @@ class _Scan:
         self.limits = limits
         self.records = 0
         self.elements = 0  # '<' seen since the current record (or part) began
+        self.rows = 0
 
     def start_part(self) -> None:
         self.elements = 0
+        self.rows = 0  # <row elements of this part (no sheet holds more than Excel's rows)
 
     def feed(self, work: bytes) -> None:
         if any(trick in work for trick in XML_TRICKS):
             raise _xml_tricks()
+        self.rows += work.count(b"<row") - work.count(b"<rowBreaks")
+        if self.rows > EXCEL_MAX_ROWS:
+            raise too_many_rows()
         starts = [match.start() for match in RECORD_START.finditer(work)]
         self.records += len(starts)
         if self.records > self.limits.records:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sangkien.downloads import file_response
 from sangkien.search import FoldedSearchMixin
-from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
+from sangkien.spreadsheets import SPREADSHEET_ACCEPT, XLSX_CONTENT_TYPE, SpreadsheetError
 from sangkien.text import parse_id
 from unions.admin_scoping import AdminMixinBase, ProgrammeWideAdminMixin, ScopedAdminMixin
 from unions.http import account
@@ -196,6 +196,8 @@ class UnionAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
                     _("Imported %(created)s new units and updated %(updated)s.")
                     % {"created": result.created, "updated": result.updated},
                 )
+                for line in result.layout.summary() if result.layout else ():
+                    messages.info(request, line)
                 return redirect("admin:unions_union_changelist")
         context = {
             **self.admin_site.each_context(request),
@@ -208,7 +210,10 @@ class UnionAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
 
 
 class UnitImportForm(forms.Form):
-    file = forms.FileField(label=_("Units spreadsheet (.xlsx)"))
+    file = forms.FileField(
+        label=_("Units spreadsheet (.xlsx, .xlsm, .xls or .ods)"),
+        widget=forms.ClearableFileInput(attrs={"accept": SPREADSHEET_ACCEPT}),
+    )
 
 
 @admin.register(EmulationCluster)

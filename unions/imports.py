@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from sangkien.spreadsheets import SheetIssue, SpreadsheetError, cell_text, max_length, read_rows
+from sangkien.spreadsheets import Layout, SheetIssue, SpreadsheetError, TableSpec, cell_text, max_length, read_rows
 from sangkien.spreadsheets import template_workbook as spreadsheet_template
 from sangkien.text import fold_key
 from sangkien.xlsx_guard import vietnamese_number
@@ -28,6 +28,18 @@ from unions.services import check_level_above, check_level_under, check_root, ch
 
 HEADER = ("Mã đơn vị", "Tên đơn vị", "Cấp", "Mã đơn vị cấp trên", "Số đoàn viên", "Cụm thi đua")
 CODE, NAME, LEVEL, PARENT, MEMBERS, CLUSTER = range(len(HEADER))
+# The other headers the boards' files use (compared folded, as `sangkien.sheet_layout` does).
+SPEC = TableSpec(
+    headers=HEADER,
+    aliases={
+        "Mã đơn vị": ("Mã ĐV", "Mã công đoàn"),
+        "Tên đơn vị": ("Tên công đoàn", "Tên đơn vị công đoàn", "Tên CĐCS"),
+        "Cấp": ("Cấp đơn vị", "Cấp công đoàn"),
+        "Mã đơn vị cấp trên": ("Mã cấp trên", "Mã công đoàn cấp trên", "Mã ĐV cấp trên"),
+        "Số đoàn viên": ("Số ĐV", "Tổng số đoàn viên", "Đoàn viên"),
+        "Cụm thi đua": ("Cụm", "Khối thi đua", "Cụm, khối thi đua"),
+    },
+)
 EXAMPLE_ROWS = (
     ("TLD", "Tổng Liên đoàn Lao động Việt Nam", "Tổng Liên đoàn", "", 11000000, ""),
     ("CTVN", "Công đoàn Công Thương Việt Nam", "Cấp tỉnh/ngành", "TLD", 250000, "Khối công đoàn ngành"),
@@ -59,6 +71,7 @@ class ImportResult:
     updated: int = 0
     clusters_created: int = 0
     moved: int = 0
+    layout: Layout | None = None  # where the table was found and what was skipped, for the summary
 
 
 MAX_MEMBERS = 2_147_483_647  # the column is a PostgreSQL integer
@@ -337,17 +350,20 @@ def import_units(source: str | Path | IO[bytes], *, user: User | None = None) ->
     (an operator of the server) passes none."""
     issues: list[SheetIssue] = []
     limit = settings.UNION_IMPORT_MAX_ROWS
-    numbered_rows = read_rows(source, header=HEADER, max_bytes=settings.UNION_IMPORT_MAX_BYTES, max_rows=limit)
+    layout = Layout()
+    numbered_rows = read_rows(
+        source, spec=SPEC, max_bytes=settings.UNION_IMPORT_MAX_BYTES, max_rows=limit, layout=layout
+    )
     rows, file_codes = _parse(_at_most(numbered_rows, limit), issues)
     _lost_zeros(rows, file_codes, issues)
     db, paths = _plan(rows, file_codes, issues)
     if user is not None:
         _check_scope(rows, db, paths, user, issues)
     if issues:
-        raise SpreadsheetError(issues)
+        raise SpreadsheetError(issues, layout=layout)
     if not rows:
         raise SpreadsheetError(_("The file has a header but no unit rows."))
-    result = ImportResult()
+    result = ImportResult(layout=layout)
     with transaction.atomic():
         clusters = _clusters({row.cluster for row in rows.values() if row.cluster}, result)
         pks = {code: unit.pk for code, unit in db.items()}

@@ -111,7 +111,11 @@ def test_a_bad_row_imports_nothing_and_is_named_by_row_and_column(
 
 @pytest.mark.parametrize(
     ("content", "expected"),
-    [(b"", "Tệp trống"), (b"not a workbook", "không phải là tệp Excel"), (None, "phải là tiêu đề")],
+    [
+        (b"", "Tệp trống"),
+        (b"not a workbook", "không phải là bảng tính"),
+        (None, "Không trang tính nào có dòng tiêu đề"),
+    ],
 )
 def test_bad_files_get_a_clear_message(officer, program, content, expected) -> None:
     source = workbook([good_row()], header=("Mã", "Tên")) if content is None else BytesIO(content)
@@ -159,9 +163,9 @@ def test_the_import_page_reports_errors_and_imports_good_files(
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
-        ("x.xlsx", b"%PDF-1.4", "Tệp không phải là tệp Excel (.xlsx)."),
-        ("thuyet-minh.pdf", b"%PDF-1.4", "Tệp không phải là tệp Excel (.xlsx)."),
-        ("sang-kien.csv", "Mã đơn vị,Tên sáng kiến\n".encode(), "Tệp không phải là tệp Excel (.xlsx)."),
+        ("x.xlsx", b"%PDF-1.4", "Tệp không phải là bảng tính mà chức năng nhập đọc được"),
+        ("thuyet-minh.pdf", b"%PDF-1.4", "Tệp không phải là bảng tính mà chức năng nhập đọc được"),
+        ("sang-kien.csv", "Mã đơn vị,Tên sáng kiến\n".encode(), "Tệp không phải là bảng tính mà chức năng nhập"),
         ("trong.xlsx", b"", "Tập tin được gửi là rỗng."),
     ],
     ids=["pdf-named-xlsx", "pdf", "csv", "empty"],
@@ -273,7 +277,7 @@ def test_a_damaged_sheet_inside_a_valid_zip_gets_a_clear_message(officer, progra
         for item in original.infolist():
             data = original.read(item.filename)
             copy.writestr(item, b"<worksheet><sheetData><row" if item.filename.endswith("sheet1.xml") else data)
-    with pytest.raises(SpreadsheetError, match="không phải là tệp Excel"):
+    with pytest.raises(SpreadsheetError, match="không phải là bảng tính"):
         import_initiatives(damaged, user=officer, program=program)
 
 

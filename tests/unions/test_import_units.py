@@ -151,8 +151,8 @@ def test_every_bad_row_is_reported_at_once(tmp_path: Path) -> None:
     ("content", "expected"),
     [
         (b"", "trống"),
-        (b"Ma don vi,Ten don vi\nX,Y\n", "không phải là tệp Excel"),
-        (b"PK\x03\x04 not really a zip", "không phải là tệp Excel"),
+        (b"Ma don vi,Ten don vi\nX,Y\n", "không phải là bảng tính"),
+        (b"PK\x03\x04 not really a zip", "không phải là bảng tính"),
     ],
 )
 def test_a_file_that_is_not_a_workbook_gets_a_clear_message(tmp_path: Path, content: bytes, expected: str) -> None:
@@ -163,7 +163,7 @@ def test_a_file_that_is_not_a_workbook_gets_a_clear_message(tmp_path: Path, cont
 
 def test_a_wrong_header_is_named(tmp_path: Path) -> None:
     errors = import_errors(workbook(tmp_path, GOOD_ROWS, header=("Mã", "Tên", "Cấp", "Cấp trên", "Số", "Cụm")))
-    assert "Mã đơn vị | Tên đơn vị | Cấp" in errors[0]
+    assert "Mã đơn vị | Tên đơn vị | Cấp" in errors[0], errors
 
 
 def test_a_file_over_the_size_limit_is_refused(tmp_path: Path, settings) -> None:

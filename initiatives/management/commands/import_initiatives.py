@@ -15,7 +15,8 @@ from unions.models import User
 
 class Command(BaseCommand):
     help = (
-        "Import initiatives from the officers' .xlsx template, with a user's rights (their units only). "
+        "Import initiatives from the officers' template or their own sheet (.xlsx, .xlsm, .xls or .ods), "
+        "with a user's rights (their units only). "
         "Nothing is imported if any row is wrong."
     )
 
@@ -40,6 +41,8 @@ class Command(BaseCommand):
             result = import_initiatives(path, user=user, program=program)
         except SpreadsheetError as error:
             raise import_failed(self.stderr, error) from None
+        for line in result.layout.summary():
+            self.stdout.write(line)
         self.stdout.write(
             self.style.SUCCESS(
                 _("Imported %(count)s initiatives in %(seconds).1f s.")

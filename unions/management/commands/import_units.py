@@ -13,7 +13,7 @@ from unions.imports import import_units
 
 class Command(BaseCommand):
     help = (
-        "Import union units from an .xlsx file with the header "
+        "Import union units from a spreadsheet (.xlsx, .xlsm, .xls or .ods) with the columns "
         "Mã đơn vị | Tên đơn vị | Cấp | Mã đơn vị cấp trên | Số đoàn viên | Cụm thi đua. "
         "Nothing is imported if any row is wrong; re-importing updates units in place."
     )
@@ -30,6 +30,8 @@ class Command(BaseCommand):
             result = import_units(path)
         except SpreadsheetError as error:
             raise import_failed(self.stderr, error) from None
+        for line in result.layout.summary() if result.layout else ():
+            self.stdout.write(line)
         self.stdout.write(
             self.style.SUCCESS(
                 _(
