@@ -80,6 +80,8 @@ _VND_UNITS = ("đồng", "dong", "vnd", "vnđ", "đ", "d")
 # Marks a spreadsheet uses for "no amount".
 BLANK_MARKS = frozenset({"-", "–", "—", "--"})
 # "1,5 tỷ", "10 triệu", "500 nghìn", "1 tỷ 200 triệu": a number (its decimal comma or point) and a word.
+# Longer than any amount written with its separators, unit and a scale word: refused unread.
+MAX_AMOUNT_CHARACTERS = 60
 _SCALES = {"ty": 10**9, "ti": 10**9, "trieu": 10**6, "tr": 10**6, "nghin": 10**3, "ngan": 10**3}
 _SCALED = re.compile(r"(\d+(?:[.,]\d+)?)\s*(ty|ti|trieu|tr|nghin|ngan)\b")
 
@@ -92,10 +94,14 @@ def _scaled(folded: str) -> int | None:
         return None
     total = Decimal(0)
     for part in parts:
+        # Three digits after the separator group thousands, as in a plain amount ("1.500 triệu" is
+        # 1.500.000.000 đ); otherwise it is the decimal comma or point ("1,5 tỷ").
+        grouped = _grouped(part[1])
         try:
-            total += Decimal(part[1].replace(",", ".")) * _SCALES[part[2]]
+            number = Decimal(grouped) if grouped is not None else Decimal(part[1].replace(",", "."))
         except InvalidOperation:
             return None
+        total += number * _SCALES[part[2]]
     return int(total) if total == total.to_integral_value() else None
 
 
@@ -169,6 +175,8 @@ def parse_vnd(text: str) -> int | None:
     separator could be either, the reading is the thousands one: "1.500" and "1,500" are 1.500 đ
     (never 1,5 đ), as in Vietnamese and in English.
     """
+    if len(text) > MAX_AMOUNT_CHARACTERS:  # no amount is that long; int() refuses above 4,300 digits
+        return None
     cleaned = clean_text(text).lower()
     for unit in _VND_UNITS:
         if cleaned.endswith(unit):

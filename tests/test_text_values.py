@@ -45,7 +45,9 @@ def test_fold_key_ignores_tone_placement_normal_form_and_punctuation(one: str, o
      ("1,5 tỷ", 1_500_000_000),
      ("1.5 tỷ", 1_500_000_000), ("2 tỉ", 2_000_000_000), ("10 triệu", 10_000_000), ("10,5 triệu đồng", 10_500_000),
      ("1 tỷ 200 triệu", 1_200_000_000), ("500 nghìn", 500_000), ("500 ngàn", 500_000), ("1.500", 1_500),
-     ("1,500", 1_500), ("10\u00a0000\u00a0000 VNĐ", 10_000_000)],
+     ("1,500", 1_500), ("10\u00a0000\u00a0000 VNĐ", 10_000_000),
+     # Three digits after the separator group thousands before a scale word too.
+     ("1.500 triệu", 1_500_000_000), ("2.000 nghìn", 2_000_000), ("1,234 nghìn", 1_234_000)],
 )  # fmt: skip
 def test_parse_vnd_reads_amounts_as_they_are_written(text: str, amount: int) -> None:
     assert parse_vnd(text) == amount
@@ -54,7 +56,7 @@ def test_parse_vnd_reads_amounts_as_they_are_written(text: str, amount: int) -> 
 @pytest.mark.parametrize(
     "text",
     ["", "-", "1,5", "1.5", "10.000.000,50", "10.000.000,000", "1.000,000.00", "1,2345 nghìn", "mười triệu", "10²",
-     "10 triệu rưỡi", "-10.000"],
+     "10 triệu rưỡi", "-10.000", "9" * 5000],
 )  # fmt: skip
 def test_parse_vnd_refuses_what_is_not_whole_dong(text: str) -> None:
     assert parse_vnd(text) is None
