@@ -191,12 +191,20 @@ def split_rows(
         if not any(_filled(cell) for cell in cells):
             continue
         picked = pick(cells, layout.columns)
-        # A row of data is never taken for a signer's line (its texts are only looked at otherwise).
-        if not _looks_like_data(picked, width) and (signature_from is not None or is_signature_row(cells)):
+        # The key column (the unit's code, first in both importers) holds a code on every row of
+        # data: a row with one is never taken for a signer's line or a total, whatever its title
+        # reads like ("Đề xuất của Chủ tịch CĐCS", "Tổng 5 giải pháp…"); the importer reports
+        # what else is wrong with it. A label typed in that column itself ("Tổng cộng") is no code.
+        key = picked[0] if picked else None
+        if (
+            not _looks_like_data(picked, width)
+            and (not _filled(key) or is_signature_row([key]))
+            and (signature_from is not None or is_signature_row(cells))
+        ):
             signature_from = signature_from or number
             layout.signature_rows.append(number)
             continue
-        if is_totals_row(cells):
+        if is_totals_row(cells) and (not _filled(key) or is_totals_row([key])):
             layout.totals_rows.append(number)
             continue
         if hidden:
