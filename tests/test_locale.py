@@ -12,14 +12,14 @@ import polib
 import pytest
 from django.utils import translation
 
+from tests.test_architecture import PACKAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "locale" / "vi" / "LC_MESSAGES" / "django.po"
 # The JavaScript catalogue: the admin's date picker and selectors (sangkien/translations.js).
 JS_PO = ROOT / "locale" / "vi" / "LC_MESSAGES" / "djangojs.po"
-SOURCES = (
-    "manage.py", "sangkien", "unions", "initiatives", "questions", "notifications", "leaderboard", "emulation", "demo",
-    "templates", "static", "locale",
-)  # fmt: skip
+# The project's packages (the app map's list, so a new app is never left out) and its other sources.
+SOURCES = ("manage.py", *PACKAGES, "templates", "static", "locale")
 CATALOGUES = pytest.mark.parametrize("po_path", [PO, JS_PO], ids=["django", "djangojs"])
 
 
