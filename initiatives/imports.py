@@ -7,6 +7,7 @@ by row and column. Otherwise all rows become submitted initiatives in one transa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -34,6 +35,7 @@ from sangkien.spreadsheets import (
     template_workbook,
 )
 from sangkien.text import BLANK_MARKS, clean_text, fold, fold_key, parse_vnd
+from unions.imports import lost_zeros_message, portal_zero_padded, stripped_number
 from unions.models import Union, User
 from unions.permissions import can_act_in
 
@@ -292,6 +294,8 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
     units, elsewhere = _units_for(user, {cell_text(cells[UNIT]) for _n, cells in raw})
     fields = {fold_key(field.name): field for field in Field.objects.filter(is_active=True)}
     kinds = kind_aliases()
+    # A code Excel stripped of its zeros ("1234" for "001234") names the code it probably meant.
+    padded = functools.cache(portal_zero_padded)
     title_max = max_length(Initiative, "title")
     issues: list[SheetIssue] = []
     parsed: list[ParsedRow] = []
@@ -303,6 +307,8 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
             issues.append(_issue(number, UNIT, _("The unit code is missing.")))
         elif code in elsewhere:
             issues.append(_issue(number, UNIT, _("The unit “%(code)s” is not one of your units.") % {"code": code}))
+        elif unit is None and stripped_number(code) and (meant := padded().get(int(code))):
+            issues.append(_issue(number, UNIT, lost_zeros_message(code, meant)))
         elif unit is None:
             issues.append(_issue(number, UNIT, _("There is no unit with the code “%(code)s”.") % {"code": code}))
         title = cell_text(cells[TITLE])

@@ -468,25 +468,50 @@ def _clusters(names: set[str], result: ImportResult) -> dict[str, EmulationClust
     return {name: known[fold_key(name)] for name in names}
 
 
+def stripped_number(code: str) -> bool:
+    """A code of digits only without a leading zero: what Excel leaves of "001234" typed into a
+    column not formatted as text."""
+    return code.isascii() and code.isdigit() and not code.startswith("0")
+
+
+def zero_padded(codes: Iterable[str]) -> dict[int, str]:
+    """The numeric codes among `codes` written with zeros in front, by their number (the first
+    spelling of each wins)."""
+    padded: dict[int, str] = {}
+    for code in codes:
+        if code.startswith("0") and code.isascii() and code.isdigit() and int(code):
+            padded.setdefault(int(code), code)
+    return padded
+
+
+def portal_zero_padded() -> dict[int, str]:
+    """The portal's zero-padded numeric codes by their number: read only when a file holds a
+    `stripped_number` it does not know."""
+    return zero_padded(Union.objects.filter(code__startswith="0").order_by("code").values_list("code", flat=True))
+
+
+def lost_zeros_message(code: str, meant: str) -> str:
+    """The error for a code that lost its leading zeros, naming the one it probably meant: shared
+    by every import that refers to units by code."""
+    return _(
+        "“%(code)s” looks like a code that lost its leading zeros: did you mean “%(meant)s”? "
+        "Format the column as Text in Excel and type the codes again."
+    ) % {"code": code, "meant": meant}
+
+
 def _lost_zeros(rows: dict[str, UnitRow], file_codes: set[str], issues: list[SheetIssue]) -> None:
     """A numeric code Excel stripped of its leading zeros ("1234" for "001234", when the column was
     not formatted as text) gets an error naming the code it probably meant: one the portal or the
     file holds with zeros in front, or the file's own zero-padded width. Those rows are set aside,
     as bad rows are, so the tree checks do not report them twice."""
-    bare = {
-        code
-        for row in rows.values()
-        for code in (row.code, row.parent_code)
-        if code.isascii() and code.isdigit() and not code.startswith("0")
-    }
+    bare = {code for row in rows.values() for code in (row.code, row.parent_code) if stripped_number(code)}
     if not bare:
         return
     exists = set(_existing(bare))
     # Zero-padded numeric codes, in the portal and in the file (only read when a bare numeric code is there).
-    padded: dict[int, str] = {}
-    for code in [*Union.objects.filter(code__startswith="0").values_list("code", flat=True), *sorted(file_codes)]:
-        if code.startswith("0") and code.isascii() and code.isdigit() and int(code):
-            padded.setdefault(int(code), code)
+    padded = portal_zero_padded()
+    for number, code in zero_padded(sorted(file_codes)).items():
+        padded.setdefault(number, code)
     widths = Counter(len(code) for code in file_codes if code.startswith("0") and code.isascii() and code.isdigit())
     width = widths.most_common(1)[0][0] if widths else 0
 
@@ -500,17 +525,7 @@ def _lost_zeros(rows: dict[str, UnitRow], file_codes: set[str], issues: list[She
     for code, row in list(rows.items()):
         for column, value in ((CODE, row.code), (PARENT, row.parent_code)):
             if value in bare and (guess := meant(value, in_file=column == PARENT)):
-                issues.append(
-                    _issue(
-                        row.row,
-                        column,
-                        _(
-                            "“%(code)s” looks like a code that lost its leading zeros: did you mean “%(meant)s”? "
-                            "Format the column as Text in Excel and type the codes again."
-                        )
-                        % {"code": value, "meant": guess},
-                    )
-                )
+                issues.append(_issue(row.row, column, lost_zeros_message(value, guess)))
                 rows.pop(code, None)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from initiatives.imports import import_initiatives
 from initiatives.models import Author, Initiative
-from tests.factories import FieldFactory
+from tests.factories import FieldFactory, UnionFactory
 from tests.initiatives.test_import_initiatives import errors_of, good_row, workbook
 
 pytestmark = pytest.mark.django_db
@@ -131,4 +131,16 @@ def test_an_amount_that_is_not_whole_dong_is_refused(officer, program, field, un
     errors = errors_of([good_row(value=typed)], officer, program)
     assert errors == [
         "Dòng 2, cột H (Giá trị làm lợi (đồng)): Nhập số tiền nguyên theo đồng, ví dụ 10.000.000 hoặc 1,5 tỷ."
+    ]
+
+
+def test_a_unit_code_that_lost_its_leading_zeros_names_the_code_it_probably_meant(
+    officer, program, field, unit_tree
+) -> None:
+    UnionFactory(code="001234", name="Công đoàn Nhà máy cán thép", parent=unit_tree.thep)
+    rows = [good_row(1234), good_row("5678", title="Khác"), good_row("001234", title="Đúng mã")]
+    assert errors_of(rows, officer, program) == [
+        "Dòng 2, cột A (Mã đơn vị): “1234” có vẻ là mã đã mất các số 0 ở đầu: có phải là “001234”? Hãy định dạng "
+        "cột là Văn bản (Text) trong Excel rồi nhập lại mã.",
+        "Dòng 3, cột A (Mã đơn vị): Không có đơn vị nào có mã “5678”.",
     ]
