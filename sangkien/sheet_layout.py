@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -31,6 +32,17 @@ NUMBERING = {"stt", "tt", "so tt", "so thu tu", "no", "no."}
 # The first text of a totals row: "Tổng cộng", "Cộng", "Tổng số: 12 sáng kiến"…
 # Only the label, with at most a count or an amount after it: "Tổng Liên đoàn…" and "Công đoàn…" are data.
 _TOTALS = re.compile(r"^(tong cong|cong|tong so|tong)(\s*[:(\d].*)?$")
+# A subtotal's label, diacritics kept ("Cộng đơn vị A", "Cộng khối I", "Tổng cộng khối sản xuất"):
+# "Công đoàn…" folds as "Cộng…" does, so only the written "cộng"/"tổng" counts here.
+_SUBTOTAL = re.compile(r"^(tổng cộng|cộng|tổng số|tổng)(\s|:|$)")
+# What a subtotal row holds besides its label: sums and counts ("245.000.000", "3 sáng kiến"), never
+# a date ("15/03/2022", "2022-05-06") or a code.
+_SUM = re.compile(r"^\d[\d.,\s]*[^\d/:\-]*$")
+# The marks that number a group of rows: "I", "IV", "A", "b", "1.2", each with "." or ")" or not.
+_GROUP_MARK = r"(?:M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})|[A-ZĐa-zđ]|\d+(?:\.\d+)+)"
+_GROUP_MARK_CELL = re.compile(rf"^{_GROUP_MARK}[.)]?$")
+# A heading in one cell: "I. KHỐI SẢN XUẤT", "A. Công đoàn cơ sở …", "2) Khối hành chính", "B - Khối …".
+_GROUP_HEADING = re.compile(rf"^(?:{_GROUP_MARK}|\d+)(?:[.)]|\s+[-–])\s*\S")
 # Texts that open a signature block: the date line, the signers' titles, "(Ký, ghi rõ họ tên)".
 _SIGNATURE = re.compile(
     r"(^|\W)(ngay \S+ thang \S+ nam|nguoi lap( bieu)?|thu truong|ky,? ghi ro ho ten|ky ten|dong dau|"
@@ -75,6 +87,7 @@ class Layout:
     totals_rows: list[int] = field(default_factory=list)
     signature_rows: list[int] = field(default_factory=list)
     hidden_rows: list[int] = field(default_factory=list)
+    group_rows: list[int] = field(default_factory=list)
     file_format: str = ""
 
     @property
@@ -94,6 +107,15 @@ class Layout:
             lines.append(
                 ngettext("Skipped the totals row %(rows)s.", "Skipped the totals rows %(rows)s.", len(self.totals_rows))
                 % {"rows": _rows_text(self.totals_rows)}
+            )
+        if self.group_rows:
+            lines.append(
+                ngettext(
+                    "Skipped the group heading row %(rows)s.",
+                    "Skipped the group heading rows %(rows)s.",
+                    len(self.group_rows),
+                )
+                % {"rows": _rows_text(self.group_rows)}
             )
         if self.signature_rows:
             lines.append(
@@ -165,6 +187,40 @@ def is_totals_row(cells: Iterable[Any]) -> bool:
     return first[:1] in ("T", "t", "C", "c") and bool(_TOTALS.match(fold(first)))
 
 
+def is_subtotal_row(cells: Iterable[Any]) -> bool:
+    """A group's subtotal: one "Cộng …"/"Tổng …" label and nothing but sums and counts. An
+    initiative titled "Cộng đồng …" is not one: its other cells hold text (a field, an author) or a date."""
+    labels = [cell for cell in cells if _filled(cell) and not _is_sum(cell)]
+    return (
+        len(labels) == 1
+        and isinstance(labels[0], str)
+        and bool(_SUBTOTAL.match(unicodedata.normalize("NFC", _text(labels[0])).casefold()))
+    )
+
+
+def _is_sum(cell: Any) -> bool:
+    if isinstance(cell, bool):
+        return False
+    if isinstance(cell, (int, float, Decimal)):
+        return True
+    return isinstance(cell, str) and bool(_SUM.match(_text(cell)))
+
+
+def is_group_row(cells: Iterable[Any]) -> bool:
+    """A heading over a group of rows: one text cell numbered as a heading ("I. KHỐI SẢN XUẤT") or
+    written in capitals ("KHỐI SẢN XUẤT"), or a mark alone ("I", "A") then one text. Nothing else
+    is filled: a row of data holds more than its title."""
+    filled = [cell for cell in cells if _filled(cell)]
+    if not 1 <= len(filled) <= 2 or not all(isinstance(cell, str) for cell in filled):
+        return False
+    texts = [_text(cell) for cell in filled]
+    if len(texts) == 2:
+        return bool(_GROUP_MARK_CELL.match(texts[0]))
+    text = texts[0]
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(_GROUP_HEADING.match(text)) or (len(letters) > 1 and text == text.upper())
+
+
 def is_signature_row(cells: Iterable[Any]) -> bool:
     return any(_SIGNATURE.search(fold(text)) for text in (_text(cell) for cell in cells) if text)
 
@@ -207,10 +263,24 @@ def split_rows(
         if is_totals_row(cells) and (not _filled(key) or is_totals_row([key])):
             layout.totals_rows.append(number)
             continue
+        # Group headings and subtotals inside the data ("I. KHỐI SẢN XUẤT", "Cộng đơn vị A"): never
+        # a row with a code, nor one holding more than a heading or a label and its sums.
+        if (not _filled(key) or _is_label(key)) and is_subtotal_row(cells):
+            layout.totals_rows.append(number)
+            continue
+        if (not _filled(key) or _is_label(key)) and is_group_row(cells):
+            layout.group_rows.append(number)
+            continue
         if hidden:
             layout.hidden_rows.append(number)
             continue
         yield number, picked
+
+
+def _is_label(key: Any) -> bool:
+    """A heading or a subtotal's label typed in the key column itself: words ("I. KHỐI SẢN XUẤT",
+    "Cộng đơn vị A"), where a code never has a space."""
+    return isinstance(key, str) and " " in key.strip()
 
 
 def _filled(cell: Any) -> bool:
