@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -184,3 +185,23 @@ def roles(unit_tree: UnitTree) -> dict[str, User | None]:
         "national_leadership": staff("lanhdao.tld", None, leadership),
         "superuser": UserFactory(username="quantri", is_staff=True, is_superuser=True),
     }
+
+
+@pytest.fixture(scope="session")
+def office_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every office file the tests build (tests/test_office_spreadsheets.py and
+    tests/test_office_values.py) as .xlsx, and as LibreOffice saves them: .xls, .ods and .xlsm,
+    with one soffice call per format for the whole session."""
+    from tests import test_office_spreadsheets, test_office_values
+    from tests.office_sheets import convert, soffice
+
+    if soffice() is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    folder = tmp_path_factory.mktemp("office")
+    sources = [*test_office_spreadsheets.office_sources(folder), *test_office_values.office_sources(folder)]
+    files = {path.name: path for path in sources}
+    profile = tmp_path_factory.mktemp("soffice-profile")
+    for target in ("xls", "ods", "xlsm"):
+        out = tmp_path_factory.mktemp(target)
+        files.update({path.name: path for path in convert(sources, target, out, profile)})
+    return files

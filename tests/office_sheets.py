@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,18 @@ def nfd(text: str) -> str:
     return unicodedata.normalize("NFD", text)
 
 
+class AsIs(tuple):
+    """A row written as it is, without an STT number: a group heading or a subtotal."""
+
+
+@dataclass(frozen=True)
+class Formatted:
+    """A cell's value with the number format an office gives it ("#,##0", "DD/MM/YYYY")."""
+
+    value: Any
+    number_format: str
+
+
 def office_workbook(
     path: Path,
     *,
@@ -36,8 +49,9 @@ def office_workbook(
     hidden_row: int | None = None,
     totals: Sequence[Any] | None = None,
 ) -> Path:
-    """`header` and `rows` in the sheet's own column order; the STT column is added in front.
-    `hidden_row`: the index in `rows` of a row hidden by a filter. Returns `path`."""
+    """`header` and `rows` in the sheet's own column order; the STT column is added in front
+    (`AsIs` rows are written as they are, from column A). A `Formatted` cell gets its number
+    format. `hidden_row`: the index in `rows` of a row hidden by a filter. Returns `path`."""
     book = openpyxl.Workbook()
     lists = book.active
     lists.title = "Danh mục"
@@ -55,9 +69,16 @@ def office_workbook(
     sheet["A5"] = "(Kèm theo Công văn số 12/CĐ-TCT ngày 15/3/2026)"
     sheet.cell(row=6, column=width - 2, value="Hà Nội, ngày 15 tháng 3 năm 2026")
     sheet.append(["STT", *header])  # row 7
-    for number, row in enumerate(rows, start=1):
-        sheet.append([number, *row])
-        if hidden_row is not None and number - 1 == hidden_row:
+    number = 0
+    for index, row in enumerate(rows):
+        if not isinstance(row, AsIs):
+            number += 1
+            row = [number, *row]
+        sheet.append([value.value if isinstance(value, Formatted) else value for value in row])
+        for column, value in enumerate(row, start=1):
+            if isinstance(value, Formatted):
+                sheet.cell(row=sheet.max_row, column=column).number_format = value.number_format
+        if hidden_row is not None and index == hidden_row:
             sheet.row_dimensions[sheet.max_row].hidden = True
     if totals is not None:
         sheet.append(["Tổng cộng", *totals])

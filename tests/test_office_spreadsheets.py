@@ -2,7 +2,7 @@
 
 The files are made from the project's own rows: openpyxl writes the office layout as .xlsx
 (tests/office_sheets.py) and LibreOffice saves the same files as .xls, .ods and .xlsm, once per
-session (one soffice call per format), for the tests marked slow.
+session (one soffice call per format, `office_files` in tests/conftest.py), for the tests marked slow.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sangkien.spreadsheets import SpreadsheetError, read_rows
 from tests import spreadsheet_bombs as bombs
 from tests.factories import UserFactory
 from tests.forms import post_form
-from tests.office_sheets import convert, nfd, office_workbook, soffice
+from tests.office_sheets import nfd, office_workbook
 from unions.imports import HEADER as UNIT_HEADER
 from unions.imports import SPEC as UNIT_SPEC
 from unions.imports import import_units
@@ -108,12 +108,8 @@ def units_file(path: Path) -> Path:
     )
 
 
-@pytest.fixture(scope="session")
-def office_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Both office files as .xlsx, and as LibreOffice saves them: .xls, .ods and .xlsm."""
-    if soffice() is None:
-        pytest.skip("LibreOffice (soffice) is not installed")
-    folder = tmp_path_factory.mktemp("office")
+def office_sources(folder: Path) -> list[Path]:
+    """This module's files for the session's conversion (tests/conftest.py, `office_files`)."""
     wide = openpyxl.Workbook()
     wide.active.append(UNIT_HEADER)
     wide.active["IV65000"] = "x"  # the last column .xls has, far down: a grid of 16 million cells
@@ -123,18 +119,12 @@ def office_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for number in range(6000):
         many.active.append((f"CS-{number}", f"Công đoàn cơ sở số {number}", "Cơ sở", "CTVN", 100, "Khối doanh nghiệp"))
     many.save(folder / "nhieu.xlsx")
-    sources = [
+    return [
         initiatives_file(folder / "sang-kien.xlsx"),
         units_file(folder / "don-vi.xlsx"),
         folder / "rong.xlsx",
         folder / "nhieu.xlsx",
     ]
-    files = {f"{path.stem}.xlsx": path for path in sources}
-    profile = tmp_path_factory.mktemp("soffice-profile")
-    for target in ("xls", "ods", "xlsm"):
-        out = tmp_path_factory.mktemp(target)
-        files.update({path.name: path for path in convert(sources, target, out, profile)})
-    return files
 
 
 def test_headers_match_whatever_their_spelling() -> None:
