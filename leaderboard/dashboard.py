@@ -92,14 +92,44 @@ class Snapshots:
     previous: LeaderboardSnapshot | None
 
 
+# Every dashboard page asks for the latest snapshots and the filters' choices: kept in the cache,
+# forgotten when a snapshot is written or removed or a field or cluster saved (leaderboard.apps),
+# and at the latest after this many seconds.
+CHOICES_SECONDS = 60
+SNAPSHOTS_KEY = "dashboard-snapshots:{program}"
+CHOICES_KEY = "dashboard-filter-choices"
+
+
 def snapshots(*, program: Program) -> Snapshots:
-    """The latest snapshot and the one before it (one query)."""
-    latest = list(LeaderboardSnapshot.objects.filter(program=program).order_by("-taken_at")[:2])
-    return Snapshots(latest[0] if latest else None, latest[1] if len(latest) > 1 else None)
+    """The latest snapshot and the one before it (one query, or none while cached)."""
+    key = SNAPSHOTS_KEY.format(program=program.pk)
+    cached = cache.get(key)
+    if cached is None:
+        latest = list(LeaderboardSnapshot.objects.filter(program=program).order_by("-taken_at")[:2])
+        cached = Snapshots(latest[0] if latest else None, latest[1] if len(latest) > 1 else None)
+        cache.set(key, cached, CHOICES_SECONDS)
+    return cached
+
+
+def forget_snapshots(*, instance: LeaderboardSnapshot, **_: object) -> None:
+    cache.delete(SNAPSHOTS_KEY.format(program=instance.program_id))
+
+
+def forget_filter_choices(**_: object) -> None:
+    cache.delete(CHOICES_KEY)
 
 
 def filter_choices() -> tuple[list[Field], list[EmulationCluster]]:
-    """The active fields and the clusters, for the filters and the chart, in one query."""
+    """The active fields and the clusters, for the filters and the chart, in one query (none while
+    cached)."""
+    cached = cache.get(CHOICES_KEY)
+    if cached is None:
+        cached = _filter_choices()
+        cache.set(CHOICES_KEY, cached, CHOICES_SECONDS)
+    return cached
+
+
+def _filter_choices() -> tuple[list[Field], list[EmulationCluster]]:
     # No ORDER BY inside a UNION (SQLite refuses it): sorted below.
     fields = Field.objects.filter(is_active=True).annotate(kind=Value("f")).order_by()
     clusters = EmulationCluster.objects.annotate(kind=Value("c"), position=Value(0)).order_by()

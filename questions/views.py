@@ -17,6 +17,7 @@ from questions.models import Page
 from questions.selectors import public_faq, visible_questions
 from questions.services import question_ask, question_mark_seen
 from sangkien.downloads import stored_file_response
+from sangkien.public_pages import public_page
 from sangkien.text import parse_id
 from unions.http import AuthenticatedHttpRequest
 from unions.permissions import may_ask_questions, require_unit_pages, require_writer
@@ -93,6 +94,7 @@ def question_attachment(request: AuthenticatedHttpRequest, pk: int) -> FileRespo
     )
 
 
+@public_page("q", "page")
 def faq(request: HttpRequest) -> HttpResponse:
     """Hỏi đáp: public answers, without the askers' names or units."""
     search = FaqSearchForm(request.GET or None)

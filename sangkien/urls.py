@@ -48,5 +48,6 @@ urlpatterns = [
     path("admin/board-metrics/", views.board_metrics, name="board_metrics"),  # before the admin
     path("admin/", admin.site.urls),
     path("healthz/", views.healthz, name="healthz"),
+    path("livez/", views.livez, name="livez"),
     path("errors/too-large/", views.too_large, name="too_large"),  # nginx's 413 page (deploy/nginx.conf)
 ]

@@ -22,12 +22,14 @@ from initiatives.selectors import current_program, program_progress, review_metr
 from leaderboard.dashboard import public_leaders
 from notifications.outbox import mail_backlog
 from questions.selectors import answer_metrics
+from sangkien.public_pages import public_page
 from sangkien.request_limits import body_limit, too_large_response, view_name_of
 from unions.http import AuthenticatedHttpRequest
 from unions.levels import BLOCK_NAMES
 from unions.permissions import board_scope, may_see_board_metrics
 
 
+@public_page()
 def home(request: HttpRequest) -> HttpResponse:
     """The programme's public home page: its name, phases, progress towards the target and leaders."""
     program = current_program()
@@ -99,6 +101,13 @@ def healthz(request: HttpRequest) -> HttpResponse:
             f"mail_late {int(backlog.is_late)}",
         ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+def livez(request: HttpRequest) -> HttpResponse:
+    """The process answers, without the database: a liveness probe for the orchestrator (healthz is
+    readiness), and the bare page bench/pages.py weighs every other page against (Django's whole
+    middleware and a small template, nothing else)."""
+    return render(request, "livez.html")
 
 
 def too_large(request: HttpRequest) -> HttpResponse:

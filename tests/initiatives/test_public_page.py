@@ -43,11 +43,14 @@ def test_the_public_list_says_how_many_initiatives_match(client: Client, program
     assert "1 sáng kiến" in client.get(reverse("public_list"), {"field": field.pk}).content.decode()
 
 
-def test_the_count_uses_the_thousands_separator(client: Client, program, unit_tree) -> None:
+def test_the_count_uses_the_thousands_separator(client: Client, program, unit_tree, settings) -> None:
     rows = [Initiative(program=program, unit=unit_tree.bia, title=f"Sáng kiến {n}", status=Initiative.Status.VALID,
                        submitted_at="2022-03-15T08:00:00+07:00") for n in range(1385)]  # fmt: skip
     Initiative.objects.bulk_create(rows)
-    assert "1.385 sáng kiến" in client.get(reverse("public_list")).content.decode()
+    # Above LIST_COUNT_CAP (1.000) the count stops and says so; below, every initiative is counted.
+    assert "Hơn 1.000 sáng kiến" in client.get(reverse("public_list")).content.decode()
+    settings.LIST_COUNT_CAP = 2000
+    assert "1.385 sáng kiến" in client.get(reverse("public_list") + "?page=1").content.decode()
 
 
 def test_each_public_row_links_to_its_public_page(client: Client, open_one, confidential_one) -> None:
@@ -118,8 +121,10 @@ def test_the_public_page_runs_a_fixed_number_of_queries(
     AuthorFactory.create_batch(4, initiative=open_one, share_percent=20)
     with django_assert_num_queries(4):  # programme, its phases, the initiative, its authors
         client.get(reverse("public_detail", args=[open_one.pk]))
-    with django_assert_num_queries(3):  # a confidential one's authors are not even read
+    with django_assert_num_queries(1):  # the programme is cached; a confidential one's authors are not read
         client.get(reverse("public_detail", args=[confidential_one.pk]))
+    with django_assert_num_queries(0):  # the same page again: from the cache
+        client.get(reverse("public_detail", args=[open_one.pk]))
 
 
 def test_the_public_list_runs_a_fixed_number_of_queries(
@@ -129,7 +134,7 @@ def test_the_public_list_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(5):  # programme, its phases, one count, the field choices, the rows
         client.get(reverse("public_list"))
     InitiativeFactory.create_batch(30, program=program, unit=unit_tree.bia, status=Initiative.Status.VALID)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3):  # the programme and its phases are cached now
         page = client.get(reverse("public_list"), {"q": "cai tien"}).content.decode()
     assert "33 sáng kiến" in page
 

@@ -502,12 +502,16 @@ def test_dashboard_and_drill_down_run_a_bounded_number_of_queries(
     # two on a unit's page (its grassroots children in this snapshot and in the previous one).
     dashboard, unit_page = reverse("dashboard"), reverse("dashboard_unit", args=["HN"])
     field, cluster, phase = data["management"].pk, data["cluster_a"].pk, data["phase1"].pk
+    # The programme, the latest snapshots and the filters' choices are cached for every page (issue 17):
+    # one visit with other filters caches them, and then the session, the account and its groups
+    # come from the cache too, so what is counted below is each page's own.
+    client.get(dashboard + f"?cluster={cluster}&phase={phase}")
     budgets = [
-        ("", 14, 16),
-        (f"?field={field}", 15, 18),
-        (f"?cluster={cluster}", 14, 16),
-        (f"?phase={phase}", 14, 16),
-        (f"?phase={phase}&field={field}", 15, 18),
+        ("", 9, 11),
+        (f"?field={field}", 10, 13),
+        (f"?cluster={cluster}", 9, 11),
+        (f"?phase={phase}", 9, 11),
+        (f"?phase={phase}&field={field}", 10, 13),
     ]
     for query, on_dashboard, on_unit_page in budgets:
         with django_assert_num_queries(on_dashboard):
@@ -515,9 +519,9 @@ def test_dashboard_and_drill_down_run_a_bounded_number_of_queries(
         with django_assert_num_queries(on_unit_page):
             assert client.get(unit_page + query).status_code == 200
         # Until the next snapshot the page below the filters comes from the cache.
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(3):
             assert client.get(dashboard + query).status_code == 200
-        with django_assert_num_queries(10):
+        with django_assert_num_queries(5):
             assert client.get(unit_page + query).status_code == 200
 
 

@@ -1,0 +1,142 @@
+"""Pages fast at national scale (issue 17): public pages served from the cache to anonymous
+visitors, lists that count at most LIST_COUNT_CAP rows, and indexes that serve each big list's
+filter and order together (checked with EXPLAIN)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from initiatives.models import Initiative
+from initiatives.selectors import initiative_list_rows
+from questions.models import Question
+from tests.factories import InitiativeFactory, UserFactory
+from unions.permissions import REVIEWERS_GROUP
+
+from .conftest import role_group
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def public_rows(program, field, unit_tree) -> list[Initiative]:
+    rows = InitiativeFactory.create_batch(
+        3, program=program, unit=unit_tree.rang_dong, status="valid", field=field, title="Quy trình bảo dưỡng"
+    )
+    Question.objects.create(unit=unit_tree.rang_dong, subject="Hỏi về thời hạn gửi", body="?", answer="Đến 31/5.",
+                            answered_at=rows[0].submitted_at, is_public=True)  # fmt: skip
+    return rows
+
+
+def public_urls(rows: list[Initiative]) -> list[str]:
+    return [
+        reverse("home"),
+        reverse("public_list"),
+        reverse("public_list") + "?q=quy+trinh&page=1",
+        reverse("public_detail", args=[rows[0].pk]),
+        reverse("faq"),
+        reverse("faq") + "?q=thoi+han",
+    ]
+
+
+def test_anonymous_visitors_get_public_pages_from_the_cache_without_a_query(client: Client, public_rows) -> None:
+    for url in public_urls(public_rows):
+        first = client.get(url)
+        assert first.status_code == 200
+        with CaptureQueriesContext(connection) as queries:
+            second = client.get(url)
+        assert len(queries) == 0, (url, [q["sql"] for q in queries])
+        assert second.status_code == 200 and second.content == first.content
+        assert "sessionid" not in second.cookies and second["Content-Type"] == first["Content-Type"]
+    # The parameters in another order are the same page; the page is the one of the moment it was rendered.
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("public_list") + "?page=1&q=quy+trinh")
+    assert len(queries) == 0
+
+
+def test_a_public_page_is_rendered_again_after_its_minute(client: Client, public_rows, settings) -> None:
+    settings.PUBLIC_PAGE_CACHE_SECONDS = 1
+    url = reverse("public_detail", args=[public_rows[0].pk])
+    assert "Quy trình bảo dưỡng" in client.get(url).content.decode()
+    Initiative.objects.filter(pk=public_rows[0].pk).update(title="Quy trình đã sửa")
+    assert "Quy trình bảo dưỡng" in client.get(url).content.decode()  # within the minute: as rendered
+    import time
+
+    time.sleep(1.1)
+    assert "Quy trình đã sửa" in client.get(url).content.decode()
+
+
+def test_signed_in_accounts_and_odd_urls_are_never_served_from_the_cache(client: Client, public_rows, officer) -> None:
+    url = reverse("public_list")
+    client.get(url)  # cached for anonymous visitors
+    client.force_login(officer)
+    page = client.get(url).content.decode()
+    assert officer.unit.short_name or officer.unit.name in page
+    assert "Đăng xuất" in page  # the officer's own menu, not the anonymous page
+    client.logout()
+    # A parameter the page does not read, or a very long query: rendered, never stored.
+    for odd in (url + "?utm_source=zalo", url + "?q=" + "x" * 400):
+        client.get(odd)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(odd).status_code == 200
+        assert len(queries) > 0, odd
+    # A visitor with a message of its own (a messages cookie) gets a page rendered for it.
+    client.cookies["messages"] = "anything"
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    assert len(queries) > 0
+
+
+def test_lists_count_at_most_the_cap_and_say_more_than(client: Client, program, field, unit_tree, officer,
+                                                      settings) -> None:  # fmt: skip
+    settings.LIST_COUNT_CAP = 4
+    InitiativeFactory.create_batch(6, program=program, unit=unit_tree.gang_thep, status="valid", field=field)
+    public = client.get(reverse("public_list")).content.decode()
+    assert "Hơn 4 sáng kiến" in public
+    client.force_login(officer)
+    with CaptureQueriesContext(connection) as queries:
+        mine = client.get(reverse("initiatives:list")).content.decode()
+    assert "Hơn 4 sáng kiến" in mine
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"] and "initiatives_initiative" in q["sql"]]
+    assert len(counts) == 1 and "LIMIT 5" in counts[0] and "ORDER BY" not in counts[0], counts
+    settings.LIST_COUNT_CAP = 10
+    assert "6 sáng kiến" in client.get(reverse("initiatives:list")).content.decode()
+
+
+def test_the_admin_lists_count_at_most_the_cap(client: Client, program, field, unit_tree, settings) -> None:
+    settings.LIST_COUNT_CAP = 4
+    InitiativeFactory.create_batch(6, program=program, unit=unit_tree.gang_thep, field=field)
+    board = UserFactory(username="ban.quocgia", unit=None, is_staff=True)
+    board.groups.add(role_group(REVIEWERS_GROUP))
+    client.force_login(board)
+    for name in ("admin:initiatives_reviewqueue_changelist", "admin:initiatives_initiative_changelist"):
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse(name)).content.decode()
+        assert "hơn 4" in page, name
+        assert page.count('class="action-select"') == 6
+        counts = [q["sql"] for q in queries if "COUNT(" in q["sql"]]
+        assert counts and all("LIMIT 5" in sql for sql in counts), counts
+
+
+def plan(queryset) -> str:
+    """PostgreSQL's plan for `queryset` with sorting and whole-table scans made a last resort: an
+    index that serves the filter and the order together leaves neither a Sort nor a Seq Scan."""
+    sql, params = queryset.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_big_lists_are_served_in_order_by_an_index(program, unit_tree, officer) -> None:
+    InitiativeFactory.create_batch(3, program=program, unit=unit_tree.gang_thep)
+    officer_list = plan(initiative_list_rows(user=officer, filters={})[:25])
+    assert "initiative_recently_updated" in officer_list and "Sort" not in officer_list, officer_list
+    queue = plan(Initiative.objects.filter(status="submitted").order_by("submitted_at", "pk")[:50])
+    assert "initiative_review_queue" in queue and "Sort" not in queue, queue
+    newest = plan(Initiative.objects.filter(status="valid").order_by("-submitted_at", "-pk")[:50])
+    assert "initiative_newest_first" in newest and "Sort" not in newest, newest
