@@ -336,3 +336,13 @@ def test_the_exports_pages_run_a_bounded_number_of_queries(
     # identical job, the two limits, full_clean's three keys and the two rows written.
     with django_assert_max_num_queries(18):
         ask_list(officer_client, q="mới")
+
+
+def test_the_admin_shows_a_list_export_to_the_board_of_its_subtree_only(client: Client, roles, rows) -> None:
+    job = ExportJob.objects.create(kind="initiative_list", scope=roles["officer"].unit, requested_by=roles["officer"])
+    change = reverse("admin:emulation_exportjob_change", args=[job.pk])
+    seen = {}
+    for role in ("own_reviewer", "other_reviewer", "national_reviewer", "officer"):
+        client.force_login(roles[role])
+        seen[role] = client.get(change).status_code
+    assert seen == {"own_reviewer": 200, "other_reviewer": 302, "national_reviewer": 200, "officer": 302}
