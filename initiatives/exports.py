@@ -58,8 +58,8 @@ def initiative_list_rows(initiatives: InitiativeQuerySet) -> Iterator[list[Any]]
 
 def initiative_list_export_refusal(initiatives: InitiativeQuerySet) -> str:
     """Why this list is not exported ("" if it may be): one sheet holds at most Excel's million rows,
-    and a worker builds about 1,500 rows a second (a national list of millions would hold it for
-    an hour and open in nothing). Asked when the export is requested and again when it is built."""
+    and a national list of millions would hold a worker for many minutes and open in nothing.
+    Asked when the export is requested and again when it is built."""
     limit = settings.INITIATIVE_LIST_EXPORT_MAX_ROWS
     if not initiatives.order_by()[limit : limit + 1].exists():  # reads at most limit + 1 rows
         return ""
