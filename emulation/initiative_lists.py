@@ -98,7 +98,7 @@ def describe_filters(jobs: list[ExportJob]) -> list[str]:
     wanted: dict[str, set[int]] = {"unit": set(), "field": set(), "phase": set()}
     for job in jobs:
         for name, ids in wanted.items():
-            if str(job.params.get(name, "")).isdigit():
+            if str(job.params.get(name, "")).isdecimal():
                 ids.add(int(job.params[name]))
     models: dict[str, QuerySet[Any]] = {
         "unit": Union.objects.all(),
@@ -119,7 +119,7 @@ def describe_filters(jobs: list[ExportJob]) -> list[str]:
             if not value:
                 continue
             if name in names:
-                shown = names[name].get(int(value), "—") if value.isdigit() else "—"
+                shown = names[name].get(int(value), "—") if value.isdecimal() else "—"
             elif name == "status":
                 shown = str(statuses.get(value, value))
             else:

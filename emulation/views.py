@@ -161,14 +161,16 @@ def list_exports(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _ask_for_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    scope = unit_pages_scope(request.user)
+    if scope is None:  # a superuser on a site without units
+        raise PermissionDenied(_("Your account does not belong to a union unit."))
     program = current_program()
+    # The filters as the list validates them for this account now (a unit outside its subtree is
+    # no filter); a refusal goes back to the list with the filters that apply.
     filters = InitiativeFilterForm(request.GET or None, user=request.user, program=program)
     params = list_params(filters)
-    scope = unit_pages_scope(request.user)
     back = reverse("initiatives:list") + (f"?{urlencode(params)}" if params else "")
     rows = initiative_list_rows(user=request.user, filters=filters.cleaned_data if filters.is_bound else {})
-    if scope is None:
-        raise PermissionDenied(_("Your account does not belong to a union unit."))
     if refusal := initiative_list_export_refusal(rows):
         messages.error(request, refusal)
         return redirect(back)

@@ -28,6 +28,7 @@ from emulation.models import ExportJob, ExportStart
 from emulation.workbook import run_job
 from initiatives.models import Initiative
 from tests.factories import InitiativeFactory, UserFactory
+from tests.test_fuzz_params import ODD_VALUES
 
 pytestmark = pytest.mark.django_db
 
@@ -346,3 +347,14 @@ def test_the_admin_shows_a_list_export_to_the_board_of_its_subtree_only(client: 
         client.force_login(roles[role])
         seen[role] = client.get(change).status_code
     assert seen == {"own_reviewer": 200, "other_reviewer": 302, "national_reviewer": 200, "officer": 302}
+
+
+def test_odd_filters_in_the_export_s_query_never_answer_a_server_error(officer_client: Client, rows, settings) -> None:
+    settings.EXPORT_MAX_ACTIVE_PER_USER = settings.EXPORT_MAX_PER_HOUR = 100
+    for name in ("q", "unit", "field", "status", "phase"):
+        for value in ODD_VALUES:
+            response = officer_client.post(f"{reverse('list_exports')}?{urlencode({name: value})}")
+            assert response.status_code < 500, (name, value[:20])
+    # Only valid filters are kept: the odd units, fields, statuses and phases are no filter at all.
+    assert set().union(*(job.params for job in ExportJob.objects.all())) <= {"q"}
+    assert officer_client.get(reverse("list_exports")).status_code == 200
