@@ -143,6 +143,13 @@ class ExportJob(models.Model):
         verbose_name = _("emulation export")
         verbose_name_plural = _("emulation exports")
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="exportjob_status")]
+        constraints = [
+            # Only an officer's list spans the programmes; an emulation workbook is of one.
+            models.CheckConstraint(
+                condition=models.Q(kind="initiative_list") | models.Q(program__isnull=False),
+                name="exportjob_emulation_has_program",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.pk}: {self.scope.code} ({self.get_status_display()})"

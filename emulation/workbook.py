@@ -544,8 +544,8 @@ PARTIAL_SUFFIX = ".partial"
 
 
 def export_to(request: ExportRequest, out: Path, *, progress: Callable[[int, int], None] | None = None) -> int:
-    """Write the workbook to `out` under a temporary name, renamed when whole (`write_whole`). The
-    command line and the jobs both write through here."""
+    """Write the workbook to `out` under a temporary name, renamed when whole (`write_whole`), as
+    the command line does; the jobs write through `write_whole` with their kind's writer."""
     return write_whole(out, lambda partial: write_workbook(request, partial, progress=progress))
 
 

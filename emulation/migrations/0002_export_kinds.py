@@ -49,4 +49,11 @@ class Migration(migrations.Migration):
             name="total_rows",
             field=models.PositiveIntegerField(default=0, verbose_name="rows to write"),
         ),
+        migrations.AddConstraint(
+            model_name="exportjob",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind", "initiative_list"), ("program__isnull", False), _connector="OR"),
+                name="exportjob_emulation_has_program",
+            ),
+        ),
     ]

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import openpyxl
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -334,8 +335,9 @@ def test_the_exports_pages_run_a_bounded_number_of_queries(
     with django_assert_max_num_queries(5):  # session, user, roles, the job
         officer_client.get(reverse("export_status", args=[job.pk]))
     # Asking: the list's own (programme, phases, unit choices, the row limit), then the lock, the
-    # identical job, the two limits, full_clean's three keys and the two rows written.
-    with django_assert_max_num_queries(18):
+    # identical job, the two limits, full_clean's three keys and its check of the constraint (in a
+    # savepoint: three), and the two rows written.
+    with django_assert_max_num_queries(21):
         ask_list(officer_client, q="mới")
 
 
@@ -358,3 +360,9 @@ def test_odd_filters_in_the_export_s_query_never_answer_a_server_error(officer_c
     # Only valid filters are kept: the odd units, fields, statuses and phases are no filter at all.
     assert set().union(*(job.params for job in ExportJob.objects.all())) <= {"q"}
     assert officer_client.get(reverse("list_exports")).status_code == 200
+
+
+def test_only_a_list_export_may_have_no_programme(unit_tree) -> None:
+    ExportJob.objects.create(kind="initiative_list", scope=unit_tree.thep)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ExportJob.objects.create(kind="emulation", scope=unit_tree.thep)
