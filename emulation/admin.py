@@ -26,10 +26,12 @@ class EmulationCriterionAdmin(ProgrammeWideAdminMixin, admin.ModelAdmin):
 
 @admin.register(ExportJob)
 class ExportJobAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """The emulation exports asked for on the site (read only: they are asked for and retried there)."""
+    """The exports asked for on the site, emulation workbooks and officers' lists (read only: they
+    are asked for and retried there); a scoped board sees those of its subtree."""
 
     list_display = (
         "pk",
+        "kind",
         "scope",
         "phase",
         "status",
@@ -39,7 +41,7 @@ class ExportJobAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "seconds",
         "attempts",
     )
-    list_filter = ("status", "program")
+    list_filter = ("kind", "status", "program")
     readonly_fields = [field.name for field in ExportJob._meta.fields]
     list_select_related = ("scope", "phase", "requested_by")
     scope_path = "scope__path"  # a province's board sees the exports of its own subtree

@@ -73,7 +73,8 @@ def export_path(job: ExportJob, filename: str) -> str:
 
 
 class ExportJob(models.Model):
-    """An emulation-criteria workbook asked for from the site and built by a worker.
+    """A workbook asked for from the site and built by a worker: the emulation-criteria workbook
+    of a subtree, or an officer's filtered list of initiatives (`kind`; emulation.kinds builds each).
 
     Life cycle: queued → running → done | failed. A worker claims a queued job (or a running one
     whose heartbeat stopped: the worker died) with a conditional UPDATE and a fresh claim token;
@@ -88,10 +89,22 @@ class ExportJob(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    program = models.ForeignKey(Program, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="+")
+    class Kind(models.TextChoices):
+        EMULATION = "emulation", _("Emulation criteria")
+        INITIATIVE_LIST = "initiative_list", _("List of initiatives")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.EMULATION)
+    # What else defines an export of its kind: for the officer's list, its filters as the list's
+    # query string held them (re-validated against the asker's access when the worker builds it).
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # An officer's list spans the programmes (the list has no programme filter): none then.
+    program = models.ForeignKey(
+        Program, verbose_name=_("programme"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     phase = models.ForeignKey(
         Phase, verbose_name=_("phase"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # The emulation workbook's units; for an officer's list, the subtree the officer saw when asking.
     scope = models.ForeignKey(Union, verbose_name=_("units under"), on_delete=models.CASCADE, related_name="+")
     level = models.CharField(_("level"), max_length=16, choices=Union.Level.choices, blank=True)
     cluster = models.ForeignKey(
@@ -113,8 +126,8 @@ class ExportJob(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    total_rows = models.PositiveIntegerField(_("units to write"), default=0)
-    rows_done = models.PositiveIntegerField(_("units written"), default=0)
+    total_rows = models.PositiveIntegerField(_("rows to write"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows written"), default=0)
     seconds = models.FloatField(_("time taken (s)"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     file = models.FileField(_("file"), upload_to=export_path, max_length=200, blank=True)
@@ -122,6 +135,7 @@ class ExportJob(models.Model):
     # What the exports page shows of a job, set there for its template (not columns).
     label: str
     error_text: str
+    filters: str  # an officer's list: its filters, named
 
     class Meta:
         db_table = "initiatives_exportjob"  # its table from before the app split
@@ -129,6 +143,13 @@ class ExportJob(models.Model):
         verbose_name = _("emulation export")
         verbose_name_plural = _("emulation exports")
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="exportjob_status")]
+        constraints = [
+            # Only an officer's list spans the programmes; an emulation workbook is of one.
+            models.CheckConstraint(
+                condition=models.Q(kind="initiative_list") | models.Q(program__isnull=False),
+                name="exportjob_emulation_has_program",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.pk}: {self.scope.code} ({self.get_status_display()})"

@@ -1,13 +1,17 @@
-"""Asking for emulation exports, within limits.
+"""Asking for exports (the emulation workbook, an officer's list of initiatives), within limits.
 
 A national workbook keeps a worker busy for over a minute, so a burst of requests must not turn
 into a burst of builds (30 requests in 1.5 s once queued 30 workbooks). Three rules:
-- an export identical to one already queued or running (same programme, units, level, cluster
-  and phase) is that one: the asker follows its progress instead of starting another. Whoever
-  asked for it, the asker may see it: the form only takes units of the asker's subtree, and the
-  jobs page lists every job of the subtree;
+- an export identical to one already queued or running is that one: the asker follows its
+  progress instead of starting another. For the emulation workbook, identical means the same
+  programme, units, level, cluster and phase, whoever asked for it (the asker may see it: the
+  form only takes units of the asker's subtree, and the jobs page lists every job of the
+  subtree); for an officer's list, the same account and the same filters (a list is what its
+  asker may see, so nobody else's is the same);
 - an account has at most EXPORT_MAX_ACTIVE_PER_USER builds queued or running that it started;
 - and starts at most EXPORT_MAX_PER_HOUR builds (new or retried) in any hour.
+Both kinds count together: they take the same worker queue ("exports"), and an officer who is also
+leadership would otherwise have twice the share of it.
 A job whose worker stopped, or that no worker took, counts for neither: it is waiting for a retry.
 """
 
@@ -43,7 +47,7 @@ def live_jobs() -> QuerySet[ExportJob]:
     return ExportJob.objects.filter(queued | running)
 
 
-def _lock(*, user: User, program: Program) -> None:
+def _lock(*, user: User, program: Program | None) -> None:
     """Serialise the requests this one could race with, until the transaction ends:
     - the asker's row: two requests of one account (two tabs, a script) count the limits one
       after the other, so the second sees the first's job;
@@ -52,7 +56,8 @@ def _lock(*, user: User, program: Program) -> None:
     Always in this order. FOR NO KEY UPDATE: new rows referencing them (initiatives, jobs) only
     take KEY SHARE locks and are never held up; a request holds these for milliseconds."""
     User.objects.select_for_update(no_key=True).only("pk").get(pk=user.pk)
-    Program.objects.select_for_update(no_key=True).only("pk").get(pk=program.pk)
+    if program is not None:  # an officer's list: only its asker's own requests are identical
+        Program.objects.select_for_update(no_key=True).only("pk").get(pk=program.pk)
 
 
 def _identical(fields: dict[str, object], *, other_than: int | None = None) -> ExportJob | None:
@@ -102,7 +107,7 @@ def export_request(
     (False: an identical one was already queued or running). Raises ExportRefused at a limit."""
     _lock(user=user, program=program)
     fields = {"program": program, "scope": scope, "level": level, "cluster": cluster, "phase": phase}
-    if (same := _identical(fields)) is not None:
+    if (same := _identical({"kind": ExportJob.Kind.EMULATION, **fields})) is not None:
         return same, False
     _check_limits(user)
     job = ExportJob(**fields, requested_by=user)
@@ -123,9 +128,7 @@ def export_retry_request(*, job: ExportJob, user: User) -> tuple[ExportJob, bool
     job.refresh_from_db()
     if not job.can_retry:
         raise ExportRefused(_("This export cannot be retried: it is done or still being built."))
-    identity = {"program": job.program_id, "scope": job.scope_id, "level": job.level}
-    identity |= {"cluster": job.cluster_id, "phase": job.phase_id}
-    if (same := _identical(identity, other_than=job.pk)) is not None:
+    if (same := _identical(_identity(job), other_than=job.pk)) is not None:
         return same, False
     _check_limits(user)
     if not requeue(job):  # a worker took it over meanwhile (its message was delivered again)
@@ -133,6 +136,35 @@ def export_retry_request(*, job: ExportJob, user: User) -> tuple[ExportJob, bool
     ExportStart.objects.create(user=user, job=job)
     enqueue_on_commit(build_emulation_export, job.pk)
     job.refresh_from_db()
+    return job, True
+
+
+def _identity(job: ExportJob) -> dict[str, object]:
+    """What makes another job the same export as `job` (the rules at the top)."""
+    if job.kind == ExportJob.Kind.INITIATIVE_LIST:
+        return {"kind": job.kind, "requested_by": job.requested_by_id, "scope": job.scope_id, "params": job.params}
+    identity: dict[str, object] = {"kind": job.kind, "program": job.program_id, "scope": job.scope_id}
+    identity["level"] = job.level
+    return identity | {"cluster": job.cluster_id, "phase": job.phase_id}
+
+
+@transaction.atomic
+def list_export_request(
+    *, user: User, scope: Union, program: Program | None, params: dict[str, str]
+) -> tuple[ExportJob, bool]:
+    """Xuất Excel of an officer's list: the job that builds it, and whether it was started now
+    (False: the same account's export of the same filters was already queued or running).
+    `scope` is the subtree the officer sees, `params` the list's filters as validated for it
+    (emulation.initiative_lists). Raises ExportRefused at a limit."""
+    _lock(user=user, program=None)
+    job = ExportJob(kind=ExportJob.Kind.INITIATIVE_LIST, requested_by=user, scope=scope, program=program, params=params)
+    if (same := _identical(_identity(job))) is not None:
+        return same, False
+    _check_limits(user)
+    job.full_clean()
+    job.save()
+    ExportStart.objects.create(user=user, job=job)
+    enqueue_on_commit(build_emulation_export, job.pk)
     return job, True
 
 

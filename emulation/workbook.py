@@ -48,6 +48,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from emulation.kinds import BuildRefused, ExportKind, Progress, kind_of
 from emulation.models import EmulationCriterion, ExportJob
 from initiatives import counting
 from initiatives.models import Field, Initiative, Phase, Program, Target
@@ -88,6 +89,7 @@ class ExportRequest:
     @classmethod
     def of(cls, job: ExportJob) -> ExportRequest:
         who = job.requested_by.get_full_name() or job.requested_by.username if job.requested_by else ""
+        assert job.program is not None  # an emulation export is always of a programme
         return cls(job.program, job.scope, job.phase, job.level, job.cluster, job.as_of, who)
 
     @property
@@ -542,16 +544,39 @@ PARTIAL_SUFFIX = ".partial"
 
 
 def export_to(request: ExportRequest, out: Path, *, progress: Callable[[int, int], None] | None = None) -> int:
-    """Write the workbook to `out` under a temporary name (".NAME.partial" beside it), renamed when
-    whole: a half-written file is never there under its own name. The command line and the jobs
-    both write through here."""
+    """Write the workbook to `out` under a temporary name, renamed when whole (`write_whole`), as
+    the command line does; the jobs write through `write_whole` with their kind's writer."""
+    return write_whole(out, lambda partial: write_workbook(request, partial, progress=progress))
+
+
+def write_whole(out: Path, write: Callable[[Path], int]) -> int:
+    """`write(path)` at a temporary name (".NAME.partial" beside `out`), renamed to `out` when it
+    returns: a half-written file is never there under its own name. Returns what `write` did."""
     partial = out.with_name(f".{out.name}{PARTIAL_SUFFIX}")
     try:
-        rows = write_workbook(request, partial, progress=progress)
+        rows = write(partial)
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)
     return rows
+
+
+def _write_job(job: ExportJob, path: Path, progress: Progress) -> int:
+    return write_workbook(ExportRequest.of(job), path, progress=progress)
+
+
+EMULATION_KIND = ExportKind(
+    write=_write_job,
+    file_name=lambda job: export_file_name(ExportRequest.of(job)),
+    running=lambda done, total: (
+        _("Running: %(done)s of %(total)s units") % {"done": intcomma(done), "total": intcomma(total)}
+    ),
+    done=lambda rows, seconds: (
+        ngettext("Done: %(n)s unit in %(seconds)s s", "Done: %(n)s units in %(seconds)s s", rows)
+        % {"n": intcomma(rows), "seconds": seconds}
+    ),
+    related=("program", "phase", "scope", "cluster", "requested_by"),
+)
 
 
 # -- jobs ----------------------------------------------------------------------------------------
@@ -630,7 +655,8 @@ def run_job(job_id: int) -> str:
     if claim is None:
         status = ExportJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
         return "busy" if status == ExportJob.Status.RUNNING else "skipped"
-    job = ExportJob.objects.select_related("program", "phase", "scope", "cluster", "requested_by").get(pk=job_id)
+    kind = kind_of(ExportJob.objects.values_list("kind", flat=True).get(pk=job_id))
+    job = ExportJob.objects.select_related(*kind.related).get(pk=job_id)
     mine = ExportJob.objects.filter(pk=job_id, claim=claim)
 
     def heartbeat(done: int, total: int) -> None:
@@ -638,16 +664,18 @@ def run_job(job_id: int) -> str:
             raise ClaimLost
 
     started = time.perf_counter()
-    request = ExportRequest.of(job)
     # The claim in the name: a worker that was thought dead and wakes up never touches the file
     # of the one that took its job over.
-    name = f"exports/{job.pk}-{claim.hex[:8]}-{export_file_name(request)}"
+    name = f"exports/{job.pk}-{claim.hex[:8]}-{kind.file_name(job)}"
     try:
-        rows = export_to(request, exports_dir() / name.removeprefix("exports/"), progress=heartbeat)
+        rows = write_whole(exports_dir() / name.removeprefix("exports/"), lambda path: kind.write(job, path, heartbeat))
     except ClaimLost:
         return "superseded"
     except Exception as error:
-        logger.exception("Emulation export %s failed", job_id)
+        if isinstance(error, BuildRefused):  # not a fault: the reason is the asker's business
+            logger.warning("Export %s refused when built: %s", job_id, error)
+        else:
+            logger.exception("Export %s failed", job_id)
         mine.update(
             status=ExportJob.Status.FAILED,
             error=(str(error) or error.__class__.__name__)[:2000],
@@ -721,15 +749,9 @@ def job_label(job: ExportJob) -> str:
     if job.is_waiting_too_long:
         return _("Waiting: no worker has taken it yet")
     if job.status == ExportJob.Status.RUNNING:
-        return _("Running: %(done)s of %(total)s units") % {
-            "done": intcomma(job.rows_done),
-            "total": intcomma(job.total_rows),
-        }
+        return kind_of(job.kind).running(job.rows_done, job.total_rows)
     if job.status == ExportJob.Status.DONE and not job.file:
         return _("Expired: the file was deleted after %(days)s days") % {"days": settings.EXPORT_RETENTION_DAYS}
     if job.status == ExportJob.Status.DONE:
-        return ngettext("Done: %(n)s unit in %(seconds)s s", "Done: %(n)s units in %(seconds)s s", job.rows_done) % {
-            "n": intcomma(job.rows_done),
-            "seconds": floatformat(job.seconds or 0, 1),
-        }
+        return kind_of(job.kind).done(job.rows_done, floatformat(job.seconds or 0, 1))
     return str(job.get_status_display())

@@ -1,10 +1,10 @@
-"""Excel exports: a generator of rows and a write-only openpyxl writer."""
+"""The officers' list export: a generator of rows and a write-only openpyxl writer. The workbook is
+built by a worker (the export jobs of the emulation app), never in a request."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from io import BytesIO
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 import openpyxl
 from django.conf import settings
@@ -57,8 +57,9 @@ def initiative_list_rows(initiatives: InitiativeQuerySet) -> Iterator[list[Any]]
 
 
 def initiative_list_export_refusal(initiatives: InitiativeQuerySet) -> str:
-    """Why this list is not exported in the request ("" if it may be): the workbook is built while
-    the officer waits, so a national list of millions of rows would hold a web worker for hours."""
+    """Why this list is not exported ("" if it may be): one sheet holds at most Excel's million rows,
+    and a national list of millions would hold a worker for many minutes and open in nothing.
+    Asked when the export is requested and again when it is built."""
     limit = settings.INITIATIVE_LIST_EXPORT_MAX_ROWS
     if not initiatives.order_by()[limit : limit + 1].exists():  # reads at most limit + 1 rows
         return ""
@@ -68,15 +69,25 @@ def initiative_list_export_refusal(initiatives: InitiativeQuerySet) -> str:
     ) % {"limit": intcomma(limit)}
 
 
-def initiative_list_workbook(initiatives: InitiativeQuerySet) -> bytes:
-    """The officer's filtered list as .xlsx; user text is always written as text."""
+def initiative_list_workbook(
+    initiatives: InitiativeQuerySet,
+    output: IO[bytes],
+    *,
+    progress: Callable[[int], None] | None = None,
+    every: int = 2000,
+) -> int:
+    """The officer's filtered list as .xlsx, written to `output`; user text is always written as
+    text. `progress(rows written)` is called every `every` rows. Returns the rows written."""
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Initiatives"))
     sheet.freeze_panes = "A2"
     sheet.append(initiative_list_header())
     formats = {7: DATE_FORMAT, 8: DATE_FORMAT, 9: MONEY_FORMAT}
+    written = 0
     for row in initiative_list_rows(initiatives):
         sheet.append([safe_cell(sheet, value, formats.get(index)) for index, value in enumerate(row)])
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+        written += 1
+        if progress is not None and written % every == 0:
+            progress(written)
+    workbook.save(output)
+    return written

@@ -10,7 +10,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from initiatives import once
-from initiatives.exports import initiative_list_export_refusal, initiative_list_workbook
 from initiatives.forms import (
     ADD_AUTHOR,
     MAX_AUTHORS,
@@ -61,16 +60,10 @@ def initiative_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         filters.is_valid()  # a bad filter (a unit outside the subtree) shows its error; the valid ones apply
         cleaned = filters.cleaned_data
     rows = initiative_list_rows(user=request.user, filters=cleaned)
-    if request.GET.get("export") == "xlsx":
-        if refusal := initiative_list_export_refusal(rows):
-            messages.error(request, refusal)
-            query = request.GET.copy()
-            query.pop("export")
-            return redirect(f"{request.path}?{query.urlencode()}")
-        return file_response(initiative_list_workbook(rows), name="sang-kien.xlsx", content_type=XLSX_CONTENT_TYPE)
     page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("export", None)  # the old "Xuất Excel" link: the export is now asked for with a POST
     return render(
         request,
         "initiatives/list.html",

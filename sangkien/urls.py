@@ -23,6 +23,7 @@ urlpatterns = [
     path("dashboard/", leaderboard_views.dashboard, name="dashboard"),
     path("dashboard/unit/<str:code>/", leaderboard_views.dashboard_unit, name="dashboard_unit"),
     path("exports/", emulation_views.exports, name="exports"),
+    path("exports/initiatives/", emulation_views.list_exports, name="list_exports"),
     path("exports/<int:pk>/status/", emulation_views.export_status, name="export_status"),
     path("exports/<int:pk>/retry/", emulation_views.export_retry, name="export_retry"),
     path("exports/<int:pk>/download/", emulation_views.export_download, name="export_download"),

@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import datetime as dt
 import subprocess
+import time
+from io import BytesIO
 from pathlib import Path
 
 import openpyxl
 import pytest
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 
 from emulation.models import ExportJob
@@ -13,7 +17,7 @@ from emulation.tasks import build_emulation_export
 from leaderboard.models import LeaderboardRow, LeaderboardSnapshot
 from leaderboard.tasks import snapshot_leaderboard
 from sangkien.celery import ping
-from tests.factories import InitiativeFactory, ProgramFactory, UnionFactory
+from tests.factories import InitiativeFactory, ProgramFactory, UnionFactory, UserFactory
 from unions.models import Union
 
 
@@ -60,6 +64,33 @@ def test_a_real_worker_builds_the_emulation_workbook(celery_worker_process: subp
     assert grassroots[1][grassroots[0].index("Số sáng kiến đã gửi")] == 3
     # A duplicated message (redelivered after a lost acknowledgement) builds nothing twice.
     assert build_emulation_export.delay(job.pk).get(timeout=60) == "skipped"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_builds_an_officer_s_list_asked_for_on_the_site(
+    celery_worker_process: subprocess.Popen, client: Client, settings
+) -> None:
+    """The request only queues the job (on the "exports" queue, through the broker); the worker's
+    file is the one the officer downloads."""
+    settings.MEDIA_ROOT = celery_worker_process.media_root
+    program = ProgramFactory(slug="01-trieu-sang-kien", target=1000)
+    root = UnionFactory(code="TLD", name="Tổng Liên đoàn", level=Union.Level.CONFEDERATION, parent=None)
+    tier2 = UnionFactory(code="T1", name="LĐLĐ tỉnh T1", level=Union.Level.TIER2, parent=root)
+    unit = UnionFactory(code="G1", name="Công đoàn cơ sở G1", parent=tier2)
+    InitiativeFactory.create_batch(3, program=program, unit=unit)
+    InitiativeFactory(program=program, unit=UnionFactory(code="G2", parent=root))  # outside the officer's subtree
+    client.force_login(UserFactory(username="canbo.t1", unit=tier2))
+    assert client.post(reverse("list_exports"))["Location"] == reverse("list_exports")
+    job = ExportJob.objects.get()
+    deadline = time.monotonic() + 120
+    while not client.get(reverse("export_status", args=[job.pk])).json()["finished"]:
+        assert time.monotonic() < deadline, "the worker did not build the list"
+        time.sleep(0.2)
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.attempts) == ("done", 3, 1)
+    download = client.get(reverse("export_download", args=[job.pk]))
+    sheet = openpyxl.load_workbook(BytesIO(b"".join(download.streaming_content))).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["G1"] * 3
 
 
 def test_every_task_of_the_portal_has_a_time_limit() -> None:

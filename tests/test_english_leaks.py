@@ -31,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from emulation.models import ExportJob
+from emulation.workbook import run_job
 from initiatives.models import Initiative
 from notifications.models import Notification
 from questions.models import Question
@@ -221,6 +222,10 @@ def seeded(unit_tree: UnitTree, roles: dict[str, User | None]) -> World:
     question_answer(question=answered, answer="Trước 01/09/2023.", by=reviewer, is_public=True)
     Notification.objects.create(kind="answer", object_id=answered.pk, unit=unit_tree.thep)
     export = ExportJob.objects.create(program_id=program, scope=unit_tree.cong_thuong, requested_by=roles["superuser"])
+    # An officer's list export, one built and one waiting, for "My exports".
+    listed = ExportJob.objects.create(kind="initiative_list", scope=unit_tree.thep, requested_by=officer)
+    ExportJob.objects.create(kind="initiative_list", scope=unit_tree.thep, requested_by=officer, params={"q": "lò"})
+    run_job(listed.pk)
     attempt = {
         "ip_address": "10.0.0.1",
         "user_agent": "Mozilla/5.0",
@@ -256,6 +261,7 @@ def portal_pages(world: World, unit_tree: UnitTree) -> list[str]:
         reverse("dashboard") + "?level=grassroots",
         reverse("dashboard_unit", args=[unit_tree.thep.code]),
         reverse("exports"),
+        reverse("list_exports"),
         reverse("board_metrics"),
         reverse("login"),
         reverse("password_change"),

@@ -58,6 +58,7 @@ def site_pages(site: dict[str, object]) -> list[tuple[str, tuple[str, ...]]]:
         (reverse("dashboard"), ("phase", "field", "cluster")),
         (reverse("dashboard_unit", args=[unit.code]), ("phase", "field", "cluster", "page")),
         (reverse("exports"), ()),
+        (reverse("list_exports"), ()),
         (reverse("board_metrics"), ()),
     ]
 

@@ -219,6 +219,12 @@ def dashboard_scope(user: User | AnonymousUser) -> Union | None:
     return user._dashboard_scope
 
 
+def unit_pages_scope(user: User | AnonymousUser) -> Union | None:
+    """The subtree whose initiatives the officers' pages show an account (what `restrict` keeps):
+    its unit's, or the whole tree for a superuser; None for anyone without those pages."""
+    return dashboard_scope(user) if may_use_unit_pages(user) else None
+
+
 def export_scope(user: User | AnonymousUser) -> Union | None:
     """The subtree whose units a user may export and download: leadership and the board, within
     the subtree their dashboard shows; None for anyone else."""

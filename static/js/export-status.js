@@ -1,6 +1,7 @@
-// Follows the emulation exports that are queued or running: one small status request per job at a
-// time, every 1.5 s at first and more slowly (up to 10 s) the longer it runs; stops once it is done
-// or failed ("finished"). A job whose worker died is followed on: another worker takes it over.
+// Follows the exports that are queued or running (emulation workbooks, officers' lists): one small
+// status request per job at a time, every 1.5 s at first and more slowly (up to 10 s) the longer it
+// runs; stops once it is done or failed ("finished"). A job whose worker died is followed on:
+// another worker takes it over.
 (function () {
   "use strict";
 

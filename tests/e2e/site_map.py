@@ -101,6 +101,7 @@ def main_pages(role: str, demo: Demo) -> list[tuple[str, str]]:
             ("new initiative", reverse("initiatives:create")),
             ("edit initiative", reverse("initiatives:edit", args=[demo.draft.pk])),
             ("import", reverse("initiatives:import")),
+            ("my exports", reverse("list_exports")),
             ("new question", reverse("questions:create")),
             ("dashboard", reverse("dashboard")),
             ("drill-down", rangdong),

@@ -3,8 +3,8 @@
 Red team: 30 export requests in 1.5 s were all queued and built, and a national workbook takes
 about 75 s of a worker. Now an export identical to one queued or running is that one, and an
 account has at most EXPORT_MAX_ACTIVE_PER_USER exports queued or running and
-EXPORT_MAX_PER_HOUR started (new or retried) per hour. The officers' list export, built in the
-request, stops at INITIATIVE_LIST_EXPORT_MAX_ROWS rows.
+EXPORT_MAX_PER_HOUR started (new or retried) per hour. The officers' list export is a job under
+the same limits (tests/emulation/test_list_exports.py).
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import itertools
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from io import BytesIO
 
-import openpyxl
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
@@ -27,9 +25,8 @@ from redis import Redis
 
 from emulation.models import ExportJob, ExportStart
 from emulation.workbook import run_job
-from initiatives.models import Initiative
 from sangkien.celery import app
-from tests.factories import EmulationClusterFactory, InitiativeFactory, UserFactory
+from tests.factories import EmulationClusterFactory, UserFactory
 
 REFUSED_ACTIVE = "Bạn đang có 2 tệp xuất đang được tạo: hãy chờ một tệp xong rồi mới yêu cầu tệp khác."
 REUSED = "Tệp xuất giống hệt đã được yêu cầu lúc"
@@ -256,24 +253,3 @@ def test_a_job_that_is_done_cannot_be_retried(leader_client, program, unit_tree)
     page = leader_client.post(reverse("export_retry", args=[job.pk]), follow=True)
     assert "Không thể chạy lại: tệp đã xong hoặc đang được tạo." in page_text(page)
     assert ExportStart.objects.count() == 1
-
-
-# -- the officers' list export, built in the request ----------------------------------------------
-
-
-@pytest.mark.django_db
-def test_a_list_too_long_to_export_at_once_asks_for_narrower_filters(
-    client: Client, officer, program, unit_tree, settings
-) -> None:
-    settings.INITIATIVE_LIST_EXPORT_MAX_ROWS = 2
-    InitiativeFactory.create_batch(2, program=program, unit=unit_tree.gang_thep)
-    InitiativeFactory(program=program, unit=unit_tree.thep, status=Initiative.Status.VALID)
-    client.force_login(officer)
-    response = client.get(reverse("initiatives:list"), {"status": "", "export": "xlsx"})
-    assert response.status_code == 302 and response["Location"] == reverse("initiatives:list") + "?status="
-    page = page_text(client.get(response["Location"]))
-    assert "Danh sách có hơn 2 sáng kiến, quá nhiều để xuất một lần" in page
-    narrowed = client.get(reverse("initiatives:list"), {"unit": unit_tree.gang_thep.pk, "export": "xlsx"})
-    assert narrowed.status_code == 200 and narrowed["Content-Disposition"] == 'attachment; filename="sang-kien.xlsx"'
-    rows = list(openpyxl.load_workbook(BytesIO(narrowed.content)).active.iter_rows(values_only=True))
-    assert [row[0] for row in rows[1:]] == ["THEP-TISCO", "THEP-TISCO"]  # the limit itself is allowed

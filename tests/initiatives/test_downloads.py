@@ -220,12 +220,14 @@ def downloads(client: Client, officer, leader, program, unit_tree):
     question = question_ask(unit=unit_tree.thep, by=officer, subject="Hỏi", body="...", attachment=upload)
     job = ExportJob.objects.create(program=program, scope=unit_tree.cong_thuong, requested_by=leader)
     assert run_job(job.pk) == "done"
+    listed = ExportJob.objects.create(kind="initiative_list", scope=unit_tree.thep, requested_by=officer)
+    assert run_job(listed.pk) == "done"
     superuser = UserFactory(username="quantri", is_superuser=True, is_staff=True)
     return [
         (officer, attachment.get_absolute_url(), PDF_TYPE),
         (officer, reverse("questions:attachment", args=[question.pk]), "image/png"),
         (superuser, reverse("admin:questions_question_attachment", args=[question.pk]), "image/png"),
-        (officer, reverse("initiatives:list") + "?export=xlsx", XLSX_TYPE),
+        (officer, reverse("export_download", args=[listed.pk]), XLSX_TYPE),
         (officer, reverse("initiatives:import_template"), XLSX_TYPE),
         (superuser, reverse("admin:unions_union_import_template"), XLSX_TYPE),
         (leader, reverse("export_download", args=[job.pk]), XLSX_TYPE),

@@ -4,7 +4,6 @@ from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 
-import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -220,20 +219,6 @@ def test_list_and_detail_run_a_bounded_number_of_queries(
     initiative = Initiative.objects.first()
     with django_assert_max_num_queries(BUDGET):
         officer_client.get(reverse("initiatives:detail", args=[initiative.pk]))
-
-
-def test_the_filtered_list_exports_to_excel_with_text_kept_as_text(officer_client, program, field, unit_tree) -> None:
-    InitiativeFactory(program=program, unit=unit_tree.gang_thep, title="=HYPERLINK(\"http://x\")", field=field,
-                      value_vnd=12_000_000)  # fmt: skip
-    InitiativeFactory(program=program, unit=unit_tree.thep, title="Quản lý kho", status="valid")
-    response = officer_client.get(reverse("initiatives:list"), {"status": "submitted", "export": "xlsx"})
-    sheet = openpyxl.load_workbook(BytesIO(response.content)).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:3] == ("Mã đơn vị", "Đơn vị", "Sáng kiến")
-    assert len(rows) == 2
-    cell = sheet.cell(row=2, column=3)
-    assert (cell.value, cell.data_type) == ('=HYPERLINK("http://x")', "s")
-    assert rows[1][9] == 12_000_000 and sheet.cell(row=2, column=10).number_format == "#,##0"
 
 
 def test_templates_escape_user_text(officer_client, program, unit_tree, officer) -> None:
