@@ -334,8 +334,8 @@ if not DEBUG:
 
 # Content-Security-Policy, in every environment (so a violation shows up in development first), for
 # the portal and the admin alike: only the portal's own scripts, styles and images; no inline script,
-# <style> block or style="…" attribute (tests/test_templates.py keeps the templates free of them,
-# tests/e2e/test_content_security_policy.py loads every main page and fails on any violation). A
+# <style> block or style="…" attribute (tests/test_content_security_policy.py scans the templates for
+# them, tests/e2e/test_content_security_policy.py loads every main page and fails on any violation). A
 # percentage that varies goes through a class (site.css's .pct-N) or an SVG attribute, never a style
 # attribute. data: images are Bootstrap's own SVG icons, embedded in its stylesheet.
 SECURE_CSP = {
