@@ -6,11 +6,13 @@ the environment (see `.env.example` and `docker-compose.yml`).
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -344,8 +346,8 @@ if not DEBUG:
 
 # Content-Security-Policy, in every environment (so a violation shows up in development first), for
 # the portal and the admin alike: only the portal's own scripts, styles and images; no inline script,
-# <style> block or style="…" attribute (tests/test_templates.py keeps the templates free of them,
-# tests/e2e/test_content_security_policy.py loads every main page and fails on any violation). A
+# <style> block or style="…" attribute (tests/test_content_security_policy.py scans the templates for
+# them, tests/e2e/test_content_security_policy.py loads every main page and fails on any violation). A
 # percentage that varies goes through a class (site.css's .pct-N) or an SVG attribute, never a style
 # attribute. data: images are Bootstrap's own SVG icons, embedded in its stylesheet.
 SECURE_CSP = {
@@ -385,11 +387,24 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # URL (tests/test_proxy.py keeps them in step): raise both together.
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
 
-# The client's address is REMOTE_ADDR unless the portal sits behind this many reverse proxies of its
-# own (1 in docker-compose.yml: nginx), each appending the address it saw to X-Forwarded-For; the
-# address that many entries from the right is then the client's. Anything left of it was sent by
-# the client and is never trusted. Off (0) by default: a direct client could forge the header.
+# The client's address is REMOTE_ADDR unless the request comes from one of the portal's own reverse
+# proxies, TRUSTED_PROXY_ADDRESSES (addresses or CIDR networks; in docker-compose.yml nginx's fixed
+# address on the compose network), and went through TRUSTED_PROXY_COUNT of them (1 in
+# docker-compose.yml), each appending the address it saw to X-Forwarded-For: the address that many
+# entries from the right is then the client's. Anything left of it was sent by the client and is never
+# trusted; nor is the header of a request from any other peer (sangkien/client_address.py). Off by
+# default: a direct client could forge the header.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_ADDRESSES = env.list("TRUSTED_PROXY_ADDRESSES", default=[])
+if TRUSTED_PROXY_COUNT > 0 and not TRUSTED_PROXY_ADDRESSES:
+    # Trusting the header from anyone lets a direct client choose its address; trusting it from no one
+    # puts every client behind the proxy under the proxy's address, one lockout for all.
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is set: set TRUSTED_PROXY_ADDRESSES to the proxies' addresses too.")
+for _proxy in TRUSTED_PROXY_ADDRESSES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"TRUSTED_PROXY_ADDRESSES: {_proxy!r} is not an IP address or network.") from None
 
 # Login lockout (django-axes, database handler: a Redis outage neither breaks nor disables it).
 # LOGIN_FAILURE_LIMIT failed logins for one username, or LOGIN_FAILURE_LIMIT_PER_ADDRESS from one

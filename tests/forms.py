@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.forms import MultiWidget
 from django.test import Client
 from django.urls import reverse
 
@@ -35,6 +36,12 @@ def admin_change_data(client: Client, url: str) -> dict[str, object]:
         for bound in form:
             value = bound.value()
             if value is None or value is False:
+                continue
+            widget = bound.field.widget
+            if isinstance(widget, MultiWidget):  # a date and a time as two inputs (the admin's datetimes)
+                parts = value if isinstance(value, list) else widget.decompress(value)
+                for suffix, part, inner in zip(widget.widgets_names, parts, widget.widgets, strict=True):
+                    data[bound.html_name + suffix] = inner.format_value(part)
                 continue
             data[bound.html_name] = "on" if value is True else value
     return data

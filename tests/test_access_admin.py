@@ -4,16 +4,23 @@ province's board tried: re-parenting units, importing them, changing targets and
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from io import BytesIO
+from urllib.parse import urlsplit
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db.models import Model
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from emulation.models import EmulationCriterion, ExportJob
 from initiatives.models import Program, ReviewQueue, Target
@@ -28,6 +35,7 @@ from tests.factories import (
     ProgramFactory,
     TargetFactory,
 )
+from tests.forms import admin_change_data
 from tests.initiatives.test_import_initiatives import workbook as initiatives_workbook
 from unions.imports import HEADER
 from unions.models import EmulationCluster, Union, User
@@ -333,3 +341,186 @@ def test_a_province_board_cannot_set_its_own_units_target(
     assert client.post(url(Target, "change", own), data).status_code == 302
     own.refresh_from_db()
     assert own.quantity == 1
+
+
+# --- The admin's own URLs (get_urls overrides, the board's metrics) and its POSTs ------------------
+
+IMPORTERS = ALL_REVIEWERS  # UnionAdmin.can_import: add and change units
+BOARD_AND_LEADERSHIP = STAFF_VIEWERS  # may_see_board_metrics
+
+
+def attach(question: Question) -> Question:
+    question.attachment.save("cau-hoi.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+    question.attachment_name, question.attachment_type = "cau-hoi.pdf", "application/pdf"
+    question.save()
+    return question
+
+
+def test_every_custom_admin_url_answers_each_role_as_the_policy_says(
+    unit_tree: UnitTree, roles: dict[str, User | None]
+) -> None:
+    """Each URL an admin adds beside the standard ones (get_urls overrides) and the board metrics page.
+    The review URLs take a POST only (their GET goes back to the change page): see the test below."""
+    rows = world(unit_tree, roles)
+    question = attach(rows[Question][0])  # type: ignore[arg-type]
+    pages = {
+        reverse("admin:unions_union_import"): IMPORTERS,
+        reverse("admin:unions_union_import_template"): IMPORTERS,
+        reverse("admin:questions_question_attachment", args=[question.pk]): SEES_ROW,
+        reverse("admin:auth_user_password_change", args=[roles["officer"].pk]): SUPERUSER,  # type: ignore[union-attr]
+        reverse("board_metrics"): BOARD_AND_LEADERSHIP,
+    }
+    wrong = []
+    for role in ROLES:
+        client = Client()
+        if roles[role] is not None:
+            client.force_login(roles[role])
+        for address, allowed in pages.items():
+            status = client.get(address).status_code
+            if (status == 200) != (role in allowed):
+                wrong.append(f"{role} {address}: {status}, expected allowed={role in allowed}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_admin_s_custom_urls_are_all_in_the_matrix() -> None:
+    """A new get_urls override must join the test above."""
+    custom = set()
+    for model, model_admin in admin.site._registry.items():
+        prefix = f"{model._meta.app_label}_{model._meta.model_name}_"
+        standard = {f"{prefix}{view}" for view in ("changelist", "add", "change", "delete", "history")}
+        custom |= {pattern.name for pattern in model_admin.get_urls() if pattern.name} - standard
+    assert custom == {
+        "unions_union_import",
+        "unions_union_import_template",
+        "initiatives_initiative_review",
+        "initiatives_reviewqueue_review",
+        "questions_question_attachment",
+        "auth_user_password_change",
+    }
+
+
+def snapshot(rows: dict[type[Model], tuple[Model, Expect]]) -> dict[str, object]:
+    """Every world row as the database holds it, and the row count of every registered model."""
+    state: dict[str, object] = {}
+    for model, (obj, _expect) in rows.items():
+        table = model._meta.concrete_model._base_manager  # type: ignore[union-attr]
+        state[model.__name__] = (table.count(), table.filter(pk=obj.pk).values().first())
+    return state
+
+
+def refused(response: HttpResponse) -> bool:
+    """403, or sent away to the login page or the admin's index (the admin's answer to a row the
+    account may not see): never the list a saved or deleted row returns to."""
+    if response.status_code in (403, 404):
+        return True
+    landing = urlsplit(response["Location"]).path if response.status_code == 302 else None
+    return landing in (reverse("admin:login"), reverse("admin:index"))
+
+
+def edited(data: dict[str, object], form: forms.Form) -> dict[str, object]:
+    """The change form's own data with one editable value changed (a text lengthened, or a number
+    plus one), so that a POST wrongly let through would show in the database."""
+    for name, field in form.fields.items():
+        value = data.get(form.add_prefix(name))
+        plain = all(
+            isinstance(check, (MaxLengthValidator, ProhibitNullCharactersValidator)) for check in field.validators
+        )
+        if isinstance(field, forms.CharField) and isinstance(value, str) and value and plain and not field.disabled:
+            return {**data, form.add_prefix(name): value[:-1] + ("x" if value[-1] != "x" else "y")}
+        if isinstance(field, forms.IntegerField) and value not in (None, "") and not field.disabled:
+            return {**data, form.add_prefix(name): int(value) + 1}  # type: ignore[call-overload]
+    return data
+
+
+@pytest.mark.slow
+def test_no_role_changes_deletes_or_runs_an_action_it_may_not_by_posting(
+    unit_tree: UnitTree, roles: dict[str, User | None]
+) -> None:
+    """For every registered model: a change POST (the form's own data, one value changed), a delete
+    POST and every admin action the changelist offers anyone, from every role that may not; each is
+    refused and the database holds what it held. Then one role that may proves the change POST
+    would have changed the row."""
+    rows = world(unit_tree, roles)
+    expired = AccessAttempt.objects.create(username="cu", ip_address="10.0.0.2", user_agent="t", http_accept="*/*",
+                                           path_info="/accounts/login/", failures_since_start=1)  # fmt: skip
+    AccessAttempt.objects.filter(pk=expired.pk).update(attempt_time=timezone.now() - dt.timedelta(days=30))
+    superuser = Client()
+    superuser.force_login(roles["superuser"])  # type: ignore[arg-type]
+    change_data = {}
+    for model, (obj, _expect) in rows.items():
+        page = superuser.get(url(model, "change", obj))
+        data = admin_change_data(superuser, url(model, "change", obj))
+        change_data[model] = edited(data, page.context["adminform"].form)
+    clients = {role: Client() for role in ROLES}
+    for role, client in clients.items():
+        if roles[role] is not None:
+            client.force_login(roles[role])  # before the snapshot: a login writes the account's last_login
+    before = snapshot(rows)
+    wrong = []
+    for role, client in clients.items():
+        for model, (obj, expect) in rows.items():
+            posts = []
+            if role not in expect.change:
+                posts.append(("change", url(model, "change", obj), change_data[model]))
+            if role not in expect.delete:
+                posts.append(("delete", url(model, "delete", obj), {"post": "yes"}))
+            for action, who in expect.actions.items():
+                if role not in who:
+                    data = {"action": action, "_selected_action": [obj.pk], "post": "yes", "apply": "1",
+                            "reason": "Lý do", "index": 0}  # fmt: skip
+                    posts.append((action, url(model, "changelist"), data))
+            for what, address, data in posts:
+                response = client.post(address, data)
+                # A refused action returns to the list like any other: the database alone tells.
+                if what in ("change", "delete") and not refused(response):
+                    wrong.append(f"{role} {what} {model.__name__}: {response.status_code}")
+                if snapshot(rows) != before:
+                    wrong.append(f"{role} {what} {model.__name__}: the database changed")
+                    before = snapshot(rows)
+    assert not wrong, "\n".join(wrong)
+    # The change data was worth refusing: posted by one who may, it changes the row.
+    for model, (obj, expect) in rows.items():
+        if expect.change and change_data[model] != admin_change_data(superuser, url(model, "change", obj)):
+            response = clients[sorted(expect.change)[0]].post(url(model, "change", obj), change_data[model])
+            if response.status_code != 302 or snapshot(rows)[model.__name__] == before[model.__name__]:
+                wrong.append(f"{model.__name__}: the edited data does not save ({response.status_code})")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_only_a_reviewer_of_the_subtree_decides_through_the_review_url(
+    unit_tree: UnitTree, roles: dict[str, User | None]
+) -> None:
+    """The change page's three buttons post to <id>/review/: every other role is refused, the
+    initiative stays submitted; its own province's board decides."""
+    initiative = InitiativeFactory(unit=unit_tree.gang_thep, created_by=roles["officer"])
+    changes = initiative.status_changes.count()
+    for model in (type(initiative), ReviewQueue):
+        address = reverse(f"admin:initiatives_{model._meta.model_name}_review", args=[initiative.pk])
+        for role in sorted(set(ROLES) - CHANGES_ROW):
+            client = Client()
+            if roles[role] is not None:
+                client.force_login(roles[role])
+            client.post(address, {"decision": "valid", "reason": "", "note": ""})
+            initiative.refresh_from_db()
+            assert initiative.status == initiative.Status.SUBMITTED, (role, model)
+            assert initiative.status_changes.count() == changes, (role, model)
+    client = login(Client(), roles["own_reviewer"])  # type: ignore[arg-type]
+    client.post(reverse("admin:initiatives_initiative_review", args=[initiative.pk]), {"decision": "valid"})
+    initiative.refresh_from_db()
+    assert initiative.status == initiative.Status.VALID
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - IMPORTERS))
+def test_a_role_that_may_not_import_units_changes_nothing_by_posting_a_file(
+    unit_tree: UnitTree, roles: dict[str, User | None], role: str
+) -> None:
+    client = Client()
+    if roles[role] is not None:
+        client.force_login(roles[role])
+    attack = workbook(("CTVN-THEP", "Công đoàn Thép", "Cấp trên cơ sở", "HN", 10, ""),
+                      ("CTVN-MOI", "Công đoàn mới", "Cơ sở", "CTVN", 10, ""))  # fmt: skip
+    response = client.post(reverse("admin:unions_union_import"), {"file": attack})
+    assert response.status_code == 302
+    unit_tree.thep.refresh_from_db()
+    assert unit_tree.thep.parent == unit_tree.cong_thuong
+    assert not Union.objects.filter(code="CTVN-MOI").exists()

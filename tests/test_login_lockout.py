@@ -107,7 +107,7 @@ def test_a_forged_x_forwarded_for_is_ignored_without_a_trusted_proxy(client: Cli
 
 def test_behind_a_trusted_proxy_the_address_it_appended_is_the_client_s(client: Client, staff: User, settings) -> None:
     """nginx appends the address it saw; whatever the client wrote to the left of it is ignored."""
-    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_COUNT, settings.TRUSTED_PROXY_ADDRESSES = 1, ["172.18.0.0/16"]
     for number in range(settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS):
         log_in(client, "login", f"canbo.{number}", "123456", address="172.18.0.5",
                HTTP_X_FORWARDED_FOR=f"10.{number}.0.1, 198.51.100.7")  # fmt: skip
@@ -124,20 +124,51 @@ def test_behind_a_trusted_proxy_the_address_it_appended_is_the_client_s(client: 
     )
 
 
+def test_a_client_reaching_gunicorn_directly_keeps_its_own_address_whatever_it_forwards(
+    client: Client, staff: User, settings
+) -> None:
+    """The proxy is configured (TRUSTED_PROXY_COUNT=1), but this request does not come from it: its
+    X-Forwarded-For, written by the client, is not read, and the address it connected from is locked."""
+    settings.TRUSTED_PROXY_COUNT, settings.TRUSTED_PROXY_ADDRESSES = 1, ["172.30.12.2"]
+    for number in range(settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS):
+        log_in(client, "login", f"canbo.{number}", "123456", address="203.0.113.99",
+               HTTP_X_FORWARDED_FOR=f"198.51.100.{number}")  # fmt: skip
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.99"}
+    response = log_in(client, "login", "bancspl", PASSWORD, address="203.0.113.99", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert is_lockout_page(response)
+    # Through the proxy, the client it names is someone else, and not locked out.
+    assert log_in(client, "login", "bancspl", PASSWORD, address="172.30.12.2",
+                  HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 302  # fmt: skip
+
+
+DIRECT, PROXY = "203.0.113.99", "172.30.12.2"
+
+
 @pytest.mark.parametrize(
-    ("proxies", "forwarded", "expected"),
+    ("proxies", "trusted", "peer", "forwarded", "expected"),
     [
-        (0, "10.0.0.1", "192.0.2.1"),
-        (1, "", "192.0.2.1"),  # not through the proxy: only the peer is known
-        (1, "10.0.0.1, 198.51.100.7", "198.51.100.7"),
-        (2, "10.0.0.1, 198.51.100.7, 172.18.0.9", "198.51.100.7"),
-        (1, "10.0.0.1, not-an-address", "192.0.2.1"),
-        (1, "2001:db8::1", "2001:db8::1"),
+        (0, [], DIRECT, "10.0.0.1", DIRECT),
+        (0, [PROXY], PROXY, "198.51.100.7", PROXY),  # no proxy count: the header is never read
+        (1, [PROXY], DIRECT, "198.51.100.7", DIRECT),  # the audit's case: straight to gunicorn
+        (1, [PROXY], DIRECT, "10.0.0.1, 198.51.100.7", DIRECT),
+        (1, [PROXY], PROXY, "198.51.100.7", "198.51.100.7"),
+        (1, [PROXY], f"::ffff:{PROXY}", "198.51.100.7", "198.51.100.7"),  # a dual-stack socket's form
+        (1, ["172.30.12.0/24"], "172.30.12.200", "198.51.100.7", "198.51.100.7"),  # a network
+        (1, ["172.30.12.0/24"], "172.30.13.2", "198.51.100.7", "172.30.13.2"),
+        (1, ["10.0.0.0/8", "fd00::/8"], "fd00::2", "198.51.100.7", "198.51.100.7"),
+        (1, [PROXY], PROXY, "", PROXY),  # not through the proxy: only the peer is known
+        (1, [PROXY], PROXY, "10.0.0.1, 198.51.100.7", "198.51.100.7"),
+        (2, [PROXY], PROXY, "10.0.0.1, 198.51.100.7, 172.18.0.9", "198.51.100.7"),
+        (1, [PROXY], PROXY, "10.0.0.1, not-an-address", PROXY),
+        (1, [PROXY], PROXY, "2001:db8::1", "2001:db8::1"),
+        (1, [PROXY], "not-an-address", "198.51.100.7", "not-an-address"),
     ],
 )
-def test_client_address(rf, settings, proxies: int, forwarded: str, expected: str) -> None:
-    settings.TRUSTED_PROXY_COUNT = proxies
-    request = rf.get("/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=forwarded)
+def test_client_address(
+    rf, settings, proxies: int, trusted: list[str], peer: str, forwarded: str, expected: str
+) -> None:
+    settings.TRUSTED_PROXY_COUNT, settings.TRUSTED_PROXY_ADDRESSES = proxies, trusted
+    request = rf.get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == expected
 
 

@@ -47,7 +47,7 @@ def proxied(django_db_setup: None, tmp_path_factory: pytest.TempPathFactory) -> 
     (workdir / "web").mkdir()
     (workdir / "nginx").mkdir()
     with (
-        run_gunicorn(workdir / "web", TRUSTED_PROXY_COUNT="1") as gunicorn,
+        run_gunicorn(workdir / "web", TRUSTED_PROXY_COUNT="1", TRUSTED_PROXY_ADDRESSES="127.0.0.1") as gunicorn,
         run_nginx(workdir / "nginx", gunicorn.port) as nginx,
     ):
         yield Proxied(nginx=nginx, gunicorn=gunicorn)
@@ -134,7 +134,8 @@ def test_behind_nginx_a_forged_x_forwarded_for_does_not_rotate_the_client_addres
     proxied: Proxied, transactional_db: None
 ) -> None:
     """An attacker writes a new X-Forwarded-For on every guess; nginx appends the address it saw,
-    and that one is what the lockout counts (TRUSTED_PROXY_COUNT=1 in docker-compose.yml)."""
+    and that one is what the lockout counts (TRUSTED_PROXY_COUNT=1 and nginx's address as
+    TRUSTED_PROXY_ADDRESSES in docker-compose.yml)."""
     UserFactory(username="canbo.that", password="dung-mat-khau")
     guesses = settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS
     for number in range(guesses):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.workers import compose_workers
@@ -133,6 +135,12 @@ def test_docker_compose_puts_nginx_in_front_of_gunicorn_and_trusts_only_it() -> 
     assert set(proxy["ports"]) == {"80:80", "443:443"}
     assert "ports" not in web, "gunicorn is reached only through nginx"
     assert web["environment"]["TRUSTED_PROXY_COUNT"] == "1"
+    # The header is read only from nginx: its fixed address, on a subnet where no other container may take it.
+    proxy_address = ipaddress.ip_address(proxy["networks"]["default"]["ipv4_address"])
+    assert web["environment"]["TRUSTED_PROXY_ADDRESSES"] == str(proxy_address)
+    (network,) = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["networks"]["default"]["ipam"]["config"]
+    assert proxy_address in ipaddress.ip_network(network["subnet"])
+    assert proxy_address not in ipaddress.ip_network(network["ip_range"])
     assert web["environment"]["DJANGO_DEBUG"] == "False"
     for name in ("worker", "beat"):
         assert "ports" not in services[name], name
@@ -188,14 +196,29 @@ def test_the_smtp_timeout_and_the_stale_period_come_from_the_environment() -> No
 def test_the_login_lockout_and_body_caps_come_from_the_environment() -> None:
     found = probe_settings(
         {"LOGIN_FAILURE_LIMIT": "7", "LOGIN_FAILURE_LIMIT_PER_ADDRESS": "40", "LOGIN_COOLOFF_MINUTES": "45",
-         "TRUSTED_PROXY_COUNT": "2", "REQUEST_BODY_MAX_BYTES": "2097152"},
+         "TRUSTED_PROXY_COUNT": "2", "TRUSTED_PROXY_ADDRESSES": "172.30.12.2,10.0.0.0/8",
+         "REQUEST_BODY_MAX_BYTES": "2097152"},
         "AXES_FAILURE_LIMIT", "LOGIN_FAILURE_LIMIT_PER_ADDRESS", "AXES_COOLOFF_TIME", "TRUSTED_PROXY_COUNT",
-        "REQUEST_BODY_MAX_BYTES", "AXES_HANDLER",
+        "TRUSTED_PROXY_ADDRESSES", "REQUEST_BODY_MAX_BYTES", "AXES_HANDLER",
     )  # fmt: skip
-    assert found == ["7", "40", "0:45:00", "2", "2097152", "sangkien.lockout.PortalAxesHandler"]
+    assert found == ["7", "40", "0:45:00", "2", "['172.30.12.2', '10.0.0.0/8']", "2097152",
+                     "sangkien.lockout.PortalAxesHandler"]  # fmt: skip
     defaults = probe_settings({}, "AXES_FAILURE_LIMIT", "LOGIN_FAILURE_LIMIT_PER_ADDRESS", "AXES_COOLOFF_TIME",
-                              "TRUSTED_PROXY_COUNT", "REQUEST_BODY_MAX_BYTES")  # fmt: skip
-    assert defaults == ["5", "20", "0:30:00", "0", "1048576"]
+                              "TRUSTED_PROXY_COUNT", "TRUSTED_PROXY_ADDRESSES", "REQUEST_BODY_MAX_BYTES")  # fmt: skip
+    assert defaults == ["5", "20", "0:30:00", "0", "[]", "1048576"]
+
+
+@pytest.mark.parametrize(
+    ("addresses", "complaint"),
+    [("", "set TRUSTED_PROXY_ADDRESSES"), ("172.30.12.2,nginx", "'nginx' is not an IP address or network")],
+)
+def test_a_proxy_count_without_valid_proxy_addresses_refuses_to_start(addresses: str, complaint: str) -> None:
+    """Trusting X-Forwarded-For from anyone would let a direct client pick its address."""
+    result = run(
+        [sys.executable, "manage.py", "check"], {"TRUSTED_PROXY_COUNT": "1", "TRUSTED_PROXY_ADDRESSES": addresses}
+    )
+    assert result.returncode != 0
+    assert complaint in result.stderr
 
 
 def probe_settings(extra_env: dict[str, str], *names: str) -> list[str]:

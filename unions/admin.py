@@ -178,6 +178,9 @@ class UnionAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
         ]
 
     def import_template_view(self, request: HttpRequest) -> HttpResponse:
+        """The blank template, for those who may import (as the import page and its link are)."""
+        if not self.can_import(request):
+            return redirect("admin:unions_union_changelist")
         return file_response(template_workbook(), name="mau-nhap-don-vi.xlsx", content_type=XLSX_CONTENT_TYPE)
 
     def import_view(self, request: HttpRequest) -> HttpResponse:

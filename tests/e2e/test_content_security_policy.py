@@ -7,10 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, ConsoleMessage, Page
 
+from demo.seed import DEMO_PASSWORD
 from emulation.models import ExportJob
 from initiatives.models import Initiative, Program
 from initiatives.services import initiative_review
@@ -18,6 +23,7 @@ from questions.models import Page as ContentPage
 from questions.services import question_answer, question_ask
 from tests.e2e.conftest import log_in
 from unions.models import Union, User
+from unions.permissions import REVIEWERS_GROUP
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -61,6 +67,9 @@ class Report:
             self.problems.append(f"{self.where}: console: {first_sentence}")
 
 
+NATIONAL_BOARD = "ban.tld"  # a reviewer without a unit: changes the programme-wide settings
+
+
 @pytest.fixture
 def demo(live_server, settings) -> Demo:
     settings.DEBUG = True  # seed_demo refuses to publish demo passwords otherwise
@@ -93,6 +102,8 @@ def demo(live_server, settings) -> Demo:
         started_at=now,
         heartbeat_at=now,
     )
+    national = User.objects.create_user(NATIONAL_BOARD, password=DEMO_PASSWORD, is_staff=True)
+    national.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
     unit = Union.objects.get(code="CTVN-RANGDONG")
     return Demo(live_server.url, returned.pk, submitted.pk, question.pk, unit.pk)
 
@@ -103,11 +114,12 @@ def visit(
     demo: Demo,
     report: Report,
     username: str | None,
-    paths: list[str],
+    paths: list[str | tuple[str, int]],
     then: Callable[[Page], None] | None = None,
 ) -> None:
-    """One browser context for one role: log in (the login page is watched too), then each page;
-    `then` goes on with the last one."""
+    """One browser context for one role: log in (the login page is watched too), then each page
+    (a path, or a path and the status its page answers with, e.g. 404); `then` goes on with the
+    last one."""
     context = browser.new_context(**context_args)
     context.add_init_script(RECORD_VIOLATIONS)
     page: Page = context.new_page()
@@ -118,10 +130,11 @@ def visit(
             log_in(page, demo.url + "/accounts/login/", username)
             page.wait_for_url(demo.url + "/")
             collect(page, report)
-        for path in paths:
+        for entry in paths:
+            path, status = entry if isinstance(entry, tuple) else (entry, 200)
             report.where = f"{username or 'anonymous'} {path}"
             response = page.goto(demo.url + path)
-            if response is None or response.status != 200:
+            if response is None or response.status != status:
                 report.problems.append(f"{report.where}: answered {response and response.status}")
                 continue
             header = response.headers.get("content-security-policy")
@@ -129,6 +142,7 @@ def visit(
                 report.problems.append(f"{report.where}: Content-Security-Policy header is {header!r}")
             collect(page, report)
         if then is not None:
+            report.where = f"{username or 'anonymous'} {then.__name__}"
             then(page)
             collect(page, report)
     finally:
@@ -154,6 +168,25 @@ def export_bar_follows_its_job(page: Page) -> None:
     )
 
 
+def bulk_review_asks_for_the_reason(page: Page) -> None:
+    """The review queue's bulk action opens an intermediate page (the reason, the note, the list)."""
+    page.locator("input[name=_selected_action]").first.check()
+    page.select_option("select[name=action]", "review_returned")
+    page.locator("button[name=index]").click()
+    page.wait_for_selector("textarea[name=reason]")
+
+
+def add_pages() -> list[str | tuple[str, int]]:
+    """The add form of every model a superuser may add in the admin."""
+    request = RequestFactory().get("/admin/")
+    request.user = User.objects.get(username="admin")
+    return [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add")
+        for model, model_admin in admin.site._registry.items()
+        if model_admin.has_add_permission(request)
+    ]
+
+
 def test_every_main_page_for_every_role_loads_without_a_policy_violation(
     browser: Browser, browser_context_args: dict, demo: Demo
 ) -> None:
@@ -176,7 +209,21 @@ def test_every_main_page_for_every_role_loads_without_a_policy_violation(
         "/admin/", "/admin/initiatives/initiative/", "/admin/initiatives/reviewqueue/",
         f"/admin/initiatives/initiative/{demo.submitted_id}/change/", "/admin/questions/question/",
         f"/admin/questions/question/{question}/change/", "/admin/unions/union/",
-        f"/admin/unions/union/{demo.unit_id}/change/", "/admin/board-metrics/",
+        f"/admin/unions/union/{demo.unit_id}/change/", "/admin/board-metrics/", "/admin/initiatives/reviewqueue/",
+    ], then=bulk_review_asks_for_the_reason)  # fmt: skip
+    program = Program.objects.get().pk
+    visit(browser, browser_context_args, demo, report, NATIONAL_BOARD, [
+        "/admin/", f"/admin/initiatives/program/{program}/change/", "/admin/initiatives/program/",
+        "/admin/emulation/emulationcriterion/", "/admin/initiatives/target/", "/dashboard/", "/exports/",
+        "/admin/board-metrics/",
+    ])  # fmt: skip
+    visit(browser, browser_context_args, demo, report, "admin", [
+        "/admin/", *add_pages(), f"/admin/initiatives/program/{program}/change/", "/admin/unions/union/import/",
+        "/admin/unions/user/", "/admin/password_change/", "/initiatives/", "/dashboard/", "/exports/",
+        ("/khong-co-trang-nay/", 404), "/admin/initiatives/initiative/999999999/change/",  # to the index, saying so
+    ])  # fmt: skip
+    visit(browser, browser_context_args, demo, report, "canbo.thep", [
+        "/accounts/password_change/", ("/initiatives/999999999/", 404), ("/errors/too-large/", 413),
     ])  # fmt: skip
     if report.problems:
         pytest.fail("\n".join(["Pages that break the Content-Security-Policy:", *report.problems]), pytrace=False)

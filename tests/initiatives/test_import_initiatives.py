@@ -300,3 +300,18 @@ def test_a_huge_file_is_refused_before_it_is_read(officer, program, settings) ->
     with pytest.raises(SpreadsheetError) as caught:
         import_initiatives(workbook([good_row()] * 50), user=officer, program=program)
     assert "Tệp quá lớn" in caught.value.messages[0]
+
+
+def test_the_command_refuses_a_read_only_account_as_the_import_page_does(
+    tmp_path: Path, leader, program, field, unit_tree
+) -> None:
+    """Leadership reads everything and imports nothing, on the site (403) and on the command line."""
+    path = tmp_path / "sang-kien.xlsx"
+    path.write_bytes(workbook([good_row()]).getvalue())
+    with pytest.raises(CommandError, match="lanhdao") as caught:
+        call_command("import_initiatives", str(path), user=leader.username)
+    assert "Không có cán bộ" not in str(caught.value)  # the account exists: it is the right that lacks
+    assert not Initiative.objects.exists()
+    browser = Client()
+    browser.force_login(leader)
+    assert browser.get(reverse("initiatives:import")).status_code == 403

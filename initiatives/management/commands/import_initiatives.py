@@ -11,6 +11,7 @@ from initiatives.imports import import_initiatives
 from initiatives.selectors import current_program
 from sangkien.spreadsheets import SpreadsheetError, import_failed
 from unions.models import User
+from unions.permissions import may_use_unit_pages, may_write_on_site
 
 
 class Command(BaseCommand):
@@ -29,9 +30,13 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(_("%(path)s: no such file.") % {"path": path})
         user = User.objects.select_related("unit").filter(username=options["user"], is_active=True).first()
-        if user is None or not (user.is_superuser or user.unit_id):
+        if user is None or not may_use_unit_pages(user):
             raise CommandError(
                 _("There is no active officer with the username “%(name)s”.") % {"name": options["user"]}
+            )
+        if not may_write_on_site(user):  # the rule of the site's import page: leadership only reads
+            raise CommandError(
+                _("The account “%(name)s” may read initiatives but not import them.") % {"name": user.username}
             )
         program = current_program()
         if program is None:
