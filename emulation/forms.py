@@ -9,11 +9,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from initiatives.models import Phase, Program
+from sangkien.choices import ListedModelChoiceField
 from unions.levels import BLOCKS
 from unions.models import EmulationCluster, Union
 
 
-class PhaseChoiceField(forms.ModelChoiceField):
+class PhaseChoiceField(ListedModelChoiceField):
     """A phase listed by its name alone (its __str__ names the programme too)."""
 
     def label_from_instance(self, obj: Phase) -> str:
@@ -30,7 +31,7 @@ class ExportForm(forms.Form):
         help_text=gettext_lazy("Your own unit's code exports all the units you oversee."),
     )
     level = forms.ChoiceField(label=gettext_lazy("Level"), required=False)
-    cluster = forms.ModelChoiceField(
+    cluster = ListedModelChoiceField(
         label=gettext_lazy("Emulation cluster"),
         queryset=EmulationCluster.objects.order_by("name"),
         required=False,

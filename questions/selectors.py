@@ -6,6 +6,7 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from questions.models import Question
@@ -19,9 +20,29 @@ def visible_questions(*, user: User) -> QuerySet[Question]:
     return restrict(Question.objects.all(), user)
 
 
+# The menu's badge is on every page of an officer: its count is kept in the cache, forgotten when one
+# of the officer's questions is answered or its answer opened (questions.services), at the latest
+# after this many seconds.
+NEW_ANSWERS_SECONDS = 60
+
+
+def _new_answers_key(user_id: int) -> str:
+    return f"new-answers:{user_id}"
+
+
 def new_answers_count(*, user: User) -> int:
     """Answers to the user's own questions not opened yet (the menu's badge)."""
-    return Question.objects.filter(asked_by=user, answered_at__isnull=False, answer_seen_at__isnull=True).count()
+    key = _new_answers_key(user.pk)
+    count = cache.get(key)
+    if count is None:
+        count = Question.objects.filter(asked_by=user, answered_at__isnull=False, answer_seen_at__isnull=True).count()
+        cache.set(key, count, NEW_ANSWERS_SECONDS)
+    return count
+
+
+def forget_new_answers(*, user_id: int | None) -> None:
+    if user_id is not None:
+        cache.delete(_new_answers_key(user_id))
 
 
 def public_faq(*, term: str = "") -> QuerySet[Question]:

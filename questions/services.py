@@ -12,6 +12,7 @@ from initiatives.services import AttachmentUpload
 from notifications.models import Notification
 from notifications.services import notify
 from questions.models import Question
+from questions.selectors import forget_new_answers
 from unions.models import Union, User
 
 
@@ -50,6 +51,9 @@ def question_answer(*, question: Question, answer: str, by: User, is_public: boo
     question.refresh_search_text()
     question.full_clean()
     question.save()
+    # Forgotten now and again once committed (a page between the two would cache the old count).
+    forget_new_answers(user_id=question.asked_by_id)
+    transaction.on_commit(lambda: forget_new_answers(user_id=question.asked_by_id))
     return question
 
 
@@ -57,3 +61,4 @@ def question_mark_seen(*, question: Question, by: User) -> None:
     """The asker opened the answer: it no longer counts as new in the menu."""
     if question.asked_by_id == by.pk and question.answered_at and question.answer_seen_at is None:
         Question.objects.filter(pk=question.pk, answer_seen_at__isnull=True).update(answer_seen_at=timezone.now())
+        forget_new_answers(user_id=by.pk)

@@ -137,6 +137,47 @@ def test_the_big_lists_are_served_in_order_by_an_index(program, unit_tree, offic
     officer_list = plan(initiative_list_rows(user=officer, filters={})[:25])
     assert "initiative_recently_updated" in officer_list and "Sort" not in officer_list, officer_list
     queue = plan(Initiative.objects.filter(status="submitted").order_by("submitted_at", "pk")[:50])
-    assert "initiative_review_queue" in queue and "Sort" not in queue, queue
-    newest = plan(Initiative.objects.filter(status="valid").order_by("-submitted_at", "-pk")[:50])
+    assert "Index Scan Backward using initiative_status_newest" in queue and "Sort" not in queue, queue
+    valid = plan(Initiative.objects.filter(status="valid").order_by("-submitted_at", "-pk")[:50])
+    assert "initiative_status_newest" in valid and "Sort" not in valid, valid
+    newest = plan(Initiative.objects.order_by("-submitted_at", "-pk")[:50])
     assert "initiative_newest_first" in newest and "Sort" not in newest, newest
+
+
+def test_a_signed_in_page_reads_only_the_account_with_its_unit_and_its_own_rows(client: Client, officer) -> None:
+    """Through the login form, as in production: the session, the account's groups and its menu
+    badge come from the cache after the first page, and the account is read with its unit."""
+    officer.set_password("SangKien@2022")
+    officer.save()
+    assert client.post(reverse("login"), {"username": "canbo.thep", "password": "SangKien@2022"}).status_code == 302
+    page = reverse("page", args=["huong-dan"])
+    client.get(page)
+    with CaptureQueriesContext(connection) as queries:
+        shown = client.get(page).content.decode()
+    assert "Công đoàn Tổng Công ty Thép Việt Nam" in shown or "CTVN-THEP" in shown or officer.unit.name in shown
+    sql = [q["sql"] for q in queries]
+    assert len(sql) == 2, sql  # the account with its unit, the page
+    account = next(q for q in sql if 'FROM "unions_user"' in q)
+    assert 'JOIN "unions_union"' in account
+
+
+def test_a_change_of_groups_or_answers_shows_at_once_despite_the_cache(client: Client, unit_tree, officer) -> None:
+    from questions.services import question_answer, question_ask
+
+    board = UserFactory(username="ban.tinh", unit=unit_tree.cong_thuong, is_staff=True)
+    board.groups.add(role_group(REVIEWERS_GROUP))
+    client.force_login(board)
+    metrics = reverse("board_metrics")
+    assert client.get(metrics).status_code == 200
+    board.groups.clear()  # taken off the board: the cached group names are forgotten at once
+    assert client.get(metrics).status_code == 403
+    role_group(REVIEWERS_GROUP).user_set.add(board)  # and from the group's side
+    assert client.get(metrics).status_code == 200
+
+    question = question_ask(unit=officer.unit, by=officer, subject="Thời hạn gửi?", body="Đến bao giờ?")
+    client.force_login(officer)
+    assert "câu trả lời mới" not in client.get(reverse("questions:list")).content.decode()
+    question_answer(question=question, answer="Đến 31/5.", by=board, is_public=False)
+    assert "câu trả lời mới" in client.get(reverse("questions:list")).content.decode()
+    client.get(reverse("questions:detail", args=[question.pk]))  # opened: no longer new
+    assert "câu trả lời mới" not in client.get(reverse("questions:list")).content.decode()

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from sangkien.client_address import client_address
+from sangkien.settings import redis_cache_config
 from tests.factories import UserFactory
 from unions.models import User
 
@@ -214,11 +215,14 @@ def closed_port() -> int:
 def test_with_redis_down_login_still_works_and_still_locks_out(client: Client, staff: User, settings) -> None:
     """Production's cache is Redis; the lockout counts in PostgreSQL, so a Redis outage neither
     breaks logging in nor lifts the lockout."""
+    # As production's settings wrap it: optional (sessions are read from the cache first since issue 17).
     settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
-        }
+        "default": redis_cache_config(
+            {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+            }
+        )
     }
     assert log_in(client, "login", "bancspl", PASSWORD).status_code == 302
     client.post(reverse("logout"))

@@ -15,3 +15,10 @@ class UnionsConfig(AppConfig):
         from sangkien.collation import register_vietnamese_collation
 
         connection_created.connect(register_vietnamese_collation, dispatch_uid="vietnamese_collation")
+
+        from django.db.models.signals import m2m_changed
+
+        from unions.models import User
+        from unions.permissions import forget_groups
+
+        m2m_changed.connect(forget_groups, sender=User.groups.through, dispatch_uid="forget_groups")

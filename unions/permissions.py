@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeGuard
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
@@ -83,10 +84,36 @@ def ensure_role_groups(group_model: type[Group], permission_model: type[Permissi
 def _in_group(user: User | AnonymousUser, name: str) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    # One query per request at most: the names are cached on the user object.
+    # No query on most pages: the names are kept on the user object for the request, and in the cache
+    # for GROUPS_SECONDS (forgotten at once when the account's groups change: unions.apps).
     if not hasattr(user, "_group_names"):
-        user._group_names = set(user.groups.values_list("name", flat=True))
+        key = groups_key(user.pk)
+        names = cache.get(key)
+        if names is None:
+            names = set(user.groups.values_list("name", flat=True))
+            cache.set(key, names, GROUPS_SECONDS)
+        user._group_names = names
     return name in user._group_names
+
+
+GROUPS_SECONDS = 60
+
+
+def groups_key(user_id: int) -> str:
+    return f"account-groups:{user_id}"
+
+
+def forget_groups(*, instance: object, action: str, reverse: bool, pk_set: set[int] | None, **_: object) -> None:
+    """m2m_changed of User.groups: the cached group names of the accounts concerned are forgotten."""
+    from django.contrib.auth.models import Group
+
+    if not action.startswith(("post_", "pre_clear")):
+        return
+    if isinstance(instance, Group):  # group.user_set changed: its accounts (all of them on a clear)
+        user_ids = list(instance.user_set.values_list("pk", flat=True)) if action == "pre_clear" else pk_set or ()
+    else:
+        user_ids = [instance.pk]  # type: ignore[attr-defined]
+    cache.delete_many([groups_key(pk) for pk in user_ids])
 
 
 def _active(user: User | AnonymousUser) -> TypeGuard[User]:

@@ -15,8 +15,6 @@ class Migration(migrations.Migration):
         ),
         AddIndexConcurrently(
             model_name="initiative",
-            index=models.Index(
-                fields=["submitted_at", "id"], condition=models.Q(status="submitted"), name="initiative_review_queue"
-            ),
+            index=models.Index(fields=["status", "-submitted_at", "-id"], name="initiative_status_newest"),
         ),
     ]
