@@ -5,7 +5,9 @@ load, with a real worker and beat, is in tests/faults/."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -74,14 +76,19 @@ print(json.dumps(found))
 """
 
 
-def publish_probe(tmp_path: Path, variant: str) -> dict:
+def run_probe(tmp_path: Path, probe: str, *args: str, **env_vars: str) -> dict:
+    """Run `probe` with the production settings in a process of its own; what it printed last (JSON)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_"))}
     env |= {"DJANGO_SETTINGS_MODULE": "sangkien.settings", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
-    env |= {"REDIS_RETRY_AFTER_SECONDS": "1", "DJANGO_LOG_LEVEL": "CRITICAL"}
-    command = [sys.executable, "-c", PUBLISH_PROBE, str(tmp_path), variant]
+    env |= {"REDIS_RETRY_AFTER_SECONDS": "1", "DJANGO_LOG_LEVEL": "CRITICAL"} | env_vars
+    command = [sys.executable, "-c", probe, str(tmp_path), *args]
     result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=150)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def publish_probe(tmp_path: Path, variant: str) -> dict:
+    return run_probe(tmp_path, PUBLISH_PROBE, variant)
 
 
 @pytest.mark.parametrize("variant", ["as-production", "with-result-backend"])
@@ -99,6 +106,65 @@ def test_queuing_a_task_while_redis_is_down_or_hung_fails_within_a_second_and_re
     # as Redis hung, for each task).
     assert max(found["hung"]) < 1, found
     assert found["hung, 10 tasks"] < 1.5, found
+    assert found["queued after the thaw"] == 1
+
+
+# Beat as `celery beat` runs it (its scheduler class and the production schedule), the resend
+# entry due every BEAT_PERIOD: each tick sends it, as beat's loop does when an entry is due.
+BEAT_PROBE = """
+import json, os, sys, time
+from pathlib import Path
+from tests.redis_server import OwnRedis
+
+redis = OwnRedis(Path(sys.argv[1])).start()
+os.environ["CELERY_BROKER_URL"] = redis.url(0)
+
+import django
+django.setup()
+from celery.utils.imports import symbol_by_name
+from sangkien.celery import app
+
+Scheduler = symbol_by_name(app.conf.beat_scheduler)
+scheduler = Scheduler(app=app, schedule_filename=str(Path(sys.argv[1]) / "beat-schedule"))
+period = float(os.environ["NOTIFICATION_RESEND_SECONDS"])
+
+def tick():
+    time.sleep(period + 0.05)  # the resend entry is due again
+    started = time.monotonic()
+    scheduler.tick()
+    return time.monotonic() - started
+
+found = {}
+tick()  # beat's first publish opens its broker connection
+found["queued while up"] = redis.queued()
+redis.stop()
+found["down"] = [tick() for _ in range(3)]
+redis.start()
+tick()
+found["queued after the restart"] = redis.queued()  # the restart emptied it
+redis.freeze(at_most=float(sys.argv[2]))
+found["hung"] = [tick() for _ in range(2)]
+redis.thaw()
+before = redis.queued()
+tick()
+found["queued after the thaw"] = redis.queued() - before
+scheduler.close()
+redis.stop()
+print(json.dumps(found))
+"""
+BEAT_PERIOD = 0.2
+FREEZE = 30  # seconds: a tick that waited for Redis would take this long
+
+
+def test_beats_tick_sends_a_due_entry_without_blocking_while_redis_is_down_or_hung(tmp_path: Path) -> None:
+    """It blocked 20 s with Redis stopped (the result backend's retries), as long as Redis hung."""
+    found = run_probe(tmp_path, BEAT_PROBE, str(FREEZE), NOTIFICATION_RESEND_SECONDS=str(BEAT_PERIOD))
+    assert found["queued while up"] == 1
+    # Down: the publish and its few quick retries are refused at once (0.6 s here).
+    assert max(found["down"]) < 2, found
+    assert found["queued after the restart"] == 1  # with nobody restarting beat
+    # Hung: a read timeout per attempt (3 s here), never the whole freeze.
+    assert max(found["hung"]) < FREEZE / 4, found
     assert found["queued after the thaw"] == 1
 
 
@@ -136,28 +202,36 @@ def test_home_and_dashboard_are_computed_without_the_cache_while_its_redis_is_do
     leadership.force_login(leader)
     home, dashboard = reverse("home"), reverse("dashboard")
 
-    def both_pages_answer(within: float) -> None:
+    def both_pages_answer() -> float:
+        """The slowest of the two pages' seconds, once each answered right."""
+        slowest = 0.0
         for browser, url, shows in (
             (client, home, "Đã gửi <strong>3</strong> sáng kiến"),
             (leadership, dashboard, "Công đoàn Công ty CP Gang thép Thái Nguyên"),
         ):
             status, page, seconds = timed_get(browser, url)
-            assert (status, seconds < within) == (200, True), (url, status, seconds)
+            assert status == 200, (url, status, seconds)
             assert shows in page
+            slowest = max(slowest, seconds)
+        return slowest
 
-    both_pages_answer(within=2)
+    # Computed with an empty cache: what the pages cost on this machine, however busy. Redis, down
+    # or hung, may add one connect and read timeout (0.75 s), never more: the pages take at most
+    # a second more than twice that (it was 500, and 5 s then 500 when Redis hung).
+    computed = both_pages_answer()
+    allowed = 1 + 2 * computed
     assert redis_cache.client(2).dbsize() > 0  # the pages do use the cache
 
     redis_cache.stop()
-    both_pages_answer(within=1)  # it was 500
+    assert both_pages_answer() < allowed, allowed  # it was 500
 
     redis_cache.start()
     time.sleep(0.4)
-    both_pages_answer(within=2)
+    both_pages_answer()
     assert redis_cache.client(2).dbsize() > 0  # used again, by itself
 
-    redis_cache.freeze(at_most=5)
-    both_pages_answer(within=1)  # it was as long as Redis hung
+    redis_cache.freeze(at_most=10)
+    assert both_pages_answer() < min(allowed, 10), allowed  # it was as long as Redis hung
     redis_cache.thaw()
 
 
@@ -181,6 +255,60 @@ def test_every_cache_operation_answers_as_an_empty_cache_while_redis_is_down(red
     cache.clear()
     with pytest.raises(ValueError):
         cache.incr("a")
+
+
+@pytest.mark.django_db
+def test_a_cache_failure_is_logged_once_per_pause(
+    client: Client, redis_cache: OwnRedis, settings, caplog: pytest.LogCaptureFixture, unit_tree, leader
+) -> None:
+    """The operator reads why the pages are slower, once per REDIS_RETRY_AFTER_SECONDS, not once
+    per cache operation (a page makes several)."""
+    settings.REDIS_RETRY_AFTER_SECONDS = pause = 3.0
+    program = ProgramFactory(name="01 triệu sáng kiến", target=1000)
+    PhaseFactory(program=program, number=1)
+    leaderboard_snapshot(program=program, at=timezone.now())
+    leadership = Client()
+    leadership.force_login(leader)
+
+    def failures() -> list[logging.LogRecord]:
+        return [
+            record
+            for record in caplog.records
+            if record.name == "sangkien.cache" and record.getMessage().startswith("The cache (Redis) failed: ")
+        ]
+
+    def read_pages(times: int) -> float:
+        """Seconds from the first request to the last."""
+        started = time.monotonic()
+        for _ in range(times):
+            assert client.get(reverse("home")).status_code == 200
+            assert leadership.get(reverse("dashboard")).status_code == 200
+        return time.monotonic() - started
+
+    caplog.set_level(logging.INFO, logger="sangkien.cache")
+    read_pages(1)
+    assert not failures()
+
+    redis_cache.stop()
+    took = read_pages(3)
+    logged = failures()
+    assert logged and all(record.levelno == logging.WARNING for record in logged)
+    assert "ConnectionError" in logged[0].getMessage() and f"trying it again in {pause} s" in logged[0].getMessage()
+    if took < pause:  # as it is unless the machine is very busy
+        assert len(logged) == 1, [record.getMessage() for record in logged]
+    else:
+        assert all(b.created - a.created >= pause - 0.05 for a, b in itertools.pairwise(logged)), took
+
+    time.sleep(pause + 0.1)  # the next pause
+    read_pages(1)
+    assert len(failures()) == len(logged) + 1
+
+    redis_cache.start()
+    time.sleep(pause + 0.1)
+    caplog.clear()
+    read_pages(1)
+    assert not failures()
+    assert "The cache (Redis) answers again." in [record.getMessage() for record in caplog.records]
 
 
 def test_the_workers_transport_still_fetches_after_an_ack_timed_out_on_a_hung_redis(own_redis: OwnRedis) -> None:

@@ -4,10 +4,13 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from playwright.sync_api import Page, expect
+from django.urls import reverse
+from playwright.sync_api import Locator, Page, Route, expect
 
 from initiatives.models import Initiative
+from questions.models import Question
 from tests.e2e.conftest import log_in
+from tests.initiatives.test_import_initiatives import good_row, workbook
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -100,3 +103,89 @@ def test_after_the_first_click_the_form_is_sent_no_more(officer_page: Page) -> N
     submits = page.evaluate("window.submits")
     assert submits[0] is True and len(submits) >= 2 and not any(submits[1:])  # only the first one leaves
     assert not Initiative.objects.filter(title="Bấm hai lần vẫn chỉ một sáng kiến").exists()
+
+
+# Installed before the first click, after the page's own handlers: records in the tab's session
+# storage (kept across the navigation) whether each submit leaves the page and, just after the
+# first, whether the buttons are disabled, then clicks one and submits the form by script.
+IMPATIENT = """() => {
+    const save = (log) => sessionStorage.setItem("submits", JSON.stringify(log));
+    window.addEventListener("submit", (event) => {
+        const log = JSON.parse(sessionStorage.getItem("submits") || "null");
+        if (log) {
+            log.later.push(!event.defaultPrevented);
+            save(log);
+            return;
+        }
+        save({first: !event.defaultPrevented, later: [], disabled: null});
+        const form = event.target;
+        window.setTimeout(() => {
+            const buttons = [...form.querySelectorAll("button[type=submit]")];
+            const log = JSON.parse(sessionStorage.getItem("submits"));
+            log.disabled = buttons.length > 0 && buttons.every((button) => button.disabled);
+            save(log);
+            buttons[0].click();
+            form.requestSubmit();
+        }, 50);
+    });
+}"""
+
+
+def sent_once(page: Page, path: str, button: Locator, then: str) -> tuple[list[str], dict]:
+    """Click `button` of the form at `path`; while its request is held on the way (a slow network),
+    the officer clicks again, presses Enter and the form is submitted by script. Returns the POSTs
+    the browser sent and what the page recorded, once the page shows `then`. (While a page waits
+    for its answer, Playwright's locators wait too: the page acts by itself meanwhile.)"""
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    held: list[Route] = []
+    page.route(f"**{path}", lambda route: held.append(route) if route.request.method == "POST" else route.fallback())
+    page.evaluate(IMPATIENT)
+    box = button.bounding_box()
+    assert box is not None
+    button.click(no_wait_after=True)
+    page.wait_for_timeout(300)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)  # time for a second request to leave, if any did
+    assert len(held) == 1, [route.request.url for route in held]
+    held[0].continue_()
+    expect(page.get_by_text(then)).to_be_visible()
+    page.unroute(f"**{path}")
+    return posts, page.evaluate("JSON.parse(sessionStorage.getItem('submits'))")
+
+
+def test_after_the_first_click_the_import_is_sent_once(officer_page: Page, live_server, tmp_path: Path) -> None:
+    page = officer_page
+    before = Initiative.objects.count()
+    sheet = tmp_path / "sang-kien.xlsx"
+    book = workbook([good_row("CTVN-RANGDONG", title="Nhập một lần dù bấm hai lần")])
+    sheet.write_bytes(book.getvalue())
+    page.goto(live_server.url + reverse("initiatives:import"))
+    page.get_by_label("Tệp bảng tính (.xlsx, .xlsm, .xls hoặc .ods)").set_input_files(str(sheet))
+    posts, recorded = sent_once(
+        page,
+        reverse("initiatives:import"),
+        page.get_by_role("button", name="Nhập sáng kiến"),
+        "Đã nhập và gửi 1 sáng kiến.",
+    )
+    assert len(posts) == 1, posts
+    assert recorded["first"] and recorded["disabled"] and recorded["later"] and not any(recorded["later"]), recorded
+    assert Initiative.objects.filter(title="Nhập một lần dù bấm hai lần").count() == 1
+    assert Initiative.objects.count() == before + 1
+
+
+def test_after_the_first_click_the_question_is_sent_once(officer_page: Page, live_server) -> None:
+    page = officer_page
+    page.goto(live_server.url + reverse("questions:create"))
+    page.get_by_label("Tiêu đề").fill("Hỏi một lần dù bấm hai lần")
+    page.get_by_label("Nội dung câu hỏi").fill("Tỷ lệ đóng góp của tác giả tính thế nào?")
+    posts, recorded = sent_once(
+        page,
+        reverse("questions:create"),
+        page.get_by_role("button", name="Gửi câu hỏi"),
+        "Đã gửi câu hỏi tới Ban CSPL&QHLĐ.",
+    )
+    assert len(posts) == 1, posts
+    assert recorded["first"] and recorded["disabled"] and recorded["later"] and not any(recorded["later"]), recorded
+    assert Question.objects.filter(subject="Hỏi một lần dù bấm hai lần").count() == 1
