@@ -36,7 +36,7 @@ venv: check-python
 		$(PY) -m pip install --quiet --upgrade pip && $(PY) -m pip install --quiet -r requirements-dev.txt && touch $(STAMP); fi
 
 # Debian packages the tests drive: Chromium (Playwright), npm (axe-core for the browser tests), docker-compose (config check), gettext,
-# LibreOffice Calc (opens the emulation workbook), nginx and openssl (deploy/nginx.conf in front of gunicorn).
+# LibreOffice Calc (opens the emulation workbook), nginx and openssl (deploy/nginx.conf in front of gunicorn), wrk (bench/pages.py).
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
@@ -46,6 +46,7 @@ system-deps:
 	command -v soffice >/dev/null 2>&1 || missing="$$missing libreoffice-calc-nogui"; \
 	[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing="$$missing nginx-light"; \
 	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
+	command -v wrk >/dev/null 2>&1 || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \

@@ -607,8 +607,10 @@ def main(argv: list[str] | None = None) -> int:
                         results.append(measured)
                         print(report_line(measured), flush=True)
                         continue
-                    # Warm both before timing (a worker's first request of a page loads templates).
-                    wrk(site, page.path, cookie_header(account), 1, args.connections, cpu)
+                    # Warm it before timing (a worker's first request of a page loads templates);
+                    # a smoke run (1 s windows) measures nothing worth warming for.
+                    if args.seconds > 1:
+                        wrk(site, page.path, cookie_header(account), 1, args.connections, cpu)
                 else:
                     clients, seeded = submission_accounts(site, targets.officer_unit, args.connections)
                     run, accepted, errors = secrets.token_hex(3), [], Counter()
