@@ -65,7 +65,7 @@ def test_home_page_figures_are_counted_once_a_minute(
         page = client.get(reverse("home")).content.decode()
     assert "<strong>5</strong>" in page and "Số liệu cập nhật mỗi phút." in page
     client.force_login(UserFactory(username="ai.do", unit=unit_tree.rang_dong))
-    with django_assert_num_queries(5):  # user, unit, groups, snapshot, new answers; the count is cached
+    with django_assert_num_queries(4):  # snapshot, account, its groups, new answers; the count is cached
         page = client.get(reverse("home")).content.decode()
     assert "<strong>5</strong>" in page
     client.logout()

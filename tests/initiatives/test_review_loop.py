@@ -240,9 +240,9 @@ def test_the_review_view_runs_a_fixed_number_of_queries(
     assert urlsplit(response["Location"]).path == reverse("admin:initiatives_reviewqueue_change", args=[fourth.pk])
 
 
-QUERIES_OF_A_DECISION = (
-    20  # account 7 (the session is cached), the decision (claim, timeline, mail, history) 8, the next one 5
-)
+# account and permissions 5 (the session and its groups come from the cache), the decision (claim,
+# timeline, mail, history) 8, the next one 5
+QUERIES_OF_A_DECISION = 18
 
 
 def test_money_reads_in_dong_in_the_admin(reviewer_client, queue) -> None:
