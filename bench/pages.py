@@ -534,12 +534,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     parser.add_argument("--only", help="measure only the pages whose name contains this text")
     parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a check that every page answers under load, not a measurement: one window of 1 s per page, "
+        "one bare window for all, 4 connections",
+    )
+    parser.add_argument(
         "--postgres",
         default="postgres://postgres@127.0.0.1:5432",
         help="the server to create the bench's own database on (unless DATABASE_URL is set)",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.seconds, args.rounds, args.connections = 1, 1, 4
     if min(args.rounds, args.connections, args.workers) < 1 or args.seconds < 1:
         parser.error("--rounds, --connections and --workers must be at least 1, --seconds at least 1")
     if shutil.which("wrk") is None:
@@ -616,13 +624,18 @@ def main(argv: list[str] | None = None) -> int:
                     run, accepted, errors = secrets.token_hex(3), [], Counter()
                 for round_number in range(args.rounds):
                     order = ("bare", "page") if round_number % 2 == 0 else ("page", "bare")
+                    if args.smoke and results:  # one bare window serves the whole smoke run
+                        measured.bare = results[0].bare
+                        order = ("page",)
                     for kind in order:
                         if kind == "bare":
                             measured.bare.append(wrk(site, BARE, "", args.seconds, args.connections, cpu))
                         elif page is SUBMISSION:
-                            # Enough form pages for a rate well above the target (0.10 of the bare page).
+                            # Enough form pages for a rate above the target (0.10 of the bare page); a
+                            # client that runs out fetches more in the window, which is then counted.
                             bare_rate = Measured.rate(measured.bare) if measured.bare else 100.0
-                            per_client = max(4, int(bare_rate * 0.25 * args.seconds / len(clients)))  # fmt: skip
+                            per_client = max(4, int(bare_rate * 0.12 * args.seconds / len(clients)))
+                            per_client = 10 if args.smoke else per_client
                             forms = prefetch_forms(site, clients, per_client)
                             figures, ok, bad = submit_window(site, clients, args.seconds, cpu, run, seeded, forms)
                             measured.runs.append(figures)

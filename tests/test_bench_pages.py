@@ -1,7 +1,7 @@
 """bench/pages.py as a smoke check on the demo data (issue 17): it starts gunicorn as production
-runs it, logs every role in and measures every page against the bare page with wrk; here with
-one-second windows, so the figures mean nothing but every page must answer 200 under load, the
-submissions must all be stored, and the report must be whole."""
+runs it, logs every role in and measures every page against the bare page with wrk; here in its
+smoke mode (one-second windows, four connections), so the figures mean nothing but every page must
+answer 200 under load, the submissions must all be stored, and the report must be whole."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_the_page_bench_runs_every_page_on_the_demo_data(tmp_path: Path) -> None
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "TEST_"))}
     report = tmp_path / "pages.json"
     run = subprocess.run(
-        [sys.executable, "bench/pages.py", "--seconds", "1", "--rounds", "1", "--json", str(report)],
+        [sys.executable, "bench/pages.py", "--smoke", "--json", str(report)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]

@@ -181,3 +181,66 @@ def test_a_change_of_groups_or_answers_shows_at_once_despite_the_cache(client: C
     assert "câu trả lời mới" in client.get(reverse("questions:list")).content.decode()
     client.get(reverse("questions:detail", args=[question.pk]))  # opened: no longer new
     assert "câu trả lời mới" not in client.get(reverse("questions:list")).content.decode()
+
+
+@pytest.fixture
+def national_shape(program, field, unit_tree, officer):
+    """A few of everything the bench's pages show: units at every level, initiatives in every status
+    with authors, a snapshot, an answered public question; the counts below do not grow with them."""
+    from leaderboard.tasks import snapshot_leaderboard
+    from tests.factories import AuthorFactory
+
+    for unit in (unit_tree.gang_thep, unit_tree.rang_dong, unit_tree.bia):
+        for status in ("submitted", "valid", "returned"):
+            for initiative in InitiativeFactory.create_batch(4, program=program, unit=unit, field=field, status=status):
+                AuthorFactory(initiative=initiative)
+    snapshot_leaderboard()
+    Question.objects.create(unit=unit_tree.rang_dong, subject="Thời hạn?", body="?", answer="31/5.", is_public=True,
+                            answered_at=program.starts_on and Initiative.objects.first().submitted_at)  # fmt: skip
+    return Initiative.objects.filter(unit=unit_tree.gang_thep).first()
+
+
+# (role, url, queries on a second visit: the session, the account's groups, the programme, the
+# snapshots and the filters' choices already cached, as on a server that has been up a minute)
+PINNED = [
+    ("anonymous", "/", 0),
+    ("anonymous", "/sang-kien/", 0),
+    ("anonymous", "/sang-kien/?q=cai+tien", 0),
+    ("anonymous", "/hoi-dap/", 0),
+    ("officer", "/trang/huong-dan/", 2),  # the account, the page
+    # the account; the filters: the subtree's size (a drop-down or a code box), its units, the fields,
+    # the phases; the capped count, the page's rows, their authors
+    ("officer", "/initiatives/", 8),
+    ("officer", "/initiatives/?q=cai+tien", 8),
+    ("officer", "/initiatives/{detail}/", 6),  # account, initiative, authors, files, timeline, phases
+    ("leader", "/dashboard/", 2),  # the account, the tree's root; the body is cached per snapshot
+    ("leader", "/dashboard/unit/CTVN/", 4),  # the account, the root, the unit, its subunits
+    ("board", "/exports/", 5),  # account, unit, the jobs, the clusters, the phases
+    # account, its two kinds of permissions (Django's admin), the filters' fields and phases, the
+    # capped count, the rows (units and fields joined)
+    ("board", "/admin/initiatives/reviewqueue/", 7),
+    ("board", "/admin/initiatives/initiative/", 7),
+    ("board", "/admin/initiatives/initiative/?status__exact=valid", 7),
+]
+
+
+@pytest.mark.parametrize(("role", "url", "queries"), PINNED, ids=[f"{r} {u}" for r, u, _ in PINNED])
+def test_every_page_of_the_load_bench_runs_a_pinned_number_of_queries(
+    client: Client, national_shape, unit_tree, officer, role, url, queries
+) -> None:
+    from unions.permissions import LEADERSHIP_GROUP
+
+    accounts = {"anonymous": None, "officer": officer}
+    if role == "leader":
+        accounts["leader"] = UserFactory(username="lanhdao.tw", unit=None, is_staff=True)
+        accounts["leader"].groups.add(role_group(LEADERSHIP_GROUP))
+    if role == "board":
+        accounts["board"] = UserFactory(username="ban.tw", unit=None, is_staff=True)
+        accounts["board"].groups.add(role_group(REVIEWERS_GROUP))
+    if accounts[role] is not None:
+        client.force_login(accounts[role])
+    url = url.format(detail=national_shape.pk)
+    assert client.get(url).status_code == 200
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    assert len(captured) == queries, [q["sql"][:120] for q in captured]
