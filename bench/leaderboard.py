@@ -44,6 +44,7 @@ REPEAT = 40
 HOUR_NEW = 3_000
 HOUR_REVIEWS = 2_000
 MB = 1_000_000
+MIB = 1_048_576
 
 
 def p95(samples: list[float]) -> float:
@@ -263,7 +264,8 @@ def _storage(earlier: LeaderboardSnapshot, later: LeaderboardSnapshot) -> None:
         changes = changed_rows(cursor, earlier.pk, later.pk)
     print(f"one snapshot: {size.rows:,} rows, table {size.table / MB:.1f} MB + indexes {size.indexes / MB:.1f} MB; "
           f"weekly series {size.week_rows:,} rows, {size.week_table / MB:.1f} + {size.week_indexes / MB:.1f} MB; "
-          f"in all {size.total / MB:.1f} MB ({size.total / size.rows:.0f} B a row)")  # fmt: skip
+          f"in all {size.total / MB:.1f} MB ({size.total / size.rows:.0f} B a row); "
+          f"the partition alone {(size.table + size.indexes) / MIB:.1f} MiB (pg_size_pretty's MB)")  # fmt: skip
     keep = settings.LEADERBOARD_KEEP_ALL_DAYS
     kept = retained_bytes(size.total, keep_all_days=keep)
     print(f"retention (LEADERBOARD_KEEP_ALL_DAYS = {keep}): 24 × {keep} = {kept.window} hourly snapshots "
@@ -280,7 +282,10 @@ def _storage(earlier: LeaderboardSnapshot, later: LeaderboardSnapshot) -> None:
     print(f"{'all':14} {'':24} {rows:9,} {new:6,} {gone:6,} {figures:8,} {ranks:8,} {changed:8,}")
     keys = new + gone + figures
     print(f"keys whose figures changed (new, gone or different): {keys:,} of {rows:,} ({100 * keys / rows:.1f} %); "
-          f"rows with anything different, ranks included: {changed:,} ({100 * changed / rows:.1f} %)\n")  # fmt: skip
+          f"rows with anything different, ranks included: {changed:,} ({100 * changed / rows:.1f} %)")  # fmt: skip
+    row = (size.table + size.indexes) / size.rows
+    print(f"at the partition's {row:.0f} B a row: the changed keys {keys * row / MB:.1f} MB, "
+          f"the rows with anything different {changed * row / MB:.1f} MB\n")  # fmt: skip
 
 
 if __name__ == "__main__":
