@@ -31,7 +31,7 @@ class SnapshotBytes(NamedTuple):
     table: int  # the partition's table (heap, free-space and visibility maps)
     indexes: int  # the partition's primary key and two indexes
     week_rows: int
-    week_table: int  # the snapshot's share of the weekly table, by its number of rows
+    week_table: int  # the snapshot's rows of the weekly table, with its indexes, as a table of their own
     week_indexes: int
 
     @property
@@ -41,18 +41,20 @@ class SnapshotBytes(NamedTuple):
 
 def snapshot_bytes(cursor: Any, snapshot_id: int) -> SnapshotBytes:
     """The bytes one snapshot takes: its partition of the rows (pg_table_size, pg_indexes_size),
-    and the share of the (unpartitioned) weekly table that its rows hold."""
+    and its rows of the (unpartitioned) weekly table, copied into a fresh table with the same
+    indexes and measured there: the weekly table's own size also counts the dead rows of the
+    snapshots deleted since its last vacuum."""
     part = f"{ROW}_s{int(snapshot_id)}"
     cursor.execute(f"SELECT COUNT(*), pg_table_size('{part}'), pg_indexes_size('{part}') FROM {part}")
     rows, table, indexes = cursor.fetchone()
-    cursor.execute(
-        f"SELECT COUNT(*) FILTER (WHERE snapshot_id = %s), COUNT(*), pg_table_size('{WEEK}'), "
-        f"pg_indexes_size('{WEEK}') FROM {WEEK}",
-        [snapshot_id],
-    )
-    week_rows, all_week_rows, week_table, week_indexes = cursor.fetchone()
-    share = week_rows / all_week_rows if all_week_rows else 0.0
-    return SnapshotBytes(rows, table, indexes, week_rows, round(week_table * share), round(week_indexes * share))
+    cursor.execute("DROP TABLE IF EXISTS bench_week_size")
+    cursor.execute(f"CREATE TEMP TABLE bench_week_size (LIKE {WEEK} INCLUDING ALL)")
+    cursor.execute(f"INSERT INTO bench_week_size SELECT * FROM {WEEK} WHERE snapshot_id = %s", [snapshot_id])
+    week_rows = cursor.rowcount
+    cursor.execute("SELECT pg_table_size('bench_week_size'), pg_indexes_size('bench_week_size')")
+    week_table, week_indexes = cursor.fetchone()
+    cursor.execute("DROP TABLE bench_week_size")
+    return SnapshotBytes(rows, table, indexes, week_rows, week_table, week_indexes)
 
 
 class Retention(NamedTuple):
