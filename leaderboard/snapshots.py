@@ -312,7 +312,7 @@ def _write_weeks(snapshot: LeaderboardSnapshot, weeks: list[WeekCount]) -> None:
 
 def leaderboard_prune(*, program: Program, now: dt.datetime | None = None) -> int:
     """Keep every snapshot of the last LEADERBOARD_KEEP_ALL_DAYS days and, before that, the first
-    of each day (the midnight one): hourly snapshots are ~30 MB each at national scale."""
+    of each day (the midnight one): hourly snapshots are ~96 MB each at national scale."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.LEADERBOARD_KEEP_ALL_DAYS)
     kept_days: set[dt.date] = set()

@@ -1,0 +1,191 @@
+"""What a leaderboard snapshot costs in storage, and how much of it an ordinary hour changes
+(issue 18, step 1 of docs/leaderboard-storage.md's plan). Used by bench/leaderboard.py on
+PostgreSQL; kept apart from it (and from Django's setup) so the tests can import it.
+
+- `snapshot_bytes`: the snapshot's partition (table and indexes) and its share of the weekly table.
+- `retained_bytes`: the storage the retention policy keeps after a year, for a snapshot's size.
+- `ordinary_hour` / `undo_hour`: an hour of activity written straight into the initiatives'
+  counting columns (new submissions over random grassroots units, reviews of submitted ones), and
+  its exact undoing.
+- `changed_rows`: the rows of a snapshot whose figures or ranks differ from another's, per level
+  block and kind of context.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+ROW = "initiatives_leaderboardrow"
+WEEK = "initiatives_leaderboardweek"
+INITIATIVE = "initiatives_initiative"
+UNION = "unions_union"
+HOURS_A_DAY = 24
+DAYS_A_YEAR = 365
+
+
+class SnapshotBytes(NamedTuple):
+    rows: int
+    table: int  # the partition's table (heap, free-space and visibility maps)
+    indexes: int  # the partition's primary key and two indexes
+    week_rows: int
+    week_table: int  # the snapshot's rows of the weekly table, with its indexes, as a table of their own
+    week_indexes: int
+
+    @property
+    def total(self) -> int:
+        return self.table + self.indexes + self.week_table + self.week_indexes
+
+
+def snapshot_bytes(cursor: Any, snapshot_id: int) -> SnapshotBytes:
+    """The bytes one snapshot takes: its partition of the rows (pg_table_size, pg_indexes_size),
+    and its rows of the (unpartitioned) weekly table, copied into a fresh table with the same
+    indexes and measured there: the weekly table's own size also counts the dead rows of the
+    snapshots deleted since its last vacuum."""
+    part = f"{ROW}_s{int(snapshot_id)}"
+    cursor.execute(f"SELECT COUNT(*), pg_table_size('{part}'), pg_indexes_size('{part}') FROM {part}")
+    rows, table, indexes = cursor.fetchone()
+    cursor.execute("DROP TABLE IF EXISTS bench_week_size")
+    cursor.execute(f"CREATE TEMP TABLE bench_week_size (LIKE {WEEK} INCLUDING ALL)")
+    cursor.execute(f"INSERT INTO bench_week_size SELECT * FROM {WEEK} WHERE snapshot_id = %s", [snapshot_id])
+    week_rows = cursor.rowcount
+    cursor.execute("SELECT pg_table_size('bench_week_size'), pg_indexes_size('bench_week_size')")
+    week_table, week_indexes = cursor.fetchone()
+    cursor.execute("DROP TABLE bench_week_size")
+    return SnapshotBytes(rows, table, indexes, week_rows, week_table, week_indexes)
+
+
+class Retention(NamedTuple):
+    window: int  # snapshots kept whole: every hourly one of the last `keep_all_days` days
+    dailies: int  # the first of each older day, after a year
+    bytes_window: int
+    bytes_after_a_year: int  # (24·K + 365 − K) × S
+    bytes_per_further_year: int  # 365 × S
+
+
+def retained_bytes(snapshot: int, *, keep_all_days: int) -> Retention:
+    """Storage kept by `leaderboard_prune` after a year of hourly snapshots of `snapshot` bytes
+    each: every snapshot of the last K = `keep_all_days` days (24·K), then the first of each older
+    day (365 − K in the first year, 365 more each year after)."""
+    window = HOURS_A_DAY * keep_all_days
+    dailies = DAYS_A_YEAR - keep_all_days
+    return Retention(window, dailies, window * snapshot, (window + dailies) * snapshot, DAYS_A_YEAR * snapshot)
+
+
+@dataclass
+class Hour:
+    """What `ordinary_hour` changed, to undo it."""
+
+    created: list[int] = field(default_factory=list)  # the new initiatives' ids
+    reviewed: list[tuple[int, str]] = field(default_factory=list)  # (id, status before)
+
+
+# The board's verdicts in an ordinary hour, with their weights (about the data set's own mix).
+VERDICTS = (("valid", 6), ("returned", 2), ("rejected", 2))
+
+
+def ordinary_hour(
+    cursor: Any,
+    hour: Hour,
+    *,
+    program_id: int,
+    phase_id: int | None,
+    field_ids: list[int],
+    after: dt.datetime,
+    new: int,
+    reviews: int,
+    seed: int = 18,
+) -> Hour:
+    """Write an hour of activity in the counting columns only (status, submitted_at, unit, phase,
+    field, value), as `initiative_submit` and `initiative_review` leave them, without authors or
+    status changes: `new` initiatives submitted in the hour after `after` by grassroots units
+    drawn at random, and `reviews` initiatives submitted before `after` given a verdict. Fills
+    `hour` as it goes, so that `undo_hour` undoes whatever got written, even after a failure."""
+    rng = random.Random(seed)
+    cursor.execute(f"SELECT id FROM {UNION} WHERE level = 'grassroots' ORDER BY id")
+    grassroots = [unit for (unit,) in cursor.fetchall()]
+    units = rng.choices(grassroots, k=new)
+    fields = [rng.choice(field_ids) if field_ids and rng.random() < 0.9 else None for _ in range(new)]
+    values = [rng.randrange(1, 500) * 1_000_000 if rng.random() < 0.5 else None for _ in range(new)]
+    instants = sorted(after + dt.timedelta(seconds=rng.randrange(1, 3601)) for _ in range(new))
+    cursor.execute(
+        f"""INSERT INTO {INITIATIVE} (program_id, phase_id, unit_id, field_id, value_vnd, status, submitted_at,
+                title, kind, summary, description, scope, effectiveness, is_confidential, recognition_number,
+                recognition_level, search_text, created_at, updated_at)
+            SELECT %s, %s, u, f, v, 'submitted', s, 'bench ordinary hour ' || n, '', '', '', '', '', false, '', '',
+                   'bench ordinary hour ' || n, s, s
+            FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[]) WITH ORDINALITY AS x(u, f, v, s, n)
+            RETURNING id""",
+        [program_id, phase_id, units, fields, values, instants],
+    )
+    hour.created += [pk for (pk,) in cursor.fetchall()]
+    cursor.execute("SELECT setseed(%s)", [(seed % 1000) / 1000])
+    cursor.execute(
+        f"SELECT id, status FROM {INITIATIVE} WHERE program_id = %s AND status = 'submitted' AND submitted_at <= %s "
+        "ORDER BY random() LIMIT %s",
+        [program_id, after, reviews],
+    )
+    picked = cursor.fetchall()
+    names, weights = zip(*VERDICTS, strict=True)
+    verdicts = rng.choices(names, weights=weights, k=len(picked))
+    hour.reviewed += picked
+    cursor.execute(
+        f"UPDATE {INITIATIVE} i SET status = x.status FROM unnest(%s::bigint[], %s::varchar[]) AS x(id, status) "
+        "WHERE i.id = x.id",
+        [[pk for pk, _ in picked], verdicts],
+    )
+    return hour
+
+
+def undo_hour(cursor: Any, hour: Hour) -> tuple[int, int]:
+    """Delete the initiatives the hour created and give the reviewed ones their status back;
+    returns (deleted, restored)."""
+    cursor.execute(f"DELETE FROM {INITIATIVE} WHERE id = ANY(%s::bigint[])", [hour.created])
+    deleted = cursor.rowcount
+    cursor.execute(
+        f"UPDATE {INITIATIVE} i SET status = x.status FROM unnest(%s::bigint[], %s::varchar[]) AS x(id, status) "
+        "WHERE i.id = x.id",
+        [[pk for pk, _ in hour.reviewed], [status for _, status in hour.reviewed]],
+    )
+    return deleted, cursor.rowcount
+
+
+class Changed(NamedTuple):
+    level: str
+    context: str  # programme or phase × all fields or a field
+    rows: int  # in the later snapshot
+    new: int  # rows only in the later snapshot
+    gone: int  # rows only in the earlier one
+    figures: int  # in both, submitted/valid/value/participating differ
+    ranks: int  # in both, rank or cluster rank differ
+    any: int  # new, gone, or in both with any figure, rank, level, cluster or target different
+
+
+_CONTEXT = (
+    "CASE WHEN COALESCE(n.phase_key, o.phase_key) = 0 THEN 'programme' ELSE 'phase' END || ' × ' || "
+    "CASE WHEN COALESCE(n.field_key, o.field_key) = 0 THEN 'all fields' ELSE 'a field' END"
+)
+_DEPTH = (
+    "CASE COALESCE(n.level, o.level) WHEN 'confederation' THEN 1 WHEN 'tier2' THEN 2 WHEN 'superior' THEN 3 ELSE 4 END"
+)
+
+
+def changed_rows(cursor: Any, earlier_id: int, later_id: int) -> list[Changed]:
+    """Compare two snapshots' rows key by key (unit, phase, field), per level and kind of context."""
+    figures = "(o.submitted, o.valid, o.value_vnd, o.participating) IS DISTINCT FROM (n.submitted, n.valid, n.value_vnd, n.participating)"  # noqa: E501
+    ranks = "(o.rank, o.cluster_rank) IS DISTINCT FROM (n.rank, n.cluster_rank)"
+    other = "(o.level, o.cluster_id, o.target) IS DISTINCT FROM (n.level, n.cluster_id, n.target)"
+    cursor.execute(
+        f"""SELECT COALESCE(n.level, o.level), {_CONTEXT}, COUNT(n.id), COUNT(*) FILTER (WHERE o.id IS NULL),
+                   COUNT(*) FILTER (WHERE n.id IS NULL),
+                   COUNT(*) FILTER (WHERE o.id IS NOT NULL AND n.id IS NOT NULL AND {figures}),
+                   COUNT(*) FILTER (WHERE o.id IS NOT NULL AND n.id IS NOT NULL AND {ranks}),
+                   COUNT(*) FILTER (WHERE o.id IS NULL OR n.id IS NULL OR {figures} OR {ranks} OR {other})
+            FROM {ROW}_s{int(earlier_id)} o
+            FULL JOIN {ROW}_s{int(later_id)} n
+              ON n.unit_id = o.unit_id AND n.phase_key = o.phase_key AND n.field_key = o.field_key
+            GROUP BY 1, 2, {_DEPTH} ORDER BY {_DEPTH}, 2 DESC"""
+    )
+    return [Changed(*row) for row in cursor.fetchall()]
