@@ -29,7 +29,7 @@ from initiatives.selectors import initiative_list_rows
 from unions.models import Union, User
 from unions.permissions import in_scope, may_use_unit_pages, restrict
 
-FILTERS = ("q", "unit", "field", "status", "phase")
+FILTERS = ("q", "unit", "field", "status", "phase", "import")
 
 
 def list_params(filters: InitiativeFilterForm) -> dict[str, str]:

@@ -334,6 +334,13 @@ class InitiativeFilterForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["phase"]).queryset = phases
 
 
+# The initiatives one import from Excel created (its form's token, Initiative.import_token): where an
+# import leads. Added by name, "import" being a Python keyword; kept as the other filters change.
+InitiativeFilterForm.base_fields["import"] = forms.UUIDField(
+    label=gettext_lazy("Import from Excel"), required=False, widget=forms.HiddenInput
+)
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("Spreadsheet (.xlsx, .xlsm, .xls or .ods)"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -276,8 +277,11 @@ def _units_for(user: User, codes: set[str]) -> tuple[dict[str, Union], set[str]]
     return mine, elsewhere
 
 
-def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: Program) -> InitiativeImportResult:
-    """Check every row, then create them all as submitted initiatives in one transaction."""
+def import_initiatives(
+    source: str | Path | IO[bytes], *, user: User, program: Program, token: uuid.UUID | None = None
+) -> InitiativeImportResult:
+    """Check every row, then create them all as submitted initiatives in one transaction, each
+    marked with `token` (the import form's one-time token) when given."""
     limit = settings.INITIATIVE_IMPORT_MAX_ROWS
     raw = []
     layout = Layout()
@@ -371,7 +375,7 @@ def import_initiatives(source: str | Path | IO[bytes], *, user: User, program: P
     issues.extend(_duplicates(parsed, program=program))
     if issues:
         raise SpreadsheetError(issues, layout=layout)
-    return InitiativeImportResult(created=_create(parsed, user=user, program=program), layout=layout)
+    return InitiativeImportResult(created=_create(parsed, user=user, program=program, token=token), layout=layout)
 
 
 def _duplicates(rows: list[ParsedRow], *, program: Program) -> list[SheetIssue]:
@@ -398,7 +402,7 @@ def _duplicates(rows: list[ParsedRow], *, program: Program) -> list[SheetIssue]:
 
 
 @transaction.atomic
-def _create(rows: list[ParsedRow], *, user: User, program: Program) -> int:
+def _create(rows: list[ParsedRow], *, user: User, program: Program, token: uuid.UUID | None) -> int:
     now = timezone.now()
     phase = phase_on(program=program, day=timezone.localdate(now))
     initiatives = []
@@ -416,6 +420,7 @@ def _create(rows: list[ParsedRow], *, user: User, program: Program) -> int:
             status=Initiative.Status.SUBMITTED,
             submitted_at=now,
             created_by=user,
+            import_token=token,
         )
         initiative.refresh_search_text([name for name, _share in row.authors])
         initiatives.append(initiative)

@@ -188,6 +188,10 @@ class Initiative(CleanTextModel, models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Folded title for diacritic-free search; authors' names are added by the services.
     search_text = models.TextField(blank=True, editable=False)
+    # The import from Excel that created it: the import form's one-time token (FormSubmission), so
+    # that the import and any repeat of it lead to the list of its initiatives (?import=<token>).
+    # A plain value, not a foreign key: the tokens are pruned after a day, the list filter stays.
+    import_token = models.UUIDField(_("import"), null=True, blank=True, editable=False)
 
     objects = InitiativeQuerySet.as_manager()
 
@@ -209,6 +213,13 @@ class Initiative(CleanTextModel, models.Model):
             # oldest first: the same index read backwards). Without it "valid, newest first" walked the
             # 200,000 newest initiatives, none of them reviewed yet, to find a page (870 ms).
             models.Index(fields=["status", "-submitted_at", "-id"], name="initiative_status_newest"),
+            # The officer's list narrowed to one import (WHERE import_token = …): without it counting an
+            # import's few rows reads the whole table. Partial: only imported initiatives have one.
+            models.Index(
+                fields=["import_token"],
+                name="initiative_import",
+                condition=models.Q(import_token__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -91,6 +91,9 @@ def initiative_list_rows(*, user: User, filters: dict[str, Any]) -> InitiativeQu
         rows = rows.filter(phase=filters["phase"])
     if filters.get("q"):
         rows = rows.search(filters["q"])
+    if filters.get("import"):
+        # Within what the user may see, like every filter: another subtree's token finds nothing.
+        rows = rows.filter(import_token=filters["import"])
     authors = Prefetch("authors", queryset=Author.objects.only("initiative_id", "full_name", "share_percent"))
     return rows.prefetch_related(authors).order_by("-updated_at", "-pk")
 

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -73,7 +74,14 @@ def initiative_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "initiatives/list.html",
-        {"page": page, "filters": filters, "query": query.urlencode(), "program": program},
+        {
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "program": program,
+            # Narrowed to one import's initiatives: the page says so and how to see them all.
+            "import_token": cleaned.get("import"),
+        },
     )
 
 
@@ -230,9 +238,13 @@ def initiative_import(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             try:
                 with once.once_only_for(token, request, FormSubmission.Purpose.IMPORT) as submission:
-                    result = import_initiatives(form.cleaned_data["file"], user=request.user, program=program)
                     assert submission is not None  # claimed with the form's token
-                    once.record_result(submission, reverse("initiatives:list"))
+                    result = import_initiatives(
+                        form.cleaned_data["file"], user=request.user, program=program, token=submission.token
+                    )
+                    # The list of this import's initiatives, for this POST and any repeat of it.
+                    imported = f"{reverse('initiatives:list')}?{urlencode({'import': str(submission.token)})}"
+                    once.record_result(submission, imported)
             except once.AlreadySent as sent:
                 return once.already_sent(request, sent, reverse("initiatives:list"))
             except SpreadsheetError as error:
@@ -249,7 +261,7 @@ def initiative_import(request: AuthenticatedHttpRequest) -> HttpResponse:
                 )
                 for line in result.layout.summary():
                     messages.info(request, line)
-                return redirect("initiatives:list")
+                return redirect(imported)
     return render(
         request, "initiatives/import.html", {"form": form, "file_error": file_error, "errors": errors, "once": token}
     )

@@ -48,7 +48,7 @@ def site_pages(site: dict[str, object]) -> list[tuple[str, tuple[str, ...]]]:
         (reverse("faq"), ("q", "page")),
         (reverse("page", args=["huong-dan"]), ()),
         (reverse("login"), ("next",)),
-        (reverse("initiatives:list"), ("q", "unit", "field", "status", "phase", "page", "export")),
+        (reverse("initiatives:list"), ("q", "unit", "field", "status", "phase", "import", "page", "export")),
         (reverse("initiatives:detail", args=[initiative.pk]), ()),
         (reverse("initiatives:create"), ()),
         (reverse("initiatives:import"), ()),

@@ -9,6 +9,7 @@ from playwright.sync_api import Locator, Page, Route, expect
 
 from initiatives.models import Initiative
 from questions.models import Question
+from sangkien.spreadsheets import XLSX_CONTENT_TYPE
 from tests.e2e.conftest import log_in
 from tests.initiatives.test_import_initiatives import good_row, workbook
 
@@ -163,6 +164,7 @@ def test_after_the_first_click_the_import_is_sent_once(officer_page: Page, live_
     sheet.write_bytes(book.getvalue())
     page.goto(live_server.url + reverse("initiatives:import"))
     page.get_by_label("Tệp bảng tính (.xlsx, .xlsm, .xls hoặc .ods)").set_input_files(str(sheet))
+    form = {name: page.locator(f"#main input[name={name}]").input_value() for name in ("once", "csrfmiddlewaretoken")}
     posts, recorded = sent_once(
         page,
         reverse("initiatives:import"),
@@ -171,8 +173,33 @@ def test_after_the_first_click_the_import_is_sent_once(officer_page: Page, live_
     )
     assert len(posts) == 1, posts
     assert recorded["first"] and recorded["disabled"] and recorded["later"] and not any(recorded["later"]), recorded
-    assert Initiative.objects.filter(title="Nhập một lần dù bấm hai lần").count() == 1
+    imported = Initiative.objects.get(title="Nhập một lần dù bấm hai lần")
     assert Initiative.objects.count() == before + 1
+    # It lands on the list of what it imported, and so does the same form sent again (a resent request).
+    narrowed = f"{reverse('initiatives:list')}?import={imported.import_token}"
+    assert page.url == live_server.url + narrowed
+    shows_exactly_the_imported_row(page)
+    again = page.request.post(
+        live_server.url + reverse("initiatives:import"),
+        multipart={**form, "file": {"name": sheet.name, "mimeType": XLSX_CONTENT_TYPE, "buffer": book.getvalue()}},
+        headers={"Referer": page.url},
+        max_redirects=0,
+    )
+    assert again.status == 302 and again.headers["location"] == narrowed, again.headers
+    page.goto(live_server.url + narrowed)
+    expect(page.get_by_text("Biểu mẫu này đã được gửi trước đó")).to_be_visible()
+    shows_exactly_the_imported_row(page)
+    assert Initiative.objects.count() == before + 1
+    # The note's link shows the whole list again.
+    page.get_by_role("link", name="Xem tất cả sáng kiến").click()
+    expect(page.get_by_text("Đây là các sáng kiến của lần nhập từ Excel này.")).to_have_count(0)
+    expect(page.locator("tbody tr").nth(1)).to_be_visible()  # the unit's other initiatives too
+
+
+def shows_exactly_the_imported_row(page: Page) -> None:
+    expect(page.get_by_text("Đây là các sáng kiến của lần nhập từ Excel này.")).to_be_visible()
+    expect(page.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("tbody tr")).to_contain_text("Nhập một lần dù bấm hai lần")
 
 
 def test_after_the_first_click_the_question_is_sent_once(officer_page: Page, live_server) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+import uuid
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlencode
@@ -104,6 +105,20 @@ def test_the_old_export_link_only_shows_the_list(officer_client: Client, rows) -
 def test_a_get_asks_for_nothing(officer_client: Client, rows) -> None:
     assert officer_client.get(reverse("list_exports"), {"status": "submitted"}).status_code == 200
     assert not ExportJob.objects.exists()
+
+
+def test_the_list_of_one_import_exports_that_import_s_initiatives_only(
+    officer_client: Client, officer, rows, settings
+) -> None:
+    token = uuid.uuid4()
+    Initiative.objects.filter(pk=rows["formula"].pk).update(import_token=token)
+    ask_list(officer_client, **{"import": str(token)})
+    job = ExportJob.objects.get()
+    assert job.params == {"import": str(token)}
+    assert run_job(job.pk) == "done"
+    job.refresh_from_db()
+    lines = sheet_rows(Path(settings.MEDIA_ROOT) / job.file.name)
+    assert [line[2] for line in lines[1:]] == ['=HYPERLINK("http://x")']  # not the unit's other initiative
 
 
 # -- the worker writes the workbook the request used to ----------------------------------------------

@@ -18,6 +18,7 @@ from initiatives import once
 from initiatives.models import FormSubmission, Initiative
 from initiatives.tasks import prune_form_submissions
 from questions.models import Question
+from tests.factories import InitiativeFactory
 from tests.forms import once_field
 from tests.initiatives.test_import_initiatives import good_row, workbook
 from tests.initiatives.test_views import form_data
@@ -74,12 +75,14 @@ def test_two_posts_of_one_question_or_import_form_at_once_write_once(officer, pr
     at_once(lambda: logged_in(officer).post(reverse("questions:create"), ask))
     assert Question.objects.count() == 1
     token = once_field(client, reverse("initiatives:import"))
-    at_once(
+    responses = at_once(
         lambda: logged_in(officer).post(
             reverse("initiatives:import"), {"file": workbook([good_row(), good_row(title="Khác")]), **token}
         )
     )
     assert Initiative.objects.count() == 2
+    # Both land on the list of what the import created.
+    assert {response["Location"] for response in responses} == {imported_list(token, officer)}  # type: ignore[index]
 
 
 @pytest.mark.django_db
@@ -102,6 +105,58 @@ def test_a_form_posted_again_later_is_sent_to_what_it_created(
     draft = Initiative.objects.get(title="Nháp")
     assert response["Location"] == reverse("initiatives:edit", args=[draft.pk])
     assert draft.status == "draft" and Initiative.objects.count() == 2
+
+
+def imported_list(token: dict[str, str], user: User) -> str:
+    """The officer's list narrowed to the initiatives of the import posted with `token`."""
+    return f"{reverse('initiatives:list')}?import={once.token_of(token['once'], user=user)}"
+
+
+def listed_titles(response: object) -> set[str]:
+    return {initiative.title for initiative in response.context["page"]}  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db
+def test_an_import_posted_again_lands_on_the_same_list_of_exactly_what_it_imported(
+    client: Client, officer, program, field, unit_tree
+) -> None:
+    InitiativeFactory(program=program, unit=unit_tree.thep, field=field, title="Có từ trước")
+    client.force_login(officer)
+    earlier = once_field(client, reverse("initiatives:import"))
+    client.post(reverse("initiatives:import"), {"file": workbook([good_row(title="Lần nhập trước")]), **earlier})
+    token = once_field(client, reverse("initiatives:import"))
+    sheet = [good_row(), good_row("CTVN-THEP", title="Khác")]
+    first = client.post(reverse("initiatives:import"), {"file": workbook(sheet), **token}, follow=True)
+    again = client.post(reverse("initiatives:import"), {"file": workbook(sheet), **token}, follow=True)
+    assert first.redirect_chain[0][0] == again.redirect_chain[0][0] == imported_list(token, officer)
+    for page in (first, again):
+        assert listed_titles(page) == {"Cải tiến lò cao số 3", "Khác"}
+        html = page.content.decode()
+        assert "Đây là các sáng kiến của lần nhập từ Excel này." in html
+        assert f'href="{reverse("initiatives:list")}">Xem tất cả sáng kiến</a>' in html
+        assert "2 sáng kiến" in html
+    assert "Biểu mẫu này đã được gửi trước đó" in again.content.decode()
+    assert Initiative.objects.count() == 4
+    # Without the filter, the list shows everything and says nothing about an import.
+    everything = client.get(reverse("initiatives:list"))
+    assert len(listed_titles(everything)) == 4
+    assert "lần nhập từ Excel này" not in everything.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_import_list_shows_another_subtree_nothing_whatever_the_token(
+    client: Client, officer, program, field, unit_tree
+) -> None:
+    client.force_login(officer)
+    token = once_field(client, reverse("initiatives:import"))
+    client.post(reverse("initiatives:import"), {"file": workbook([good_row()]), **token})
+    assert Initiative.objects.filter(import_token__isnull=False).count() == 1
+    hanoi = User.objects.create_user(username="canbo.hanoi", unit=unit_tree.ha_noi)
+    client.force_login(hanoi)
+    page = client.get(imported_list(token, officer))
+    assert page.status_code == 200
+    assert listed_titles(page) == set()
+    assert "Không có sáng kiến nào phù hợp" in page.content.decode()
 
 
 @pytest.mark.django_db
