@@ -186,8 +186,14 @@ def _measure(
     program: Program, units: int, snapshots: list[LeaderboardSnapshot], hour: Hour, accounts: list[int]
 ) -> None:
     # Two snapshots an hour apart, at instants no earlier run used, with an ordinary hour between
-    # them: new initiatives submitted within the hour, reviews of older ones.
-    at = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(seconds=units % 60 + 1)
+    # them: new initiatives submitted within the hour, reviews of older ones. Both come after the
+    # programme's latest snapshot (a programme's snapshots only go forward), so after one taken
+    # this hour the pair lies ahead of the clock.
+    latest = LeaderboardSnapshot.objects.filter(program=program).order_by("-seq").first()
+    now = timezone.now().replace(second=0, microsecond=0)
+    if latest is not None:
+        now = max(now, latest.taken_at.replace(second=0, microsecond=0) + dt.timedelta(hours=1, minutes=1))
+    at = now + dt.timedelta(seconds=units % 60 + 1)
     earlier = _take(program, at - dt.timedelta(hours=1), snapshots)
     phase = program.phases.order_by("number").last()
     started = time.perf_counter()

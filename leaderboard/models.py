@@ -14,8 +14,13 @@ class LeaderboardSnapshot(models.Model):
     """Bảng xếp hạng "tính đến ngày/giờ": every unit's rolled-up figures at one instant, kept as history.
 
     Written only by `leaderboard.snapshots.leaderboard_snapshot`; one per programme and instant, so a
-    rerun for the same instant finds it and changes nothing.
+    rerun for the same instant finds it and changes nothing. A programme's snapshots only go forward
+    in time: each one gets the next `seq` and points at the one before it (docs/leaderboard-storage.md §2).
     """
+
+    class Mode(models.TextChoices):
+        FULL = "full", _("full recount")
+        INCREMENTAL = "incremental", _("incremental")  # counts only what changed (issue 18, not yet written)
 
     program = models.ForeignKey(
         Program, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="snapshots"
@@ -24,6 +29,20 @@ class LeaderboardSnapshot(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     seconds = models.FloatField(_("time taken (s)"), default=0)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
+    # 1, 2, … per programme, in the order of taken_at: the versions of the history (issue 18) say
+    # which snapshots see them by a range of seqs.
+    seq = models.PositiveIntegerField(_("sequence number"))
+    # The programme's snapshot just before this one (the one the movement arrows compare with); a
+    # pruned one leaves its successor pointing at nothing rather than taking it along.
+    previous = models.ForeignKey(
+        "self",
+        verbose_name=_("previous snapshot"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, default=Mode.FULL)
 
     class Meta:
         db_table = "initiatives_leaderboardsnapshot"  # its table from before the app split
@@ -33,6 +52,8 @@ class LeaderboardSnapshot(models.Model):
         verbose_name_plural = _("leaderboard snapshots")
         constraints = [
             models.UniqueConstraint(fields=["program", "taken_at"], name="snapshot_unique_per_instant"),
+            # Two snapshots that each missed the other (a race the advisory lock leaves) cannot both commit.
+            models.UniqueConstraint(fields=["program", "seq"], name="snapshot_unique_seq"),
         ]
 
     def __str__(self) -> str:

@@ -129,43 +129,134 @@ def snapshot_instant(now: dt.datetime | None = None, *, hourly: bool = False) ->
     return now.replace(minute=0) if hourly else now
 
 
+class SnapshotOutOfOrder(ValueError):
+    """A snapshot asked for an instant earlier than the programme's latest one: a programme's
+    history only goes forward (each snapshot follows the one before it, docs/leaderboard-storage.md §1.5.6)."""
+
+    def __init__(self, *, program: Program, at: dt.datetime, latest: LeaderboardSnapshot) -> None:
+        self.program, self.at, self.latest = program, at, latest
+        super().__init__(
+            f"{program.slug}: the latest snapshot is as of {_local(latest.taken_at)}; "
+            f"one as of the earlier {_local(at)} cannot follow it."
+        )
+
+
+def _local(instant: dt.datetime) -> str:
+    return timezone.localtime(instant).strftime("%d/%m/%Y %H:%M")
+
+
+# The advisory lock that serialises a programme's snapshots on PostgreSQL: (this space, programme id).
+_LOCK_SPACE = "leaderboard.snapshot"
+
+
+class _Busy(Exception):
+    """Another snapshot of the programme holds its lock."""
+
+
 def leaderboard_snapshot(*, program: Program, at: dt.datetime) -> tuple[LeaderboardSnapshot, bool]:
     """Take the snapshot of `program` as of `at`, or return the one already taken for that instant.
 
     Returns (snapshot, created). Idempotent: a second call for the same instant, even concurrent
-    with the first, changes nothing.
+    with the first, changes nothing. An instant earlier than the programme's latest snapshot raises
+    SnapshotOutOfOrder. The new snapshot gets the next `seq` and the latest one as `previous`.
+
+    On PostgreSQL a programme's snapshots run one at a time, under a transaction-level advisory lock
+    taken by the transaction's first statement; the unique constraints on (program, taken_at) and
+    (program, seq) settle whatever slips past it.
     """
     existing = LeaderboardSnapshot.objects.filter(program=program, taken_at=at).first()
     if existing is not None:
         return existing, False
+    _refuse_out_of_order(program, at)  # at once, without waiting for a snapshot under way
     started = time.perf_counter()
     # On PostgreSQL, when the snapshot has its own transaction (the beat task, the command), the
     # weekly series is counted on a second connection while this one counts the rows: the two
     # scans of the initiatives run on both cores. Inside a caller's transaction (a test's), the
     # second connection could not see what it has not committed, so everything runs here.
     beside = connection.vendor == "postgresql" and connection.get_autocommit() and not connection.in_atomic_block
-    try:
-        with transaction.atomic(), ThreadPoolExecutor(max_workers=1) as helper:
-            weeks = helper.submit(_weekly_counts_beside, program, at, _share_reading()) if beside else None
-            snapshot = LeaderboardSnapshot.objects.create(program=program, taken_at=at)
-            snapshot.row_count = _write_rows(snapshot)
-            _write_weeks(snapshot, weeks.result() if weeks else _weekly_counts(program, at))
-            snapshot.save(update_fields=["row_count"])
-    except IntegrityError:
-        # Another worker took the same instant first (the unique constraint waited for it).
-        return LeaderboardSnapshot.objects.get(program=program, taken_at=at), False
-    # The time taken includes the commit, where PostgreSQL flushes the rows to the log.
-    snapshot.seconds = time.perf_counter() - started
-    snapshot.save(update_fields=["seconds"])
+    while True:
+        try:
+            snapshot, created = _take(program, at, beside=beside)
+            break
+        except _Busy:
+            # The transaction's view (REPEATABLE READ) began with its first statement, before the
+            # other snapshot commits: start over once it has, in a new transaction that sees it.
+            _wait_for_lock(program)
+        except IntegrityError:
+            # Another worker took the same instant first (the unique constraint waited for it), or,
+            # in a race the lock leaves, a later instant.
+            existing = LeaderboardSnapshot.objects.filter(program=program, taken_at=at).first()
+            if existing is not None:
+                return existing, False
+            _refuse_out_of_order(program, at)
+            raise
+    if created:
+        # The time taken includes the commit, where PostgreSQL flushes the rows to the log.
+        snapshot.seconds = time.perf_counter() - started
+        snapshot.save(update_fields=["seconds"])
+    return snapshot, created
+
+
+def _take(program: Program, at: dt.datetime, *, beside: bool) -> tuple[LeaderboardSnapshot, bool]:
+    """leaderboard_snapshot's transaction: the lock, the checks that need it, then the snapshot."""
+    with transaction.atomic(), ThreadPoolExecutor(max_workers=1) as helper:
+        if beside:
+            # Before any query: the second connection shares this transaction's view (_share_reading).
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        # Inside a caller's transaction the view moves on with each statement: wait for the lock there.
+        if not _lock(program, wait=not beside):
+            raise _Busy
+        existing = LeaderboardSnapshot.objects.filter(program=program, taken_at=at).first()
+        if existing is not None:
+            return existing, False
+        latest = _refuse_out_of_order(program, at)
+        weeks = helper.submit(_weekly_counts_beside, program, at, _share_reading()) if beside else None
+        snapshot = LeaderboardSnapshot.objects.create(
+            program=program,
+            taken_at=at,
+            seq=latest.seq + 1 if latest else 1,
+            previous=latest,
+            mode=LeaderboardSnapshot.Mode.FULL,
+        )
+        snapshot.row_count = _write_rows(snapshot)
+        _write_weeks(snapshot, weeks.result() if weeks else _weekly_counts(program, at))
+        snapshot.save(update_fields=["row_count"])
     return snapshot, True
 
 
+def _refuse_out_of_order(program: Program, at: dt.datetime) -> LeaderboardSnapshot | None:
+    """The programme's latest snapshot (None when it has none); SnapshotOutOfOrder when it is later than `at`."""
+    latest = LeaderboardSnapshot.objects.filter(program=program).order_by("-seq").first()
+    if latest is not None and latest.taken_at > at:
+        raise SnapshotOutOfOrder(program=program, at=at, latest=latest)
+    return latest
+
+
+def _lock(program: Program, *, wait: bool) -> bool:
+    """Take the programme's snapshot lock until the end of the transaction (PostgreSQL only):
+    waiting for it, or, with wait=False, only if it is free. Returns whether it is held."""
+    if connection.vendor != "postgresql":
+        return True  # SQLite (the demo) writes one transaction at a time anyway
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(hashtext(%s), CAST(%s AS integer))", [_LOCK_SPACE, program.pk])
+        got = cursor.fetchone()[0]
+    return got is not False  # pg_advisory_xact_lock returns nothing (NULL), once it has the lock
+
+
+def _wait_for_lock(program: Program) -> None:
+    """Wait until the snapshot holding the programme's lock ends (in a transaction of its own,
+    which takes the lock and lets it go at once)."""
+    with transaction.atomic():
+        _lock(program, wait=True)
+
+
 def _share_reading() -> str:
-    """Make this transaction read one unchanging state of the database and return its name, so
+    """The name of this transaction's view of the database (REPEATABLE READ, set by _take), so
     that a second connection reads the very same state (PostgreSQL's exported snapshots): the rows
     and the weekly series then count exactly the same initiatives."""
     with connection.cursor() as cursor:
-        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cursor.execute("SELECT pg_export_snapshot()")
         return cursor.fetchone()[0]
 

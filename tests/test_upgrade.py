@@ -12,6 +12,8 @@ SQL, the NEW code (this checkout) runs `migrate` on it, and the state is read ag
 - every permission keeps its id, content type and codename; every group and user grant stays;
 - every admin LogEntry keeps its content type and object and still finds its object;
 - every leaderboard partition (and partition index) stays attached;
+- the old snapshots are numbered (seq 1, 2, …) in the order of their instants, each pointing at the
+  one before it as its `previous`;
 - the dashboard, found by its path, still renders the latest old snapshot for seed_demo's
   leadership account.
 
@@ -82,6 +84,7 @@ class Upgrade:
     old_view: dict[str, Any]  # tests/upgrade_scripts/probe.py's answer with the old code, before
     new_view: dict[str, Any]  # ... and with the new code, after
     snapshot: dict[str, Any]  # the latest old snapshot: its instant and the units it ranks
+    numbering: list[tuple[Any, ...]]  # every snapshot after the upgrade: (programme, id, seq, previous id), by instant
 
 
 def _probe_question(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -118,8 +121,21 @@ def upgrade(tmp_path_factory: pytest.TempPathFactory) -> Upgrade:
 
         manage(repository, "migrate", "--no-input", "-v0", env=env)
         new = read_state(server, name)
+        numbering = _numbering(server, name)
         new_view = run_script(repository, "probe.py", env, _probe_question(snapshot))
-    return Upgrade(old, new, _with_int_keys(old_view), _with_int_keys(new_view), snapshot)
+    return Upgrade(old, new, _with_int_keys(old_view), _with_int_keys(new_view), snapshot, numbering)
+
+
+def _numbering(server: Server, name: str) -> list[tuple[Any, ...]]:
+    connection = server.connect(name)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT program_id, id, seq, previous_id FROM {SNAPSHOTS_TABLE} ORDER BY program_id, taken_at"
+            )
+            return cursor.fetchall()
+    finally:
+        connection.close()
 
 
 def test_old_database_holds_everything_the_upgrade_must_keep(upgrade: Upgrade) -> None:
@@ -186,6 +202,17 @@ def test_admin_history_keeps_and_finds_its_objects(upgrade: Upgrade) -> None:
 def test_leaderboard_partitions_stay_attached(upgrade: Upgrade) -> None:
     detached = sorted(upgrade.old.inheritance - upgrade.new.inheritance)
     assert not detached, f"partitions or partition indexes no longer attached (parent, child): {detached}"
+
+
+def test_old_snapshots_are_numbered_in_the_order_of_their_instants(upgrade: Upgrade) -> None:
+    assert len(upgrade.numbering) >= 2, "seed_demo's two snapshots are missing: the proof would prove nothing"
+    expected: list[tuple[Any, ...]] = []
+    previous: dict[int, tuple[int, int | None]] = {}
+    for program, pk, _seq, _previous in upgrade.numbering:
+        number, before = previous.get(program, (0, None))
+        expected.append((program, pk, number + 1, before))
+        previous[program] = (number + 1, pk)
+    assert upgrade.numbering == expected
 
 
 def test_dashboard_still_renders_the_latest_old_snapshot(upgrade: Upgrade) -> None:

@@ -13,19 +13,22 @@ Bia: 2 submitted in phase 1 / M. So grassroots: Gang thép 4 and Rạng Đông 4
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import itertools
 import re
 import threading
 import time
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from initiatives.models import Initiative
 from leaderboard import dashboard as board
@@ -36,6 +39,7 @@ from tests.factories import (
     EmulationClusterFactory,
     FieldFactory,
     InitiativeFactory,
+    ProgramFactory,
     TargetFactory,
     UnionFactory,
     UserFactory,
@@ -169,6 +173,164 @@ def test_a_second_snapshot_for_the_same_instant_changes_nothing(data, unit_tree)
     assert again.pk == first.pk
     assert LeaderboardRow.objects.count() == rows
     assert row(again, unit_tree.bia).submitted == 2
+
+
+def test_each_snapshot_follows_the_previous_one_of_its_programme(data) -> None:
+    first = snap(data)
+    second = snap(data, at=data["now"] + dt.timedelta(hours=1))
+    other = ProgramFactory(slug="chuong-trinh-khac")
+    elsewhere, _ = leaderboard_snapshot(program=other, at=data["now"] + dt.timedelta(hours=2))
+    assert [(s.seq, s.previous_id, s.mode) for s in (first, second, elsewhere)] == [
+        (1, None, "full"),
+        (2, first.pk, "full"),
+        (1, None, "full"),  # seq counts per programme
+    ]
+    third = snap(data, at=data["now"] + dt.timedelta(hours=3))
+    assert (third.seq, third.previous_id) == (3, second.pk)
+    second.delete()  # pruned: the one after it is kept, pointing at nothing
+    third.refresh_from_db()
+    assert (third.seq, third.previous_id) == (3, None)
+
+
+def test_a_snapshot_earlier_than_the_latest_one_is_refused(data) -> None:
+    latest = snap(data, at=data["now"])
+    with pytest.raises(leaderboard.SnapshotOutOfOrder, match=r"as of 02/01/2023 08:00; .* 02/01/2023 07:00") as refused:
+        snap(data, at=data["now"] - dt.timedelta(hours=1))
+    assert refused.value.latest == latest
+    assert list(LeaderboardSnapshot.objects.values_list("pk", flat=True)) == [latest.pk]
+    # The latest instant itself is the same snapshot again, and a later one follows it.
+    assert leaderboard_snapshot(program=data["program"], at=data["now"]) == (latest, False)
+    assert snap(data, at=data["now"] + dt.timedelta(minutes=1)).previous == latest
+
+
+def test_an_instant_between_two_snapshots_is_refused_and_an_old_one_is_found_again(data) -> None:
+    older = snap(data, at=data["now"] - dt.timedelta(hours=2))
+    snap(data)
+    with pytest.raises(leaderboard.SnapshotOutOfOrder):
+        snap(data, at=data["now"] - dt.timedelta(hours=1))
+    # An instant already taken is returned as it is, however old (a retried task, a rerun seed_demo).
+    assert leaderboard_snapshot(program=data["program"], at=older.taken_at) == (older, False)
+
+
+def test_the_command_refuses_an_earlier_instant_in_vietnamese(data) -> None:
+    call_command("snapshot_leaderboard", "--at", "02/01/2023 08:00")
+    with translation.override("vi"), pytest.raises(CommandError) as refused:
+        call_command("snapshot_leaderboard", "--at", "02/01/2023 07:00")
+    expected = gettext_noop(
+        "%(program)s: the latest snapshot is as of %(latest)s; no snapshot can be taken "
+        "as of an earlier instant (%(at)s)."
+    )
+    with translation.override("vi"):
+        vietnamese = translation.gettext(expected)
+    assert str(refused.value) == vietnamese % {
+        "program": data["program"].slug,
+        "latest": "02/01/2023 08:00",
+        "at": "02/01/2023 07:00",
+    }
+    assert LeaderboardSnapshot.objects.count() == 1
+
+
+def _snapshot_on_another_connection(data, at, results: dict) -> threading.Thread:
+    """A snapshot taken in a thread of its own, in a transaction of its own (as the beat's)."""
+
+    def run() -> None:
+        try:
+            results[at] = leaderboard_snapshot(program=data["program"], at=at)
+        except Exception as error:  # the test reads it
+            results[at] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _waiting_for_an_advisory_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        return cursor.fetchone()[0]
+
+
+def _hold_the_first_snapshot(data, monkeypatch) -> tuple[threading.Event, threading.Event]:
+    """The snapshot as of data["now"] stops in the middle of its transaction until released."""
+    writing, release = threading.Event(), threading.Event()
+    write_rows = leaderboard._write_rows
+
+    def held(snapshot):
+        if snapshot.taken_at == data["now"]:
+            writing.set()
+            assert release.wait(timeout=30)
+        return write_rows(snapshot)
+
+    monkeypatch.setattr(leaderboard, "_write_rows", held)
+    return writing, release
+
+
+def _until(condition) -> bool:
+    for _ in range(100):
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_later_snapshot_waits_for_the_one_under_way_and_follows_it(data, monkeypatch) -> None:
+    writing, release = _hold_the_first_snapshot(data, monkeypatch)
+    results: dict = {}
+    first = _snapshot_on_another_connection(data, data["now"], results)
+    try:
+        assert writing.wait(timeout=30)
+        later = data["now"] + dt.timedelta(hours=1)
+        second = _snapshot_on_another_connection(data, later, results)
+        assert _until(lambda: _waiting_for_an_advisory_lock() == 1)  # it waits for the programme's lock
+        assert second.is_alive()
+    finally:
+        release.set()
+        first.join(timeout=60)
+    second.join(timeout=60)
+    (before, created_before), (after, created_after) = results[data["now"]], results[later]
+    assert created_before and created_after
+    assert (before.seq, after.seq, after.previous_id) == (1, 2, before.pk)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_snapshots_of_the_same_instant_at_once_take_it_once(data, monkeypatch) -> None:
+    writing, release = _hold_the_first_snapshot(data, monkeypatch)
+    results: dict = {}
+    first = _snapshot_on_another_connection(data, data["now"], results)
+    try:
+        assert writing.wait(timeout=30)
+        again: dict = {}
+        second = _snapshot_on_another_connection(data, data["now"], again)
+        assert _until(lambda: _waiting_for_an_advisory_lock() == 1)
+    finally:
+        release.set()
+        first.join(timeout=60)
+    second.join(timeout=60)
+    (taken, created), (found, created_again) = results[data["now"]], again[data["now"]]
+    assert (created, created_again) == (True, False)
+    assert found.pk == taken.pk and LeaderboardSnapshot.objects.get().seq == 1
+
+
+def test_the_migration_numbers_existing_snapshots_in_the_order_of_their_instants(data) -> None:
+    numbering = importlib.import_module("leaderboard.migrations.0002_snapshot_seq")
+    other = ProgramFactory(slug="chuong-trinh-khac")
+    # Created out of order (as ids go), the way no service would: as if from before the numbering.
+    made = [
+        LeaderboardSnapshot.objects.create(program=program, taken_at=data["now"] + dt.timedelta(hours=h), seq=100 + i)
+        for i, (program, h) in enumerate(
+            [(data["program"], 2), (other, 5), (data["program"], 0), (data["program"], 1), (other, 3)]
+        )
+    ]
+    with connection.schema_editor() as editor:
+        numbering.number_snapshots(django_apps, editor)
+    late, other_late, early, middle, other_early = (
+        LeaderboardSnapshot.objects.get(pk=snapshot.pk) for snapshot in made
+    )
+    assert [(s.seq, s.previous_id) for s in (early, middle, late)] == [(1, None), (2, early.pk), (3, middle.pk)]
+    assert [(s.seq, s.previous_id) for s in (other_early, other_late)] == [(1, None), (2, other_early.pk)]
 
 
 def test_the_hourly_instant_is_the_hour_so_a_rerun_lands_on_the_same_snapshot() -> None:

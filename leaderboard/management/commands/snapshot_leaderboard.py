@@ -5,15 +5,16 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from initiatives.models import Program
-from leaderboard.snapshots import leaderboard_prune, leaderboard_snapshot, snapshot_instant
+from leaderboard.snapshots import SnapshotOutOfOrder, leaderboard_prune, leaderboard_snapshot, snapshot_instant
 
 
 class Command(BaseCommand):
     help = (
         "Take the leaderboard snapshot of the active programmes (or one) now, as the hourly beat job does; "
-        "a second run for the same minute changes nothing."
+        "a second run for the same minute changes nothing, and an instant before the latest snapshot is refused."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -34,7 +35,20 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError('--at must look like "24/11/2026 09:00".') from None
         for program in programs:
-            snapshot, created = leaderboard_snapshot(program=program, at=at)
+            try:
+                snapshot, created = leaderboard_snapshot(program=program, at=at)
+            except SnapshotOutOfOrder as refused:
+                raise CommandError(
+                    _(
+                        "%(program)s: the latest snapshot is as of %(latest)s; no snapshot can be taken "
+                        "as of an earlier instant (%(at)s)."
+                    )
+                    % {
+                        "program": program.slug,
+                        "latest": timezone.localtime(refused.latest.taken_at).strftime("%d/%m/%Y %H:%M"),
+                        "at": timezone.localtime(at).strftime("%d/%m/%Y %H:%M"),
+                    }
+                ) from None
             when = timezone.localtime(snapshot.taken_at).strftime("%d/%m/%Y %H:%M")
             if created:
                 self.stdout.write(
