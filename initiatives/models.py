@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -313,6 +314,27 @@ ATTACHMENT_EXTENSIONS = dict(EXTENSIONS)
 
 def attachment_path(attachment: Attachment, filename: str) -> str:
     return random_file_name("attachments", attachment.content_type)
+
+
+class CountMark(models.Model):
+    """An initiative whose counted figures may have changed since the last leaderboard snapshot:
+    written by every write path in the writer's transaction (`initiatives.counting.mark`), read and
+    deleted by the snapshot, which re-counts the initiative as it then is (docs/leaderboard-storage.md
+    §2.3). It carries no values, so a stale or concurrent writer cannot make a count wrong, and no
+    foreign key, so the mark of a deleted initiative outlives it.
+
+    Insert-only for the writers and small (one snapshot's worth): no index but the primary key,
+    so a mark costs a submission one cheap INSERT."""
+
+    initiative_id = models.BigIntegerField(_("initiative"))
+    marked_at = models.DateTimeField(_("marked at"), db_default=Now())
+
+    class Meta:
+        verbose_name = _("count mark")
+        verbose_name_plural = _("count marks")
+
+    def __str__(self) -> str:
+        return f"#{self.initiative_id}"
 
 
 class ReviewQueue(Initiative):

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from initiatives import counting
 from initiatives.models import Attachment, Author, Initiative, Phase, Program, StatusChange
 from notifications.models import Notification
 from notifications.services import notify
@@ -135,7 +136,8 @@ def initiative_submit(
 ) -> Initiative:
     """Gửi: save, then move draft/returned → submitted, claiming the row so it happens once."""
     _check_submittable(initiative=initiative, authors=authors)
-    _write(initiative=initiative, authors=authors, attachments=list(attachments), by=by)
+    with counting.marks_deferred():  # marked once below, with the claim
+        _write(initiative=initiative, authors=authors, attachments=list(attachments), by=by)
     now = timezone.now()
     previous = initiative.status
     phase = phase_on(program=initiative.program, day=timezone.localdate(now))
@@ -144,6 +146,7 @@ def initiative_submit(
     ).update(status=Initiative.Status.SUBMITTED, submitted_at=now, phase=phase)
     if claimed != 1:
         raise InitiativeStateError(_("This initiative has already been submitted."))
+    counting.mark([initiative.pk])  # the saved fields and the claim: counted, or moved in time and phase
     StatusChange.objects.create(
         initiative=initiative, from_status=previous, to_status=Initiative.Status.SUBMITTED, by=by, at=now
     )
@@ -257,6 +260,7 @@ def initiatives_review(*, ids: list[int], decision: str, by: User, reason: str =
             if claimed != 1:
                 skipped.append(pk)
                 continue
+            counting.mark([pk])  # valid or not changes its valid count and value
             change = StatusChange.objects.create(
                 initiative_id=pk,
                 from_status=Initiative.Status.SUBMITTED,
