@@ -31,6 +31,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from initiatives.models import CountMark, Initiative, Phase
 from initiatives.querysets import InitiativeQuerySet
@@ -136,3 +137,13 @@ def marks_deferred() -> Iterator[None]:
         yield
     finally:
         _deferred.reset(token)
+
+
+def prune_marks(*, older_than: dt.timedelta) -> int:
+    """Delete the marks older than `older_than`. Until snapshots consume them (steps 4 and 7 of
+    docs/leaderboard-storage.md), nothing reads the marks: the nightly job keeps a week of them,
+    so the table stays bounded (about 7,500 a day at the national pace)."""
+    from initiatives.models import CountMark
+
+    deleted, _ = CountMark.objects.filter(marked_at__lt=timezone.now() - older_than).delete()
+    return deleted

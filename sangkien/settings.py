@@ -288,6 +288,14 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+CELERY_BEAT_SCHEDULE["prune-count-marks"] = {
+    # Every night at 02:50: the leaderboard's count marks older than COUNT_MARK_KEEP_DAYS are deleted
+    # (nothing reads them until snapshots are incremental: docs/leaderboard-storage.md). Safe to rerun.
+    "task": "initiatives.prune_count_marks",
+    "schedule": crontab(minute=50, hour=2),
+}
+COUNT_MARK_KEEP_DAYS = env.int("COUNT_MARK_KEEP_DAYS", default=7)
+
 CELERY_BEAT_SCHEDULE["prune-form-submissions"] = {
     # Every night at 02:45: the one-time form tokens past their day of validity (initiatives.once)
     # are deleted; an expired token is refused anyway. Safe to rerun.

@@ -69,6 +69,7 @@ COVERED: dict[tuple[str, str, str], str] = {
     ("sangkien/app_moves.py", "move_content_types.relabel", "update"): "Permission rows",
     ("notifications/admin.py", "NotificationAdmin.send_again", "update"): "Notification rows",
     ("leaderboard/views.py", "_unit_figures", "update"): "a dict (the template context)",
+    ("leaderboard/migrations/0002_snapshot_seq.py", "number_snapshots", "bulk_update"): "snapshots' seq",
     ("leaderboard/snapshots.py", "<module>", "sql"): "_INSERT_ROWS_SQL: a snapshot's rows, into {table}",
     ("initiatives/counting.py", "roll_up", "sql"): "a temporary table of figures",
 }
@@ -454,3 +455,18 @@ def test_other_databases_mark_through_bulk_create(monkeypatch) -> None:
     assert len(queries) == 1
     assert sorted(CountMark.objects.values_list("initiative_id", flat=True)) == [7, 8]
     assert not CountMark.objects.filter(marked_at__isnull=True).exists()
+
+
+def test_the_nightly_job_keeps_a_week_of_marks(settings) -> None:
+    """Nothing reads the marks before snapshots are incremental: the table stays bounded."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from initiatives.models import CountMark
+    from initiatives.tasks import prune_count_marks
+
+    CountMark.objects.bulk_create([CountMark(initiative_id=1), CountMark(initiative_id=2)])
+    CountMark.objects.filter(initiative_id=1).update(marked_at=timezone.now() - dt.timedelta(days=8))
+    assert prune_count_marks() == 1
+    assert list(CountMark.objects.values_list("initiative_id", flat=True)) == [2]
