@@ -17,7 +17,8 @@ class LeaderboardConfig(AppConfig):
         from leaderboard.models import LeaderboardSnapshot
         from unions.models import EmulationCluster
 
-        for signal in (post_save, post_delete):
-            signal.connect(forget_snapshots, sender=LeaderboardSnapshot, dispatch_uid=f"forget-snapshots-{signal}")
+        for event, signal in (("save", post_save), ("delete", post_delete)):
+            signal.connect(forget_snapshots, sender=LeaderboardSnapshot, dispatch_uid=f"forget-snapshots-{event}")
             for model in (Field, EmulationCluster):
-                signal.connect(forget_filter_choices, sender=model, dispatch_uid=f"forget-choices-{model}-{signal}")
+                uid = f"forget-choices-{model.__name__}-{event}"
+                signal.connect(forget_filter_choices, sender=model, dispatch_uid=uid)

@@ -6,6 +6,9 @@ transaction)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import ProjectState
@@ -15,19 +18,17 @@ class AddIndexConcurrently(migrations.AddIndex):
     def database_forwards(
         self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
     ) -> None:
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            if schema_editor.connection.vendor == "postgresql":
-                schema_editor.add_index(model, self.index, concurrently=True)  # type: ignore[call-arg]
-            else:
-                schema_editor.add_index(model, self.index)
+        self._run(schema_editor, to_state.apps.get_model(app_label, self.model_name), schema_editor.add_index)
 
     def database_backwards(
         self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
     ) -> None:
-        model = from_state.apps.get_model(app_label, self.model_name)
+        self._run(schema_editor, from_state.apps.get_model(app_label, self.model_name), schema_editor.remove_index)
+
+    def _run(self, schema_editor: BaseDatabaseSchemaEditor, model: Any, operation: Callable[..., None]) -> None:
+        """`operation(model, index)`, concurrently on PostgreSQL (its schema editor takes the flag)."""
         if self.allow_migrate_model(schema_editor.connection.alias, model):
             if schema_editor.connection.vendor == "postgresql":
-                schema_editor.remove_index(model, self.index, concurrently=True)  # type: ignore[call-arg]
+                operation(model, self.index, concurrently=True)
             else:
-                schema_editor.remove_index(model, self.index)
+                operation(model, self.index)
