@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from demo import seed as demo_data
 from initiatives.models import Author, Initiative, Phase, Program, Target
+from leaderboard.models import LeaderboardState
 from sangkien.text import fold
 from unions.models import EmulationCluster, Union, User
 
@@ -254,6 +255,9 @@ def seed_scale(*, units: int, initiatives: int, seed: int = 1, reset_first: bool
             )
         for model in (Union, Initiative, Author, Target):
             _reset_sequence(model)
+        # The COPY marks nothing for the snapshots (millions of marks would cost more than counting):
+        # every programme's next snapshot counts everything again.
+        LeaderboardState.objects.all().delete()
         result.seconds["indexes"] = time.perf_counter() - clock
     clock = time.perf_counter()
     with connection.cursor() as cursor:

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from emulation.models import EmulationCriterion, ScoringBand
 from initiatives.models import Author, Field, Initiative, Phase, Program, StatusChange, Target
+from leaderboard.models import LeaderboardState
 from leaderboard.snapshots import leaderboard_snapshot, snapshot_instant
 from unions.models import EmulationCluster, Union, User
 from unions.permissions import LEADERSHIP_GROUP, REVIEWERS_GROUP, ensure_role_groups
@@ -455,6 +456,8 @@ def seed_demo(*, initiatives: int = 1500, seed: int = 2022) -> dict[str, int]:
             units=units,
             users=users,
         )
+        # Created in bulk without marks: the next snapshot counts everything again.
+        LeaderboardState.objects.filter(program=program).delete()
     # Two leaderboard snapshots, so the dashboard shows movement: the end of phase 1 and this hour
     # (what the hourly beat job would have taken; without a broker nothing runs it in the demo).
     end_of_phase_1 = datetime.combine(phases[0].ends_on, time(23), ZoneInfo(settings.TIME_ZONE))

@@ -79,12 +79,17 @@ def valid_sql(*, alias: str) -> tuple[str, list[Any]]:
     return f"{alias}.status = %s", [Initiative.Status.VALID]
 
 
-def roll_up(cursor: Any, *, table: str, keys: Sequence[str], sums: Sequence[str], deepest: int, top: int) -> None:
+def roll_up(
+    cursor: Any, *, table: str, keys: Sequence[str], sums: Sequence[str], deepest: int, top: int, tree: str = ""
+) -> None:
     """Add the figures of every unit deeper than `top` to its parent's, one level at a time from
     `deepest` up: `table` holds rows (unit_id, depth, *keys, *sums); the rows at `depth` are
     grouped by parent and `keys` and inserted at `depth - 1`, so when a level is summed it already
-    holds everything below it. A unit's subtree figures are then the sum of its rows."""
-    union = Union._meta.db_table
+    holds everything below it. A unit's subtree figures are then the sum of its rows.
+
+    `tree` is the table of the tree to roll up along (columns id, parent_id): the units' own by
+    default, or the tree as a snapshot saw it (leaderboard.history)."""
+    union = tree or Union._meta.db_table
     columns = ", ".join(f"x.{key}" for key in keys)
     totals = ", ".join(f"SUM(x.{column})" for column in sums)
     insert = ", ".join(["unit_id", *keys, *sums, "depth"])
@@ -140,10 +145,15 @@ def marks_deferred() -> Iterator[None]:
 
 
 def prune_marks(*, older_than: dt.timedelta) -> int:
-    """Delete the marks older than `older_than`. Until snapshots consume them (steps 4 and 7 of
-    docs/leaderboard-storage.md), nothing reads the marks: the nightly job keeps a week of them,
-    so the table stays bounded (about 7,500 a day at the national pace)."""
-    from initiatives.models import CountMark
+    """Delete the marks older than `older_than` that no snapshot will consume: those of initiatives
+    outside every active programme (the beat snapshots active programmes only), deleted ones
+    included unless an active programme counted them. Snapshots consume the rest within the hour."""
+    from initiatives.models import CountMark, Program
+    from leaderboard.models import OPEN, LeaderboardCounted
 
-    deleted, _ = CountMark.objects.filter(marked_at__lt=timezone.now() - older_than).delete()
+    active = Program.objects.filter(is_active=True)
+    awaited = Initiative.objects.filter(program__in=active).values("pk")
+    counted = LeaderboardCounted.objects.filter(program__in=active, last_seq=OPEN).values("initiative_id")
+    stale = CountMark.objects.filter(marked_at__lt=timezone.now() - older_than)
+    deleted, _ = stale.exclude(initiative_id__in=awaited).exclude(initiative_id__in=counted).delete()
     return deleted

@@ -15,7 +15,7 @@ CLEANUP_TIME_LIMIT = 10 * 60
 
 @shared_task(name="initiatives.prune_count_marks", time_limit=CLEANUP_TIME_LIMIT)
 def prune_count_marks() -> int:
-    """Beat: the leaderboard's count marks older than COUNT_MARK_KEEP_DAYS (initiatives.counting)."""
+    """Beat: the leaderboard's count marks no snapshot will consume, once older than COUNT_MARK_KEEP_DAYS."""
     return counting.prune_marks(older_than=dt.timedelta(days=settings.COUNT_MARK_KEEP_DAYS))
 
 

@@ -20,7 +20,8 @@ class LeaderboardSnapshot(models.Model):
 
     class Mode(models.TextChoices):
         FULL = "full", _("full recount")
-        INCREMENTAL = "incremental", _("incremental")  # counts only what changed (issue 18, not yet written)
+        INCREMENTAL = "incremental", _("incremental")  # counts only what changed since the previous one
+        VERIFIED = "verified", _("verified by a full recount")  # incremental, then checked (and repaired)
 
     program = models.ForeignKey(
         Program, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="snapshots"
@@ -43,6 +44,16 @@ class LeaderboardSnapshot(models.Model):
         related_name="+",
     )
     mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, default=Mode.FULL)
+    # Initiatives re-counted (their marks consumed) and versions written by this snapshot.
+    changes = models.PositiveIntegerField(_("initiatives re-counted"), default=0)
+    versions = models.PositiveIntegerField(_("versions written"), default=0)
+    # A verified snapshot: the keys where the incremental count differed from the full recount (0 when
+    # it was right), and the first of them with the initiatives behind them; the snapshot holds the
+    # full recount's figures.
+    differences = models.PositiveIntegerField(_("differences found"), default=0)
+    repair_notes = models.JSONField(_("repair notes"), default=dict, blank=True)
+    # Evidence (quarter and phase ends, a decision citing it): never pruned, re-rendered as it was.
+    pinned_reason = models.CharField(_("kept as evidence because"), max_length=200, blank=True)
 
     class Meta:
         db_table = "initiatives_leaderboardsnapshot"  # its table from before the app split
@@ -141,3 +152,160 @@ class LeaderboardWeek(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.week:%d/%m/%Y}: {self.submitted}"
+
+
+# The last_seq of a version still open: seen by every snapshot from its first_seq on.
+OPEN = 2147483647
+
+
+class LeaderboardState(models.Model):
+    """The snapshot the open versions and the mirror of a programme stand for: an incremental
+    snapshot follows it only, anything else (no state, a gap) is a full recount."""
+
+    program = models.OneToOneField(Program, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveIntegerField()
+
+    class Meta:
+        verbose_name = _("leaderboard history state")
+        verbose_name_plural = _("leaderboard history states")
+
+    # The history (docs/leaderboard-storage.md §2.2): each table keeps one version of a key for as long as
+    # its values stay the same, seen by the snapshots whose seq lies in [first_seq, last_seq]. Written by
+    # leaderboard.history alone, in raw SQL; no foreign key is checked (units are deleted, history stays).
+
+    def __str__(self) -> str:
+        return f"{self.program_id}: {self.seq}"
+
+
+class LeaderboardFigure(models.Model):
+    """A unit's figures over its subtree in one context, while they stay the same: the contexts of
+    LeaderboardRow (phase × field, 0 = all) and, with phase and field 0, each calendar quarter
+    (quarter_key YYYYQ, 20263 for Q3/2026; 0 = not a quarter). No rank: ranks are derived."""
+
+    pk = models.CompositePrimaryKey("program", "unit_id", "phase_key", "field_key", "quarter_key", "first_seq")
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    unit_id = models.BigIntegerField()
+    phase_key = models.BigIntegerField()
+    field_key = models.BigIntegerField()
+    quarter_key = models.IntegerField()
+    first_seq = models.IntegerField()
+    last_seq = models.IntegerField()
+    submitted = models.IntegerField()
+    valid = models.IntegerField()
+    value_vnd = models.BigIntegerField()
+    participating = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("leaderboard figure version")
+        verbose_name_plural = _("leaderboard figure versions")
+
+    def __str__(self) -> str:
+        context = f"({self.phase_key}, {self.field_key}, {self.quarter_key})"
+        return f"{self.unit_id} {context} [{self.first_seq}, {self.last_seq}]"
+
+
+class LeaderboardWeekFigure(models.Model):
+    """Submissions in one week (its Monday, local time) and field (0 = none) of the Confederation's
+    and each tier-2 unit's subtree, while the count stays the same."""
+
+    pk = models.CompositePrimaryKey("program", "unit_id", "week", "field_key", "first_seq")
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    unit_id = models.BigIntegerField()
+    week = models.DateField()
+    field_key = models.BigIntegerField()
+    first_seq = models.IntegerField()
+    last_seq = models.IntegerField()
+    submitted = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("weekly submissions version")
+        verbose_name_plural = _("weekly submissions versions")
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.week} [{self.first_seq}, {self.last_seq}]"
+
+
+class LeaderboardUnitVersion(models.Model):
+    """A unit as the snapshots of [first_seq, last_seq] saw it: its name, place in the tree, level,
+    cluster and target in the programme (so evidence shows them as they were)."""
+
+    pk = models.CompositePrimaryKey("program", "unit_id", "first_seq")
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    unit_id = models.BigIntegerField()
+    first_seq = models.IntegerField()
+    last_seq = models.IntegerField()
+    code = models.CharField(max_length=32)
+    name = models.CharField(max_length=255)
+    short_name = models.CharField(max_length=100, blank=True)
+    parent_id = models.BigIntegerField(null=True)
+    level = models.CharField(max_length=16, choices=Union.Level.choices)
+    cluster_id = models.BigIntegerField(null=True)
+    depth = models.IntegerField()
+    target = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("unit as seen by snapshots")
+        verbose_name_plural = _("units as seen by snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.code} [{self.first_seq}, {self.last_seq}]"
+
+
+class LeaderboardCounted(models.Model):
+    """The mirror: what the snapshots of [first_seq, last_seq] counted of one initiative (where, in
+    which phase, field, week and quarter, whether valid and its value). An incremental snapshot
+    takes an initiative's old contribution from here; evidence counts from here what the pages
+    count live."""
+
+    pk = models.CompositePrimaryKey("initiative_id", "first_seq")
+    initiative_id = models.BigIntegerField()
+    first_seq = models.IntegerField()
+    last_seq = models.IntegerField()
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    unit_id = models.BigIntegerField()
+    phase_key = models.BigIntegerField()  # 0: none
+    field_key = models.BigIntegerField()  # 0: none
+    week = models.DateField()
+    quarter_key = models.IntegerField()
+    valid = models.IntegerField()  # 1 or 0
+    value_vnd = models.BigIntegerField()  # counted value: 0 unless valid
+
+    class Meta:
+        verbose_name = _("counted initiative version")
+        verbose_name_plural = _("counted initiative versions")
+        indexes = [
+            # A unit's open rows, for an incremental snapshot: only the open ones are indexed.
+            models.Index(
+                fields=["program", "unit_id"], name="lbcounted_open_by_unit", condition=models.Q(last_seq=OPEN)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.initiative_id} [{self.first_seq}, {self.last_seq}]"
+
+
+class LeaderboardScale(models.Model):
+    """A snapshot's national rank for each count in a level's block of the whole programme (all
+    fields): a unit's rank at any kept snapshot is read from its figures and this, so ranks need no
+    storing per unit."""
+
+    pk = models.CompositePrimaryKey("snapshot", "level", "submitted")
+    snapshot = models.ForeignKey(LeaderboardSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False)
+    level = models.CharField(max_length=16, choices=Union.Level.choices)
+    submitted = models.IntegerField()
+    rank = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("rank scale")
+        verbose_name_plural = _("rank scales")
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.submitted}: #{self.rank}"

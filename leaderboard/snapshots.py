@@ -22,97 +22,29 @@ Counting rules (initiatives.counting has the rule and the roll-up, for every fig
 from __future__ import annotations
 
 import datetime as dt
-import re
+import logging
 import time
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Count, F, IntegerField, QuerySet, When
-from django.db.models.functions import TruncWeek
+from django.db.models import QuerySet
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
 from initiatives import counting
-from initiatives.models import Initiative, Phase, Program, Target
-from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
-from unions.models import Union
+from initiatives.models import Initiative, Phase, Program
+from leaderboard import history
+from leaderboard.history import WEEKLY_MAX_DEPTH
+from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardState, LeaderboardWeek
 
-_INITIATIVE = Initiative._meta.db_table
-_UNION = Union._meta.db_table
-_TARGET = Target._meta.db_table
+__all__ = ["WEEKLY_MAX_DEPTH", "counted_initiatives", "leaderboard_prune", "leaderboard_snapshot", "partition_name"]
+
+logger = logging.getLogger(__name__)
+
 _ROW = LeaderboardRow._meta.db_table
 _WEEK = LeaderboardWeek._meta.db_table
-_TEMP_TABLES = ("lb_leaf", "lb_up")
-
-# Each unit's own submitted initiatives by phase and field (-1: none set). Every sum, here and in
-# the steps below, is cast back to its column's type, counts INTEGER and the value benefit BIGINT
-# (the roll-up's INSERT casts into lb_up's columns): PostgreSQL sums INTEGERs into BIGINTs and
-# BIGINTs into NUMERICs, and adding up NUMERICs took the contexts and the roll-up half as long again.
-_LEAF_SQL = f"""
-CREATE TEMP TABLE lb_leaf AS
-SELECT i.unit_id, COALESCE(i.phase_id, -1) AS p, COALESCE(i.field_id, -1) AS f, CAST(COUNT(*) AS INTEGER) AS submitted,
-       CAST(SUM(CASE WHEN {{valid}} THEN 1 ELSE 0 END) AS INTEGER) AS valid,
-       CAST(SUM(CASE WHEN {{valid}} THEN COALESCE(i.value_vnd, 0) ELSE 0 END) AS BIGINT) AS value_vnd
-FROM {_INITIATIVE} i
-WHERE i.program_id = %s AND {{submitted}}
-GROUP BY i.unit_id, i.phase_id, i.field_id
-"""
-
-# The contexts of each unit's own initiatives: (phase, field), (phase, all), (all, field), (all, all),
-# where 0 stands for "all"; each unit appears once per context, so summing `participating` up the
-# tree counts distinct grassroots units. A grassroots unit's figures narrowed to a field are not
-# stored (the dashboard counts them from the initiatives): they go straight into its parent's, so
-# the 1.6 million rows they would be never reach a table.
-_OWN_SQL = f"""
-CREATE TEMP TABLE lb_up AS
-SELECT o.unit_id, o.p, 0 AS f, o.submitted, o.valid, o.value_vnd,
-       CASE WHEN u.level = %(grassroots)s THEN 1 ELSE 0 END AS participating, u.depth
-FROM (
-    SELECT unit_id, p, CAST(SUM(submitted) AS INTEGER) AS submitted, CAST(SUM(valid) AS INTEGER) AS valid,
-           CAST(SUM(value_vnd) AS BIGINT) AS value_vnd
-    FROM lb_leaf WHERE p > 0 GROUP BY unit_id, p
-    UNION ALL
-    SELECT unit_id, 0, CAST(SUM(submitted) AS INTEGER), CAST(SUM(valid) AS INTEGER), CAST(SUM(value_vnd) AS BIGINT)
-    FROM lb_leaf GROUP BY unit_id
-) o
-JOIN {_UNION} u ON u.id = o.unit_id
-UNION ALL
-SELECT CASE WHEN u.level = %(grassroots)s THEN u.parent_id ELSE o.unit_id END, o.p, o.f,
-       CAST(SUM(o.submitted) AS INTEGER), CAST(SUM(o.valid) AS INTEGER), CAST(SUM(o.value_vnd) AS BIGINT),
-       CAST(SUM(CASE WHEN u.level = %(grassroots)s THEN 1 ELSE 0 END) AS INTEGER),
-       CASE WHEN u.level = %(grassroots)s THEN u.depth - 1 ELSE u.depth END
-FROM (
-    SELECT unit_id, p, f, submitted, valid, value_vnd FROM lb_leaf WHERE p > 0 AND f > 0
-    UNION ALL
-    SELECT unit_id, 0, f, CAST(SUM(submitted) AS INTEGER), CAST(SUM(valid) AS INTEGER), CAST(SUM(value_vnd) AS BIGINT)
-    FROM lb_leaf WHERE f > 0 GROUP BY unit_id, f
-) o
-JOIN {_UNION} u ON u.id = o.unit_id
-GROUP BY 1, o.p, o.f, 8
-"""
-
-# The ranked rows, into the snapshot's table: {table} and {id_…} are the partition and ids made by
-# _write_partition on PostgreSQL, the table itself and its own ids elsewhere.
-_INSERT_ROWS_SQL = f"""
-INSERT INTO {{table}} ({{id_column}}snapshot_id, unit_id, phase_key, field_key, level, cluster_id, submitted, valid,
-                    value_vnd, participating, target, rank, cluster_rank)
-SELECT {{id_value}}%s, r.unit_id, r.p, r.f, u.level, u.cluster_id,
-       r.submitted, r.valid, r.value_vnd, r.participating, COALESCE(t.quantity, 0),
-       RANK() OVER (PARTITION BY r.p, r.f, u.level ORDER BY r.submitted DESC),
-       CASE WHEN u.cluster_id IS NOT NULL
-            THEN RANK() OVER (PARTITION BY r.p, r.f, u.level, u.cluster_id ORDER BY r.submitted DESC) END
-FROM (
-    SELECT unit_id, p, f, CAST(SUM(submitted) AS INTEGER) AS submitted, CAST(SUM(valid) AS INTEGER) AS valid,
-           CAST(SUM(value_vnd) AS BIGINT) AS value_vnd, CAST(SUM(participating) AS INTEGER) AS participating
-    FROM lb_up GROUP BY unit_id, p, f
-) r
-JOIN {_UNION} u ON u.id = r.unit_id
-LEFT JOIN {_TARGET} t ON t.unit_id = r.unit_id AND t.program_id = %s
-"""
 
 
 def counted_initiatives(snapshot: LeaderboardSnapshot, *, phase: Phase | None = None) -> QuerySet[Initiative]:
@@ -153,12 +85,19 @@ class _Busy(Exception):
     """Another snapshot of the programme holds its lock."""
 
 
-def leaderboard_snapshot(*, program: Program, at: dt.datetime) -> tuple[LeaderboardSnapshot, bool]:
+def leaderboard_snapshot(
+    *, program: Program, at: dt.datetime, full: bool = False, verify: bool = False
+) -> tuple[LeaderboardSnapshot, bool]:
     """Take the snapshot of `program` as of `at`, or return the one already taken for that instant.
 
     Returns (snapshot, created). Idempotent: a second call for the same instant, even concurrent
     with the first, changes nothing. An instant earlier than the programme's latest snapshot raises
     SnapshotOutOfOrder. The new snapshot gets the next `seq` and the latest one as `previous`.
+
+    On PostgreSQL a snapshot that follows the programme's previous one counts only what changed
+    since (leaderboard.history); `full` counts everything again, and `verify` counts incrementally,
+    then everything, compares and keeps the full recount's figures (the nightly check). SQLite (the
+    demo) always counts everything.
 
     On PostgreSQL a programme's snapshots run one at a time, under a transaction-level advisory lock
     taken by the transaction's first statement; the unique constraints on (program, taken_at) and
@@ -169,14 +108,13 @@ def leaderboard_snapshot(*, program: Program, at: dt.datetime) -> tuple[Leaderbo
         return existing, False
     _refuse_out_of_order(program, at)  # at once, without waiting for a snapshot under way
     started = time.perf_counter()
-    # On PostgreSQL, when the snapshot has its own transaction (the beat task, the command), the
-    # weekly series is counted on a second connection while this one counts the rows: the two
-    # scans of the initiatives run on both cores. Inside a caller's transaction (a test's), the
-    # second connection could not see what it has not committed, so everything runs here.
-    beside = connection.vendor == "postgresql" and connection.get_autocommit() and not connection.in_atomic_block
+    # With a transaction of its own (the beat task, the command), every statement of the snapshot
+    # reads the same state of the database (REPEATABLE READ): the marks it consumes, the initiatives
+    # it counts. Inside a caller's transaction (a test's), it waits for the lock instead.
+    own = connection.vendor == "postgresql" and connection.get_autocommit() and not connection.in_atomic_block
     while True:
         try:
-            snapshot, created = _take(program, at, beside=beside)
+            snapshot, created = _take(program, at, own=own, full=full, verify=verify)
             break
         except _Busy:
             # The transaction's view (REPEATABLE READ) began with its first statement, before the
@@ -194,24 +132,33 @@ def leaderboard_snapshot(*, program: Program, at: dt.datetime) -> tuple[Leaderbo
         # The time taken includes the commit, where PostgreSQL flushes the rows to the log.
         snapshot.seconds = time.perf_counter() - started
         snapshot.save(update_fields=["seconds"])
+        if snapshot.differences:
+            logger.error(
+                "leaderboard snapshot %s of %s: the incremental count differed from the full recount in %s keys, "
+                "repaired: %s",
+                snapshot.seq,
+                program.slug,
+                snapshot.differences,
+                snapshot.repair_notes,
+            )
     return snapshot, created
 
 
-def _take(program: Program, at: dt.datetime, *, beside: bool) -> tuple[LeaderboardSnapshot, bool]:
+def _take(
+    program: Program, at: dt.datetime, *, own: bool, full: bool, verify: bool
+) -> tuple[LeaderboardSnapshot, bool]:
     """leaderboard_snapshot's transaction: the lock, the checks that need it, then the snapshot."""
-    with transaction.atomic(), ThreadPoolExecutor(max_workers=1) as helper:
-        if beside:
-            # Before any query: the second connection shares this transaction's view (_share_reading).
+    with transaction.atomic():
+        if own:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         # Inside a caller's transaction the view moves on with each statement: wait for the lock there.
-        if not _lock(program, wait=not beside):
+        if not _lock(program, wait=not own):
             raise _Busy
         existing = LeaderboardSnapshot.objects.filter(program=program, taken_at=at).first()
         if existing is not None:
             return existing, False
         latest = _refuse_out_of_order(program, at)
-        weeks = helper.submit(_weekly_counts_beside, program, at, _share_reading()) if beside else None
         snapshot = LeaderboardSnapshot.objects.create(
             program=program,
             taken_at=at,
@@ -219,9 +166,8 @@ def _take(program: Program, at: dt.datetime, *, beside: bool) -> tuple[Leaderboa
             previous=latest,
             mode=LeaderboardSnapshot.Mode.FULL,
         )
-        snapshot.row_count = _write_rows(snapshot)
-        _write_weeks(snapshot, weeks.result() if weeks else _weekly_counts(program, at))
-        snapshot.save(update_fields=["row_count"])
+        _write(snapshot, latest, full=full, verify=verify)
+        snapshot.save(update_fields=["row_count", "mode", "changes", "versions", "differences", "repair_notes"])
     return snapshot, True
 
 
@@ -252,42 +198,103 @@ def _wait_for_lock(program: Program) -> None:
         _lock(program, wait=True)
 
 
-def _share_reading() -> str:
-    """The name of this transaction's view of the database (REPEATABLE READ, set by _take), so
-    that a second connection reads the very same state (PostgreSQL's exported snapshots): the rows
-    and the weekly series then count exactly the same initiatives."""
+def _follows(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None) -> bool:
+    """Whether `snapshot` can count incrementally: the history stands for `latest`, whose rows are still there."""
+    if connection.vendor != "postgresql" or latest is None:
+        return False
+    state = LeaderboardState.objects.filter(program_id=snapshot.program_id).first()
+    if state is None or state.seq != latest.seq:
+        return False
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_export_snapshot()")
-        return cursor.fetchone()[0]
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [partition_name(latest.pk)])
+        return bool(cursor.fetchone()[0])
 
 
-def _write_rows(snapshot: LeaderboardSnapshot) -> int:
-    valid, valid_params = counting.valid_sql(alias="i")
-    submitted, submitted_params = counting.submitted_sql(alias="i", by=snapshot.taken_at)
-    leaf_params = [*valid_params, *valid_params, snapshot.program_id, *submitted_params]
+def _write(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None, *, full: bool, verify: bool) -> None:
+    """Count, write the history's versions, then the snapshot's own ranked rows and weeks."""
     with connection.cursor() as cursor:
-        for table in _TEMP_TABLES:
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
         if connection.vendor == "postgresql":
-            # The hashes and sorts below hold a few hundred MB; with the default 4 MB they spill to disk.
+            # The hashes and sorts of a full recount hold a few hundred MB; with the default 4 MB they spill to disk.
             cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute(_LEAF_SQL.format(valid=valid, submitted=submitted), leaf_params)
-        cursor.execute(_OWN_SQL, {"grassroots": Union.Level.GRASSROOTS})
-        cursor.execute(f"SELECT MAX(depth) FROM {_UNION}")
-        deepest = cursor.fetchone()[0] or 1
-        # One level up at a time: the units at a depth add their (already rolled-up) figures to their parents.
-        sums = ["submitted", "valid", "value_vnd", "participating"]
-        counting.roll_up(cursor, table="lb_up", keys=["p", "f"], sums=sums, deepest=deepest, top=1)
-        if connection.vendor == "postgresql":
-            row_count = _write_partition(cursor, snapshot)
-        else:
-            cursor.execute(
-                _INSERT_ROWS_SQL.format(table=_ROW, id_column="", id_value=""), [snapshot.pk, snapshot.program_id]
+        written = history.write_incremental(cursor, snapshot) if not full and _follows(snapshot, latest) else None
+        if written is not None and not verify:
+            assert latest is not None
+            # The previous snapshot's rows, with the keys that changed replaced.
+            sums = "submitted, valid, value_vnd, participating"
+            _source(
+                cursor,
+                "lb_fig",
+                f"SELECT unit_id, phase_key AS p, field_key AS f, {sums} FROM {_ROW} r WHERE r.snapshot_id = %s "
+                f"AND NOT EXISTS (SELECT 1 FROM lb_dkeys d WHERE d.quarter_key = 0 AND d.unit_id = r.unit_id "
+                f"AND d.phase_key = r.phase_key AND d.field_key = r.field_key) "
+                f"UNION ALL SELECT unit_id, phase_key, field_key, {sums} FROM lb_new_fig WHERE quarter_key = 0",
+                [latest.pk],
             )
-            row_count = cursor.rowcount
-        for table in _TEMP_TABLES:
-            cursor.execute(f"DROP TABLE {table}")
-    return row_count
+            _source(
+                cursor,
+                "lb_weekly",
+                f"SELECT unit_id, week, COALESCE(field_id, 0) AS field_key, submitted FROM {_WEEK} w "
+                f"WHERE w.snapshot_id = %s AND NOT EXISTS (SELECT 1 FROM lb_dweeks d WHERE d.unit_id = w.unit_id "
+                f"AND d.week = w.week AND d.field_key = COALESCE(w.field_id, 0)) "
+                f"UNION ALL SELECT unit_id, week, field_key, submitted FROM lb_new_weeks",
+                [latest.pk],
+            )
+            figures = "lb_fig"
+        else:
+            counted = history.write_full(cursor, snapshot, notes=50 if written else 0)
+            if written is not None:  # verified: the incremental count, checked and repaired by the full one
+                written.mode = LeaderboardSnapshot.Mode.VERIFIED
+                written.versions += counted.versions
+                written.differences, written.notes = counted.differences, counted.notes
+            else:
+                written = counted
+            _source(
+                cursor,
+                "lb_fig_rows",
+                "SELECT unit_id, p, f, submitted, valid, value_vnd, participating FROM lb_fig WHERE q = 0",
+            )
+            figures = "lb_fig_rows"
+        snapshot.row_count = _write_rows(cursor, snapshot, source=figures, units="lb_units")
+        cursor.execute(
+            f"INSERT INTO {_WEEK} (snapshot_id, unit_id, week, field_id, submitted) "
+            f"SELECT %s, unit_id, week, NULLIF(field_key, 0), submitted FROM lb_weekly",
+            [snapshot.pk],
+        )
+        history.write_scale(cursor, snapshot)
+        for table in (
+            "lb_fig",
+            "lb_fig_rows",
+            "lb_weekly",
+            "lb_units",
+            "lb_counted",
+            "lb_dkeys",
+            "lb_new_fig",
+            "lb_dweeks",
+            "lb_new_weeks",
+        ):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    snapshot.mode, snapshot.changes, snapshot.versions = written.mode, written.changes, written.versions
+    snapshot.differences, snapshot.repair_notes = written.differences, written.notes
+    if snapshot.mode == LeaderboardSnapshot.Mode.FULL:
+        # A full recount finds what it finds: only a verified snapshot compares it with something.
+        snapshot.differences, snapshot.repair_notes = 0, {}
+    LeaderboardState.objects.update_or_create(program_id=snapshot.program_id, defaults={"seq": snapshot.seq})
+
+
+def _source(cursor: Any, name: str, select: str, params: Any = ()) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    cursor.execute(f"CREATE TEMP TABLE {name} AS {select}", params)
+
+
+def _write_rows(cursor: Any, snapshot: LeaderboardSnapshot, *, source: str, units: str) -> int:
+    """The snapshot's ranked rows from `source` (unit_id, p, f, figures) and `units` (as it saw them)."""
+    if connection.vendor == "postgresql":
+        return _write_partition(cursor, snapshot, source=source, units=units)
+    cursor.execute(
+        history.INSERT_ROWS_SQL.format(table=_ROW, id_column="", id_value="", source=source, units=units),
+        [snapshot.pk],
+    )
+    return cursor.rowcount
 
 
 def partition_name(snapshot_id: int) -> str:
@@ -295,7 +302,7 @@ def partition_name(snapshot_id: int) -> str:
     return f"{_ROW}_s{int(snapshot_id)}"
 
 
-def _write_partition(cursor: Any, snapshot: LeaderboardSnapshot) -> int:
+def _write_partition(cursor: Any, snapshot: LeaderboardSnapshot, *, source: str, units: str) -> int:
     """Write the snapshot's rows into a table of their own, index it, attach it as the snapshot's
     partition: building the indexes once the rows are in costs a third of keeping them up to date
     row by row. Attaching takes a lock that lets the dashboard go on reading."""
@@ -306,7 +313,8 @@ def _write_partition(cursor: Any, snapshot: LeaderboardSnapshot) -> int:
     # id in the high 32 bits, the row's number in the low ones.
     ids = f"{int(snapshot.pk)} * 4294967296 + ROW_NUMBER() OVER (), "
     cursor.execute(
-        _INSERT_ROWS_SQL.format(table=part, id_column="id, ", id_value=ids), [snapshot.pk, snapshot.program_id]
+        history.INSERT_ROWS_SQL.format(table=part, id_column="id, ", id_value=ids, source=source, units=units),
+        [snapshot.pk],
     )
     row_count = cursor.rowcount
     # The same primary key and indexes as the partitioned table's, so attaching adopts them.
@@ -321,84 +329,6 @@ def _write_partition(cursor: Any, snapshot: LeaderboardSnapshot) -> int:
     # Fresh statistics, or the planner may not trust the indexes until autovacuum gets round to them.
     cursor.execute(f"ANALYZE {part}")
     return row_count
-
-
-# Units at these depths (the Confederation and the tier-2 units) get their weekly series stored;
-# below them a subtree's initiatives are few enough to count on the page.
-WEEKLY_MAX_DEPTH = 2
-
-# How long the second connection waits for a table lock (seconds) before the snapshot gives up.
-WEEKLY_LOCK_TIMEOUT = 10
-
-WeekCount = tuple[int, dt.date, int | None, int]  # unit, Monday, field (None: none set), submitted
-
-
-def _weekly_counts(program: Program, at: dt.datetime) -> list[WeekCount]:
-    """Each tier-2 unit's submissions per week and field, and the whole tree's (their sum, with
-    the initiatives of the root itself): one scan of the initiatives, two hops up the tree."""
-    tier2 = Case(
-        When(unit__depth=2, then=F("unit_id")),
-        When(unit__depth=3, then=F("unit__parent_id")),
-        When(unit__depth=4, then=F("unit__parent__parent_id")),
-        output_field=IntegerField(),
-    )
-    zone = timezone.get_default_timezone()  # the portal's weeks, whoever asks and in whichever thread
-    counts = (
-        counted_initiatives(LeaderboardSnapshot(program=program, taken_at=at))
-        .annotate(week=TruncWeek("submitted_at", tzinfo=zone), tier2=tier2)
-        .values("week", "field_id", "tier2")
-        .annotate(n=Count("pk"))
-        .values_list("tier2", "week", "field_id", "n")
-        .order_by()
-    )
-    weeks: list[WeekCount] = []
-    whole_tree: Counter[tuple[dt.date, int | None]] = Counter()
-    for unit, week, field, n in counts:
-        monday = week.astimezone(zone).date()
-        whole_tree[monday, field] += n
-        if unit is not None:
-            weeks.append((unit, monday, field, n))
-    root = Union.objects.filter(depth=1).values_list("pk", flat=True).first()
-    if root is not None:
-        weeks += [(root, monday, field, n) for (monday, field), n in whole_tree.items()]
-    return weeks
-
-
-def _weekly_counts_beside(program: Program, at: dt.datetime, reading: str) -> list[WeekCount]:
-    """_weekly_counts in a thread of its own, on its own connection, reading the state of the
-    database that the snapshot's transaction shared as `reading`.
-
-    The snapshot's transaction holds its locks while it waits for this thread, which PostgreSQL
-    cannot see: if a migration's exclusive lock queued between the two, each would wait for the
-    other. The lock timeout turns that into an error (the snapshot fails, the next one is taken)."""
-    if not re.fullmatch(r"[0-9A-F]+-[0-9A-F]+-[0-9]+", reading):
-        raise ValueError(f"not a PostgreSQL snapshot name: {reading!r}")
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            cursor.execute(f"SET TRANSACTION SNAPSHOT '{reading}'")
-            cursor.execute(f"SET LOCAL lock_timeout = '{int(WEEKLY_LOCK_TIMEOUT * 1000)}ms'")
-            return _weekly_counts(program, at)
-    finally:
-        connection.close()
-
-
-def _write_weeks(snapshot: LeaderboardSnapshot, weeks: list[WeekCount]) -> None:
-    columns = f"INSERT INTO {_WEEK} (snapshot_id, unit_id, week, field_id, submitted)"
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            cursor.executemany(f"{columns} VALUES (%s, %s, %s, %s, %s)", [(snapshot.pk, *week) for week in weeks])
-            return
-        # One statement for the 66,000 rows of the national series: each column as one array,
-        # written out as text (psycopg2 quotes a list's items one by one, at twice the cost).
-        arrays = [
-            "{" + ",".join("NULL" if v is None else str(v) for v in column) + "}" for column in zip(*weeks, strict=True)
-        ]
-        if arrays:
-            cursor.execute(
-                f"{columns} SELECT %s, * FROM unnest(%s::bigint[], %s::date[], %s::bigint[], %s::integer[])",
-                [snapshot.pk, *arrays],
-            )
 
 
 def leaderboard_prune(*, program: Program, now: dt.datetime | None = None) -> int:

@@ -254,6 +254,9 @@ LIST_COUNT_CAP = env.int("LIST_COUNT_CAP", default=1_000)
 PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=60)
 # Leaderboard snapshots: all are kept this many days, then only the first (midnight) one of each day.
 LEADERBOARD_KEEP_ALL_DAYS = env.int("LEADERBOARD_KEEP_ALL_DAYS", default=7)
+# A snapshot counts again only the units touched since the previous one, unless they are more than
+# this share of the tree (a large restructuring): then everything is counted, which is cheaper.
+LEADERBOARD_INCREMENTAL_MAX_SHARE = env.float("LEADERBOARD_INCREMENTAL_MAX_SHARE", default=0.05)
 
 # The resend job's cadence (the fault tests run it every second).
 NOTIFICATION_RESEND_SECONDS = env.float("NOTIFICATION_RESEND_SECONDS", default=60.0)
@@ -289,8 +292,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 CELERY_BEAT_SCHEDULE["prune-count-marks"] = {
-    # Every night at 02:50: the leaderboard's count marks older than COUNT_MARK_KEEP_DAYS are deleted
-    # (nothing reads them until snapshots are incremental: docs/leaderboard-storage.md). Safe to rerun.
+    # Every night at 02:50: the leaderboard's count marks that no snapshot will consume (an inactive
+    # programme's) are deleted once older than COUNT_MARK_KEEP_DAYS (initiatives.counting). Safe to rerun.
     "task": "initiatives.prune_count_marks",
     "schedule": crontab(minute=50, hour=2),
 }

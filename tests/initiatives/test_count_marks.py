@@ -34,7 +34,7 @@ from initiatives.services import (
     initiative_submit,
     initiatives_review,
 )
-from tests.factories import FieldFactory, InitiativeFactory, UserFactory
+from tests.factories import FieldFactory, InitiativeFactory, ProgramFactory, UserFactory
 from tests.forms import admin_change_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,11 +57,11 @@ COVERED: dict[tuple[str, str, str], str] = {
     ("initiatives/services.py", "initiatives_review", "update"): "counting.mark after each claim",
     ("initiatives/services.py", "initiative_refresh_search_text", "update"): "search_text only: counts nothing",
     ("initiatives/imports.py", "_create", "bulk_create"): "counting.mark of the created ids",
-    # Development data. seed_demo and seed_scale build the programme from nothing; with incremental
-    # snapshots (plan step 7) they make the next snapshot full instead (§2.3), as marking millions would cost more.
-    ("demo/seed.py", "_create_initiatives", "bulk_create"): "development data: the seed's snapshots are full",
-    ("demo/scale.py", "reset", "sql"): "seed_scale's TRUNCATE: development data, snapshots are full",
-    ("demo/scale.py", "_copy", "sql"): "seed_scale's COPY loader: development data, snapshots are full",
+    # Development data. seed_demo and seed_scale build the programme from nothing: they delete the
+    # LeaderboardState, so the next snapshot is full (§2.3), as marking millions would cost more.
+    ("demo/seed.py", "_create_initiatives", "bulk_create"): "development data: the next snapshot is full",
+    ("demo/scale.py", "reset", "sql"): "seed_scale's TRUNCATE: development data, the next snapshot is full",
+    ("demo/scale.py", "_copy", "sql"): "seed_scale's COPY loader: development data, the next snapshot is full",
     # Text columns only (the NFC migrations): no counted column.
     ("sangkien/cleaning.py", "nfc_normalise_columns", "sql"): "text columns to NFC: counts nothing",
     ("sangkien/cleaning.py", "_nfc_column_in_python", "update"): "text columns to NFC: counts nothing",
@@ -70,12 +70,14 @@ COVERED: dict[tuple[str, str, str], str] = {
     ("notifications/admin.py", "NotificationAdmin.send_again", "update"): "Notification rows",
     ("leaderboard/views.py", "_unit_figures", "update"): "a dict (the template context)",
     ("leaderboard/migrations/0002_snapshot_seq.py", "number_snapshots", "bulk_update"): "snapshots' seq",
-    ("leaderboard/snapshots.py", "<module>", "sql"): "_INSERT_ROWS_SQL: a snapshot's rows, into {table}",
+    ("leaderboard/history.py", "<module>", "sql"): "INSERT_ROWS_SQL: a snapshot's rows, into {table}",
+    ("leaderboard/history.py", "_apply", "sql"): "versions of the history, into {kind.table}",
+    ("leaderboard/history.py", "_weeks", "sql"): "a temporary table of weekly counts",
     ("initiatives/counting.py", "roll_up", "sql"): "a temporary table of figures",
 }
 
 # The covered functions that hold more than one such write (every other holds one).
-TIMES: dict[tuple[str, str, str], int] = {}
+TIMES: dict[tuple[str, str, str], int] = {("leaderboard/history.py", "_apply", "sql"): 3}
 
 
 def initiative_models() -> set[str]:
@@ -457,8 +459,9 @@ def test_other_databases_mark_through_bulk_create(monkeypatch) -> None:
     assert not CountMark.objects.filter(marked_at__isnull=True).exists()
 
 
-def test_the_nightly_job_keeps_a_week_of_marks(settings) -> None:
-    """Nothing reads the marks before snapshots are incremental: the table stays bounded."""
+def test_the_nightly_job_drops_the_week_old_marks_no_snapshot_will_consume(program) -> None:
+    """Snapshots consume the marks of active programmes; those of an inactive programme's
+    initiatives (or of deleted ones no snapshot counted) would stay for ever: kept a week."""
     import datetime as dt
 
     from django.utils import timezone
@@ -466,7 +469,14 @@ def test_the_nightly_job_keeps_a_week_of_marks(settings) -> None:
     from initiatives.models import CountMark
     from initiatives.tasks import prune_count_marks
 
-    CountMark.objects.bulk_create([CountMark(initiative_id=1), CountMark(initiative_id=2)])
-    CountMark.objects.filter(initiative_id=1).update(marked_at=timezone.now() - dt.timedelta(days=8))
-    assert prune_count_marks() == 1
-    assert list(CountMark.objects.values_list("initiative_id", flat=True)) == [2]
+    closed = ProgramFactory(slug="da-ket-thuc", is_active=False)
+    awaited = InitiativeFactory(program=program)
+    elsewhere = InitiativeFactory(program=closed)
+    CountMark.objects.all().delete()
+    CountMark.objects.bulk_create(
+        [CountMark(initiative_id=awaited.pk), CountMark(initiative_id=elsewhere.pk), CountMark(initiative_id=10**9)]
+    )
+    CountMark.objects.update(marked_at=timezone.now() - dt.timedelta(days=8))
+    CountMark.objects.create(initiative_id=10**9 + 1)  # a fresh one stays, whatever it is
+    assert prune_count_marks() == 2
+    assert sorted(CountMark.objects.values_list("initiative_id", flat=True)) == [awaited.pk, 10**9 + 1]

@@ -25,15 +25,21 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection, transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
-from initiatives.models import Initiative
+from initiatives.models import CountMark, Initiative
 from leaderboard import dashboard as board
+from leaderboard import history
 from leaderboard import snapshots as leaderboard
-from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
+from leaderboard.models import (
+    LeaderboardFigure,
+    LeaderboardRow,
+    LeaderboardSnapshot,
+    LeaderboardState,
+    LeaderboardWeek,
+)
 from leaderboard.snapshots import leaderboard_prune, leaderboard_snapshot, partition_name, snapshot_instant
 from tests.factories import (
     EmulationClusterFactory,
@@ -182,7 +188,7 @@ def test_each_snapshot_follows_the_previous_one_of_its_programme(data) -> None:
     elsewhere, _ = leaderboard_snapshot(program=other, at=data["now"] + dt.timedelta(hours=2))
     assert [(s.seq, s.previous_id, s.mode) for s in (first, second, elsewhere)] == [
         (1, None, "full"),
-        (2, first.pk, "full"),
+        (2, first.pk, "incremental"),  # it follows the first: only what changed is counted
         (1, None, "full"),  # seq counts per programme
     ]
     third = snap(data, at=data["now"] + dt.timedelta(hours=3))
@@ -255,15 +261,15 @@ def _waiting_for_an_advisory_lock() -> int:
 def _hold_the_first_snapshot(data, monkeypatch) -> tuple[threading.Event, threading.Event]:
     """The snapshot as of data["now"] stops in the middle of its transaction until released."""
     writing, release = threading.Event(), threading.Event()
-    write_rows = leaderboard._write_rows
+    write = leaderboard._write
 
-    def held(snapshot):
+    def held(snapshot, latest, **options):
         if snapshot.taken_at == data["now"]:
             writing.set()
             assert release.wait(timeout=30)
-        return write_rows(snapshot)
+        return write(snapshot, latest, **options)
 
-    monkeypatch.setattr(leaderboard, "_write_rows", held)
+    monkeypatch.setattr(leaderboard, "_write", held)
     return writing, release
 
 
@@ -358,22 +364,6 @@ def _week_rows(snapshot) -> set[tuple]:
     return set(LeaderboardWeek.objects.filter(snapshot=snapshot).values_list("unit", "week", "field", "submitted"))
 
 
-@pytest.mark.django_db(transaction=True)
-def test_with_a_transaction_of_its_own_the_weekly_series_is_counted_on_a_second_connection(data, unit_tree) -> None:
-    with CaptureQueriesContext(connection) as here:
-        beside = snap(data)
-    # The weekly scan ran on the other connection: this one only wrote what it counted.
-    assert not [query for query in here.captured_queries if "DATE_TRUNC" in query["sql"].upper()]
-    weeks = LeaderboardWeek.objects.filter(snapshot=beside)
-    assert sum(w.submitted for w in weeks.filter(unit=unit_tree.cong_thuong)) == 8
-    assert sum(w.submitted for w in weeks.filter(unit=unit_tree.root)) == 10
-    # The same series as counted on this connection, inside a caller's transaction.
-    with CaptureQueriesContext(connection) as here, transaction.atomic():
-        alone = snap(data, at=data["now"] + dt.timedelta(hours=1))
-    assert [query for query in here.captured_queries if "DATE_TRUNC" in query["sql"].upper()]
-    assert _week_rows(beside) == _week_rows(alone)
-
-
 def _on_another_connection(work) -> threading.Thread:
     """Start running `work` in a thread, on that thread's own connection, in a transaction that
     commits; the connection is closed at the end. Returns the thread, to join."""
@@ -407,81 +397,60 @@ def _back_to(count: int) -> bool:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_both_connections_count_the_same_state_of_the_database(data, unit_tree, monkeypatch) -> None:
-    """An initiative committed while the snapshot runs is in neither its rows nor its weeks."""
-    committed = threading.Event()
-    write_rows, weekly_counts = leaderboard._write_rows, leaderboard._weekly_counts
+def test_a_snapshot_counts_one_state_of_the_database_and_leaves_later_writes_to_the_next(
+    data, unit_tree, monkeypatch
+) -> None:
+    """An initiative committed while the snapshot counts (REPEATABLE READ, from its first
+    statement) is in neither its rows, its weeks nor its history, and its mark is left for the
+    next snapshot, which counts it."""
+    figures = history._figures
 
-    def rows_after_a_commit(snapshot):
-        _on_another_connection(
-            lambda: InitiativeFactory(
-                program=data["program"], unit=unit_tree.bia, submitted_at=data["now"] - dt.timedelta(days=1)
-            )
-        ).join()
-        committed.set()
-        return write_rows(snapshot)
+    def after_a_commit(cursor, **options):
+        if options["out"] in {"lb_fig", "lb_fa"} and not committed:
+            _on_another_connection(
+                lambda: committed.append(
+                    InitiativeFactory(
+                        program=data["program"], unit=unit_tree.bia, submitted_at=data["now"] - dt.timedelta(days=1)
+                    )
+                )
+            ).join()
+        return figures(cursor, **options)
 
-    def weeks_after_the_commit(*args):
-        if threading.current_thread() is not threading.main_thread():
-            assert committed.wait(timeout=30)
-        return weekly_counts(*args)
-
-    monkeypatch.setattr(leaderboard, "_write_rows", rows_after_a_commit)
-    monkeypatch.setattr(leaderboard, "_weekly_counts", weeks_after_the_commit)
-    before = _connections_to_this_database()
+    committed: list = []
+    monkeypatch.setattr(history, "_figures", after_a_commit)
     snapshot = snap(data)
-    assert committed.is_set()
+    assert committed
     weeks = LeaderboardWeek.objects.filter(snapshot=snapshot, unit=unit_tree.root)
     assert row(snapshot, unit_tree.root).submitted == sum(w.submitted for w in weeks) == 10
     assert Initiative.objects.exclude(status=S.DRAFT).count() == 11
-    assert _back_to(before)  # the second connection is closed
+    assert CountMark.objects.filter(initiative_id=committed[0].pk).exists()  # left for the next one
+    monkeypatch.undo()
+    following = snap(data, at=data["now"] + dt.timedelta(hours=1))
+    assert following.mode == "incremental" and following.changes == 1
+    assert row(following, unit_tree.root).submitted == 11
+    assert not CountMark.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_weekly_count_leaves_no_snapshot_and_the_rerun_takes_it(data, monkeypatch) -> None:
-    weekly_counts = leaderboard._weekly_counts
+def test_a_failed_snapshot_leaves_nothing_and_the_rerun_takes_it(data, monkeypatch) -> None:
+    weeks = history._weeks
 
-    def lost_connection(*args):
-        if threading.current_thread() is not threading.main_thread():
-            raise OperationalError("server closed the connection unexpectedly")
-        return weekly_counts(*args)
+    def lost_connection(*args, **options):
+        raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(leaderboard, "_weekly_counts", lost_connection)
-    before = _connections_to_this_database()
+    marks = CountMark.objects.count()
+    monkeypatch.setattr(history, "_weeks", lost_connection)
     with pytest.raises(OperationalError):
         snap(data)
     assert not LeaderboardSnapshot.objects.exists()
     assert not LeaderboardRow.objects.exists()
-    assert _back_to(before)
-    monkeypatch.undo()
+    assert not LeaderboardFigure.objects.exists() and not LeaderboardState.objects.exists()
+    assert CountMark.objects.count() == marks > 0  # nothing consumed
+    monkeypatch.setattr(history, "_weeks", weeks)
     snapshot, created = leaderboard_snapshot(program=data["program"], at=data["now"])
     assert created and snapshot.row_count == LeaderboardRow.objects.filter(snapshot=snapshot).count() > 0
     assert LeaderboardWeek.objects.filter(snapshot=snapshot).exists()
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_second_connection_gives_up_on_a_lock_instead_of_waiting_for_ever(data, monkeypatch) -> None:
-    """A migration's lock queued on the unions table: the weekly count stops waiting after the
-    timeout, and the snapshot fails whole instead of hanging."""
-    monkeypatch.setattr(leaderboard, "WEEKLY_LOCK_TIMEOUT", 0.3)
-    locked, release = threading.Event(), threading.Event()
-
-    def migration() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {Union._meta.db_table} IN ACCESS EXCLUSIVE MODE")
-        locked.set()
-        release.wait(timeout=30)
-
-    blocker = _on_another_connection(migration)
-    assert locked.wait(timeout=30)
-    threading.Timer(1.5, release.set).start()  # the snapshot's own steps wait for it as well
-    try:
-        with pytest.raises(OperationalError, match="lock timeout"):
-            snap(data)
-    finally:
-        release.set()
-        blocker.join()
-    assert not LeaderboardSnapshot.objects.exists()
+    assert not CountMark.objects.exists()
 
 
 def test_movement_since_the_previous_snapshot(data, unit_tree) -> None:

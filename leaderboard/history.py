@@ -1,0 +1,637 @@
+"""The leaderboard's history: what every snapshot counted, kept as versions (docs/leaderboard-storage.md §2).
+
+A snapshot no longer keeps a ranked copy of every unit's figures for ever. It writes *versions*: a
+key (a unit's figures in one context, a week's count, a unit as it was, an initiative as counted)
+gets a new version only when its values change, and each version is seen by the snapshots whose
+seq lies in [first_seq, last_seq]. Only the latest few snapshots keep their ranked rows (the
+partitions the pages read); any other kept snapshot is rebuilt from the versions (`materialize`).
+
+Two ways to reach the same versions:
+- **full**: every counted initiative is read and everything is counted again (`_full`), then
+  compared with the open versions; what differs is closed and written anew;
+- **incremental**: only the units touched since the previous snapshot are counted again. They are
+  the units of the initiatives marked by the writers (initiatives.counting.mark), before and after
+  the change, and the subtrees of the units that moved or changed level. Their figures as the
+  previous snapshot counted them (from the mirror of counted initiatives, along the tree as it was)
+  are taken away from every ancestor, and their figures now (from the initiatives, along the tree
+  as it is) added, which is exactly what a full recount would change. Participation too: it is
+  counted per grassroots unit on both sides.
+
+A full recount checks an incremental one: `verify` runs both in the same transaction and repairs
+the versions where they differ (and says where, with the initiatives behind the difference).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from initiatives import counting
+from initiatives.models import CountMark, Initiative, Target
+from leaderboard.models import (
+    OPEN,
+    LeaderboardCounted,
+    LeaderboardFigure,
+    LeaderboardRow,
+    LeaderboardScale,
+    LeaderboardSnapshot,
+    LeaderboardUnitVersion,
+    LeaderboardWeek,
+    LeaderboardWeekFigure,
+)
+from unions.models import Union
+
+_INITIATIVE = Initiative._meta.db_table
+_UNION = Union._meta.db_table
+_TARGET = Target._meta.db_table
+_MARK = CountMark._meta.db_table
+_ROW = LeaderboardRow._meta.db_table
+_WEEK = LeaderboardWeek._meta.db_table
+_FIGURE = LeaderboardFigure._meta.db_table
+_WEEK_FIGURE = LeaderboardWeekFigure._meta.db_table
+_UNIT_VERSION = LeaderboardUnitVersion._meta.db_table
+_COUNTED = LeaderboardCounted._meta.db_table
+_SCALE = LeaderboardScale._meta.db_table
+
+_SUMS = ("submitted", "valid", "value_vnd", "participating")
+
+# Each versioned table: its key columns and its value columns.
+_FIGURE_KEYS = ("unit_id", "phase_key", "field_key", "quarter_key")
+_WEEK_KEYS = ("unit_id", "week", "field_key")
+_UNIT_KEYS = ("unit_id",)
+_UNIT_VALUES = ("code", "name", "short_name", "parent_id", "level", "cluster_id", "depth", "target")
+_COUNTED_KEYS = ("initiative_id",)
+_COUNTED_VALUES = ("unit_id", "phase_key", "field_key", "week", "quarter_key", "valid", "value_vnd")
+
+
+@dataclass
+class Written:
+    """What one snapshot wrote into the history."""
+
+    mode: str = LeaderboardSnapshot.Mode.FULL
+    changes: int = 0  # initiatives re-counted (marks consumed)
+    versions: int = 0  # versions written
+    differences: int = 0  # verify: keys where the incremental count was wrong, repaired
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def _temp(cursor: Any, name: str, select: str, params: Any = ()) -> None:
+    """A temporary table from a SELECT, with fresh statistics (PostgreSQL never analyses temporary
+    tables by itself, and a planner that thinks a 10-row table holds thousands picks hash joins
+    over the whole history instead of index lookups)."""
+    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    cursor.execute(f"CREATE TEMP TABLE {name} AS {select}", params)
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {name}")
+
+
+def _drop(cursor: Any, *names: str) -> None:
+    for name in names:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _as_date(sql: str) -> str:
+    return f"CAST(({sql}) AS DATE)" if connection.vendor == "postgresql" else f"date({sql})"
+
+
+def counted_sql(*, program_id: int, at: dt.datetime, only_units: str = "") -> tuple[str, list[Any]]:
+    """SELECT of the programme's initiatives counted as of `at` (the rule of initiatives.counting),
+    one row each, as the mirror keeps them: (initiative_id, unit_id, phase_key, field_key, week,
+    quarter_key, valid, value_vnd), with 0 for no phase or field, the week's Monday and the quarter
+    (YYYYQ) in the portal's time zone, and the value only when valid. `only_units` names a table
+    (unit_id) to narrow it to."""
+    zone = timezone.get_default_timezone_name()
+    ops = connection.ops
+    # (the stubs still describe the older datetime_trunc_sql, which returned the SQL alone)
+    week, week_params = cast(tuple[str, tuple[Any, ...]], ops.datetime_trunc_sql("week", "i.submitted_at", (), zone))
+    year, year_params = ops.datetime_extract_sql("year", "i.submitted_at", (), zone)
+    quarter, quarter_params = ops.datetime_extract_sql("quarter", "i.submitted_at", (), zone)
+    valid, valid_params = counting.valid_sql(alias="i")
+    submitted, submitted_params = counting.submitted_sql(alias="i", by=at)
+    narrow = f" AND i.unit_id IN (SELECT unit_id FROM {only_units})" if only_units else ""
+    sql = f"""
+        SELECT i.id AS initiative_id, i.unit_id, COALESCE(i.phase_id, 0) AS phase_key,
+               COALESCE(i.field_id, 0) AS field_key, {_as_date(week)} AS week,
+               CAST(({year}) * 10 + ({quarter}) AS INTEGER) AS quarter_key,
+               CASE WHEN {valid} THEN 1 ELSE 0 END AS valid,
+               CAST(CASE WHEN {valid} THEN COALESCE(i.value_vnd, 0) ELSE 0 END AS BIGINT) AS value_vnd
+        FROM {_INITIATIVE} i
+        WHERE i.program_id = %s AND {submitted}{narrow}
+    """
+    params = [
+        *week_params,
+        *year_params,
+        *quarter_params,
+        *valid_params,
+        *valid_params,
+        program_id,
+        *submitted_params,
+    ]
+    return sql, params
+
+
+# A unit's own contexts from its counted initiatives (docs/leaderboard-storage.md §1.1): (phase, all),
+# (all, all) and (all, all, quarter) at the unit; (phase, field) and (all, field) at the unit, or,
+# for a grassroots unit, at its parent (grassroots figures narrowed to a field are not stored). Each
+# unit appears once per context, so `participating` (1 for a grassroots unit) sums up the tree to
+# the number of grassroots units with a submission. Sums are cast back to their column's type
+# (PostgreSQL sums INTEGERs into BIGINTs and BIGINTs into NUMERICs, which are slower to add up).
+_OWN_SQL = """
+SELECT o.unit_id, o.p, 0 AS f, o.q, o.submitted, o.valid, o.value_vnd,
+       CASE WHEN u.level = %(grassroots)s THEN 1 ELSE 0 END AS participating, u.depth
+FROM (
+    SELECT unit_id, p, 0 AS q, CAST(SUM(submitted) AS INTEGER) AS submitted, CAST(SUM(valid) AS INTEGER) AS valid,
+           CAST(SUM(value_vnd) AS BIGINT) AS value_vnd
+    FROM {leaf} WHERE p > 0 GROUP BY unit_id, p
+    UNION ALL
+    SELECT unit_id, 0, 0, CAST(SUM(submitted) AS INTEGER), CAST(SUM(valid) AS INTEGER), CAST(SUM(value_vnd) AS BIGINT)
+    FROM {leaf} GROUP BY unit_id
+    UNION ALL
+    SELECT unit_id, 0, q, submitted, valid, value_vnd FROM {quarters}
+) o
+JOIN {tree} u ON u.id = o.unit_id
+UNION ALL
+SELECT CASE WHEN u.level = %(grassroots)s THEN u.parent_id ELSE o.unit_id END, o.p, o.f, 0,
+       CAST(SUM(o.submitted) AS INTEGER), CAST(SUM(o.valid) AS INTEGER), CAST(SUM(o.value_vnd) AS BIGINT),
+       CAST(SUM(CASE WHEN u.level = %(grassroots)s THEN 1 ELSE 0 END) AS INTEGER),
+       CASE WHEN u.level = %(grassroots)s THEN u.depth - 1 ELSE u.depth END
+FROM (
+    SELECT unit_id, p, f, submitted, valid, value_vnd FROM {leaf} WHERE p > 0 AND f > 0
+    UNION ALL
+    SELECT unit_id, 0, f, CAST(SUM(submitted) AS INTEGER), CAST(SUM(valid) AS INTEGER), CAST(SUM(value_vnd) AS BIGINT)
+    FROM {leaf} WHERE f > 0 GROUP BY unit_id, f
+) o
+JOIN {tree} u ON u.id = o.unit_id
+WHERE u.level <> %(grassroots)s OR u.parent_id IS NOT NULL
+GROUP BY 1, o.p, o.f, 9
+"""
+
+
+def _figures(cursor: Any, *, counted: str, tree: str, out: str, deepest: int) -> None:
+    """`out` (unit_id, p, f, q, submitted, valid, value_vnd, participating): the figures of every unit
+    above the `counted` rows (a table shaped like counted_sql's), over its subtree, along `tree`
+    (id, parent_id, depth, level)."""
+    money = "CAST(SUM(CASE WHEN valid = 1 THEN value_vnd ELSE 0 END) AS BIGINT)"
+    leaf, quarters, up = f"{out}_leaf", f"{out}_quarters", f"{out}_up"
+    _temp(
+        cursor,
+        leaf,
+        f"SELECT unit_id, phase_key AS p, field_key AS f, CAST(COUNT(*) AS INTEGER) AS submitted, "
+        f"CAST(SUM(valid) AS INTEGER) AS valid, {money} AS value_vnd "
+        f"FROM {counted} GROUP BY unit_id, phase_key, field_key",
+    )
+    _temp(
+        cursor,
+        quarters,
+        f"SELECT unit_id, quarter_key AS q, CAST(COUNT(*) AS INTEGER) AS submitted, "
+        f"CAST(SUM(valid) AS INTEGER) AS valid, {money} AS value_vnd "
+        f"FROM {counted} GROUP BY unit_id, quarter_key",
+    )
+    _temp(
+        cursor,
+        up,
+        _OWN_SQL.format(leaf=leaf, quarters=quarters, tree=tree),
+        {"grassroots": Union.Level.GRASSROOTS},
+    )
+    counting.roll_up(cursor, table=up, keys=["p", "f", "q"], sums=list(_SUMS), deepest=deepest, top=1, tree=tree)
+    _temp(
+        cursor,
+        out,
+        f"SELECT unit_id, p, f, q, CAST(SUM(submitted) AS INTEGER) AS submitted, CAST(SUM(valid) AS INTEGER) AS valid, "
+        f"CAST(SUM(value_vnd) AS BIGINT) AS value_vnd, CAST(SUM(participating) AS INTEGER) AS participating "
+        f"FROM {up} GROUP BY unit_id, p, f, q",
+    )
+    _drop(cursor, leaf, quarters, up)
+
+
+# Units at these depths (the Confederation and the tier-2 units) get their weekly series stored;
+# below them a subtree's initiatives are few enough to count on the page.
+WEEKLY_MAX_DEPTH = 2
+
+
+def _weeks(cursor: Any, *, counted: str, tree: str, out: str, deepest: int, root: int | None) -> None:
+    """`out` (unit_id, week, field_key, submitted): each tier-2 unit's submissions per week and
+    field (0: none) over its subtree, along `tree`, and the root's (every counted row)."""
+    tier2 = f"{out}_tier2"
+    _temp(cursor, tier2, f"SELECT id, id AS t2 FROM {tree} WHERE depth = 2")
+    for depth in range(3, deepest + 1):
+        cursor.execute(
+            f"INSERT INTO {tier2} SELECT u.id, t.t2 FROM {tree} u "
+            f"JOIN {tier2} t ON t.id = u.parent_id WHERE u.depth = %s",
+            [depth],
+        )
+    rows = (
+        f"SELECT t.t2 AS unit_id, c.week, c.field_key, CAST(COUNT(*) AS INTEGER) AS submitted "
+        f"FROM {counted} c JOIN {tier2} t ON t.id = c.unit_id GROUP BY t.t2, c.week, c.field_key"
+    )
+    params: list[Any] = []
+    if root is not None:
+        rows += (
+            f" UNION ALL SELECT %s, week, field_key, CAST(COUNT(*) AS INTEGER) FROM {counted} GROUP BY week, field_key"
+        )
+        params.append(root)
+    _temp(cursor, out, rows, params)
+    _drop(cursor, tier2)
+
+
+def _root() -> int | None:
+    return Union.objects.filter(depth=1).order_by("pk").values_list("pk", flat=True).first()
+
+
+def _units_now(cursor: Any, *, program_id: int) -> None:
+    """lb_units: every unit as it is now, with its target in the programme (a unit version's values)."""
+    _temp(
+        cursor,
+        "lb_units",
+        f"SELECT u.id AS unit_id, u.code, u.name, u.short_name, u.parent_id, u.level, u.cluster_id, "
+        f"CAST(u.depth AS INTEGER) AS depth, CAST(COALESCE(t.quantity, 0) AS INTEGER) AS target "
+        f"FROM {_UNION} u LEFT JOIN {_TARGET} t ON t.unit_id = u.id AND t.program_id = %s",
+        [program_id],
+    )
+
+
+def _deepest(cursor: Any, *trees: str) -> int:
+    deepest = 1
+    for tree in trees:
+        cursor.execute(f"SELECT MAX(depth) FROM {tree}")
+        deepest = max(deepest, cursor.fetchone()[0] or 1)
+    return deepest
+
+
+# ---------------------------------------------------------------------------------------------------
+# Versions
+
+
+@dataclass
+class _Versioned:
+    table: str
+    keys: tuple[str, ...]
+    values: tuple[str, ...]
+    nullable: tuple[str, ...] = ()
+
+
+FIGURES = _Versioned(_FIGURE, _FIGURE_KEYS, _SUMS)
+WEEKS = _Versioned(_WEEK_FIGURE, _WEEK_KEYS, ("submitted",))
+UNITS = _Versioned(_UNIT_VERSION, _UNIT_KEYS, _UNIT_VALUES, ("parent_id", "cluster_id"))
+COUNTED = _Versioned(_COUNTED, _COUNTED_KEYS, _COUNTED_VALUES)
+
+
+def _apply(
+    cursor: Any, kind: _Versioned, *, new: str, program_id: int, seq: int, scope: str = "", notes: int = 0
+) -> tuple[int, list[tuple]]:
+    """Make the open versions of `kind` equal `new` (a table of keys and values: the keys that exist
+    at snapshot `seq`). A version that differs or is gone is closed at seq - 1 (or deleted when it
+    was written at seq itself: a repair), and the new values get a version from seq. With `scope` (a
+    table of keys), only the open versions of those keys are compared; the keys of `new` must lie
+    within it. Returns the number of keys changed and the first `notes` of them."""
+    keys, values = kind.keys, kind.values
+
+    def differs(column: str) -> str:
+        # Both sides are there (a missing one is caught above); only these columns may be NULL.
+        if column in kind.nullable:
+            return f"COALESCE(o.{column}, -1) <> COALESCE(n.{column}, -1)"
+        return f"o.{column} <> n.{column}"
+
+    columns = ", ".join(f"t.{column}" for column in (*keys, *values, "first_seq"))
+    if scope:
+        joined = " AND ".join(f"s.{key} = t.{key}" for key in keys)
+        opened = (
+            f"SELECT {columns} FROM {scope} s JOIN {kind.table} t "
+            f"ON t.program_id = %s AND {joined} AND t.last_seq = {OPEN}"
+        )
+    else:
+        opened = f"SELECT {columns} FROM {kind.table} t WHERE t.program_id = %s AND t.last_seq = {OPEN}"
+    on = " AND ".join(f"n.{key} = o.{key}" for key in keys)
+    either = ", ".join(f"COALESCE(n.{key}, o.{key}) AS {key}" for key in keys)
+    news = ", ".join(f"n.{value}" for value in values)
+    changed = " OR ".join(differs(value) for value in values)
+    _temp(
+        cursor,
+        "lb_changed",
+        f"SELECT {either}, o.first_seq AS old_first, n.present_, {news} "
+        f"FROM (SELECT 1 AS present_, x.* FROM {new} x) n FULL OUTER JOIN ({opened}) o ON {on} "
+        f"WHERE o.first_seq IS NULL OR n.present_ IS NULL OR {changed}",
+        [program_id],
+    )
+    cursor.execute("SELECT COUNT(*) FROM lb_changed")
+    count = cursor.fetchone()[0]
+    noted: list[tuple] = []
+    if notes and count:
+        cursor.execute(f"SELECT {', '.join(keys)} FROM lb_changed ORDER BY {', '.join(keys)} LIMIT %s", [notes])
+        noted = [tuple(str(v) if isinstance(v, dt.date) else v for v in row) for row in cursor.fetchall()]
+    if count:
+        match = " AND ".join(f"c.{key} = {kind.table}.{key}" for key in keys)
+        cursor.execute(
+            f"DELETE FROM {kind.table} WHERE program_id = %s AND first_seq = %s AND last_seq = {OPEN} "
+            f"AND EXISTS (SELECT 1 FROM lb_changed c WHERE {match})",
+            [program_id, seq],
+        )
+        cursor.execute(
+            f"UPDATE {kind.table} SET last_seq = %s WHERE program_id = %s AND last_seq = {OPEN} "
+            f"AND EXISTS (SELECT 1 FROM lb_changed c WHERE {match})",
+            [seq - 1, program_id],
+        )
+        inserted = ", ".join((*keys, *values))
+        cursor.execute(
+            f"INSERT INTO {kind.table} (program_id, first_seq, last_seq, {inserted}) "
+            f"SELECT %s, %s, {OPEN}, {inserted} FROM lb_changed WHERE present_ IS NOT NULL",
+            [program_id, seq],
+        )
+    _drop(cursor, "lb_changed")
+    return count, noted
+
+
+# ---------------------------------------------------------------------------------------------------
+# A snapshot's history
+
+
+def write_full(cursor: Any, snapshot: LeaderboardSnapshot, *, notes: int = 0) -> Written:
+    """Count everything as of the snapshot's instant and bring every version up to it. Leaves
+    lb_fig (unit_id, p, f, q, figures), lb_weekly and lb_units for the snapshot's own rows."""
+    program_id, seq, at = snapshot.program_id, snapshot.seq, snapshot.taken_at
+    written = Written()
+    _marks(cursor, program_id=program_id)
+    sql, params = counted_sql(program_id=program_id, at=at)
+    _temp(cursor, "lb_counted", sql, params)
+    _units_now(cursor, program_id=program_id)
+    deepest = _deepest(cursor, _UNION)
+    _figures(cursor, counted="lb_counted", tree=_UNION, out="lb_fig", deepest=deepest)
+    _weeks(cursor, counted="lb_counted", tree=_UNION, out="lb_weekly", deepest=deepest, root=_root())
+    noted: dict[str, Any] = {}
+    for kind, new, name in (
+        (FIGURES, "lb_fig_keyed", "figures"),
+        (WEEKS, "lb_weekly", "weeks"),
+        (COUNTED, "lb_counted", "initiatives"),
+        (UNITS, "lb_units", "units"),
+    ):
+        if kind is FIGURES:
+            _temp(
+                cursor,
+                new,
+                "SELECT unit_id, p AS phase_key, f AS field_key, q AS quarter_key, submitted, valid, value_vnd, "
+                "participating FROM lb_fig",
+            )
+        count, keys = _apply(cursor, kind, new=new, program_id=program_id, seq=seq, notes=notes)
+        written.versions += count
+        if keys:
+            noted[name] = keys
+        if kind is not UNITS:
+            written.differences += count
+    _drop(cursor, "lb_fig_keyed")
+    written.changes = _consume_marks(cursor, program_id=program_id, at=at, full=True)
+    written.notes = noted
+    return written
+
+
+# Counting again this many units costs little whatever the tree's size (a few hundred ms nationally).
+INCREMENTAL_MIN_UNITS = 1000
+
+
+def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | None:
+    """Bring the versions from the previous snapshot to this one by counting again only the units
+    touched since (see the module's docstring). Returns None, having written nothing, when more
+    units than LEADERBOARD_INCREMENTAL_MAX_SHARE of the tree (and more than INCREMENTAL_MIN_UNITS)
+    would be counted again (a large restructuring): a full recount is then cheaper. Leaves
+    lb_new_fig and lb_new_weeks (the changed keys' figures) and lb_dkeys / lb_dweeks (their keys)
+    for the snapshot's own rows."""
+    program_id, seq, at = snapshot.program_id, snapshot.seq, snapshot.taken_at
+    _marks(cursor, program_id=program_id)
+    # The tree as the previous snapshot saw it, and as it is now.
+    _temp(
+        cursor,
+        "lb_tree_old",
+        f"SELECT unit_id AS id, parent_id, depth, level FROM {_UNIT_VERSION} "
+        f"WHERE program_id = %s AND last_seq = {OPEN}",
+        [program_id],
+    )
+    _units_now(cursor, program_id=program_id)
+    _temp(
+        cursor,
+        "lb_moved",
+        f"SELECT n.id FROM {_UNION} n JOIN lb_tree_old o ON o.id = n.id "
+        f"WHERE COALESCE(n.parent_id, 0) <> COALESCE(o.parent_id, 0) OR n.level <> o.level",
+    )
+    # The units to count again: those of the marked initiatives, where the previous snapshot counted
+    # them and where they are now, and every unit of a moved subtree, in the old tree and the new.
+    _temp(
+        cursor,
+        "lb_scope_units",
+        f"""
+        SELECT c.unit_id FROM lb_marked m JOIN {_COUNTED} c ON c.initiative_id = m.initiative_id
+        WHERE c.program_id = %s AND c.last_seq = {OPEN}
+        UNION SELECT i.unit_id FROM lb_marked m JOIN {_INITIATIVE} i ON i.id = m.initiative_id WHERE i.program_id = %s
+        UNION SELECT below.id FROM lb_moved x JOIN {_UNION} moved ON moved.id = x.id
+              JOIN {_UNION} below ON below.path LIKE moved.path || '%%'
+        UNION SELECT id FROM (
+            WITH RECURSIVE below(id) AS (
+                SELECT id FROM lb_moved
+                UNION SELECT o.id FROM lb_tree_old o JOIN below b ON o.parent_id = b.id
+            ) SELECT id FROM below
+        ) old_below
+        """,
+        [program_id, program_id],
+    )
+    cursor.execute("SELECT COUNT(*) FROM lb_scope_units")
+    scoped = cursor.fetchone()[0]
+    cursor.execute(f"SELECT COUNT(*) FROM {_UNION}")
+    if scoped > max(settings.LEADERBOARD_INCREMENTAL_MAX_SHARE * cursor.fetchone()[0], INCREMENTAL_MIN_UNITS):
+        _drop(cursor, "lb_tree_old", "lb_moved", "lb_scope_units")
+        return None
+    written = Written(mode=LeaderboardSnapshot.Mode.INCREMENTAL)
+    sql, params = counted_sql(program_id=program_id, at=at, only_units="lb_scope_units")
+    _temp(cursor, "lb_after", sql, params)
+    _temp(
+        cursor,
+        "lb_before",
+        f"SELECT c.initiative_id, c.unit_id, c.phase_key, c.field_key, c.week, c.quarter_key, c.valid, c.value_vnd "
+        f"FROM lb_scope_units s JOIN {_COUNTED} c "
+        f"ON c.program_id = %s AND c.unit_id = s.unit_id AND c.last_seq = {OPEN}",
+        [program_id],
+    )
+    deepest = _deepest(cursor, _UNION, "lb_tree_old")
+    root = _root()
+    _figures(cursor, counted="lb_after", tree=_UNION, out="lb_fa", deepest=deepest)
+    _figures(cursor, counted="lb_before", tree="lb_tree_old", out="lb_fb", deepest=deepest)
+    _weeks(cursor, counted="lb_after", tree=_UNION, out="lb_wa", deepest=deepest, root=root)
+    _weeks(cursor, counted="lb_before", tree="lb_tree_old", out="lb_wb", deepest=deepest, root=root)
+
+    # Figures: the change of every key above the counted units, added to its open version.
+    sums = ", ".join(f"CAST(SUM({s}) AS {'BIGINT' if s == 'value_vnd' else 'INTEGER'}) AS {s}" for s in _SUMS)
+    negated = ", ".join(f"-{s}" for s in _SUMS)
+    nonzero = " OR ".join(f"SUM({s}) <> 0" for s in _SUMS)
+    _temp(
+        cursor,
+        "lb_delta",
+        f"SELECT unit_id AS unit_id, p AS phase_key, f AS field_key, q AS quarter_key, {sums} FROM ("
+        f"SELECT unit_id, p, f, q, {', '.join(_SUMS)} FROM lb_fa UNION ALL "
+        f"SELECT unit_id, p, f, q, {negated} FROM lb_fb) d GROUP BY unit_id, p, f, q HAVING {nonzero}",
+    )
+    _temp(cursor, "lb_dkeys", f"SELECT {', '.join(_FIGURE_KEYS)} FROM lb_delta")
+    added = ", ".join(f"COALESCE(o.{s}, 0) + d.{s} AS {s}" for s in _SUMS)
+    on = " AND ".join(f"o.{key} = d.{key}" for key in _FIGURE_KEYS)
+    _temp(
+        cursor,
+        "lb_new_fig",
+        f"SELECT * FROM (SELECT {', '.join(f'd.{key}' for key in _FIGURE_KEYS)}, {added} FROM lb_delta d "
+        f"LEFT JOIN {_FIGURE} o ON o.program_id = %s AND {on} AND o.last_seq = {OPEN}) x WHERE submitted > 0",
+        [program_id],
+    )
+    count, _ = _apply(cursor, FIGURES, new="lb_new_fig", program_id=program_id, seq=seq, scope="lb_dkeys")
+    written.versions += count
+
+    # Weeks: the same.
+    _temp(
+        cursor,
+        "lb_wdelta",
+        "SELECT unit_id, week, field_key, CAST(SUM(submitted) AS INTEGER) AS submitted FROM ("
+        "SELECT unit_id, week, field_key, submitted FROM lb_wa UNION ALL "
+        "SELECT unit_id, week, field_key, -submitted FROM lb_wb) d "
+        "GROUP BY unit_id, week, field_key HAVING SUM(submitted) <> 0",
+    )
+    _temp(cursor, "lb_dweeks", "SELECT unit_id, week, field_key FROM lb_wdelta")
+    _temp(
+        cursor,
+        "lb_new_weeks",
+        f"SELECT * FROM (SELECT d.unit_id, d.week, d.field_key, COALESCE(o.submitted, 0) + d.submitted AS submitted "
+        f"FROM lb_wdelta d LEFT JOIN {_WEEK_FIGURE} o ON o.program_id = %s AND o.unit_id = d.unit_id "
+        f"AND o.week = d.week AND o.field_key = d.field_key AND o.last_seq = {OPEN}) x WHERE submitted > 0",
+        [program_id],
+    )
+    count, _ = _apply(cursor, WEEKS, new="lb_new_weeks", program_id=program_id, seq=seq, scope="lb_dweeks")
+    written.versions += count
+
+    # The mirror of the initiatives counted again, and the units.
+    _temp(cursor, "lb_mscope", "SELECT initiative_id FROM lb_before UNION SELECT initiative_id FROM lb_after")
+    count, _ = _apply(cursor, COUNTED, new="lb_after", program_id=program_id, seq=seq, scope="lb_mscope")
+    written.versions += count
+    count, _ = _apply(cursor, UNITS, new="lb_units", program_id=program_id, seq=seq)
+    written.versions += count
+    written.changes = _consume_marks(cursor, program_id=program_id, at=at, full=False)
+    _drop(
+        cursor,
+        "lb_tree_old",
+        "lb_moved",
+        "lb_scope_units",
+        "lb_after",
+        "lb_before",
+        "lb_fa",
+        "lb_fb",
+        "lb_wa",
+        "lb_wb",
+        "lb_delta",
+        "lb_wdelta",
+        "lb_mscope",
+    )
+    return written
+
+
+# ---------------------------------------------------------------------------------------------------
+# Marks
+
+
+def _marks(cursor: Any, *, program_id: int) -> None:
+    """lb_marked (id, initiative_id): the marks of the programme's initiatives visible now (those of
+    an initiative counted by the programme's snapshots and since deleted included). Read first, so
+    that exactly these are consumed: a mark written meanwhile stays for the next snapshot."""
+    _temp(
+        cursor,
+        "lb_marked",
+        f"SELECT m.id, m.initiative_id FROM {_MARK} m WHERE "
+        f"EXISTS (SELECT 1 FROM {_INITIATIVE} i WHERE i.id = m.initiative_id AND i.program_id = %s) OR "
+        f"EXISTS (SELECT 1 FROM {_COUNTED} c WHERE c.initiative_id = m.initiative_id AND c.program_id = %s)",
+        [program_id, program_id],
+    )
+
+
+def _consume_marks(cursor: Any, *, program_id: int, at: dt.datetime, full: bool) -> int:
+    """Delete the marks read (lb_marked), except those of initiatives submitted after the snapshot's
+    instant: not counted yet, they must be counted by a later snapshot (a snapshot taken late, or a
+    submission in the minute it runs). A full recount marks every such initiative. Returns the
+    number of initiatives whose marks were consumed."""
+    later = f"SELECT i.id FROM {_INITIATIVE} i WHERE i.program_id = %s AND i.status <> %s AND i.submitted_at > %s"
+    later_params = [program_id, Initiative.Status.DRAFT, at]
+    cursor.execute("SELECT COUNT(DISTINCT initiative_id) FROM lb_marked")
+    consumed = cursor.fetchone()[0]
+    cursor.execute(
+        f"DELETE FROM {_MARK} WHERE id IN (SELECT id FROM lb_marked) AND initiative_id NOT IN ("
+        f"SELECT i.id FROM lb_marked m JOIN {_INITIATIVE} i ON i.id = m.initiative_id "
+        f"WHERE i.program_id = %s AND i.status <> %s AND i.submitted_at > %s)",
+        later_params,
+    )
+    if full:
+        cursor.execute(
+            f"INSERT INTO {_MARK} (initiative_id) SELECT l.id FROM ({later}) l "
+            f"WHERE NOT EXISTS (SELECT 1 FROM lb_marked m WHERE m.initiative_id = l.id)",
+            later_params,
+        )
+    _drop(cursor, "lb_marked")
+    return consumed
+
+
+# ---------------------------------------------------------------------------------------------------
+# Ranked rows: a snapshot's own (the latest few), or rebuilt from the versions
+
+
+# The ranked rows, into {table} (a snapshot's partition on PostgreSQL), from {source} (unit_id, p, f,
+# figures) and {units} (unit_id, level, cluster_id, target: the units as the snapshot saw them).
+INSERT_ROWS_SQL = """
+INSERT INTO {table} ({id_column}snapshot_id, unit_id, phase_key, field_key, level, cluster_id, submitted, valid,
+                    value_vnd, participating, target, rank, cluster_rank)
+SELECT {id_value}%s, r.unit_id, r.p, r.f, u.level, u.cluster_id,
+       r.submitted, r.valid, r.value_vnd, r.participating, u.target,
+       RANK() OVER (PARTITION BY r.p, r.f, u.level ORDER BY r.submitted DESC),
+       CASE WHEN u.cluster_id IS NOT NULL
+            THEN RANK() OVER (PARTITION BY r.p, r.f, u.level, u.cluster_id ORDER BY r.submitted DESC) END
+FROM {source} r
+JOIN {units} u ON u.unit_id = r.unit_id
+"""
+
+
+def write_scale(cursor: Any, snapshot: LeaderboardSnapshot) -> None:
+    """The snapshot's rank for each count of the whole programme's blocks (LeaderboardScale)."""
+    cursor.execute(
+        f"INSERT INTO {_SCALE} (snapshot_id, level, submitted, rank) "
+        f"SELECT %s, level, submitted, MIN(rank) FROM {_ROW} "
+        f"WHERE snapshot_id = %s AND phase_key = 0 AND field_key = 0 GROUP BY level, submitted",
+        [snapshot.pk, snapshot.pk],
+    )
+
+
+def visible(alias: str, seq: int) -> str:
+    """SQL condition: the version aliased `alias` is seen by the snapshot numbered `seq`."""
+    return f"{alias}.first_seq <= {int(seq)} AND {alias}.last_seq >= {int(seq)}"
+
+
+def figures_at_sql(snapshot: LeaderboardSnapshot) -> str:
+    """SELECT of a snapshot's stored contexts (unit_id, p, f, figures) from the versions."""
+    return (
+        f"SELECT unit_id, phase_key AS p, field_key AS f, {', '.join(_SUMS)} FROM {_FIGURE} v "
+        f"WHERE v.program_id = {int(snapshot.program_id)} AND v.quarter_key = 0 AND {visible('v', snapshot.seq)}"
+    )
+
+
+def units_at_sql(snapshot: LeaderboardSnapshot) -> str:
+    """SELECT of the units as a snapshot saw them (LeaderboardUnitVersion's columns)."""
+    return (
+        f"SELECT unit_id, {', '.join(_UNIT_VALUES)} FROM {_UNIT_VERSION} v "
+        f"WHERE v.program_id = {int(snapshot.program_id)} AND {visible('v', snapshot.seq)}"
+    )
+
+
+def weeks_at_sql(snapshot: LeaderboardSnapshot) -> str:
+    return (
+        f"SELECT unit_id, week, field_key, submitted FROM {_WEEK_FIGURE} v "
+        f"WHERE v.program_id = {int(snapshot.program_id)} AND {visible('v', snapshot.seq)}"
+    )
+
+
+def has_history(snapshot: LeaderboardSnapshot) -> bool:
+    """Whether the versions can show the snapshot (it was taken, or migrated, with its history)."""
+    return LeaderboardUnitVersion.objects.filter(
+        program_id=snapshot.program_id, first_seq__lte=snapshot.seq, last_seq__gte=snapshot.seq
+    ).exists()
