@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from initiatives import counting
 from initiatives.models import Field, Phase, Program, Target
+from leaderboard import history
 from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
 from leaderboard.snapshots import WEEKLY_MAX_DEPTH, counted_initiatives
 from sangkien.text import vietnamese_sort_key
@@ -595,13 +596,12 @@ def _monday(day: dt.date) -> dt.date:
 
 
 def rank_history(*, program: Program, unit: Union, limit: int = 12) -> list[tuple[LeaderboardSnapshot, int, int]]:
-    """The unit's rank in its block and its submitted count in the latest snapshots (one query)."""
-    rows = (
-        LeaderboardRow.objects.filter(snapshot__program=program, unit=unit, phase_key=0, field_key=0)
-        .select_related("snapshot")
-        .order_by("-snapshot__taken_at")[:limit]
-    )
-    return [(row.snapshot, row.rank, row.submitted) for row in rows]
+    """The unit's rank in its block and its submitted count in the latest snapshots (one query):
+    from the history, as only the latest snapshots keep their ranked rows."""
+    sql, params = history.rank_history_sql(program_id=program.pk, unit_id=unit.pk, limit=limit)
+    # The raw query's two extra columns become attributes of each snapshot.
+    snapshots = LeaderboardSnapshot.objects.raw(sql, params)
+    return [(snapshot, snapshot.unit_rank, snapshot.unit_submitted) for snapshot in snapshots]  # type: ignore[attr-defined]
 
 
 def public_leaders(*, program: Program) -> tuple[LeaderboardSnapshot | None, dict[str, list[LeaderboardRow]]]:

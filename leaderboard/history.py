@@ -283,7 +283,7 @@ COUNTED = _Versioned(_COUNTED, _COUNTED_KEYS, _COUNTED_VALUES)
 
 def _apply(
     cursor: Any, kind: _Versioned, *, new: str, program_id: int, seq: int, scope: str = "", notes: int = 0
-) -> tuple[int, list[tuple]]:
+) -> tuple[int, list[Any]]:
     """Make the open versions of `kind` equal `new` (a table of keys and values: the keys that exist
     at snapshot `seq`). A version that differs or is gone is closed at seq - 1 (or deleted when it
     was written at seq itself: a repair), and the new values get a version from seq. With `scope` (a
@@ -320,10 +320,12 @@ def _apply(
     )
     cursor.execute("SELECT COUNT(*) FROM lb_changed")
     count = cursor.fetchone()[0]
-    noted: list[tuple] = []
+    noted: list[Any] = []
     if notes and count:
         cursor.execute(f"SELECT {', '.join(keys)} FROM lb_changed ORDER BY {', '.join(keys)} LIMIT %s", [notes])
-        noted = [tuple(str(v) if isinstance(v, dt.date) else v for v in row) for row in cursor.fetchall()]
+        # JSON-ready: a key of one column as its value, of several as a list.
+        found = [[str(v) if isinstance(v, dt.date) else v for v in row] for row in cursor.fetchall()]
+        noted = [key[0] if len(keys) == 1 else key for key in found]
     if count:
         match = " AND ".join(f"c.{key} = {kind.table}.{key}" for key in keys)
         cursor.execute(
@@ -635,3 +637,39 @@ def has_history(snapshot: LeaderboardSnapshot) -> bool:
     return LeaderboardUnitVersion.objects.filter(
         program_id=snapshot.program_id, first_seq__lte=snapshot.seq, last_seq__gte=snapshot.seq
     ).exists()
+
+
+def forget(cursor: Any, *, program_id: int, seqs: tuple[int, int]) -> None:
+    """Delete the versions no remaining snapshot of the programme sees, after snapshots numbered
+    within `seqs` (lowest, highest) were deleted: only a version whose range met theirs can have
+    lost its last reader. Open versions always stay (the next snapshot reads them)."""
+    low, high = seqs
+    snapshot = LeaderboardSnapshot._meta.db_table
+    for table in (_FIGURE, _WEEK_FIGURE, _UNIT_VERSION, _COUNTED):
+        cursor.execute(
+            f"DELETE FROM {table} WHERE program_id = %s AND last_seq < {OPEN} AND last_seq >= %s AND first_seq <= %s "
+            f"AND NOT EXISTS (SELECT 1 FROM {snapshot} s WHERE s.program_id = {table}.program_id "
+            f"AND s.seq >= {table}.first_seq AND s.seq <= {table}.last_seq)",
+            [program_id, low, high],
+        )
+
+
+def rank_history_sql(*, program_id: int, unit_id: int, limit: int) -> tuple[str, list[Any]]:
+    """SELECT of the programme's `limit` latest snapshots (their columns) with the unit's national
+    rank in its block and its submitted count at each (whole programme, all fields), from its
+    figure versions, its level as each snapshot saw it and the snapshot's rank scale; snapshots
+    where it had no submission are left out."""
+    snapshot = LeaderboardSnapshot._meta.db_table
+    return (
+        f"""
+        SELECT s.*, c.rank AS unit_rank, f.submitted AS unit_submitted
+        FROM (SELECT * FROM {snapshot} WHERE program_id = %s ORDER BY taken_at DESC LIMIT %s) s
+        JOIN {_FIGURE} f ON f.program_id = s.program_id AND f.unit_id = %s AND f.phase_key = 0 AND f.field_key = 0
+             AND f.quarter_key = 0 AND f.first_seq <= s.seq AND f.last_seq >= s.seq
+        JOIN {_UNIT_VERSION} u ON u.program_id = s.program_id AND u.unit_id = %s
+             AND u.first_seq <= s.seq AND u.last_seq >= s.seq
+        JOIN {_SCALE} c ON c.snapshot_id = s.id AND c.level = u.level AND c.submitted = f.submitted
+        ORDER BY s.taken_at DESC
+        """,
+        [program_id, limit, unit_id, unit_id],
+    )

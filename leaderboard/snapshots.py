@@ -31,7 +31,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from initiatives import counting
 from initiatives.models import Initiative, Phase, Program
@@ -132,6 +133,10 @@ def leaderboard_snapshot(
         # The time taken includes the commit, where PostgreSQL flushes the rows to the log.
         snapshot.seconds = time.perf_counter() - started
         snapshot.save(update_fields=["seconds"])
+        # After the commit, in a short transaction of its own: dropping a partition locks the rows
+        # table against the dashboard's reads until its transaction ends.
+        with transaction.atomic():
+            _cool(program)
         if snapshot.differences:
             logger.error(
                 "leaderboard snapshot %s of %s: the incremental count differed from the full recount in %s keys, "
@@ -168,6 +173,7 @@ def _take(
         )
         _write(snapshot, latest, full=full, verify=verify)
         snapshot.save(update_fields=["row_count", "mode", "changes", "versions", "differences", "repair_notes"])
+        _pin_ends(snapshot)
     return snapshot, True
 
 
@@ -333,16 +339,22 @@ def _write_partition(cursor: Any, snapshot: LeaderboardSnapshot, *, source: str,
 
 def leaderboard_prune(*, program: Program, now: dt.datetime | None = None) -> int:
     """Keep every snapshot of the last LEADERBOARD_KEEP_ALL_DAYS days and, before that, the first
-    of each day (the midnight one): hourly snapshots are ~96 MB each at national scale."""
+    of each day (the midnight one), every pinned snapshot (evidence) and the one before it (its
+    arrows), then delete the versions no kept snapshot can see. Returns the snapshots deleted."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.LEADERBOARD_KEEP_ALL_DAYS)
+    snapshots = LeaderboardSnapshot.objects.filter(program=program)
+    pinned = set(snapshots.exclude(pinned_reason="").values_list("pk", flat=True))
+    pinned |= set(snapshots.filter(pk__in=pinned).exclude(previous=None).values_list("previous_id", flat=True))
     kept_days: set[dt.date] = set()
     doomed: list[int] = []
-    old = LeaderboardSnapshot.objects.filter(program=program, taken_at__lt=cutoff).order_by("taken_at")
-    for pk, taken_at in old.values_list("pk", "taken_at"):
+    seqs: list[int] = []
+    old = snapshots.filter(taken_at__lt=cutoff).order_by("taken_at")
+    for pk, taken_at, seq in old.values_list("pk", "taken_at", "seq"):
         day = timezone.localtime(taken_at).date()
-        if day in kept_days:
+        if day in kept_days and pk not in pinned:
             doomed.append(pk)
+            seqs.append(seq)
         else:
             kept_days.add(day)
     for snapshot in LeaderboardSnapshot.objects.filter(pk__in=doomed):
@@ -350,7 +362,93 @@ def leaderboard_prune(*, program: Program, now: dt.datetime | None = None) -> in
         # dashboard's reads until the transaction ends.
         with transaction.atomic():
             snapshot.delete()  # drop_partition goes first
+    if seqs:
+        with transaction.atomic(), connection.cursor() as cursor:
+            history.forget(cursor, program_id=program.pk, seqs=(min(seqs), max(seqs)))
     return len(doomed)
+
+
+def pin(snapshot: LeaderboardSnapshot, reason: str) -> None:
+    """Keep `snapshot` for good as evidence (a quarter's or a phase's end, a decision citing it),
+    with the snapshot before it (its movement arrows): pruning passes them by, and their figures
+    can always be rebuilt exactly (materialize)."""
+    LeaderboardSnapshot.objects.filter(pk=snapshot.pk).update(pinned_reason=reason[:200])
+    snapshot.pinned_reason = reason[:200]
+
+
+def ends_marked_by(snapshot: LeaderboardSnapshot) -> list[str]:
+    """What ends at the local midnight the snapshot is taken at: a calendar quarter, a phase, the
+    programme (their last day was the day before). Empty for any other instant."""
+    local = timezone.localtime(snapshot.taken_at)
+    if (local.hour, local.minute) != (0, 0):
+        return []
+    last_day = local.date() - dt.timedelta(days=1)
+    ends = []
+    if local.day == 1 and local.month in (1, 4, 7, 10):
+        ends.append(
+            _("end of Q%(quarter)s/%(year)s") % {"quarter": (last_day.month - 1) // 3 + 1, "year": last_day.year}
+        )
+    for phase in Phase.objects.filter(program_id=snapshot.program_id, ends_on=last_day).order_by("number"):
+        ends.append(_("end of %(phase)s") % {"phase": phase.name})
+    if snapshot.program.ends_on == last_day:
+        ends.append(_("end of the programme"))
+    return ends
+
+
+def _pin_ends(snapshot: LeaderboardSnapshot) -> None:
+    """Pin the snapshot when it closes a quarter, a phase or the programme."""
+    with translation.override(settings.LANGUAGE_CODE):  # stored, so in the portal's language
+        ends = ends_marked_by(snapshot)
+        if ends:
+            pin(snapshot, ", ".join(ends))
+
+
+HOT_SNAPSHOTS = 3  # a programme's latest snapshots keep their ranked rows (the pages read the latest two)
+
+
+def _cool(program: Program) -> None:
+    """Drop the ranked rows (and weekly rows) of the programme's snapshots older than the
+    HOT_SNAPSHOTS latest: their history keeps them (materialize rebuilds them exactly). One spare
+    beyond the two the pages read, for pages still rendering from the cached pair."""
+    older = LeaderboardSnapshot.objects.filter(program=program).order_by("-seq")[HOT_SNAPSHOTS:]
+    with connection.cursor() as cursor:
+        for snapshot in older:
+            if not history.has_history(snapshot) or not _has_rows(cursor, snapshot):
+                continue  # taken before the history (kept whole), or already cool
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DROP TABLE IF EXISTS {partition_name(snapshot.pk)}")
+            else:
+                cursor.execute(f"DELETE FROM {_ROW} WHERE snapshot_id = %s", [snapshot.pk])
+            cursor.execute(f"DELETE FROM {_WEEK} WHERE snapshot_id = %s", [snapshot.pk])
+
+
+def _has_rows(cursor: Any, snapshot: LeaderboardSnapshot) -> bool:
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [partition_name(snapshot.pk)])
+    else:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_ROW} WHERE snapshot_id = %s)", [snapshot.pk])
+    return bool(cursor.fetchone()[0])
+
+
+def materialize(snapshot: LeaderboardSnapshot) -> bool:
+    """Give a kept snapshot its ranked rows and weekly rows again, rebuilt from the versions it
+    sees, exactly as they were written (the same ranking SQL, the units as it saw them). Returns
+    False when there was nothing to do (its rows are there). A later snapshot cools it again."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock(snapshot.program, wait=True)  # not while a snapshot of the programme writes
+        if _has_rows(cursor, snapshot) or not history.has_history(snapshot):
+            return False
+        _source(cursor, "lb_fig_at", history.figures_at_sql(snapshot))
+        _source(cursor, "lb_units_at", history.units_at_sql(snapshot))
+        _write_rows(cursor, snapshot, source="lb_fig_at", units="lb_units_at")
+        cursor.execute(
+            f"INSERT INTO {_WEEK} (snapshot_id, unit_id, week, field_id, submitted) "
+            f"SELECT %s, unit_id, week, NULLIF(field_key, 0), submitted FROM ({history.weeks_at_sql(snapshot)}) w",
+            [snapshot.pk],
+        )
+        cursor.execute("DROP TABLE lb_fig_at")
+        cursor.execute("DROP TABLE lb_units_at")
+    return True
 
 
 @receiver(pre_delete, sender=LeaderboardSnapshot)

@@ -16,13 +16,14 @@ SNAPSHOT_TIME_LIMIT = 280  # ~8-15 s nationally; below the broker's visibility t
 
 
 @shared_task(name="initiatives.snapshot_leaderboard", time_limit=SNAPSHOT_TIME_LIMIT)
-def snapshot_leaderboard(prune: bool = False, at: str | None = None) -> list[int]:
+def snapshot_leaderboard(prune: bool = False, at: str | None = None, verify: bool = False) -> list[int]:
     """Beat: the leaderboard of every active programme as of the current hour, or of the ISO
-    instant `at` (a rerun for the same instant is a no-op)."""
+    instant `at` (a rerun for the same instant is a no-op); with `verify` (midnight), checked
+    against a full recount and repaired where they differ."""
     instant = dt.datetime.fromisoformat(at) if at else snapshots.snapshot_instant(hourly=True)
     taken = []
     for program in Program.objects.filter(is_active=True):
-        snapshot, _ = snapshots.leaderboard_snapshot(program=program, at=instant)
+        snapshot, _ = snapshots.leaderboard_snapshot(program=program, at=instant, verify=verify)
         taken.append(snapshot.pk)
         if prune:
             snapshots.leaderboard_prune(program=program)

@@ -281,12 +281,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour="1-23"),
         "options": {"expires": 3000},
     },
-    # At midnight: the day's closing snapshot ("tính đến 0 giờ"), kept for good, then the hourly
-    # snapshots older than LEADERBOARD_KEEP_ALL_DAYS are pruned; both steps are safe to rerun.
+    # At midnight: the day's closing snapshot ("tính đến 0 giờ"), kept for good and checked against
+    # a full recount (repaired where they differ), then the hourly snapshots older than
+    # LEADERBOARD_KEEP_ALL_DAYS are pruned; both steps are safe to rerun.
     "leaderboard-snapshot-midnight": {
         "task": "initiatives.snapshot_leaderboard",
         "schedule": crontab(minute=0, hour=0),
-        "kwargs": {"prune": True},
+        "kwargs": {"prune": True, "verify": True},
         "options": {"expires": 3000},
     },
 }

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from leaderboard import dashboard as board
 from tests.factories import InitiativeFactory, UnionFactory, UserFactory
-from tests.leaderboard.test_leaderboard import data, snap  # noqa: F401 (the fixture)
+from tests.leaderboard.test_leaderboard import snap
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def unit_page(client: Client, code: str, query: str = "") -> str:
     return client.get(reverse("dashboard_unit", args=[code]) + query).content.decode()
 
 
-def test_without_filters_progress_is_the_whole_programme_s(board_client, data, unit_tree) -> None:  # noqa: F811
+def test_without_filters_progress_is_the_whole_programme_s(board_client, data, unit_tree) -> None:
     snap(data)  # 02/01/2023: day 360 of 602
     box = progress_box(unit_page(board_client, "CTVN"))
     assert "Tiến độ so với chỉ tiêu (toàn chương trình)" in box
@@ -60,7 +60,7 @@ def test_without_filters_progress_is_the_whole_programme_s(board_client, data, u
 
 def test_under_a_phase_filter_progress_counts_the_phase_against_its_share_of_the_target(
     board_client,
-    data,  # noqa: F811
+    data,
     unit_tree,
 ) -> None:
     snap(data)  # 02/01/2023: phase 2's day 216 of 458
@@ -74,7 +74,7 @@ def test_under_a_phase_filter_progress_counts_the_phase_against_its_share_of_the
     assert "theo tỷ lệ số ngày của giai đoạn" in box  # what the phase's target is
 
 
-def test_a_phase_that_ended_shows_its_final_result(board_client, data, unit_tree) -> None:  # noqa: F811
+def test_a_phase_that_ended_shows_its_final_result(board_client, data, unit_tree) -> None:
     snap(data)
     box = progress_box(unit_page(board_client, "CTVN", f"?phase={data['phase1'].pk}"))
     assert "Kết quả cuối cùng: 3 sáng kiến, đạt 150 % chỉ tiêu" in box
@@ -83,7 +83,7 @@ def test_a_phase_that_ended_shows_its_final_result(board_client, data, unit_tree
     assert "đến nay cần đạt" not in box
 
 
-def test_a_programme_that_ended_shows_its_final_result_not_days_behind(board_client, data, unit_tree) -> None:  # noqa: F811
+def test_a_programme_that_ended_shows_its_final_result_not_days_behind(board_client, data, unit_tree) -> None:
     snap(data, at=timezone.make_aware(dt.datetime(2026, 11, 30, 10)))  # three years after its end
     dashboard = progress_box(board_client.get(reverse("dashboard")).content.decode())
     assert "Kết quả cuối cùng: 10 sáng kiến, đạt 0,0 % chỉ tiêu" in dashboard  # of 1.000.000: as the bar writes it
@@ -98,7 +98,7 @@ def test_a_programme_that_ended_shows_its_final_result_not_days_behind(board_cli
     assert "tiến độ" not in hanoi.replace("Tiến độ so với chỉ tiêu", "")
 
 
-def test_a_phase_not_started_yet_says_when_it_starts(board_client, data, unit_tree) -> None:  # noqa: F811
+def test_a_phase_not_started_yet_says_when_it_starts(board_client, data, unit_tree) -> None:
     snap(data, at=timezone.make_aware(dt.datetime(2022, 4, 1, 9)))
     box = progress_box(unit_page(board_client, "CTVN", f"?phase={data['phase2'].pk}"))
     assert "Đã gửi 0 sáng kiến trên chỉ tiêu 8" in box
@@ -108,7 +108,7 @@ def test_a_phase_not_started_yet_says_when_it_starts(board_client, data, unit_tr
 
 def test_under_a_field_filter_progress_shows_the_counts_without_a_share_of_the_target(
     board_client,
-    data,  # noqa: F811
+    data,
     unit_tree,
 ) -> None:
     snap(data)
@@ -125,7 +125,7 @@ def test_under_a_field_filter_progress_shows_the_counts_without_a_share_of_the_t
     assert "Đã gửi 3 sáng kiến, trong đó 1 sáng kiến hợp lệ" in both
 
 
-def test_the_ranking_s_target_follows_the_filters(board_client, data, unit_tree) -> None:  # noqa: F811
+def test_the_ranking_s_target_follows_the_filters(board_client, data, unit_tree) -> None:
     snap(data)
 
     def ctvn_row(page: str) -> list[str]:
@@ -143,7 +143,7 @@ def test_the_ranking_s_target_follows_the_filters(board_client, data, unit_tree)
     assert "% chỉ tiêu" not in field
 
 
-def test_the_headings_state_the_real_number_of_units_ranked(board_client, data, unit_tree) -> None:  # noqa: F811
+def test_the_headings_state_the_real_number_of_units_ranked(board_client, data, unit_tree) -> None:
     snap(data)
     titles = headings(board_client.get(reverse("dashboard")).content.decode())
     assert "2 đơn vị dẫn đầu: Khối liên đoàn lao động tỉnh, thành phố và công đoàn ngành trung ương" in titles

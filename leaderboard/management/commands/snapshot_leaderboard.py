@@ -21,6 +21,15 @@ class Command(BaseCommand):
         parser.add_argument("--program", help="Slug of one programme (default: every active programme).")
         parser.add_argument("--at", help='The instant, local time, "dd/mm/yyyy HH:MM" (default: now).')
         parser.add_argument("--prune", action="store_true", help="Also prune old hourly snapshots.")
+        counting = parser.add_mutually_exclusive_group()
+        counting.add_argument(
+            "--full", action="store_true", help="Count everything again instead of what changed since the last one."
+        )
+        counting.add_argument(
+            "--verify",
+            action="store_true",
+            help="Count what changed, then everything, and report (and repair) any difference, as at midnight.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         programs = Program.objects.filter(is_active=True)
@@ -36,7 +45,9 @@ class Command(BaseCommand):
                 raise CommandError('--at must look like "24/11/2026 09:00".') from None
         for program in programs:
             try:
-                snapshot, created = leaderboard_snapshot(program=program, at=at)
+                snapshot, created = leaderboard_snapshot(
+                    program=program, at=at, full=options["full"], verify=options["verify"]
+                )
             except SnapshotOutOfOrder as refused:
                 raise CommandError(
                     _(
@@ -53,10 +64,20 @@ class Command(BaseCommand):
             if created:
                 self.stdout.write(
                     self.style.SUCCESS(
-                        f"{program.slug}: snapshot as of {when}, "
-                        f"{snapshot.row_count:,} rows in {snapshot.seconds:.1f} s."
+                        f"{program.slug}: snapshot as of {when} ({snapshot.get_mode_display()}), "
+                        f"{snapshot.row_count:,} rows, {snapshot.changes:,} initiatives re-counted, "
+                        f"{snapshot.versions:,} versions written in {snapshot.seconds:.1f} s."
                     )
                 )
+                if snapshot.mode == snapshot.Mode.VERIFIED:
+                    self.stdout.write(
+                        f"{program.slug}: verified by a full recount: "
+                        + (
+                            f"{snapshot.differences:,} differences, repaired: {snapshot.repair_notes}"
+                            if snapshot.differences
+                            else "no difference."
+                        )
+                    )
             else:
                 self.stdout.write(f"{program.slug}: the snapshot as of {when} was already taken; nothing changed.")
             if options["prune"]:

@@ -1,0 +1,203 @@
+"""The leaderboard's history (issue 18): only the latest snapshots keep their ranked rows, every kept
+snapshot can be rebuilt exactly from the versions, pruning forgets what no kept snapshot sees,
+evidence is pinned, the rank history reads the versions, and a nightly full recount repairs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from initiatives.models import CountMark, Initiative
+from leaderboard import dashboard as board
+from leaderboard.models import (
+    OPEN,
+    LeaderboardCounted,
+    LeaderboardFigure,
+    LeaderboardRow,
+    LeaderboardSnapshot,
+    LeaderboardWeek,
+)
+from leaderboard.snapshots import (
+    HOT_SNAPSHOTS,
+    leaderboard_prune,
+    leaderboard_snapshot,
+    materialize,
+    partition_name,
+    pin,
+)
+from tests.factories import InitiativeFactory, UnionFactory
+from unions.models import Union
+
+pytestmark = pytest.mark.django_db
+
+S = Initiative.Status
+ROW_COLUMNS = (
+    "unit_id",
+    "phase_key",
+    "field_key",
+    "level",
+    "cluster_id",
+    "submitted",
+    "valid",
+    "value_vnd",
+    "participating",
+    "target",
+    "rank",
+    "cluster_rank",
+)
+
+
+def rows_of(snapshot) -> set[tuple]:
+    return set(LeaderboardRow.objects.filter(snapshot=snapshot).values_list(*ROW_COLUMNS))
+
+
+def weeks_of(snapshot) -> set[tuple]:
+    return set(
+        LeaderboardWeek.objects.filter(snapshot=snapshot).values_list("unit_id", "week", "field_id", "submitted")
+    )
+
+
+def has_partition(snapshot) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [partition_name(snapshot.pk)])
+        return cursor.fetchone()[0]
+
+
+def hours(data, count: int, unit_tree, *, start=None) -> tuple[list, dict]:
+    """`count` hourly snapshots with a new initiative before each (so figures and ranks move);
+    returns them and each one's rows and weeks as written."""
+    taken, written = [], {}
+    start = start or data["now"]
+    for hour in range(count):
+        at = start + dt.timedelta(hours=hour)
+        unit = [unit_tree.bia, unit_tree.gang_thep, unit_tree.rang_dong][hour % 3]
+        InitiativeFactory(program=data["program"], unit=unit, phase=data["phase2"], submitted_at=at)
+        snapshot, _ = leaderboard_snapshot(program=data["program"], at=at)
+        written[snapshot.pk] = (rows_of(snapshot), weeks_of(snapshot))
+        taken.append(snapshot)
+    return taken, written
+
+
+def test_only_the_latest_snapshots_keep_their_rows_and_any_other_is_rebuilt_exactly(data, unit_tree) -> None:
+    taken, written = hours(data, 6, unit_tree)
+    hot = taken[-HOT_SNAPSHOTS:]
+    assert [has_partition(s) for s in taken] == [False] * (6 - HOT_SNAPSHOTS) + [True] * HOT_SNAPSHOTS
+    assert not LeaderboardWeek.objects.exclude(snapshot__in=hot).exists()
+    for snapshot in taken[: 6 - HOT_SNAPSHOTS]:
+        assert materialize(snapshot)
+        assert rows_of(snapshot) == written[snapshot.pk][0]
+        assert weeks_of(snapshot) == written[snapshot.pk][1]
+    assert not materialize(taken[-1])  # already there
+    # The next snapshot cools the rebuilt ones again.
+    later, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=7))
+    assert [has_partition(s) for s in [*taken, later]] == [False] * 4 + [True] * 3
+
+
+def test_the_rank_history_reads_the_versions_of_twelve_snapshots(data, unit_tree, django_assert_num_queries) -> None:
+    taken, written = hours(data, 14, unit_tree)
+    expected = []
+    for snapshot in taken[-12:]:
+        (mine,) = [r for r in written[snapshot.pk][0] if r[0] == unit_tree.bia.pk and r[1] == r[2] == 0]
+        expected.append((snapshot.pk, mine[10], mine[5]))  # rank, submitted as the rows had them
+    with django_assert_num_queries(1):
+        history = board.rank_history(program=data["program"], unit=unit_tree.bia)
+    assert [(s.pk, rank, submitted) for s, rank, submitted in history] == expected[::-1]
+    assert {rank for _, rank, _ in history} != {1}  # ranks moved: the test would see a stale one
+
+
+def test_pruning_keeps_the_first_of_each_day_readable_and_forgets_the_rest(data, unit_tree, settings) -> None:
+    settings.LEADERBOARD_KEEP_ALL_DAYS = 1
+    day_one = timezone.make_aware(dt.datetime(2023, 1, 2, 0))
+    taken, written = hours(data, 5, unit_tree, start=day_one)  # 00:00 … 04:00 on 2 January
+    today, _ = hours(data, 4, unit_tree, start=day_one + dt.timedelta(days=3))
+    closed_before = LeaderboardFigure.objects.exclude(last_seq=OPEN).count()
+    assert leaderboard_prune(program=data["program"], now=day_one + dt.timedelta(days=3, hours=5)) == 4
+    kept = taken[0]
+    assert list(LeaderboardSnapshot.objects.filter(taken_at__lt=today[0].taken_at)) == [kept]
+    assert LeaderboardFigure.objects.exclude(last_seq=OPEN).count() < closed_before  # forgotten
+    # Nothing the kept snapshot sees was forgotten: it rebuilds exactly.
+    assert materialize(kept)
+    assert rows_of(kept) == written[kept.pk][0] and weeks_of(kept) == written[kept.pk][1]
+    # Every remaining version is seen by some remaining snapshot.
+    seqs = set(LeaderboardSnapshot.objects.values_list("seq", flat=True))
+    for first, last in LeaderboardFigure.objects.values_list("first_seq", "last_seq"):
+        assert any(first <= seq <= last for seq in seqs)
+
+
+def test_a_pinned_snapshot_and_the_one_before_it_are_never_pruned(data, unit_tree, settings) -> None:
+    settings.LEADERBOARD_KEEP_ALL_DAYS = 1
+    day_one = timezone.make_aware(dt.datetime(2023, 1, 2, 0))
+    taken, written = hours(data, 5, unit_tree, start=day_one)
+    pin(taken[3], "Quyết định khen thưởng số 12/QĐ-CĐCT")
+    leaderboard_prune(program=data["program"], now=day_one + dt.timedelta(days=3))
+    assert set(LeaderboardSnapshot.objects.values_list("pk", flat=True)) == {taken[0].pk, taken[2].pk, taken[3].pk}
+    for snapshot in (taken[2], taken[3]):
+        materialize(snapshot)
+        assert rows_of(snapshot) == written[snapshot.pk][0]
+
+
+def test_the_midnight_closing_a_quarter_or_a_phase_is_pinned_in_vietnamese(data) -> None:
+    # Phase 1 ends on 31/05/2022; the quarter on 30/06/2022.
+    ordinary, _ = leaderboard_snapshot(program=data["program"], at=timezone.make_aware(dt.datetime(2022, 5, 31, 23)))
+    phase_end, _ = leaderboard_snapshot(program=data["program"], at=timezone.make_aware(dt.datetime(2022, 6, 1, 0)))
+    quarter_end, _ = leaderboard_snapshot(program=data["program"], at=timezone.make_aware(dt.datetime(2022, 7, 1, 0)))
+    hour_after, _ = leaderboard_snapshot(program=data["program"], at=timezone.make_aware(dt.datetime(2022, 7, 1, 1)))
+    assert [s.pinned_reason for s in (ordinary, phase_end, quarter_end, hour_after)] == [
+        "",
+        "hết Giai đoạn 1",
+        "hết quý 2/2022",
+        "",
+    ]
+
+
+def test_the_nightly_full_recount_finds_and_repairs_a_change_that_left_no_mark(data, unit_tree) -> None:
+    leaderboard_snapshot(program=data["program"], at=data["now"])
+    valid = Initiative.objects.filter(unit=unit_tree.rang_dong, status=S.VALID).first()
+    # A write path that forgot its mark (raw SQL): the incremental snapshot cannot know.
+    Initiative.objects.filter(pk=valid.pk).update(status=S.REJECTED)
+    assert not CountMark.objects.exists()
+    hourly, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=1))
+    assert hourly.mode == "incremental"
+    assert LeaderboardRow.objects.get(snapshot=hourly, unit=unit_tree.rang_dong, phase_key=0, field_key=0).valid == 2
+    nightly, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=2), verify=True)
+    assert nightly.mode == "verified" and nightly.differences > 0
+    assert nightly.repair_notes["initiatives"] == [valid.pk]  # the initiative behind the difference
+    assert [unit_tree.rang_dong.pk, 0, 0, 0] in nightly.repair_notes["figures"]
+    assert LeaderboardRow.objects.get(snapshot=nightly, unit=unit_tree.rang_dong, phase_key=0, field_key=0).valid == 1
+    assert LeaderboardCounted.objects.get(initiative_id=valid.pk, last_seq=OPEN).valid == 0
+    after, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=3), verify=True)
+    assert (after.mode, after.differences, after.repair_notes) == ("verified", 0, {})
+    assert LeaderboardRow.objects.get(snapshot=after, unit=unit_tree.rang_dong, phase_key=0, field_key=0).valid == 1
+
+
+def test_the_command_takes_a_full_or_a_verified_snapshot(data, capsys) -> None:
+    call_command("snapshot_leaderboard", "--at", "02/01/2023 08:00")
+    call_command("snapshot_leaderboard", "--at", "02/01/2023 09:00", "--full")
+    call_command("snapshot_leaderboard", "--at", "02/01/2023 10:00", "--verify")
+    call_command("snapshot_leaderboard", "--at", "02/01/2023 11:00")
+    modes = list(LeaderboardSnapshot.objects.order_by("seq").values_list("mode", "differences"))
+    assert modes == [("full", 0), ("full", 0), ("verified", 0), ("incremental", 0)]
+    out = capsys.readouterr().out
+    assert "verified by a full recount: no difference" in out
+
+
+def test_a_moved_subtree_counts_for_its_new_ancestors_from_the_next_snapshot(data, unit_tree) -> None:
+    from unions.services import union_save
+
+    first, _ = leaderboard_snapshot(program=data["program"], at=data["now"])
+    thep = Union.objects.get(pk=unit_tree.thep.pk)
+    thep.parent = Union.objects.get(pk=unit_tree.ha_noi.pk)
+    union_save(unit=thep)
+    UnionFactory(parent=thep)  # and a new unit under it, with nothing yet
+    moved, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=1))
+    assert moved.mode == "incremental"
+
+    def submitted(snapshot, unit):
+        return LeaderboardRow.objects.get(snapshot=snapshot, unit=unit, phase_key=0, field_key=0).submitted
+
+    assert (submitted(first, unit_tree.cong_thuong), submitted(first, unit_tree.ha_noi)) == (8, 2)
+    assert (submitted(moved, unit_tree.cong_thuong), submitted(moved, unit_tree.ha_noi)) == (4, 6)
