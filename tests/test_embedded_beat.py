@@ -121,7 +121,7 @@ def test_the_thread_keeps_running_the_jobs_through_failures(caplog) -> None:
 def test_the_production_schedule_is_read_as_beat_reads_it(settings) -> None:
     beat = EmbeddedBeat(app=app, schedule=settings.CELERY_BEAT_SCHEDULE)
     assert set(beat.entries) == set(settings.CELERY_BEAT_SCHEDULE)
-    assert beat.entries["leaderboard-snapshot-midnight"].kwargs == {"prune": True}
+    assert beat.entries["leaderboard-snapshot-midnight"].kwargs == {"prune": True, "verify": True}
     assert 0 < beat.tick() <= 30  # nothing due at the start; it looks again within 30 s
 
 
