@@ -14,6 +14,8 @@ SQL, the NEW code (this checkout) runs `migrate` on it, and the state is read ag
 - every leaderboard partition (and partition index) stays attached;
 - the old snapshots are numbered (seq 1, 2, …) in the order of their instants, each pointing at the
   one before it as its `previous`;
+- every old snapshot is given a history (leaderboard migration 0004) whose versions, ranked, are
+  exactly its rows;
 - the dashboard, found by its path, still renders the latest old snapshot for seed_demo's
   leadership account.
 
@@ -26,18 +28,42 @@ skips in a shallow one):
         .venv/bin/python -m pytest tests/test_upgrade.py -m slow
 
 It makes, and always drops, a database named after the test database: sangkien_mine_upgrade_<pid>.
+
+The tests of the history migration at the end of the file need no old code: they make old snapshots
+in the test database and run that one migration forwards and backwards (a second or so, on
+PostgreSQL or SQLite).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test import Client
+from django.utils import timezone
 
+from initiatives.models import Initiative, Target
+from leaderboard.models import (
+    OPEN,
+    LeaderboardCounted,
+    LeaderboardFigure,
+    LeaderboardScale,
+    LeaderboardState,
+    LeaderboardUnitVersion,
+    LeaderboardWeekFigure,
+)
+from leaderboard.snapshots import leaderboard_snapshot
+from tests.factories import EmulationClusterFactory, FieldFactory, InitiativeFactory, TargetFactory
 from tests.upgrade import (
     GROWING_TABLES,
     USER_GROUPS_TABLE,
@@ -54,6 +80,7 @@ from tests.upgrade import (
     scratch_database,
     scratch_name,
 )
+from unions.models import Union
 
 pytestmark = pytest.mark.slow
 
@@ -85,6 +112,8 @@ class Upgrade:
     new_view: dict[str, Any]  # ... and with the new code, after
     snapshot: dict[str, Any]  # the latest old snapshot: its instant and the units it ranks
     numbering: list[tuple[Any, ...]]  # every snapshot after the upgrade: (programme, id, seq, previous id), by instant
+    # every old snapshot's rows against those rebuilt from the history it was given (none when the same)
+    history: dict[int, list[tuple[Any, ...]]]
 
 
 def _probe_question(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -122,8 +151,23 @@ def upgrade(tmp_path_factory: pytest.TempPathFactory) -> Upgrade:
         manage(repository, "migrate", "--no-input", "-v0", env=env)
         new = read_state(server, name)
         numbering = _numbering(server, name)
+        history = _history_differences(server, name)
         new_view = run_script(repository, "probe.py", env, _probe_question(snapshot))
-    return Upgrade(old, new, _with_int_keys(old_view), _with_int_keys(new_view), snapshot, numbering)
+    return Upgrade(old, new, _with_int_keys(old_view), _with_int_keys(new_view), snapshot, numbering, history)
+
+
+def _history_differences(server: Server, name: str) -> dict[int, list[tuple[Any, ...]]]:
+    connection = server.connect(name)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, program_id, seq FROM {SNAPSHOTS_TABLE}")
+            found = {}
+            for snapshot, program, seq in cursor.fetchall():
+                cursor.execute(REBUILT_AGAINST_ROWS_SQL, {"program": program, "seq": seq, "snapshot": snapshot})
+                found[snapshot] = cursor.fetchall()
+            return found
+    finally:
+        connection.close()
 
 
 def _numbering(server: Server, name: str) -> list[tuple[Any, ...]]:
@@ -215,6 +259,11 @@ def test_old_snapshots_are_numbered_in_the_order_of_their_instants(upgrade: Upgr
     assert upgrade.numbering == expected
 
 
+def test_old_snapshots_are_given_a_history_that_shows_them_as_they_were(upgrade: Upgrade) -> None:
+    assert upgrade.history, "no old snapshot: the proof would prove nothing"
+    assert upgrade.history == {snapshot: [] for snapshot in upgrade.history}
+
+
 def test_dashboard_still_renders_the_latest_old_snapshot(upgrade: Upgrade) -> None:
     for code, view in (("old", upgrade.old_view["dashboard"]), ("new", upgrade.new_view["dashboard"])):
         assert view["status"] == 200, (
@@ -225,3 +274,282 @@ def test_dashboard_still_renders_the_latest_old_snapshot(upgrade: Upgrade) -> No
             f"{view['as_of']!r}"
         )
         assert view["unit_names_shown"], f"the {code} code's dashboard shows none of the snapshot's units"
+
+
+# --- The history of old snapshots (leaderboard migration 0004) -----------------------------------
+#
+# Snapshots taken before the history (migration 0003) kept ranked rows and weekly rows only. They are
+# made here the way the service made them then (every snapshot a full recount, into its own
+# partition) with the history the service now writes alongside erased, which leaves exactly what
+# the old service left; then the migration executor runs 0004 forwards and backwards on them. The
+# tests are transactional: migrations run outside a test's transaction, as they do in a deploy (and
+# SQLite's schema editor refuses to run inside one).
+
+HISTORY_MIGRATION = ("leaderboard", "0004_history_of_old_snapshots")
+BEFORE_HISTORY = ("leaderboard", "0003_history")
+# What a snapshot's rows hold, but their ids (which only number them).
+ROW_COLUMNS = (
+    "unit_id, phase_key, field_key, level, cluster_id, submitted, valid, value_vnd, participating, target, rank, "
+    "cluster_rank"
+)
+HOT_WINDOW = 3  # the snapshots whose partitions later code keeps
+
+
+def _migrate(target: tuple[str, str]) -> None:
+    """Migrate the test database to `target` as `migrate` would."""
+    MigrationExecutor(connection).migrate([target])
+
+
+def _fetch(sql: str, params: Any = ()) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _rows(snapshot_id: int) -> list[tuple[Any, ...]]:
+    return sorted(_fetch(f"SELECT {ROW_COLUMNS} FROM {ROWS_TABLE} WHERE snapshot_id = %s", [snapshot_id]), key=repr)
+
+
+def _weeks(snapshot_id: int) -> list[tuple[Any, ...]]:
+    return sorted(
+        _fetch(
+            "SELECT unit_id, week, field_id, submitted FROM initiatives_leaderboardweek WHERE snapshot_id = %s",
+            [snapshot_id],
+        ),
+        key=repr,
+    )
+
+
+# A snapshot's rows rebuilt from the versions visible at its seq, ranked as the snapshot service
+# ranks; compared with the rows it holds, EXCEPT both ways.
+REBUILT_AGAINST_ROWS_SQL = f"""
+WITH f AS (
+    SELECT unit_id, phase_key, field_key, submitted, valid, value_vnd, participating
+    FROM leaderboard_leaderboardfigure v
+    WHERE v.program_id = %(program)s AND v.quarter_key = 0 AND v.first_seq <= %(seq)s AND v.last_seq >= %(seq)s
+), u AS (
+    SELECT unit_id, level, cluster_id, target FROM leaderboard_leaderboardunitversion v
+    WHERE v.program_id = %(program)s AND v.first_seq <= %(seq)s AND v.last_seq >= %(seq)s
+), rebuilt AS (
+    SELECT f.unit_id, f.phase_key, f.field_key, u.level, u.cluster_id, f.submitted, f.valid, f.value_vnd,
+           f.participating, u.target,
+           RANK() OVER (PARTITION BY f.phase_key, f.field_key, u.level ORDER BY f.submitted DESC) AS rank,
+           CASE WHEN u.cluster_id IS NOT NULL THEN RANK() OVER (
+               PARTITION BY f.phase_key, f.field_key, u.level, u.cluster_id ORDER BY f.submitted DESC
+           ) END AS cluster_rank
+    FROM f JOIN u ON u.unit_id = f.unit_id
+), old AS (
+    SELECT {ROW_COLUMNS} FROM {ROWS_TABLE} WHERE snapshot_id = %(snapshot)s
+)
+SELECT 'only rebuilt', x.* FROM (SELECT * FROM rebuilt EXCEPT SELECT * FROM old) x
+UNION ALL
+SELECT 'only old', y.* FROM (SELECT * FROM old EXCEPT SELECT * FROM rebuilt) y
+"""
+
+
+def _weeks_at(program_id: int, seq: int) -> list[tuple[Any, ...]]:
+    return sorted(
+        _fetch(
+            "SELECT unit_id, week, CASE WHEN field_key = 0 THEN NULL ELSE field_key END, submitted "
+            "FROM leaderboard_leaderboardweekfigure v "
+            "WHERE v.program_id = %s AND v.first_seq <= %s AND v.last_seq >= %s",
+            [program_id, seq, seq],
+        ),
+        key=repr,
+    )
+
+
+def _runs(values: list[Any]) -> int:
+    """How many versions a key whose values, snapshot after snapshot, are `values` (None: no row)
+    should have: one per run of equal values."""
+    runs, before = 0, None
+    for value in values:
+        if value is not None and value != before:
+            runs += 1
+        before = value
+    return runs
+
+
+@pytest.fixture
+def old_snapshots(unit_tree: Any, program: Any) -> Iterator[dict[str, Any]]:
+    """Five snapshots as the service took them before the history: initiatives submitted and
+    reviewed, a unit moved to another emulation cluster and targets changed between them, and one
+    that nothing changed. The database goes back to the latest migration afterwards."""
+    _migrate(BEFORE_HISTORY)
+    try:
+        S = Initiative.Status
+        phase1, phase2 = program.phases.order_by("number")
+        technical, management = FieldFactory(name="Kỹ thuật"), FieldFactory(name="Quản lý")
+        cluster_a, cluster_b = EmulationClusterFactory(name="Cụm A"), EmulationClusterFactory(name="Cụm B")
+        Union.objects.filter(pk__in=[unit_tree.gang_thep.pk, unit_tree.bia.pk]).update(cluster=cluster_a)
+        Union.objects.filter(pk=unit_tree.rang_dong.pk).update(cluster=cluster_b)
+        TargetFactory(program=program, unit=unit_tree.cong_thuong, quantity=10)
+        TargetFactory(program=program, unit=unit_tree.rang_dong, quantity=8)
+        start = timezone.make_aware(dt.datetime(2022, 3, 1, 9))
+
+        def add(unit: Any, n: int, phase: Any, field: Any, when: dt.datetime, status: str = S.SUBMITTED) -> list:
+            return InitiativeFactory.create_batch(
+                n, program=program, unit=unit, phase=phase, field=field, status=status, submitted_at=when,
+                value_vnd=3_000_000 if status == S.VALID else None,
+            )  # fmt: skip
+
+        def snapshot(days: int) -> Any:
+            return leaderboard_snapshot(program=program, at=start + dt.timedelta(days=days), full=True)[0]
+
+        reviewed = add(unit_tree.gang_thep, 3, phase1, technical, start)
+        add(unit_tree.bia, 2, phase1, management, start)
+        add(unit_tree.rang_dong, 1, phase1, technical, start, S.VALID)
+        taken = [snapshot(1)]
+        # Rạng Đông submits two more, one of Gang thép's is found valid, Gang thép joins cluster B, and
+        # Công Thương's target grows.
+        add(unit_tree.rang_dong, 2, phase1, management, start + dt.timedelta(days=8))
+        reviewed[0].status, reviewed[0].value_vnd = S.VALID, 10_000_000
+        reviewed[0].save()
+        Union.objects.filter(pk=unit_tree.gang_thep.pk).update(cluster=cluster_b)
+        Target.objects.filter(program=program, unit=unit_tree.cong_thuong).update(quantity=12)
+        taken.append(snapshot(10))
+        # Bia submits in phase 2, Rạng Đông's target is withdrawn.
+        add(unit_tree.bia, 1, phase2, technical, start + dt.timedelta(days=100))
+        Target.objects.filter(program=program, unit=unit_tree.rang_dong).delete()
+        taken.append(snapshot(120))
+        # Another of Gang thép's is found valid.
+        reviewed[1].status, reviewed[1].value_vnd = S.VALID, 2_000_000
+        reviewed[1].save()
+        taken.append(snapshot(121))
+        taken.append(snapshot(122))  # nothing changed
+        # What the old service left: rows and weeks, no history.
+        for model in (
+            LeaderboardFigure, LeaderboardWeekFigure, LeaderboardUnitVersion, LeaderboardCounted, LeaderboardScale,
+            LeaderboardState,
+        ):  # fmt: skip
+            model.objects.all().delete()
+        yield {
+            "program": program,
+            "snapshots": taken,
+            "rows": {s.pk: _rows(s.pk) for s in taken},
+            "weeks": {s.pk: _weeks(s.pk) for s in taken},
+            "clusters": (cluster_a, cluster_b),
+        }
+    finally:
+        _migrate(HISTORY_MIGRATION)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_history_migration_keeps_every_old_snapshot_and_gives_it_back(
+    old_snapshots: dict[str, Any], unit_tree: Any, leader: Any
+) -> None:
+    program, snapshots = old_snapshots["program"], old_snapshots["snapshots"]
+    old_rows, old_weeks = old_snapshots["rows"], old_snapshots["weeks"]
+    assert all(old_rows.values()) and all(old_weeks.values()), "old snapshots with nothing in them prove nothing"
+    assert len({tuple(rows) for rows in old_rows.values()}) == 4, "the snapshots must differ (but the last)"
+
+    _migrate(HISTORY_MIGRATION)
+
+    # Every old snapshot is what the versions it sees say, ranks included; its weeks too.
+    for snapshot in snapshots:
+        differences = _fetch(
+            REBUILT_AGAINST_ROWS_SQL, {"program": program.pk, "seq": snapshot.seq, "snapshot": snapshot.pk}
+        )
+        assert not differences, f"snapshot {snapshot.seq}: {differences}"
+        assert _weeks_at(program.pk, snapshot.seq) == old_weeks[snapshot.pk], f"snapshot {snapshot.seq}"
+
+    # One version per run of equal figures: a key that did not change keeps its version.
+    figures: dict[tuple[int, int, int], list[Any]] = {}
+    for i, snapshot in enumerate(snapshots):
+        for unit, phase, field, _level, _cluster, *sums in old_rows[snapshot.pk]:
+            figures.setdefault((unit, phase, field), [None] * len(snapshots))[i] = tuple(sums[:4])
+    versions = Counter(LeaderboardFigure.objects.values_list("unit_id", "phase_key", "field_key"))
+    assert versions == {key: _runs(values) for key, values in figures.items()}
+    bia = LeaderboardFigure.objects.get(unit_id=unit_tree.bia.pk, phase_key=0, field_key=0, first_seq=1)
+    assert bia.last_seq == 2  # Bia's figures stayed the same through snapshots 1 and 2
+    unchanged = LeaderboardFigure.objects.filter(unit_id=unit_tree.rang_dong.pk, phase_key=0, field_key=0)
+    assert list(unchanged.values_list("first_seq", "last_seq")) == [(1, 1), (2, OPEN)]
+
+    # Units: a version when the cluster or the target changed, one otherwise.
+    cluster_a, cluster_b = old_snapshots["clusters"]
+
+    def unit_versions(unit: Any) -> list[tuple[Any, ...]]:
+        return list(
+            LeaderboardUnitVersion.objects.filter(unit_id=unit.pk)
+            .order_by("first_seq")
+            .values_list("first_seq", "last_seq", "cluster_id", "target")
+        )
+
+    assert unit_versions(unit_tree.gang_thep) == [(1, 1, cluster_a.pk, 0), (2, OPEN, cluster_b.pk, 0)]
+    assert unit_versions(unit_tree.cong_thuong) == [(1, 1, None, 10), (2, OPEN, None, 12)]
+    assert unit_versions(unit_tree.rang_dong) == [(1, 2, cluster_b.pk, 8), (3, OPEN, cluster_b.pk, 0)]
+    assert unit_versions(unit_tree.thep) == [(1, OPEN, None, 0)]
+
+    # Each snapshot's rank scale, from its own ranks; no state, so the next snapshot is a full recount.
+    for snapshot in snapshots:
+        scale = set(LeaderboardScale.objects.filter(snapshot=snapshot).values_list("level", "submitted", "rank"))
+        expected: dict[tuple[str, int], int] = {}
+        for _unit, phase, field, level, _cluster, submitted, *_rest, rank, _cluster_rank in old_rows[snapshot.pk]:
+            if (phase, field) == (0, 0):
+                expected[level, submitted] = min(rank, expected.get((level, submitted), rank))
+        assert scale == {(level, submitted, rank) for (level, submitted), rank in expected.items()}
+    assert not LeaderboardState.objects.exists()
+
+    # Later code keeps the rows of the hot window only: the older snapshots lose theirs, and their weeks.
+    older = snapshots[:-HOT_WINDOW]
+    with connection.cursor() as cursor:
+        for snapshot in older:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"DROP TABLE {ROWS_TABLE}_s{snapshot.pk}")
+            else:
+                cursor.execute(f"DELETE FROM {ROWS_TABLE} WHERE snapshot_id = %s", [snapshot.pk])
+            cursor.execute("DELETE FROM initiatives_leaderboardweek WHERE snapshot_id = %s", [snapshot.pk])
+    assert not any(_rows(snapshot.pk) for snapshot in older)
+
+    _migrate(BEFORE_HISTORY)
+    for snapshot in snapshots:
+        assert _rows(snapshot.pk) == old_rows[snapshot.pk], f"snapshot {snapshot.seq}"
+        assert _weeks(snapshot.pk) == old_weeks[snapshot.pk], f"snapshot {snapshot.seq}"
+    assert not LeaderboardFigure.objects.exists() and not LeaderboardScale.objects.exists()
+    if connection.vendor == "postgresql":
+        # Rebuilt partitions are attached, with the same indexes as the partitions the service made.
+        def indexes(snapshot: Any) -> list[str]:
+            found = _fetch("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [f"{ROWS_TABLE}_s{snapshot.pk}"])
+            return sorted(re.sub(r"\S+_s\d+\S*", "·", definition) for (definition,) in found)
+
+        assert all(indexes(snapshot) == indexes(snapshots[-1]) for snapshot in older)
+        assert len(indexes(snapshots[-1])) == 3  # the primary key and the model's two indexes
+
+    # Forwards again, and the dashboard renders the latest snapshot for the leadership.
+    _migrate(HISTORY_MIGRATION)
+    client = Client()
+    client.force_login(leader)
+    response = client.get(DASHBOARD_PATH)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"{timezone.localtime(snapshots[-1].taken_at):%d/%m/%Y}" in page
+    assert unit_tree.rang_dong.name in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_history_migration_leaves_the_history_the_new_service_began_as_it_is(
+    old_snapshots: dict[str, Any], unit_tree: Any
+) -> None:
+    """A database that took snapshots with the new service before 0004 ran (its first one a full
+    recount, which began the history): the old snapshots get versions closed before it, the
+    service's are left as they were."""
+    program, snapshots = old_snapshots["program"], old_snapshots["snapshots"]
+    InitiativeFactory(
+        program=program, unit=unit_tree.bia, phase=program.phases.get(number=2), field=FieldFactory(name="Kỹ thuật"),
+        submitted_at=snapshots[-1].taken_at,
+    )  # fmt: skip
+    new = leaderboard_snapshot(program=program, at=snapshots[-1].taken_at + dt.timedelta(days=1))[0]
+    began = set(LeaderboardFigure.objects.values_list("unit_id", "phase_key", "field_key", "quarter_key", "first_seq"))
+    assert {first_seq for *_key, first_seq in began} == {new.seq}
+
+    _migrate(HISTORY_MIGRATION)
+    for snapshot in [*snapshots, new]:
+        differences = _fetch(
+            REBUILT_AGAINST_ROWS_SQL, {"program": program.pk, "seq": snapshot.seq, "snapshot": snapshot.pk}
+        )
+        assert not differences, f"snapshot {snapshot.seq}: {differences}"
+        assert _weeks_at(program.pk, snapshot.seq) == _weeks(snapshot.pk), f"snapshot {snapshot.seq}"
+    kept = LeaderboardFigure.objects.filter(first_seq=new.seq)
+    assert set(kept.values_list("unit_id", "phase_key", "field_key", "quarter_key", "first_seq")) == began
+    assert not LeaderboardFigure.objects.filter(first_seq__lt=new.seq, last_seq__gte=new.seq).exists()
+    assert LeaderboardState.objects.get(program=program).seq == new.seq
