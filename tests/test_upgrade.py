@@ -53,6 +53,7 @@ from django.test import Client
 from django.utils import timezone
 
 from initiatives.models import Initiative, Target
+from leaderboard import snapshots as snapshots_service
 from leaderboard.models import (
     OPEN,
     LeaderboardCounted,
@@ -371,10 +372,12 @@ def _runs(values: list[Any]) -> int:
 
 
 @pytest.fixture
-def old_snapshots(unit_tree: Any, program: Any) -> Iterator[dict[str, Any]]:
+def old_snapshots(unit_tree: Any, program: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """Five snapshots as the service took them before the history: initiatives submitted and
     reviewed, a unit moved to another emulation cluster and targets changed between them, and one
-    that nothing changed. The database goes back to the latest migration afterwards."""
+    that nothing changed; every one keeps its rows, as before the hot window. The database goes
+    back to the latest migration afterwards."""
+    monkeypatch.setattr(snapshots_service, "HOT_SNAPSHOTS", 100)
     _migrate(BEFORE_HISTORY)
     try:
         S = Initiative.Status
