@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from emulation.models import EmulationCriterion, ExportJob
 from initiatives.models import Program, ReviewQueue, Target
+from leaderboard.models import LeaderboardSnapshot
 from notifications.models import Notification
 from questions.models import Page, PendingQuestion, Question
 from tests.conftest import ROLES, UnitTree
@@ -129,6 +130,12 @@ def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model
                 SUPERUSER,
                 {"delete_selected": SUPERUSER, "cleanup_expired_attempts": SUPERUSER},
             ),
+        ),
+        # The snapshots' log: the national board reads it and keeps a snapshot as evidence; nobody
+        # adds, changes or deletes one by hand (the service writes, pruning deletes).
+        LeaderboardSnapshot: (
+            LeaderboardSnapshot.objects.create(program=program, taken_at=timezone.now(), seq=1),
+            Expect(NATIONAL_BOARD, NOBODY, NOBODY, NOBODY, {"keep_as_evidence": NATIONAL_BOARD}, scoped=False),
         ),
         AccessLog: (AccessLog.objects.create(username="canbo.thep", **attempt), axes_log),
         AccessFailureLog: (AccessFailureLog.objects.create(username="canbo.thep", **attempt), axes_log),

@@ -287,6 +287,12 @@ def may_change_programme_settings(user: User | AnonymousUser) -> bool:
     return _active(user) and (user.is_superuser or (is_reviewer(user) and user.unit_id is None))
 
 
+def may_manage_snapshots(user: User | AnonymousUser) -> bool:
+    """The leaderboard's snapshots (how each was counted, what the nightly check found, keeping one
+    as evidence) concern the whole country: the national board and superusers."""
+    return may_change_programme_settings(user)
+
+
 def may_hold_path(user: User | AnonymousUser, path: str) -> bool:
     """Whether the board account may create, change or move a unit to where `path` puts it: a
     scoped board only strictly under its own unit (its own unit belongs to the level above, and

@@ -201,3 +201,27 @@ def test_a_moved_subtree_counts_for_its_new_ancestors_from_the_next_snapshot(dat
 
     assert (submitted(first, unit_tree.cong_thuong), submitted(first, unit_tree.ha_noi)) == (8, 2)
     assert (submitted(moved, unit_tree.cong_thuong), submitted(moved, unit_tree.ha_noi)) == (4, 6)
+
+
+def test_the_national_board_reads_the_snapshots_log_and_keeps_one_as_evidence(data, roles) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    first, _ = leaderboard_snapshot(program=data["program"], at=data["now"])
+    checked, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=1), verify=True)
+    client = Client()
+    client.force_login(roles["national_reviewer"])
+    listing = client.get(reverse("admin:leaderboard_leaderboardsnapshot_changelist"))
+    assert listing.status_code == 200
+    assert "đã đối chiếu với lần đếm lại toàn bộ" in listing.content.decode()  # the midnight check's mode
+    response = client.post(
+        reverse("admin:leaderboard_leaderboardsnapshot_changelist"),
+        {"action": "keep_as_evidence", "_selected_action": [first.pk]},
+        follow=True,
+    )
+    assert "1 lần chốt số liệu đã được lưu làm căn cứ." in response.content.decode()
+    first.refresh_from_db()
+    today = timezone.localdate().strftime("%d/%m/%Y")
+    assert first.pinned_reason == f"lưu bởi {roles['national_reviewer'].username} ngày {today}"
+    checked.refresh_from_db()
+    assert checked.pinned_reason == ""
