@@ -31,7 +31,6 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q, Sum
-from django.utils import timezone
 
 from initiatives.models import CountMark, Initiative, Phase
 from initiatives.querysets import InitiativeQuerySet
@@ -142,18 +141,3 @@ def marks_deferred() -> Iterator[None]:
         yield
     finally:
         _deferred.reset(token)
-
-
-def prune_marks(*, older_than: dt.timedelta) -> int:
-    """Delete the marks older than `older_than` that no snapshot will consume: those of initiatives
-    outside every active programme (the beat snapshots active programmes only), deleted ones
-    included unless an active programme counted them. Snapshots consume the rest within the hour."""
-    from initiatives.models import CountMark, Program
-    from leaderboard.models import OPEN, LeaderboardCounted
-
-    active = Program.objects.filter(is_active=True)
-    awaited = Initiative.objects.filter(program__in=active).values("pk")
-    counted = LeaderboardCounted.objects.filter(program__in=active, last_seq=OPEN).values("initiative_id")
-    stale = CountMark.objects.filter(marked_at__lt=timezone.now() - older_than)
-    deleted, _ = stale.exclude(initiative_id__in=awaited).exclude(initiative_id__in=counted).delete()
-    return deleted

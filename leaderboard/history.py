@@ -32,7 +32,7 @@ from django.db import connection
 from django.utils import timezone
 
 from initiatives import counting
-from initiatives.models import CountMark, Initiative, Target
+from initiatives.models import CountMark, Initiative, Program, Target
 from leaderboard.models import (
     OPEN,
     LeaderboardCounted,
@@ -673,3 +673,15 @@ def rank_history_sql(*, program_id: int, unit_id: int, limit: int) -> tuple[str,
         """,
         [program_id, limit, unit_id, unit_id],
     )
+
+
+def prune_marks(*, older_than: dt.timedelta) -> int:
+    """Delete the marks older than `older_than` that no snapshot will consume: those of initiatives
+    outside every active programme (the beat snapshots active programmes only), deleted ones
+    included unless an active programme counted them. Snapshots consume the rest within the hour."""
+    active = Program.objects.filter(is_active=True)
+    awaited = Initiative.objects.filter(program__in=active).values("pk")
+    counted = LeaderboardCounted.objects.filter(program__in=active, last_seq=OPEN).values("initiative_id")
+    stale = CountMark.objects.filter(marked_at__lt=timezone.now() - older_than)
+    deleted, _ = stale.exclude(initiative_id__in=awaited).exclude(initiative_id__in=counted).delete()
+    return deleted

@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
+from django.conf import settings
 
 from initiatives.models import Program
-from leaderboard import snapshots
+from leaderboard import history, snapshots
 
 # A hard time limit (enforced by the prefork pool that docker-compose's workers use): a task stuck
 # on a hung dependency is killed and its message handed back, never holding a worker for ever.
@@ -28,3 +29,13 @@ def snapshot_leaderboard(prune: bool = False, at: str | None = None, verify: boo
         if prune:
             snapshots.leaderboard_prune(program=program)
     return taken
+
+
+CLEANUP_TIME_LIMIT = 10 * 60
+
+
+# Named in the initiatives app, where the marks are written; the beat schedule names it so.
+@shared_task(name="initiatives.prune_count_marks", time_limit=CLEANUP_TIME_LIMIT)
+def prune_count_marks() -> int:
+    """Beat: the count marks no snapshot will consume, once older than COUNT_MARK_KEEP_DAYS."""
+    return history.prune_marks(older_than=dt.timedelta(days=settings.COUNT_MARK_KEEP_DAYS))
