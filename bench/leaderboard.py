@@ -1,9 +1,22 @@
-"""The leaderboard at national scale: snapshot time and size, what an ordinary hour changes in a
-snapshot, dashboard and drill-down server time, and the raw SQL cost of the same top-10 ranking.
+"""The leaderboard at national scale with its history (issue 18, step 10 of
+docs/leaderboard-storage.md): the snapshots' time and what each one writes, what the history would
+weigh after a year, then the dashboard and drill-down server time, and the raw SQL cost of the same
+top-10 ranking.
 
-Everything it writes into the database is undone at the end, also on failure or Ctrl-C: the
-snapshots it takes (their partitions dropped), the initiatives of its ordinary hour, the statuses
-it changed, the accounts it created.
+In order: the programme's first snapshot (full: it writes a version of every key, of every unit and
+the mirror of every counted initiative), a full recount right after (`full=True`, the steady state
+of a full snapshot), an ordinary hour of submissions and reviews (3,000 and 2,000, marked as the
+services mark them) then an incremental snapshot, another hour then a verified one (`verify=True`,
+the nightly check). Each snapshot runs in a transaction of its own (autocommit, as the beat's task),
+so REPEATABLE READ applies.
+
+Versions, the mirror and consumed marks cannot be taken back the way a snapshot's partition could be
+dropped, so the bench runs on a copy of the database it is pointed at (`CREATE DATABASE … TEMPLATE`,
+timed), which it drops at the end, also on failure or Ctrl-C (`--keep` keeps it). Copying needs the
+source database to have no other connection. The copy starts with no snapshot and no history, as a
+programme does after the deploy. The exit status is 1 when a snapshot has the wrong mode, a verified
+one finds differences, the versions and the ranked rows disagree, or a target of the design's "Bench
+figures" is missed (incremental ≤ 5 s, verified ≤ 30 s, a year < 3 GB); each is printed at the end.
 
 Run against the database built by `manage.py seed_scale` (see bench/README.md):
 
@@ -12,12 +25,16 @@ Run against the database built by `manage.py seed_scale` (see bench/README.md):
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import math
+import os
+import re
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import _django  # noqa: F401  (the project on the path, Django set up)
 
@@ -25,16 +42,33 @@ import _django  # noqa: F401  (the project on the path, Django set up)
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
-from snapshot_storage import Hour, changed_rows, ordinary_hour, retained_bytes, snapshot_bytes, undo_hour
+from snapshot_storage import (
+    COUNTED,
+    DAY_CHANGES,
+    DAY_KEYS,
+    HISTORY,
+    SCALE,
+    Hour,
+    TableBytes,
+    Versions,
+    changed_rows,
+    context_versions,
+    history_bytes,
+    ordinary_hour,
+    projected_year,
+    retained_bytes,
+    snapshot_bytes,
+    versions_written,
+)
 
 from initiatives import counting
-from initiatives.models import Field, Initiative, Program
-from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
-from leaderboard.snapshots import leaderboard_snapshot, partition_name
+from initiatives.models import CountMark, Field, Initiative, Program
+from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardState
+from leaderboard.snapshots import leaderboard_snapshot
 from unions.models import EmulationCluster, Union, User
 
 settings.DEBUG = False
@@ -43,8 +77,16 @@ REPEAT = 40
 # An ordinary hour (issue 18: "a few thousand new or reviewed initiatives").
 HOUR_NEW = 3_000
 HOUR_REVIEWS = 2_000
+# The pages read the latest snapshots' partitions only; the others are dropped (the hot window).
+HOT_PARTITIONS = 3
+# Targets of docs/leaderboard-storage.md's "Bench figures".
+INCREMENTAL_TARGET_S = 5
+VERIFIED_TARGET_S = 30
+YEAR_TARGET_BYTES = 3e9
 MB = 1_000_000
 MIB = 1_048_576
+GB = 1e9
+Mode = LeaderboardSnapshot.Mode
 
 
 def p95(samples: list[float]) -> float:
@@ -61,10 +103,8 @@ def timed(action: Callable[[], object], repeat: int) -> list[float]:
     return samples
 
 
-def client_for(username: str, created: list[int], **defaults: object) -> Client:
-    user, new = User.objects.get_or_create(username=username, defaults=defaults)
-    if new:
-        created.append(user.pk)
+def client_for(username: str, **defaults: object) -> Client:
+    user, _ = User.objects.get_or_create(username=username, defaults=defaults)
     client = Client()
     client.force_login(user)
     return client
@@ -113,111 +153,353 @@ def machine_speed() -> float:
 
 
 def main() -> None:
+    global STATEMENTS
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--copy", default="sangkien_scale_run", help="The throwaway copy's name (default: %(default)s)."
+    )
+    parser.add_argument("--keep", action="store_true", help="Keep the copy at the end, to look into it.")
+    parser.add_argument(
+        "--statements", type=int, default=STATEMENTS, help="The slowest statements printed per snapshot (0: none)."
+    )
+    args = parser.parse_args()
+    STATEMENTS = args.statements
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to the PostgreSQL database built by seed_scale.")
-    print(f"machine yardstick: 20 million Python additions in {machine_speed():.2f} s")
-    program = Program.objects.get(is_active=True)
-    units, initiatives = Union.objects.count(), Initiative.objects.filter(program=program).count()
-    print(f"{units:,} units, {initiatives:,} initiatives\n")
-    before = _state(program)
-    snapshots: list[LeaderboardSnapshot] = []
-    hour = Hour()
-    accounts: list[int] = []
+    print(f"machine yardstick: 20 million Python additions in {machine_speed():.2f} s; {_load()}")
+    source = connection.settings_dict["NAME"]
+    seconds = copy_database(source, args.copy)
+    problems: list[str] = []
     try:
-        _measure(program, units, snapshots, hour, accounts)
+        _use(args.copy)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            size = cursor.fetchone()[0]
+        print(f"copy of {source} into {args.copy}: {size / GB:.2f} GB in {seconds:.1f} s "
+              f"(CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY)")  # fmt: skip
+        _measure(problems)
     finally:
-        _restore(program, before, snapshots, hour, accounts)
+        _use(source)
+        if args.keep:
+            print(f"\nthe copy {args.copy} is kept: dropdb -h … -U … {args.copy} when done")
+        else:
+            drop_database(args.copy)
+            print(f"\nthe copy {args.copy} is dropped; {source} is as it was")
+    print(_load())
+    if problems:
+        sys.exit("PROBLEMS:\n- " + "\n- ".join(problems))
 
 
-def _state(program: Program) -> tuple[object, ...]:
-    """What the bench must leave as it found it: the initiatives per status, the snapshots, the
-    partitions, the weekly rows."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT status, COUNT(*), SUM(id) FROM {Initiative._meta.db_table} "
-            "WHERE program_id = %s GROUP BY status ORDER BY status",
-            [program.pk],
-        )
-        statuses = tuple(cursor.fetchall())
-        cursor.execute(
-            f"SELECT COUNT(*) FROM pg_inherits WHERE inhparent = '{LeaderboardRow._meta.db_table}'::regclass"
-        )
-        partitions = cursor.fetchone()[0]
-    return statuses, LeaderboardSnapshot.objects.count(), partitions, LeaderboardWeek.objects.count()
+def _load() -> str:
+    """The machine's load: the figures are worth what the machine's share was (2 cores here)."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
 
 
-def _restore(
-    program: Program, before: tuple[object, ...], snapshots: list[LeaderboardSnapshot], hour: Hour, accounts: list[int]
-) -> None:
-    with transaction.atomic(), connection.cursor() as cursor:
-        deleted, restored = undo_hour(cursor, hour)
-    taken = [snapshot.pk for snapshot in snapshots]
+def copy_database(source: str, copy: str) -> float:
+    """Copy the database `source` into a new database `copy`; returns the seconds it took. FILE_COPY
+    copies the files after a checkpoint instead of writing every page into the WAL (PostgreSQL 15's
+    default, WAL_LOG), which is the faster way for a database of a few GB."""
+    connection.close()  # a template must have no connection
+    quote = connection.ops.quote_name
+    with connection._nodb_cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [copy])
+        if cursor.fetchone():
+            sys.exit(f"The database {copy} exists already (a bench that was killed?): drop it or pass --copy.")
+        started = time.perf_counter()
+        try:
+            cursor.execute(f"CREATE DATABASE {quote(copy)} TEMPLATE {quote(source)} STRATEGY FILE_COPY")
+        except DatabaseError as error:  # most often: another session is connected to the source
+            sys.exit(f"Could not copy {source} into {copy}: {error}")
+        return time.perf_counter() - started
+
+
+def drop_database(name: str) -> None:
+    connection.close()
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)}")
+
+
+def _use(name: str) -> None:
+    """Point Django's connection at the database `name` (its next query connects there)."""
+    connection.close()
+    connection.settings_dict["NAME"] = name
+
+
+def _without_history(program: Program) -> None:
+    """Start the copy as a programme starts after the deploy: no snapshot and no history, so the
+    first snapshot is full and writes every version (a data set with snapshots of its own would
+    otherwise make it a diff against them)."""
+    snapshots = list(LeaderboardSnapshot.objects.order_by("-seq"))
     for snapshot in snapshots:
         with transaction.atomic():
-            snapshot.delete()  # drop_partition drops its partition first, the weeks cascade
-    left = [pk for pk in taken if _partition_exists(pk)]
-    User.objects.filter(pk__in=accounts).delete()
-    after = _state(program)
-    print(
-        f"\nrestored: {deleted:,} initiatives of the hour deleted, {restored:,} statuses set back, "
-        f"{len(snapshots)} snapshots deleted (partitions left: {left or 'none'}), {len(accounts)} accounts deleted; "
-        f"database as before: {after == before}"
-    )
-    if after != before or left:
-        sys.exit(f"NOT RESTORED: before {before}, after {after}")
-
-
-def _partition_exists(snapshot_id: int) -> bool:
+            snapshot.delete()  # drop_partition drops its partition first, the weeks and scales cascade
+    LeaderboardState.objects.all().delete()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [partition_name(snapshot_id)])
-        return bool(cursor.fetchone()[0])
+        cursor.execute(f"TRUNCATE {', '.join(HISTORY)}")
+    marks = CountMark.objects.count()
+    print(f"history of the copy emptied ({len(snapshots)} snapshots deleted); {marks:,} count marks waiting\n")
 
 
-def _take(program: Program, when: dt.datetime, snapshots: list[LeaderboardSnapshot]) -> LeaderboardSnapshot:
-    snapshot, created = leaderboard_snapshot(program=program, at=when)
-    if created:
-        snapshots.append(snapshot)
-    print(f"snapshot as of {timezone.localtime(when):%d/%m/%Y %H:%M}: {snapshot.seconds:5.1f} s, "
-          f"{snapshot.row_count:,} rows{'' if created else ' (already taken)'}")  # fmt: skip
+def _vacuum() -> float:
+    """VACUUM ANALYZE the history's tables, as autovacuum does after a large write: statistics for
+    the planner, and no dead rows in the sizes measured next. Returns the seconds it took."""
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table in HISTORY:
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+    return time.perf_counter() - started
+
+
+# The kinds of statement that took the most of each snapshot's time, printed under it (--statements).
+STATEMENTS = 8
+
+
+@contextmanager
+def _statements() -> Iterator[list[tuple[float, str]]]:
+    """The time of every SQL statement run inside, with its text."""
+    timings: list[tuple[float, str]] = []
+
+    def timed_execute(execute: Callable[..., object], sql: str, *args: object) -> object:
+        started = time.perf_counter()
+        try:
+            return execute(sql, *args)
+        finally:
+            timings.append((time.perf_counter() - started, sql))
+
+    with connection.execute_wrapper(timed_execute):
+        yield timings
+
+
+def _kind(sql: str) -> str:
+    """What a statement does, to add up a snapshot's time: its verb and table (a temporary table by
+    its name, the snapshot's partition as one)."""
+    sql = " ".join(sql.split())
+    if match := re.match(r"CREATE TEMP TABLE (\w+)", sql):
+        return f"CREATE TEMP TABLE {match[1]}"
+    if match := re.match(r"ANALYZE (\w+)", sql):
+        return "ANALYZE of temporary tables" if match[1].startswith("lb_") else f"ANALYZE {_partition(match[1])}"
+    verbs = r"INSERT INTO|UPDATE|DELETE FROM|CREATE INDEX ON|CREATE TABLE|ALTER TABLE|DROP TABLE IF EXISTS"
+    if match := re.match(rf"({verbs}) \"?(\w+)", sql):
+        return f"{match[1]} {_partition(match[2])}"
+    return sql[:60]
+
+
+def _partition(table: str) -> str:
+    return re.sub(r"_s\d+$", "_s<id>", table)
+
+
+def _take(
+    program: Program, at: dt.datetime, what: str, problems: list[str], *, expect: str, full: bool = False,
+    verify: bool = False,
+) -> LeaderboardSnapshot:  # fmt: skip
+    """A snapshot in a transaction of its own, as the beat takes it (REPEATABLE READ), checked for its
+    mode; under it, where its time went: its slowest statements."""
+    assert connection.get_autocommit() and not connection.in_atomic_block, "a snapshot of its own transaction"
+    with _statements() as timings:
+        snapshot, created = leaderboard_snapshot(program=program, at=at, full=full, verify=verify)
+    assert created, f"a snapshot as of {at} existed already"
+    print(f"{what:21} as of {timezone.localtime(at):%d/%m/%Y %H:%M}: {snapshot.seconds:5.1f} s, "
+          f"mode {snapshot.mode}, {snapshot.row_count:,} rows, {snapshot.changes:,} initiatives re-counted, "
+          f"{snapshot.versions:,} versions written, {snapshot.differences} differences")  # fmt: skip
+    if STATEMENTS:
+        kinds: dict[str, list[float]] = {}
+        for seconds, sql in timings:
+            kinds.setdefault(_kind(sql), []).append(seconds)
+        print(f"    {len(timings)} statements, {sum(t for t, _ in timings):.1f} s in all; the kinds that took longest:")
+        for kind, times in sorted(kinds.items(), key=lambda item: sum(item[1]), reverse=True)[:STATEMENTS]:
+            print(f"    {sum(times):6.2f} s {len(times):4} ×  {kind}")
+    if snapshot.mode != expect:
+        problems.append(f"{what}: mode {snapshot.mode}, expected {expect}")
     return snapshot
 
 
-def _measure(
-    program: Program, units: int, snapshots: list[LeaderboardSnapshot], hour: Hour, accounts: list[int]
-) -> None:
-    # Two snapshots an hour apart, at instants no earlier run used, with an ordinary hour between
-    # them: new initiatives submitted within the hour, reviews of older ones. Both come after the
-    # programme's latest snapshot (a programme's snapshots only go forward), so after one taken
-    # this hour the pair lies ahead of the clock.
-    latest = LeaderboardSnapshot.objects.filter(program=program).order_by("-seq").first()
-    now = timezone.now().replace(second=0, microsecond=0)
-    if latest is not None:
-        now = max(now, latest.taken_at.replace(second=0, microsecond=0) + dt.timedelta(hours=1, minutes=1))
-    at = now + dt.timedelta(seconds=units % 60 + 1)
-    earlier = _take(program, at - dt.timedelta(hours=1), snapshots)
+def _hour(program: Program, *, after: dt.datetime, seed: int) -> Hour:
     phase = program.phases.order_by("number").last()
+    hour = Hour()
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         ordinary_hour(
             cursor, hour, program_id=program.pk, phase_id=phase.pk if phase else None,
-            field_ids=list(Field.objects.values_list("pk", flat=True)), after=at - dt.timedelta(hours=1),
-            new=HOUR_NEW, reviews=HOUR_REVIEWS,
+            field_ids=list(Field.objects.values_list("pk", flat=True)), after=after, new=HOUR_NEW,
+            reviews=HOUR_REVIEWS, seed=seed,
         )  # fmt: skip
-    print(f"an ordinary hour: {len(hour.created):,} initiatives submitted by random grassroots units, "
-          f"{len(hour.reviewed):,} submitted ones reviewed ({time.perf_counter() - started:.1f} s)")  # fmt: skip
-    snapshot = _take(program, at, snapshots)
+    seconds = time.perf_counter() - started
+    print(f"\nan ordinary hour: {len(hour.created):,} initiatives submitted by random grassroots units, "
+          f"{len(hour.reviewed):,} submitted ones reviewed, all marked ({seconds:.1f} s)")  # fmt: skip
+    return hour
+
+
+def _short(table: str) -> str:
+    return table.removeprefix("leaderboard_leaderboard")
+
+
+def _print_sizes(title: str, sizes: list[TableBytes]) -> int:
+    print(f"{title:34} {'rows':>11} {'table':>10} {'indexes':>10} {'total':>10} {'a row':>7}")
+    for size in sizes:
+        print(f"  {_short(size.table):32} {size.rows:11,} {size.heap / MB:7.1f} MB {size.indexes / MB:7.1f} MB "
+              f"{size.total / MB:7.1f} MB {size.per_row:5.0f} B")  # fmt: skip
+    total = sum(size.total for size in sizes)
+    print(f"  {'all':32} {sum(size.rows for size in sizes):11,} {'':10} {'':10} {total / MB:7.1f} MB")
+    return total
+
+
+def _print_written(what: str, written: list[Versions]) -> int:
+    print(f"written by the {what} snapshot     {'rows':>11} {'at a row':>10} {'grown':>10}")
+    for versions in written:
+        print(f"  {_short(versions.table):32} {versions.rows:11,} {versions.bytes / MB:7.2f} MB "
+              f"{versions.grown / MB:7.2f} MB")  # fmt: skip
+    total = sum(versions.bytes for versions in written)
+    print(f"  {'all (persistent)':32} {sum(v.rows for v in written):11,} {total / MB:7.2f} MB "
+          f"{sum(v.grown for v in written) / MB:7.2f} MB")  # fmt: skip
+    return total
+
+
+def _measure(problems: list[str]) -> None:
+    program = Program.objects.get(is_active=True)
+    units, initiatives = Union.objects.count(), Initiative.objects.filter(program=program).count()
+    print(f"{units:,} units, {initiatives:,} initiatives")
+    _without_history(program)
+    at = timezone.now().replace(second=0, microsecond=0)
+
+    # The first snapshot writes the whole history; a full recount right after finds it up to date.
+    first = _take(program, at, "first snapshot", problems, expect=Mode.FULL)
+    with connection.cursor() as cursor:
+        base = _print_sizes("history after it (the base)", history_bytes(cursor))
+    print(f"VACUUM ANALYZE of the history: {_vacuum():.1f} s (autovacuum's work after the first snapshot)")
+    at += dt.timedelta(minutes=1)
+    second = _take(program, at, "full recount", problems, expect=Mode.FULL, full=True)
+    if second.versions:
+        problems.append(f"the full recount right after the first snapshot wrote {second.versions} versions")
+    print(f"(the first took {first.seconds:.1f} s with its whole history, the recount {second.seconds:.1f} s)")
+
+    # An ordinary hour, then the incremental snapshot.
+    hour = _hour(program, after=at, seed=18)
+    _vacuum()
+    with connection.cursor() as cursor:
+        clean = history_bytes(cursor)
+    at += dt.timedelta(hours=1)
+    incremental = _take(program, at, "incremental snapshot", problems, expect=Mode.INCREMENTAL)
+    if incremental.seconds > INCREMENTAL_TARGET_S:
+        problems.append(
+            f"the incremental snapshot took {incremental.seconds:.1f} s (target ≤ {INCREMENTAL_TARGET_S} s)"
+        )
+    changes = len(hour.created) + len(hour.reviewed)
+    if incremental.changes != changes:
+        problems.append(
+            f"the incremental snapshot re-counted {incremental.changes} initiatives, the hour marked {changes}"
+        )
     started = time.perf_counter()
     _, created = leaderboard_snapshot(program=program, at=at)
-    print(f"the same instant again: {(time.perf_counter() - started) * 1000:.1f} ms, created={created}\n")
-    _storage(earlier, snapshot)
+    print(f"the same instant again: {(time.perf_counter() - started) * 1000:.1f} ms, created={created}")
+    with connection.cursor() as cursor:
+        written = versions_written(
+            cursor, program_id=program.pk, seq=incremental.seq, snapshot_id=incremental.pk, clean=clean, before=clean
+        )
+        keys = context_versions(cursor, program_id=program.pk, seq=incremental.seq)
+        size = snapshot_bytes(cursor, incremental.pk)
+    persistent = _print_written("incremental", written)
+    print("(at a row: the versions × their table's bytes a row, heap and indexes, measured vacuumed before the "
+          "snapshot; grown: pg_total_relation_size after − before, which also holds the dead copies of the versions "
+          "it closed until a vacuum lets later writes reuse them)")  # fmt: skip
+    print(f"its partition (transient: the hot window keeps the {HOT_PARTITIONS} latest): {size.rows:,} rows, "
+          f"table {size.table / MB:.1f} MB + indexes {size.indexes / MB:.1f} MB; weekly rows {size.week_rows:,}, "
+          f"{(size.week_table + size.week_indexes) / MB:.1f} MB; in all {size.total / MB:.1f} MB")  # fmt: skip
+    print(f"persistent bytes of the incremental snapshot: {persistent / MB:.2f} MB, against {size.total / MB:.1f} MB "
+          f"for a full copy\n")  # fmt: skip
+    _churn(second, incremental, keys, problems)
 
+    # Another hour, then the nightly check.
+    _hour(program, after=at, seed=19)
+    with connection.cursor() as cursor:
+        before = history_bytes(cursor)
+    at += dt.timedelta(hours=1)
+    verified = _take(program, at, "verified snapshot", problems, expect=Mode.VERIFIED, verify=True)
+    if verified.seconds > VERIFIED_TARGET_S:
+        problems.append(f"the verified snapshot took {verified.seconds:.1f} s (target ≤ {VERIFIED_TARGET_S} s)")
+    if verified.differences:
+        problems.append(f"the verified snapshot found {verified.differences} differences: {verified.repair_notes}")
+    with connection.cursor() as cursor:
+        _print_written("verified", versions_written(
+            cursor, program_id=program.pk, seq=verified.seq, snapshot_id=verified.pk, clean=clean, before=before,
+        ))  # fmt: skip
+        print()
+        sizes = history_bytes(cursor)
+    _print_sizes("history tables now", sizes)
+    _year(size.total, base, written, keys, incremental.changes, problems)
+    _pages(program, verified, at)
+
+
+def _churn(earlier: LeaderboardSnapshot, later: LeaderboardSnapshot, keys: int, problems: list[str]) -> None:
+    """The ranked rows of two snapshots compared key by key: ranks churn, figures do not; the keys
+    whose figures changed are the figure versions the later one wrote (quarters apart)."""
+    with connection.cursor() as cursor:
+        changes = changed_rows(cursor, earlier.pk, later.pk)
+    print("rows of the incremental snapshot against the full recount's, after the ordinary hour")
+    print(f"{'level':14} {'context':24} {'rows':>9} {'new':>6} {'gone':>6} {'figures':>8} {'rank':>8} {'any':>8}")
+    totals = [0] * 6
+    for c in changes:
+        print(f"{c.level:14} {c.context:24} {c.rows:9,} {c.new:6,} {c.gone:6,} {c.figures:8,} {c.ranks:8,} {c.any:8,}")
+        totals = [t + v for t, v in zip(totals, c[2:], strict=True)]
+    rows, new, gone, figures, ranks, changed = totals
+    print(f"{'all':14} {'':24} {rows:9,} {new:6,} {gone:6,} {figures:8,} {ranks:8,} {changed:8,}")
+    changed_keys = new + gone + figures
+    print(f"keys whose figures changed (new, gone or different): {changed_keys:,} of {rows:,} "
+          f"({100 * changed_keys / rows:.1f} %), figure versions of these contexts written: {keys:,}; "
+          f"rows with a different rank: {ranks:,} ({100 * ranks / rows:.1f} %)\n")  # fmt: skip
+    if changed_keys != keys:
+        problems.append(f"{changed_keys} keys changed in the ranked rows, {keys} figure versions written for them")
+
+
+def _year(partition: int, base: int, written: list[Versions], keys: int, changes: int, problems: list[str]) -> None:
+    """The history after a year under the retention policy, from the incremental snapshot's versions."""
+    by_table = {versions.table: versions.bytes for versions in written}
+    mirror, scale = by_table[COUNTED], by_table[SCALE]
+    hour_keys = sum(by_table.values()) - mirror - scale
+    key_factor, change_factor = DAY_KEYS / keys, DAY_CHANGES / changes
+    keep = settings.LEADERBOARD_KEEP_ALL_DAYS
+    year = projected_year(
+        partition=partition, base=base, hour_keys=hour_keys, hour_mirror=mirror, scale=scale,
+        key_factor=key_factor, change_factor=change_factor, hot_partitions=HOT_PARTITIONS, keep_all_days=keep,
+    )  # fmt: skip
+    print(f"\nprojected year under the retention policy (hot window {HOT_PARTITIONS} partitions, "
+          f"LEADERBOARD_KEEP_ALL_DAYS = {keep}, one daily snapshot kept a day):")  # fmt: skip
+    print(f"  hot window: {HOT_PARTITIONS} × {partition / MB:.1f} MB (partition and weekly rows) "
+          f"= {year.hot / GB:.2f} GB, constant")  # fmt: skip
+    print(f"  base: the first snapshot's history (a version of every key and unit, the whole mirror) "
+          f"= {year.base / GB:.2f} GB")  # fmt: skip
+    print(f"  an average day (assumed, docs/leaderboard-storage.md §2.1: {DAY_KEYS:,} keys changed and "
+          f"{DAY_CHANGES:,} initiatives submitted or reviewed a day, one version per key changed kept by the "
+          f"day's daily snapshot): the hour's figure, week and unit versions {hour_keys / MB:.2f} MB × "
+          f"{DAY_KEYS:,} / {keys:,} keys = {key_factor:.2f}, its mirror versions {mirror / MB:.2f} MB × "
+          f"{DAY_CHANGES:,} / {changes:,} initiatives = {change_factor:.2f}, plus a snapshot's rank scales "
+          f"{scale / MB:.3f} MB: {year.daily / MB:.2f} MB a day")  # fmt: skip
+    print(f"  365 dailies: {year.dailies / GB:.2f} GB a year")
+    print(f"  after a year: {year.hot / GB:.2f} + {year.base / GB:.2f} + {year.dailies / GB:.2f} "
+          f"= {year.total / GB:.2f} GB (target < {YEAR_TARGET_BYTES / GB:.0f} GB), then {year.dailies / GB:.2f} GB "
+          f"more each year")  # fmt: skip
+    print(f"  the hourly snapshots of the last {keep} days add at most {24 * keep} × the ordinary hour's "
+          f"{(hour_keys + mirror + scale) / MB:.2f} MB = {year.window / GB:.2f} GB (bounded, every hour as busy): "
+          f"{(year.total + year.window) / GB:.2f} GB with them")  # fmt: skip
+    old = retained_bytes(partition, keep_all_days=keep)
+    print(f"  before (a full copy per snapshot, {partition / MB:.1f} MB): {old.bytes_window / GB:.1f} GB for the "
+          f"{old.window} hourly snapshots, {old.bytes_after_a_year / GB:.1f} GB after a year, "
+          f"{old.bytes_per_further_year / GB:.1f} GB more each year\n")  # fmt: skip
+    if year.total > YEAR_TARGET_BYTES:
+        problems.append(f"projected year {year.total / GB:.2f} GB (target < {YEAR_TARGET_BYTES / GB:.0f} GB)")
+
+
+def _pages(program: Program, snapshot: LeaderboardSnapshot, at: dt.datetime) -> None:
+    """Every dashboard and drill-down page read from the latest snapshot (the verified one), and the
+    same top 10 in raw SQL."""
     tier2 = Union.objects.filter(level=Union.Level.TIER2).annotate(n=Count("children")).order_by("-n").first()
     superior = Union.objects.filter(level=Union.Level.SUPERIOR, parent=tier2).first()
     phase = program.phases.order_by("number").last()
     field = Field.objects.order_by("position").first()
     cluster = EmulationCluster.objects.order_by("name").first()
-    leadership = client_for("bench-leadership", accounts, is_superuser=True, is_staff=True)
-    officer = client_for(f"bench-{tier2.code}", accounts, unit=tier2)
+    # The accounts stay in the copy, which is dropped.
+    leadership = client_for("bench-leadership", is_superuser=True, is_staff=True)
+    officer = client_for(f"bench-{tier2.code}", unit=tier2)
     pages = [
         ("leadership", leadership, "/dashboard/"),
         ("leadership", leadership, f"/dashboard/?phase={phase.pk}"),
@@ -260,38 +542,6 @@ def _measure(
     print(f"raw top-10 SQL, counted from the initiatives: {scratch:8.1f} ms")
     print(f"dashboard median / raw ranking from the initiatives: {dashboard / scratch:.3f}")
     print(f"dashboard median / raw read from the snapshot:       {dashboard / stored:.0f}")
-
-
-def _storage(earlier: LeaderboardSnapshot, later: LeaderboardSnapshot) -> None:
-    """The snapshot's bytes, the yearly projection under the retention policy, and the rows the
-    ordinary hour changed between the two snapshots."""
-    with connection.cursor() as cursor:
-        size = snapshot_bytes(cursor, later.pk)
-        changes = changed_rows(cursor, earlier.pk, later.pk)
-    print(f"one snapshot: {size.rows:,} rows, table {size.table / MB:.1f} MB + indexes {size.indexes / MB:.1f} MB; "
-          f"weekly series {size.week_rows:,} rows, {size.week_table / MB:.1f} + {size.week_indexes / MB:.1f} MB; "
-          f"in all {size.total / MB:.1f} MB ({size.total / size.rows:.0f} B a row); "
-          f"the partition alone {(size.table + size.indexes) / MIB:.1f} MiB (pg_size_pretty's MB)")  # fmt: skip
-    keep = settings.LEADERBOARD_KEEP_ALL_DAYS
-    kept = retained_bytes(size.total, keep_all_days=keep)
-    print(f"retention (LEADERBOARD_KEEP_ALL_DAYS = {keep}): 24 × {keep} = {kept.window} hourly snapshots "
-          f"= {kept.bytes_window / 1e9:.1f} GB; after a year (24·K + 365 − K) × S = {kept.window + kept.dailies} "
-          f"× {size.total / MB:.1f} MB = {kept.bytes_after_a_year / 1e9:.1f} GB, "
-          f"then 365 × S = {kept.bytes_per_further_year / 1e9:.1f} GB more a year\n")  # fmt: skip
-    print("rows of the second snapshot against the first, after the ordinary hour")
-    print(f"{'level':14} {'context':24} {'rows':>9} {'new':>6} {'gone':>6} {'figures':>8} {'rank':>8} {'any':>8}")
-    totals = [0] * 6
-    for c in changes:
-        print(f"{c.level:14} {c.context:24} {c.rows:9,} {c.new:6,} {c.gone:6,} {c.figures:8,} {c.ranks:8,} {c.any:8,}")
-        totals = [t + v for t, v in zip(totals, c[2:], strict=True)]
-    rows, new, gone, figures, ranks, changed = totals
-    print(f"{'all':14} {'':24} {rows:9,} {new:6,} {gone:6,} {figures:8,} {ranks:8,} {changed:8,}")
-    keys = new + gone + figures
-    print(f"keys whose figures changed (new, gone or different): {keys:,} of {rows:,} ({100 * keys / rows:.1f} %); "
-          f"rows with anything different, ranks included: {changed:,} ({100 * changed / rows:.1f} %)")  # fmt: skip
-    row = (size.table + size.indexes) / size.rows
-    print(f"at the partition's {row:.0f} B a row: the changed keys {keys * row / MB:.1f} MB, "
-          f"the rows with anything different {changed * row / MB:.1f} MB\n")  # fmt: skip
 
 
 if __name__ == "__main__":

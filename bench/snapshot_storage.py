@@ -1,12 +1,17 @@
 """What a leaderboard snapshot costs in storage, and how much of it an ordinary hour changes
-(issue 18, step 1 of docs/leaderboard-storage.md's plan). Used by bench/leaderboard.py on
-PostgreSQL; kept apart from it (and from Django's setup) so the tests can import it.
+(issue 18: step 1 of docs/leaderboard-storage.md's plan measured the full copies, step 10 the
+history). Used by bench/leaderboard.py on PostgreSQL; kept apart from it (and from its set-up of
+Django and of a copy of the database) so the tests can import it.
 
-- `snapshot_bytes`: the snapshot's partition (table and indexes) and its share of the weekly table.
-- `retained_bytes`: the storage the retention policy keeps after a year, for a snapshot's size.
-- `ordinary_hour` / `undo_hour`: an hour of activity written straight into the initiatives'
-  counting columns (new submissions over random grassroots units, reviews of submitted ones), and
-  its exact undoing.
+- `snapshot_bytes`: the snapshot's partition (table and indexes) and its share of the weekly table:
+  what the hot window keeps for the latest few snapshots only.
+- `history_bytes` / `versions_written`: the history's tables (versions, mirror, rank scales), and
+  the versions one snapshot wrote into them with the bytes they add.
+- `retained_bytes`: the storage the old retention policy kept after a year of full copies.
+- `projected_year`: the storage the history keeps after a year, from one ordinary hour's versions.
+- `ordinary_hour`: an hour of activity written straight into the initiatives' counting columns
+  (new submissions over random grassroots units, reviews of submitted ones), marked for the next
+  snapshot as the services mark their writes. It is not undone: the bench runs on a copy.
 - `changed_rows`: the rows of a snapshot whose figures or ranks differ from another's, per level
   block and kind of context.
 """
@@ -18,10 +23,21 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from initiatives import counting
+
 ROW = "initiatives_leaderboardrow"
 WEEK = "initiatives_leaderboardweek"
 INITIATIVE = "initiatives_initiative"
 UNION = "unions_union"
+# The history (docs/leaderboard-storage.md §2.2): the versioned tables, whose rows a snapshot writes
+# from its seq on (first_seq), and the rank scales, written per snapshot.
+FIGURE = "leaderboard_leaderboardfigure"
+WEEK_FIGURE = "leaderboard_leaderboardweekfigure"
+UNIT_VERSION = "leaderboard_leaderboardunitversion"
+COUNTED = "leaderboard_leaderboardcounted"
+SCALE = "leaderboard_leaderboardscale"
+VERSIONED = (FIGURE, WEEK_FIGURE, UNIT_VERSION, COUNTED)
+HISTORY = (*VERSIONED, SCALE)
 HOURS_A_DAY = 24
 DAYS_A_YEAR = 365
 
@@ -67,16 +83,125 @@ class Retention(NamedTuple):
 
 def retained_bytes(snapshot: int, *, keep_all_days: int) -> Retention:
     """Storage kept by `leaderboard_prune` after a year of hourly snapshots of `snapshot` bytes
-    each: every snapshot of the last K = `keep_all_days` days (24·K), then the first of each older
+    each when every snapshot kept its full copy (before the history, issue 18: the "before" of the
+    bench): every snapshot of the last K = `keep_all_days` days (24·K), then the first of each older
     day (365 − K in the first year, 365 more each year after)."""
     window = HOURS_A_DAY * keep_all_days
     dailies = DAYS_A_YEAR - keep_all_days
     return Retention(window, dailies, window * snapshot, (window + dailies) * snapshot, DAYS_A_YEAR * snapshot)
 
 
+class TableBytes(NamedTuple):
+    table: str
+    rows: int  # live rows
+    heap: int  # pg_table_size: the rows (the dead ones too, until a vacuum frees their space), maps and TOAST
+    indexes: int  # pg_indexes_size
+
+    @property
+    def total(self) -> int:  # pg_total_relation_size
+        return self.heap + self.indexes
+
+    @property
+    def per_row(self) -> float:
+        return self.total / self.rows if self.rows else 0.0
+
+
+def history_bytes(cursor: Any) -> list[TableBytes]:
+    """Rows and bytes of each of the history's tables, indexes included."""
+    sizes = []
+    for table in HISTORY:
+        cursor.execute(f"SELECT COUNT(*), pg_table_size('{table}'), pg_indexes_size('{table}') FROM {table}")
+        sizes.append(TableBytes(table, *cursor.fetchone()))
+    return sizes
+
+
+class Versions(NamedTuple):
+    table: str
+    rows: int  # versions the snapshot wrote (first_seq = its seq); its own rows of the rank scales
+    bytes: int  # rows × the table's bytes a row, heap and indexes
+    grown: int  # the table's growth across the snapshot (pg_total_relation_size after − before)
+
+
+def versions_written(
+    cursor: Any, *, program_id: int, seq: int, snapshot_id: int, clean: list[TableBytes], before: list[TableBytes]
+) -> list[Versions]:
+    """The rows one snapshot added to the history and what they weigh: counted (first_seq = its seq,
+    or its snapshot_id in the scales), each at its table's bytes a row (heap and indexes) in `clean`,
+    sizes taken with no dead rows in the tables (closing a version leaves a dead copy of the row
+    until a vacuum lets later writes reuse its space); `grown` is what the table grew since `before`,
+    dead copies and half-full index pages included."""
+    clean_per_row = {size.table: size.per_row for size in clean}
+    before_total = {size.table: size.total for size in before}
+    written = []
+    for size in history_bytes(cursor):
+        if size.table == SCALE:
+            cursor.execute(f"SELECT COUNT(*) FROM {SCALE} WHERE snapshot_id = %s", [snapshot_id])
+            per_row = size.per_row  # written once, never updated: no dead rows
+        else:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {size.table} WHERE program_id = %s AND first_seq = %s", [program_id, seq]
+            )
+            per_row = clean_per_row.get(size.table) or size.per_row
+        rows = cursor.fetchone()[0]
+        written.append(Versions(size.table, rows, round(rows * per_row), size.total - before_total.get(size.table, 0)))
+    return written
+
+
+def context_versions(cursor: Any, *, program_id: int, seq: int) -> int:
+    """The figure versions a snapshot wrote for the contexts of the ranked rows (no quarter keys): the
+    keys whose figures are new, gone or different, which the design's day estimate counts."""
+    cursor.execute(
+        f"SELECT COUNT(*) FROM {FIGURE} WHERE program_id = %s AND first_seq = %s AND quarter_key = 0", [program_id, seq]
+    )
+    return int(cursor.fetchone()[0])
+
+
+# An average day at the national data set's pace (docs/leaderboard-storage.md §2.1, est.): 4,100
+# submissions and ~3,400 reviews, touching ~31,000 (unit, context) keys. A daily snapshot keeps one
+# version of each key changed since the day before (the hourly ones in between are pruned).
+DAY_KEYS = 31_000
+DAY_CHANGES = 4_100 + 3_400
+
+
+class Year(NamedTuple):
+    hot: int  # the hot window: `hot_partitions` snapshots' partitions and weekly rows (constant)
+    base: int  # the first full snapshot's history: a version of every key and unit, the whole mirror
+    daily: int  # the versions an average day leaves to its daily snapshot
+    dailies: int  # DAYS_A_YEAR × daily
+    window: int  # bound on the versions the hourly snapshots of the last K days add (constant)
+
+    @property
+    def total(self) -> int:
+        return self.hot + self.base + self.dailies
+
+
+def projected_year(
+    *,
+    partition: int,
+    base: int,
+    hour_keys: int,
+    hour_mirror: int,
+    scale: int,
+    key_factor: float,
+    change_factor: float,
+    hot_partitions: int = 3,
+    keep_all_days: int = 7,
+) -> Year:
+    """The history's storage after a year of hourly snapshots under the retention policy: the hot
+    window's partitions, the first full snapshot's history (`base`), then one daily snapshot a day,
+    each keeping the versions its day wrote. A day's versions come from an hour's: the versions of
+    keys (`hour_keys` bytes: figures, weeks, units) grow like the keys changed (`key_factor` = a
+    day's keys / the hour's), the mirror's (`hour_mirror`) like the initiatives changed
+    (`change_factor`), and each daily keeps its rank scales (`scale`). `window` bounds what the
+    hourly snapshots of the last `keep_all_days` days add, as if every hour were that hour."""
+    daily = round(hour_keys * key_factor + hour_mirror * change_factor + scale)
+    window = HOURS_A_DAY * keep_all_days * (hour_keys + hour_mirror + scale)
+    return Year(hot_partitions * partition, base, daily, DAYS_A_YEAR * daily, window)
+
+
 @dataclass
 class Hour:
-    """What `ordinary_hour` changed, to undo it."""
+    """What `ordinary_hour` wrote."""
 
     created: list[int] = field(default_factory=list)  # the new initiatives' ids
     reviewed: list[tuple[int, str]] = field(default_factory=list)  # (id, status before)
@@ -101,8 +226,10 @@ def ordinary_hour(
     """Write an hour of activity in the counting columns only (status, submitted_at, unit, phase,
     field, value), as `initiative_submit` and `initiative_review` leave them, without authors or
     status changes: `new` initiatives submitted in the hour after `after` by grassroots units
-    drawn at random, and `reviews` initiatives submitted before `after` given a verdict. Fills
-    `hour` as it goes, so that `undo_hour` undoes whatever got written, even after a failure."""
+    drawn at random, and `reviews` initiatives submitted before `after` given a verdict. Like the
+    services, it marks every initiative it wrote (`counting.mark`, on Django's connection, which
+    `cursor` must belong to: in the caller's transaction): an incremental snapshot counts again only
+    marked initiatives. Fills `hour` as it goes."""
     rng = random.Random(seed)
     cursor.execute(f"SELECT id FROM {UNION} WHERE level = 'grassroots' ORDER BY id")
     grassroots = [unit for (unit,) in cursor.fetchall()]
@@ -120,7 +247,8 @@ def ordinary_hour(
             RETURNING id""",
         [program_id, phase_id, units, fields, values, instants],
     )
-    hour.created += [pk for (pk,) in cursor.fetchall()]
+    created = [pk for (pk,) in cursor.fetchall()]
+    hour.created += created
     cursor.execute("SELECT setseed(%s)", [(seed % 1000) / 1000])
     cursor.execute(
         f"SELECT id, status FROM {INITIATIVE} WHERE program_id = %s AND status = 'submitted' AND submitted_at <= %s "
@@ -136,20 +264,8 @@ def ordinary_hour(
         "WHERE i.id = x.id",
         [[pk for pk, _ in picked], verdicts],
     )
+    counting.mark([*created, *(pk for pk, _ in picked)])
     return hour
-
-
-def undo_hour(cursor: Any, hour: Hour) -> tuple[int, int]:
-    """Delete the initiatives the hour created and give the reviewed ones their status back;
-    returns (deleted, restored)."""
-    cursor.execute(f"DELETE FROM {INITIATIVE} WHERE id = ANY(%s::bigint[])", [hour.created])
-    deleted = cursor.rowcount
-    cursor.execute(
-        f"UPDATE {INITIATIVE} i SET status = x.status FROM unnest(%s::bigint[], %s::varchar[]) AS x(id, status) "
-        "WHERE i.id = x.id",
-        [[pk for pk, _ in hour.reviewed], [status for _, status in hour.reviewed]],
-    )
-    return deleted, cursor.rowcount
 
 
 class Changed(NamedTuple):

@@ -1,6 +1,7 @@
-"""bench/snapshot_storage.py, which bench/leaderboard.py uses to measure a snapshot's storage and
-what an ordinary hour changes in it (issue 18, step 1): the retention projection on hand numbers,
-and on a small tree the hour written, seen by the next snapshot, and undone without a trace."""
+"""bench/snapshot_storage.py, which bench/leaderboard.py uses to measure what a snapshot writes and
+keeps (issue 18): the yearly projections (the full copies of before, the history of now) on hand
+numbers, and on a small tree an ordinary hour marked like the services' writes, counted by the
+next (incremental) snapshot, and the versions that snapshot wrote, weighed."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from initiatives.models import Initiative
-from leaderboard.models import LeaderboardSnapshot, LeaderboardWeek
-from leaderboard.snapshots import leaderboard_snapshot, partition_name
+from initiatives.models import CountMark, Initiative
+from leaderboard.models import LeaderboardScale, LeaderboardSnapshot, LeaderboardWeek
+from leaderboard.snapshots import leaderboard_snapshot
 from tests.factories import InitiativeFactory
 
 _spec = importlib.util.spec_from_file_location(
@@ -33,16 +34,38 @@ def test_the_yearly_projection_keeps_a_week_of_hourly_snapshots_then_one_a_day()
     assert one_day.bytes_after_a_year == (24 + 364) * 85_000_000
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions and their sizes are PostgreSQL's")
-def test_an_ordinary_hour_shows_in_the_next_snapshot_and_is_undone(program, unit_tree, field) -> None:
+def test_the_history_keeps_the_hot_partitions_the_base_and_a_day_of_versions_per_daily_snapshot() -> None:
+    year = storage.projected_year(
+        partition=90, base=1_000, hour_keys=20, hour_mirror=10, scale=1, key_factor=1.5, change_factor=2.0
+    )
+    assert year.hot == 3 * 90
+    assert year.daily == 20 * 1.5 + 10 * 2.0 + 1 == 51
+    assert year.dailies == 365 * 51
+    assert year.total == 270 + 1_000 + 365 * 51
+    assert year.window == 24 * 7 * (20 + 10 + 1)
+    assert (
+        storage.projected_year(
+            partition=90, base=0, hour_keys=0, hour_mirror=0, scale=0, key_factor=1, change_factor=1, hot_partitions=1
+        ).total
+        == 90
+    )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions, marks and sizes are PostgreSQL's")
+def test_an_ordinary_hour_is_marked_and_counted_by_the_next_incremental_snapshot(program, unit_tree, field) -> None:
     before = dt.datetime(2023, 3, 1, 8, tzinfo=dt.UTC)
     phase = program.phases.get(number=2)
     for unit in (unit_tree.gang_thep, unit_tree.rang_dong, unit_tree.bia):
         for _ in range(3):
             InitiativeFactory(program=program, phase=phase, unit=unit, field=field, submitted_at=before)
-    original = sorted(Initiative.objects.values_list("pk", "status", "submitted_at", "unit_id"))
     at = before + dt.timedelta(hours=2)
     earlier, _ = leaderboard_snapshot(program=program, at=at)
+    assert earlier.mode == LeaderboardSnapshot.Mode.FULL
+    assert not CountMark.objects.exists()  # the full snapshot consumed the factories' marks
+    with connection.cursor() as cursor:
+        clean = storage.history_bytes(cursor)
+    assert [size.table for size in clean] == list(storage.HISTORY)
+    assert all(size.rows > 0 and size.total == size.heap + size.indexes > 0 for size in clean)
 
     hour = storage.Hour()
     with connection.cursor() as cursor:
@@ -53,28 +76,39 @@ def test_an_ordinary_hour_shows_in_the_next_snapshot_and_is_undone(program, unit
     new = Initiative.objects.filter(pk__in=hour.created)
     assert {i.unit.level for i in new} == {"grassroots"}
     assert all(at < i.submitted_at <= at + dt.timedelta(hours=1) and i.status == "submitted" for i in new)
-    assert Initiative.objects.filter(pk__in=[pk for pk, _ in hour.reviewed]).exclude(status="submitted").count() == 4
-    later, _ = leaderboard_snapshot(program=program, at=at + dt.timedelta(hours=1))
+    reviewed = [pk for pk, _ in hour.reviewed]
+    assert Initiative.objects.filter(pk__in=reviewed).exclude(status="submitted").count() == 4
+    # Marked as the services mark: one mark per initiative written, in the same transaction.
+    assert sorted(CountMark.objects.values_list("initiative_id", flat=True)) == sorted([*hour.created, *reviewed])
 
+    later, _ = leaderboard_snapshot(program=program, at=at + dt.timedelta(hours=1))
+    assert later.mode == LeaderboardSnapshot.Mode.INCREMENTAL
+    assert later.changes == 16 and not CountMark.objects.exists()
     with connection.cursor() as cursor:
         size = storage.snapshot_bytes(cursor, later.pk)
         changes = storage.changed_rows(cursor, earlier.pk, later.pk)
+        written = storage.versions_written(
+            cursor, program_id=program.pk, seq=later.seq, snapshot_id=later.pk, clean=clean, before=clean
+        )
+        keys = storage.context_versions(cursor, program_id=program.pk, seq=later.seq)
     assert size.rows == later.row_count and size.table > 0 and size.indexes > 0
     assert size.week_rows == LeaderboardWeek.objects.filter(snapshot=later).count() > 0
-    assert size.total == size.table + size.indexes + size.week_table + size.week_indexes
     root = {c.context: c for c in changes if c.level == "confederation"}
     # 9 initiatives before, 21 after: the root's figures changed in every context it has.
     assert root["programme × all fields"].rows == 1 and root["programme × all fields"].figures == 1
     assert sum(c.rows for c in changes) == later.row_count
-    assert all(c.any >= c.new + c.gone + c.figures for c in changes)
-
-    with connection.cursor() as cursor:
-        assert storage.undo_hour(cursor, hour) == (12, 4)
-    assert sorted(Initiative.objects.values_list("pk", "status", "submitted_at", "unit_id")) == original
-    for snapshot in (earlier, later):
-        pk = snapshot.pk
-        snapshot.delete()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT to_regclass(%s)", [partition_name(pk)])
-            assert cursor.fetchone()[0] is None
-    assert not LeaderboardSnapshot.objects.exists() and not LeaderboardWeek.objects.exists()
+    # The figure versions of the ranked rows' contexts are exactly the keys whose figures changed.
+    assert keys == sum(c.new + c.gone + c.figures for c in changes) > 0
+    rows = {versions.table: versions.rows for versions in written}
+    assert sum(rows[table] for table in storage.VERSIONED) == later.versions
+    assert rows[storage.SCALE] == LeaderboardScale.objects.filter(snapshot=later).count() > 0
+    assert rows[storage.FIGURE] > keys  # the quarters' keys too
+    # The mirror holds whether an initiative is valid, not its status: a return or a rejection of a
+    # submitted initiative counts the same, and writes no version.
+    validated = Initiative.objects.filter(pk__in=reviewed, status="valid").count()
+    assert rows[storage.COUNTED] == 12 + validated and rows[storage.UNIT_VERSION] == 0
+    clean_per_row = {s.table: s.per_row for s in clean}
+    for versions in written:
+        if versions.table != storage.SCALE:
+            assert versions.bytes == round(versions.rows * clean_per_row[versions.table])
+        assert versions.grown >= 0
