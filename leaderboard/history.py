@@ -681,7 +681,9 @@ def prune_marks(*, older_than: dt.timedelta) -> int:
     included unless an active programme counted them. Snapshots consume the rest within the hour."""
     active = Program.objects.filter(is_active=True)
     awaited = Initiative.objects.filter(program__in=active).values("pk")
-    counted = LeaderboardCounted.objects.filter(program__in=active, last_seq=OPEN).values("initiative_id")
+    counted = LeaderboardCounted.objects.filter(program_id__in=active.values("pk"), last_seq=OPEN).values(
+        "initiative_id"
+    )
     stale = CountMark.objects.filter(marked_at__lt=timezone.now() - older_than)
     deleted, _ = stale.exclude(initiative_id__in=awaited).exclude(initiative_id__in=counted).delete()
     return deleted

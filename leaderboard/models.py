@@ -182,20 +182,18 @@ class LeaderboardFigure(models.Model):
     LeaderboardRow (phase × field, 0 = all) and, with phase and field 0, each calendar quarter
     (quarter_key YYYYQ, 20263 for Q3/2026; 0 = not a quarter). No rank: ranks are derived."""
 
-    pk = models.CompositePrimaryKey("program", "unit_id", "phase_key", "field_key", "quarter_key", "first_seq")
-    program = models.ForeignKey(
-        Program, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    unit_id = models.BigIntegerField()
-    phase_key = models.BigIntegerField()
-    field_key = models.BigIntegerField()
+    pk = models.CompositePrimaryKey("program_id", "unit_id", "phase_key", "field_key", "quarter_key", "first_seq")
+    program_id = models.IntegerField()
+    unit_id = models.IntegerField()
+    phase_key = models.IntegerField()
+    field_key = models.IntegerField()
     quarter_key = models.IntegerField()
     first_seq = models.IntegerField()
     last_seq = models.IntegerField()
     submitted = models.IntegerField()
     valid = models.IntegerField()
-    value_vnd = models.BigIntegerField()
     participating = models.IntegerField()
+    value_vnd = models.BigIntegerField()  # after the 4-byte columns: no padding before it
 
     class Meta:
         verbose_name = _("leaderboard figure version")
@@ -210,13 +208,11 @@ class LeaderboardWeekFigure(models.Model):
     """Submissions in one week (its Monday, local time) and field (0 = none) of the Confederation's
     and each tier-2 unit's subtree, while the count stays the same."""
 
-    pk = models.CompositePrimaryKey("program", "unit_id", "week", "field_key", "first_seq")
-    program = models.ForeignKey(
-        Program, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    unit_id = models.BigIntegerField()
+    pk = models.CompositePrimaryKey("program_id", "unit_id", "week", "field_key", "first_seq")
+    program_id = models.IntegerField()
+    unit_id = models.IntegerField()
     week = models.DateField()
-    field_key = models.BigIntegerField()
+    field_key = models.IntegerField()
     first_seq = models.IntegerField()
     last_seq = models.IntegerField()
     submitted = models.IntegerField()
@@ -233,19 +229,17 @@ class LeaderboardUnitVersion(models.Model):
     """A unit as the snapshots of [first_seq, last_seq] saw it: its name, place in the tree, level,
     cluster and target in the programme (so evidence shows them as they were)."""
 
-    pk = models.CompositePrimaryKey("program", "unit_id", "first_seq")
-    program = models.ForeignKey(
-        Program, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    unit_id = models.BigIntegerField()
+    pk = models.CompositePrimaryKey("program_id", "unit_id", "first_seq")
+    program_id = models.IntegerField()
+    unit_id = models.IntegerField()
     first_seq = models.IntegerField()
     last_seq = models.IntegerField()
     code = models.CharField(max_length=32)
     name = models.CharField(max_length=255)
     short_name = models.CharField(max_length=100, blank=True)
-    parent_id = models.BigIntegerField(null=True)
+    parent_id = models.IntegerField(null=True)
     level = models.CharField(max_length=16, choices=Union.Level.choices)
-    cluster_id = models.BigIntegerField(null=True)
+    cluster_id = models.IntegerField(null=True)
     depth = models.IntegerField()
     target = models.IntegerField()
 
@@ -264,15 +258,13 @@ class LeaderboardCounted(models.Model):
     count live."""
 
     pk = models.CompositePrimaryKey("initiative_id", "first_seq")
-    initiative_id = models.BigIntegerField()
+    initiative_id = models.IntegerField()
     first_seq = models.IntegerField()
     last_seq = models.IntegerField()
-    program = models.ForeignKey(
-        Program, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
-    )
-    unit_id = models.BigIntegerField()
-    phase_key = models.BigIntegerField()  # 0: none
-    field_key = models.BigIntegerField()  # 0: none
+    program_id = models.IntegerField()
+    unit_id = models.IntegerField()
+    phase_key = models.IntegerField()  # 0: none
+    field_key = models.IntegerField()  # 0: none
     week = models.DateField()
     quarter_key = models.IntegerField()
     valid = models.IntegerField()  # 1 or 0
@@ -284,7 +276,7 @@ class LeaderboardCounted(models.Model):
         indexes = [
             # A unit's open rows, for an incremental snapshot: only the open ones are indexed.
             models.Index(
-                fields=["program", "unit_id"], name="lbcounted_open_by_unit", condition=models.Q(last_seq=OPEN)
+                fields=["program_id", "unit_id"], name="lbcounted_open_by_unit", condition=models.Q(last_seq=OPEN)
             ),
         ]
 
