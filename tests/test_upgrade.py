@@ -513,9 +513,11 @@ def test_the_history_migration_keeps_every_old_snapshot_and_gives_it_back(
         # Rebuilt partitions are attached, with the same indexes as the partitions the service made.
         def indexes(snapshot: Any) -> list[str]:
             found = _fetch("SELECT indexdef FROM pg_indexes WHERE tablename = %s", [f"{ROWS_TABLE}_s{snapshot.pk}"])
-            return sorted(re.sub(r"\S+_s\d+\S*", "·", definition) for (definition,) in found)
+            # Names differ (PostgreSQL truncates a long one and numbers it): compare the rest.
+            return sorted(re.sub(r"INDEX \S+ ON \S+", "INDEX · ON ·", definition) for (definition,) in found)
 
-        assert all(indexes(snapshot) == indexes(snapshots[-1]) for snapshot in older)
+        expected = indexes(snapshots[-1])
+        assert [indexes(snapshot) for snapshot in older] == [expected] * len(older)
         assert len(indexes(snapshots[-1])) == 3  # the primary key and the model's two indexes
 
     # Forwards again, and the dashboard renders the latest snapshot for the leadership.
