@@ -6,6 +6,9 @@ Where the figures come from (see leaderboard.snapshots for how they are counted)
   over the subtree by the database; a subtree is at most a tier-2 unit's few thousand units;
 - grassroots units narrowed to one field: counted from the subtree's initiatives submitted up to
   the snapshot's instant (the snapshot does not store them), and cached until the next snapshot.
+
+Frozen (`Snapshots(..., frozen=True)`, the evidence pages): the units as the snapshot saw them and
+what is counted live above from what the snapshot counted (leaderboard.evidence).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from django.utils import timezone
 
 from initiatives import counting
 from initiatives.models import Field, Phase, Program, Target
-from leaderboard import history
+from leaderboard import evidence, history
 from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
 from leaderboard.snapshots import WEEKLY_MAX_DEPTH, counted_initiatives
 from sangkien.text import vietnamese_sort_key
@@ -91,6 +94,8 @@ class Standing:
 class Snapshots:
     current: LeaderboardSnapshot | None
     previous: LeaderboardSnapshot | None
+    # Evidence: everything as `current` saw it, nothing read from the units or initiatives as they are now.
+    frozen: bool = False
 
 
 # Every dashboard page asks for the latest snapshots and the filters' choices: kept in the cache,
@@ -229,13 +234,22 @@ def block_rankings(*, snaps: Snapshots, scope: Union, filters: Filters, limit: i
         if filters.field and level == Union.Level.GRASSROOTS:
             result[level] = _live_standings(snaps, scope=scope, filters=filters, limit=limit)
             continue
-        ranked = _ranked_rows(snaps.current, scope=scope, levels=[level], filters=filters)
-        result[level] = [_standing(row, row.unit, row.position) for row in ranked.select_related("unit")[:limit]]
+        if snaps.frozen:
+            rows = evidence.block(snaps.current, scope=scope, level=level, filters=filters, limit=limit)
+            result[level] = [_frozen_standing(unit, figures) for unit, figures in rows]
+        else:
+            ranked = _ranked_rows(snaps.current, scope=scope, levels=[level], filters=filters)
+            result[level] = [_standing(row, row.unit, row.position) for row in ranked.select_related("unit")[:limit]]
         stored_levels.append(level)
     if snaps.previous is not None and stored_levels:
         ids = [standing.unit.pk for level in stored_levels for standing in result[level]]
-        earlier = _ranked_rows(snaps.previous, scope=scope, levels=stored_levels, filters=filters)
-        previous = _positions(earlier, ids)
+        if snaps.frozen:
+            previous = evidence.block_positions(
+                snaps.previous, tree=snaps.current, scope=scope, levels=stored_levels, filters=filters, unit_ids=ids
+            )
+        else:
+            earlier = _ranked_rows(snaps.previous, scope=scope, levels=stored_levels, filters=filters)
+            previous = _positions(earlier, ids)
         for level in stored_levels:
             for standing in result[level]:
                 standing.previous_rank = previous.get(standing.unit.pk)
@@ -293,6 +307,19 @@ def _target_of(unit: Union) -> int:
     return getattr(unit, "target_quantity", None) or 0
 
 
+def _frozen_standing(unit: Union, figures: tuple[int, int, int, int, int, int]) -> Standing:
+    submitted, valid, value_vnd, participating, target, position = figures
+    return Standing(
+        unit=unit,
+        submitted=submitted,
+        valid=valid,
+        value_vnd=value_vnd,
+        participating=participating,
+        target=target,
+        rank=position,
+    )
+
+
 def _live_standings(
     snaps: Snapshots, *, scope: Union, filters: Filters, limit: int | None, parent: Union | None = None
 ) -> list[Standing]:
@@ -301,6 +328,8 @@ def _live_standings(
     key = _live_key(scope, filters, Union.Level.GRASSROOTS, limit, f"p{parent.pk if parent else ''}")
 
     def compute() -> list[dict[str, Any]]:
+        if snaps.frozen:
+            return _frozen_grassroots(snaps, scope=scope, filters=filters, limit=limit, parent=parent)
         ranked = _live_grassroots(current, scope=scope, filters=filters, parent=parent)
         rows = _with_units(ranked, program_id=current.program_id, limit=limit)
         if snaps.previous is not None and rows:
@@ -327,18 +356,44 @@ def _live_standings(
             rank=row["position"],
             previous_rank=row.get("previous"),
         )
-        for row in _cached_live(current, key, compute)
+        # Evidence is not cached here: its page body is, under keys of its own.
+        for row in (compute() if snaps.frozen else _cached_live(current, key, compute))
     ]
+
+
+def _frozen_grassroots(
+    snaps: Snapshots, *, scope: Union, filters: Filters, limit: int | None, parent: Union | None
+) -> list[dict[str, Any]]:
+    """_live_standings' rows at a frozen snapshot: counted from what it (and the previous one) counted."""
+    assert snaps.current is not None
+    rows = evidence.grassroots(snaps.current, scope=scope, filters=filters, parent=parent, limit=limit)
+    if snaps.previous is not None and rows:
+        earlier = evidence.grassroots_positions(
+            snaps.previous,
+            tree=snaps.current,
+            scope=scope,
+            filters=filters,
+            parent=parent,
+            unit_ids=[row["unit_id"] for row in rows],
+        )
+        previous = {unit_id: position for unit_id, *_figures, position in earlier}
+        for row in rows:
+            row["previous"] = previous.get(row["unit_id"])
+    return rows
 
 
 def children_ranking(*, program: Program, snaps: Snapshots, unit: Union, filters: Filters) -> list[Standing]:
     """A unit's direct children, ranked among themselves (ties share a rank), then the ones with
     no submission; bounded queries whatever the number of children."""
-    children = list(
-        Union.objects.filter(parent=unit)
-        .annotate(target_quantity=Sum("targets__quantity", filter=Q(targets__program=program)))
-        .order_by("name", "code")
-    )
+    if snaps.frozen:
+        assert snaps.current is not None
+        children = evidence.children(snaps.current, unit)
+    else:
+        children = list(
+            Union.objects.filter(parent=unit)
+            .annotate(target_quantity=Sum("targets__quantity", filter=Q(targets__program=program)))
+            .order_by("name", "code")
+        )
     if snaps.current is None or not children:
         return [_standing(None, child, None) for child in children]
     by_id = {child.pk: child for child in children}
@@ -346,7 +401,7 @@ def children_ranking(*, program: Program, snaps: Snapshots, unit: Union, filters
     for snapshot, is_current in ((snaps.current, True), (snaps.previous, False)):
         if snapshot is None:
             continue
-        counts = _children_counts(snapshot, unit=unit, filters=filters)
+        counts = _children_counts(snapshot, unit=unit, filters=filters, snaps=snaps, children=by_id)
         ranks = _competition_ranks(counts)
         for unit_id, (submitted, valid, value_vnd, participating) in counts.items():
             if unit_id not in by_id:
@@ -370,8 +425,10 @@ def children_ranking(*, program: Program, snaps: Snapshots, unit: Union, filters
 
 
 def _children_counts(
-    snapshot: LeaderboardSnapshot, *, unit: Union, filters: Filters
+    snapshot: LeaderboardSnapshot, *, unit: Union, filters: Filters, snaps: Snapshots, children: Mapping[int, Union]
 ) -> dict[int, tuple[int, int, int, int]]:
+    if snaps.frozen:  # the children as the current snapshot saw them, in this one or the previous
+        return _frozen_children_counts(snapshot, unit=unit, filters=filters, snaps=snaps, children=children)
     rows = _rows(snapshot, filters).filter(unit__parent=unit)
     if filters.cluster:
         rows = rows.filter(cluster=filters.cluster)
@@ -384,6 +441,25 @@ def _children_counts(
             snapshot, key, lambda: list(_live_grassroots(snapshot, scope=unit, filters=filters, parent=unit))
         ):
             counts[row["unit_id"]] = (row["submitted"], row["valid"], row["value_vnd"], 1)
+    return counts
+
+
+def _frozen_children_counts(
+    snapshot: LeaderboardSnapshot, *, unit: Union, filters: Filters, snaps: Snapshots, children: Mapping[int, Union]
+) -> dict[int, tuple[int, int, int, int]]:
+    assert snaps.current is not None
+    rows = _rows(snapshot, filters).filter(unit_id__in=list(children))
+    if filters.cluster:
+        rows = rows.filter(cluster=filters.cluster)
+    counts = {
+        row[0]: row[1:] for row in rows.values_list("unit_id", "submitted", "valid", "value_vnd", "participating")
+    }
+    if filters.field:
+        grassroots = evidence.grassroots_positions(
+            snapshot, tree=snaps.current, scope=unit, filters=filters, parent=unit
+        )
+        for unit_id, submitted, valid, value_vnd, _position in grassroots:
+            counts[unit_id] = (submitted, valid, value_vnd, 1)
     return counts
 
 
@@ -427,7 +503,12 @@ def unit_figures(*, snaps: Snapshots, unit: Union, filters: Filters, fields: lis
             overall = _standing(row, unit, row.rank)
         if row.phase_key == filters.phase_key:
             lines[row.field_key] = _standing(row, unit, row.rank)
-    if unit.level == Union.Level.GRASSROOTS:
+    if unit.level == Union.Level.GRASSROOTS and snaps.frozen:
+        for field_id, submitted, n_valid, value_vnd in evidence.fields_of(snapshot, unit=unit, filters=filters):
+            lines[field_id] = Standing(
+                unit=unit, submitted=submitted, valid=n_valid, value_vnd=value_vnd, participating=1, target=0, rank=None
+            )
+    elif unit.level == Union.Level.GRASSROOTS:
         initiatives = counted_initiatives(snapshot, phase=filters.phase).filter(unit=unit, field__isnull=False)
         for field_id, submitted, n_valid, value_vnd in (
             initiatives.values("field_id")
@@ -438,6 +519,10 @@ def unit_figures(*, snaps: Snapshots, unit: Union, filters: Filters, fields: lis
             lines[field_id] = Standing(
                 unit=unit, submitted=submitted, valid=n_valid, value_vnd=value_vnd, participating=1, target=0, rank=None
             )
+    if overall is None and snaps.frozen:
+        overall = Standing(
+            unit=unit, submitted=0, valid=0, value_vnd=0, participating=0, target=_target_of(unit), rank=None
+        )
     if overall is None:
         target = Target.objects.filter(program_id=snapshot.program_id, unit=unit).values_list("quantity", flat=True)
         overall = Standing(
@@ -567,6 +652,8 @@ def weekly_series(*, snaps: Snapshots, unit: Union, filters: Filters) -> list[tu
         if filters.phase:
             weeks = weeks.filter(week__gte=_monday(filters.phase.starts_on), week__lte=filters.phase.ends_on)
         counts = dict(weeks.values("week").annotate(n=Sum("submitted")).order_by("week").values_list("week", "n"))
+    elif snaps.frozen:
+        counts = evidence.weekly_counts(snapshot, unit=unit, filters=filters)
     else:
         initiatives = counted_initiatives(snapshot, phase=filters.phase).filter(unit__path__startswith=unit.path)
         if filters.field:
@@ -595,10 +682,14 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def rank_history(*, program: Program, unit: Union, limit: int = 12) -> list[tuple[LeaderboardSnapshot, int, int]]:
-    """The unit's rank in its block and its submitted count in the latest snapshots (one query):
-    from the history, as only the latest snapshots keep their ranked rows."""
-    sql, params = history.rank_history_sql(program_id=program.pk, unit_id=unit.pk, limit=limit)
+def rank_history(
+    *, program: Program, unit: Union, limit: int = 12, until: LeaderboardSnapshot | None = None
+) -> list[tuple[LeaderboardSnapshot, int, int]]:
+    """The unit's rank in its block and its submitted count in the latest snapshots, or in those up
+    to `until` (one query): from the history, as only the latest snapshots keep their ranked rows."""
+    sql, params = history.rank_history_sql(
+        program_id=program.pk, unit_id=unit.pk, limit=limit, until_seq=until.seq if until else None
+    )
     # The raw query's two extra columns become attributes of each snapshot.
     snapshots = LeaderboardSnapshot.objects.raw(sql, params)
     return [(snapshot, snapshot.unit_rank, snapshot.unit_submitted) for snapshot in snapshots]  # type: ignore[attr-defined]

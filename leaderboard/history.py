@@ -747,16 +747,20 @@ def forget(cursor: Any, *, program_id: int, seqs: tuple[int, int]) -> None:
         )
 
 
-def rank_history_sql(*, program_id: int, unit_id: int, limit: int) -> tuple[str, list[Any]]:
-    """SELECT of the programme's `limit` latest snapshots (their columns) with the unit's national
+def rank_history_sql(
+    *, program_id: int, unit_id: int, limit: int, until_seq: int | None = None
+) -> tuple[str, list[Any]]:
+    """SELECT of the programme's `limit` latest snapshots (up to the one numbered `until_seq` when
+    given: evidence shows the history as it stood) (their columns) with the unit's national
     rank in its block and its submitted count at each (whole programme, all fields), from its
     figure versions, its level as each snapshot saw it and the snapshot's rank scale; snapshots
     where it had no submission are left out."""
     snapshot = LeaderboardSnapshot._meta.db_table
+    until = " AND seq <= %s" if until_seq is not None else ""
     return (
         f"""
         SELECT s.*, c.rank AS unit_rank, f.submitted AS unit_submitted
-        FROM (SELECT * FROM {snapshot} WHERE program_id = %s ORDER BY taken_at DESC LIMIT %s) s
+        FROM (SELECT * FROM {snapshot} WHERE program_id = %s{until} ORDER BY taken_at DESC LIMIT %s) s
         JOIN {_FIGURE} f ON f.program_id = s.program_id AND f.unit_id = %s AND f.phase_key = 0 AND f.field_key = 0
              AND f.quarter_key = 0 AND f.first_seq <= s.seq AND f.last_seq >= s.seq
         JOIN {_UNIT_VERSION} u ON u.program_id = s.program_id AND u.unit_id = %s
@@ -764,7 +768,7 @@ def rank_history_sql(*, program_id: int, unit_id: int, limit: int) -> tuple[str,
         JOIN {_SCALE} c ON c.snapshot_id = s.id AND c.level = u.level AND c.submitted = f.submitted
         ORDER BY s.taken_at DESC
         """,
-        [program_id, limit, unit_id, unit_id],
+        [program_id, *([until_seq] if until_seq is not None else []), limit, unit_id, unit_id],
     )
 
 

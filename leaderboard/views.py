@@ -1,4 +1,5 @@
-"""The leadership dashboard and the unit drill-down, as of the latest leaderboard snapshot."""
+"""The leadership dashboard and the unit drill-down, as of the latest leaderboard snapshot; and as
+of any kept snapshot, exactly as it was (evidence: leaderboard.evidence)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from initiatives.models import Program
 from initiatives.selectors import current_program
 from leaderboard import dashboard as board
+from leaderboard import evidence, history
 from leaderboard.forms import DashboardFilterForm
 from leaderboard.models import LeaderboardSnapshot
 from sangkien.charts import bar_chart, line_chart
@@ -31,7 +33,7 @@ from sangkien.text import parse_id
 from unions.http import AuthenticatedHttpRequest
 from unions.levels import BLOCK_NAMES
 from unions.models import Union
-from unions.permissions import dashboard_scope, in_scope
+from unions.permissions import dashboard_scope, evidence_scope, in_scope, sees_as_it_was
 
 CHILDREN_PER_PAGE = 50
 
@@ -64,6 +66,7 @@ def _page(
     unit: Union,
     body: Callable[[dict[str, Any]], None],
     page: int = 1,
+    snaps: board.Snapshots | None = None,
     **extra: Any,
 ) -> HttpResponse:
     """Render a dashboard page: the filters, and below them the body, which depends only on the
@@ -71,12 +74,15 @@ def _page(
     the first page's body is rendered once per snapshot and then served from the cache: a hit costs
     the few queries that find the user, the unit, the filters and the latest snapshots. Later pages
     of a long list of subunits are rendered each time (a cache entry per typed page number would
-    let anyone fill the cache)."""
+    let anyone fill the cache).
+
+    Evidence (`snaps` frozen, from `_evidence`): the same, as the snapshot saw it, under keys of its
+    own; the body prepares the snapshots' rows first (only when it is rendered)."""
     fields, clusters = board.filter_choices()
     form = DashboardFilterForm(request.GET or None, phases=list(program.phases.all()), fields=fields, clusters=clusters)
     filters = board.Filters(**form.chosen())
-    snaps = board.snapshots(program=program)
-    scope = _scope(request)
+    snaps = snaps or board.snapshots(program=program)
+    scope = _evidence_scope(request) if snaps.frozen else _scope(request)
     context = {
         "program": program,
         "unit": unit,
@@ -89,10 +95,14 @@ def _page(
         "previous_snapshot": snaps.previous,
         "snaps": snaps,
         "fields": fields,
+        "as_of": snaps.current if snaps.frozen else None,
         **extra,
     }
 
     def render_body() -> str:
+        if snaps.frozen:
+            assert snaps.current is not None
+            evidence.prepare(snaps.current, snaps.previous)
         body(context)
         return render_to_string(f"leaderboard/includes/{template}_body.html", context)
 
@@ -100,7 +110,8 @@ def _page(
         context["body"] = render_body()
     else:
         parts = (template, snaps.current.pk, snaps.previous.pk if snaps.previous else 0, scope.pk, unit.pk)
-        key = "dashboard-body:" + ":".join(str(part) for part in (*parts, filters.cache_key(), get_language()))
+        prefix = "dashboard-evidence:" if snaps.frozen else "dashboard-body:"
+        key = prefix + ":".join(str(part) for part in (*parts, filters.cache_key(), get_language()))
         cached = cache.get(key)
         if cached is None:
             cached = render_body()
@@ -125,26 +136,26 @@ def _unit_figures(context: dict[str, Any]) -> None:
     )
 
 
+def _dashboard_body(context: dict[str, Any]) -> None:
+    """The dashboard's body: its scope's figures, the leading units of each block, the trends."""
+    _unit_figures(context)
+    program, filters = context["program"], context["filters"]
+    rankings = board.block_rankings(snaps=context["snaps"], scope=context["unit"], filters=filters)
+    context["blocks"] = [
+        {
+            "level": level,
+            "name": BLOCK_NAMES[level],
+            "standings": board.with_targets_in(standings, program=program, filters=filters),
+        }
+        for level, standings in rankings.items()
+    ]
+    context["leaders"] = _leaders_sentence(context["snapshot"], rankings)
+
+
 @login_required
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Bảng điều hành: progress, the leading units of each block, top 10s with movement, trends."""
-    scope = _scope(request)
-
-    def body(context: dict[str, Any]) -> None:
-        _unit_figures(context)
-        program, filters = context["program"], context["filters"]
-        rankings = board.block_rankings(snaps=context["snaps"], scope=scope, filters=filters)
-        context["blocks"] = [
-            {
-                "level": level,
-                "name": BLOCK_NAMES[level],
-                "standings": board.with_targets_in(standings, program=program, filters=filters),
-            }
-            for level, standings in rankings.items()
-        ]
-        context["leaders"] = _leaders_sentence(context["snapshot"], rankings)
-
-    return _page(request, "dashboard", _program(), scope, body)
+    return _page(request, "dashboard", _program(), _scope(request), _dashboard_body)
 
 
 def _leaders_sentence(snapshot: LeaderboardSnapshot | None, rankings: dict[str, list[board.Standing]]) -> str:
@@ -178,19 +189,107 @@ def dashboard_unit(request: AuthenticatedHttpRequest, code: str) -> HttpResponse
     unit = get_object_or_404(Union, code=code)
     if not (unit.is_in_subtree_of(scope) and in_scope(request.user, unit)):
         raise PermissionDenied(_("This unit is outside your unit's subtree."))
-    program = _program()
-
-    def body(context: dict[str, Any]) -> None:
-        _unit_figures(context)
-        children = board.with_targets_in(
-            board.children_ranking(program=program, snaps=context["snaps"], unit=unit, filters=context["filters"]),
-            program=program,
-            filters=context["filters"],
-        )
-        context["children"] = Paginator(children, CHILDREN_PER_PAGE).get_page(context["page"])
-        context["history"] = board.rank_history(program=program, unit=unit)
-
     trail = [ancestor for ancestor in Union.objects.ancestors(unit) if ancestor.is_in_subtree_of(scope)]
-    block_name = BLOCK_NAMES.get(unit.level, "")
-    page = max(parse_id(request.GET.get("page", ""), max_digits=9) or 1, 1)
-    return _page(request, "dashboard_unit", program, unit, body, page=page, trail=trail, block_name=block_name)
+    return _page(
+        request,
+        "dashboard_unit",
+        _program(),
+        unit,
+        _unit_body,
+        page=_page_number(request),
+        trail=trail,
+        block_name=BLOCK_NAMES.get(unit.level, ""),
+    )
+
+
+def _page_number(request: AuthenticatedHttpRequest) -> int:
+    return max(parse_id(request.GET.get("page", ""), max_digits=9) or 1, 1)
+
+
+def _unit_body(context: dict[str, Any]) -> None:
+    """A unit page's body: its figures, its children ranked, its trends and its rank history."""
+    _unit_figures(context)
+    program, unit, snaps, filters = context["program"], context["unit"], context["snaps"], context["filters"]
+    children = board.with_targets_in(
+        board.children_ranking(program=program, snaps=snaps, unit=unit, filters=filters),
+        program=program,
+        filters=filters,
+    )
+    context["children"] = Paginator(children, CHILDREN_PER_PAGE).get_page(context["page"])
+    until = snaps.current if snaps.frozen else None
+    context["history"] = board.rank_history(program=program, unit=unit, until=until)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Evidence: any snapshot with its history, as it was.
+
+
+def _evidence_scope(request: AuthenticatedHttpRequest) -> Union:
+    scope = evidence_scope(request.user)
+    if scope is None:
+        raise PermissionDenied(_("Snapshots kept as evidence are for the board and leadership."))
+    return scope
+
+
+def _evidence(request: AuthenticatedHttpRequest, snapshot_id: int) -> board.Snapshots:
+    """The snapshot asked for and the one before it, frozen; 404 for a snapshot that does not
+    exist or was taken before the history (nothing can show it as it was)."""
+    _evidence_scope(request)
+    snapshot = LeaderboardSnapshot.objects.filter(pk=snapshot_id).select_related("program", "previous__program").first()
+    if snapshot is None or not history.has_history(snapshot):
+        raise Http404(_("No such snapshot is kept."))
+    return board.Snapshots(snapshot, snapshot.previous, frozen=True)
+
+
+def _unit_as_it_was(request: AuthenticatedHttpRequest, snaps: board.Snapshots, unit: Union | None) -> list[Union]:
+    """The units above `unit` as the snapshot saw them (403 outside the user's scope then, 404 when
+    it saw no such unit)."""
+    assert snaps.current is not None
+    if unit is None:
+        raise Http404(_("This unit was not in the snapshot."))
+    lineage = evidence.ancestors(snaps.current, unit)
+    if not sees_as_it_was(request.user, [unit.pk, *(ancestor.pk for ancestor in lineage)]):
+        raise PermissionDenied(_("This unit is outside your unit's subtree."))
+    return lineage
+
+
+@login_required
+def dashboard_as_of(request: AuthenticatedHttpRequest, snapshot_id: int) -> HttpResponse:
+    """The dashboard exactly as a kept snapshot showed it (its scope as the snapshot saw it)."""
+    snaps = _evidence(request, snapshot_id)
+    assert snaps.current is not None
+    scope = evidence.unit(snaps.current, pk=_evidence_scope(request).pk)
+    _unit_as_it_was(request, snaps, scope)
+    assert scope is not None
+    return _page(request, "dashboard", snaps.current.program, scope, _dashboard_body, snaps=snaps)
+
+
+@login_required
+def dashboard_unit_as_of(request: AuthenticatedHttpRequest, code: str, snapshot_id: int) -> HttpResponse:
+    """A unit's drill-down exactly as a kept snapshot showed it: the unit found by its code then."""
+    snaps = _evidence(request, snapshot_id)
+    assert snaps.current is not None
+    unit = evidence.unit(snaps.current, code=code)
+    lineage = _unit_as_it_was(request, snaps, unit)
+    assert unit is not None
+    scope = _evidence_scope(request)
+    trail = lineage[[ancestor.pk for ancestor in lineage].index(scope.pk) :] if unit.pk != scope.pk else []
+    return _page(
+        request,
+        "dashboard_unit",
+        snaps.current.program,
+        unit,
+        _unit_body,
+        page=_page_number(request),
+        snaps=snaps,
+        trail=trail,
+        block_name=BLOCK_NAMES.get(unit.level, ""),
+    )
+
+
+@login_required
+def dashboard_evidence(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The programme's snapshots kept as evidence (quarter and phase ends, those a decision cites)."""
+    _evidence_scope(request)
+    program = _program()
+    return render(request, "leaderboard/evidence.html", {"program": program, "snapshots": evidence.pinned(program.pk)})

@@ -22,6 +22,14 @@ urlpatterns = [
     path("initiatives/", include("initiatives.urls")),
     path("dashboard/", leaderboard_views.dashboard, name="dashboard"),
     path("dashboard/unit/<str:code>/", leaderboard_views.dashboard_unit, name="dashboard_unit"),
+    # Evidence: any snapshot with its history, exactly as it was; the list of those kept as evidence.
+    path("dashboard/evidence/", leaderboard_views.dashboard_evidence, name="dashboard_evidence"),
+    path("dashboard/as-of/<int:snapshot_id>/", leaderboard_views.dashboard_as_of, name="dashboard_as_of"),
+    path(
+        "dashboard/unit/<str:code>/as-of/<int:snapshot_id>/",
+        leaderboard_views.dashboard_unit_as_of,
+        name="dashboard_unit_as_of",
+    ),
     path("exports/", emulation_views.exports, name="exports"),
     path("exports/initiatives/", emulation_views.list_exports, name="list_exports"),
     path("exports/<int:pk>/status/", emulation_views.export_status, name="export_status"),

@@ -33,6 +33,7 @@ from django.utils import timezone
 from emulation.models import ExportJob
 from emulation.workbook import run_job
 from initiatives.models import Initiative
+from leaderboard.models import LeaderboardSnapshot
 from notifications.models import Notification
 from questions.models import Question
 from questions.services import question_answer
@@ -198,6 +199,7 @@ class World:
     draft: Initiative
     question: Question
     export: ExportJob
+    snapshot: LeaderboardSnapshot  # seed_demo's latest, shown as evidence
 
 
 def seeded(unit_tree: UnitTree, roles: dict[str, User | None]) -> World:
@@ -235,7 +237,8 @@ def seeded(unit_tree: UnitTree, roles: dict[str, User | None]) -> World:
     AccessAttempt.objects.create(username="canbo.thep", failures_since_start=5, **attempt)
     AccessLog.objects.create(username="canbo.thep", **attempt)
     AccessFailureLog.objects.create(username="canbo.thep", **attempt)
-    return World(initiative, draft, question, export)
+    snapshot = LeaderboardSnapshot.objects.order_by("-taken_at").first()
+    return World(initiative, draft, question, export, snapshot)
 
 
 def portal_pages(world: World, unit_tree: UnitTree) -> list[str]:
@@ -260,6 +263,9 @@ def portal_pages(world: World, unit_tree: UnitTree) -> list[str]:
         reverse("dashboard"),
         reverse("dashboard") + "?level=grassroots",
         reverse("dashboard_unit", args=[unit_tree.thep.code]),
+        reverse("dashboard_evidence"),
+        reverse("dashboard_as_of", args=[world.snapshot.pk]),
+        reverse("dashboard_unit_as_of", args=[unit_tree.thep.code, world.snapshot.pk]) + "?field=1",
         reverse("exports"),
         reverse("list_exports"),
         reverse("board_metrics"),

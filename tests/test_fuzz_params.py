@@ -9,7 +9,9 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from leaderboard.snapshots import leaderboard_snapshot, pin
 from notifications.models import Notification
 from questions.models import Question
 from tests.conftest import ROLES, UnitTree
@@ -36,7 +38,9 @@ def site(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[str, object
     initiative = InitiativeFactory(program=program, unit=unit_tree.gang_thep, field=field, status="valid")
     question = Question.objects.create(unit=unit_tree.thep, asked_by=roles["officer"], subject="Hỏi", body="…")
     Notification.objects.create(kind="answer", object_id=question.pk, unit=unit_tree.thep)
-    return {"initiative": initiative, "question": question, "unit": unit_tree.thep}
+    snapshot, _ = leaderboard_snapshot(program=program, at=timezone.now())
+    pin(snapshot, "Quyết định số 1/QĐ")
+    return {"initiative": initiative, "question": question, "unit": unit_tree.thep, "snapshot": snapshot}
 
 
 def site_pages(site: dict[str, object]) -> list[tuple[str, tuple[str, ...]]]:
@@ -57,6 +61,9 @@ def site_pages(site: dict[str, object]) -> list[tuple[str, tuple[str, ...]]]:
         (reverse("questions:detail", args=[question.pk]), ()),
         (reverse("dashboard"), ("phase", "field", "cluster")),
         (reverse("dashboard_unit", args=[unit.code]), ("phase", "field", "cluster", "page")),
+        (reverse("dashboard_evidence"), ()),
+        (reverse("dashboard_as_of", args=[site["snapshot"].pk]), ("phase", "field", "cluster")),
+        (reverse("dashboard_unit_as_of", args=[unit.code, site["snapshot"].pk]), ("phase", "field", "cluster", "page")),
         (reverse("exports"), ()),
         (reverse("list_exports"), ()),
         (reverse("board_metrics"), ()),

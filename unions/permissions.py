@@ -12,6 +12,7 @@ everything. Programme-wide settings belong to the national board.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from django.core.cache import cache
@@ -260,6 +261,24 @@ def export_scope(user: User | AnonymousUser) -> Union | None:
     return dashboard_scope(user)
 
 
+def evidence_scope(user: User | AnonymousUser) -> Union | None:
+    """The subtree whose evidence a user may see (the pinned snapshots, any snapshot's dashboard
+    re-rendered as it was): leadership and the board, within the subtree their dashboard shows;
+    None for anyone else. Officers see their live dashboard only: evidence backs the decisions of
+    those who take them."""
+    if not (is_leadership(user) or is_reviewer(user)):
+        return None
+    return dashboard_scope(user)
+
+
+def sees_as_it_was(user: User | AnonymousUser, lineage: Collection[int]) -> bool:
+    """Whether a unit a snapshot saw lies in the user's evidence scope, `lineage` being its id and
+    its ancestors' ids as that snapshot saw them: the tree as it was decides (a unit since moved
+    into the subtree was not in it then; one moved out still was)."""
+    scope = evidence_scope(user)
+    return scope is not None and scope.pk in lineage
+
+
 def may_see_board_metrics(user: User | AnonymousUser) -> bool:
     return is_reviewer(user) or is_leadership(user)
 
@@ -272,6 +291,7 @@ def site_flags(user: User | AnonymousUser) -> dict[str, bool]:
         "ask": may_ask_questions(user),
         "dashboard": dashboard_scope(user) is not None,
         "exports": export_scope(user) is not None,
+        "evidence": evidence_scope(user) is not None,
         "board": may_see_board_metrics(user),
         "admin": _active(user) and user.is_staff,
     }

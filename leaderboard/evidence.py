@@ -1,0 +1,338 @@
+"""Evidence: the dashboard of a kept snapshot, re-rendered exactly as it was (issue 18, item 3;
+docs/leaderboard-storage.md §2.7).
+
+The live pages read the units as they are now, and count a few figures from the initiatives as
+they are now (grassroots units narrowed to a field, a grassroots unit's fields, the weekly series
+below tier 2). A snapshot a decision rests on must show what it showed then, whatever was renamed,
+moved, reviewed or returned since; so with `Snapshots(..., frozen=True)` leaderboard.dashboard
+reads, instead:
+- the units (code, names, level, parent, cluster, depth, target) from their versions seen by the
+  snapshot (LeaderboardUnitVersion); a subtree and a unit's ancestors by walking the parent ids of
+  those versions, which hold no path;
+- what the live pages count from the initiatives, from the mirror of what the snapshot counted
+  (LeaderboardCounted versions seen by it), so no later change reaches it.
+The ranked rows and the weekly rows are the snapshot's own: rebuilt by `materialize` once a later
+snapshot has dropped them (`prepare`).
+
+As on the live pages, the movement arrows rank the previous snapshot's figures over the subtree as
+the current one saw it: each function takes the snapshot whose figures it counts (`snapshot`) and
+the one whose tree it follows (`tree`).
+
+Reading the mirror scans the programme's versions (no index serves a closed version by unit): a
+few hundred ms at national scale, paid once per page and filter, whose body is then cached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from django.db import connection
+
+from leaderboard import history
+from leaderboard.models import LeaderboardCounted, LeaderboardRow, LeaderboardSnapshot, LeaderboardUnitVersion
+from leaderboard.snapshots import materialize
+from sangkien.collation import VIETNAMESE_DB_COLLATION
+from unions.models import EmulationCluster, Union
+
+_ROW = LeaderboardRow._meta.db_table
+_UNIT_VERSION = LeaderboardUnitVersion._meta.db_table
+_COUNTED = LeaderboardCounted._meta.db_table
+
+# A unit version's columns, as history.units_at_sql selects them.
+_UNIT_COLUMNS = ("unit_id", "code", "name", "short_name", "parent_id", "level", "cluster_id", "depth", "target")
+_U = ", ".join(f"u.{column}" for column in _UNIT_COLUMNS)
+_BY_NAME = f"u.name COLLATE {VIETNAMESE_DB_COLLATION}"  # as the live pages sort Union.name
+
+
+class Filters(Protocol):
+    """The dashboard's filters (leaderboard.dashboard.Filters, which imports this module), as read here."""
+
+    @property
+    def phase_key(self) -> int: ...  # 0: the whole programme
+
+    @property
+    def field_key(self) -> int: ...  # 0: all fields
+
+    @property
+    def cluster(self) -> EmulationCluster | None: ...
+
+
+def prepare(current: LeaderboardSnapshot, previous: LeaderboardSnapshot | None) -> None:
+    """Give both snapshots their ranked and weekly rows back, when a later snapshot dropped them."""
+    for snapshot in (current, previous):
+        if snapshot is not None:
+            materialize(snapshot)
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return list(cursor.fetchall())
+
+
+def _unit(row: Sequence[Any]) -> Union:
+    """A unit as a snapshot saw it: an unsaved Union that the templates and the dashboard read like
+    a live one, with its target then as `target_quantity` (what children_ranking annotates). It
+    has no path: nothing of the tree as it is now may be asked of it."""
+    unit_id, code, name, short_name, parent_id, level, cluster_id, depth, target = row
+    unit = Union(
+        pk=unit_id,
+        code=code,
+        name=name,
+        short_name=short_name,
+        parent_id=parent_id,
+        level=level,
+        cluster_id=cluster_id,
+        depth=depth,
+        path=None,  # type: ignore[misc]  # not the tree as it was: fails loudly if used
+    )
+    unit._state.adding = False
+    unit.target_quantity = target  # type: ignore[attr-defined]
+    return unit
+
+
+def _seen(alias: str, snapshot: LeaderboardSnapshot) -> str:
+    """SQL condition: the version aliased `alias` (with a program_id) is the one `snapshot` saw."""
+    return f"{alias}.program_id = {int(snapshot.program_id)} AND {history.visible(alias, snapshot.seq)}"
+
+
+def unit(snapshot: LeaderboardSnapshot, *, pk: int | None = None, code: str | None = None) -> Union | None:
+    """The unit of that id or code as the snapshot saw it; None when it saw none."""
+    column, value = ("unit_id", pk) if pk is not None else ("code", code)
+    rows = _fetch(f"SELECT {_U} FROM {_UNIT_VERSION} u WHERE {_seen('u', snapshot)} AND u.{column} = %s", [value])
+    return _unit(rows[0]) if rows else None
+
+
+def ancestors(snapshot: LeaderboardSnapshot, unit: Union) -> list[Union]:
+    """The units above `unit` as the snapshot saw them, root first (one query)."""
+    rows = _fetch(
+        f"""
+        WITH RECURSIVE up(id, n) AS (
+            SELECT CAST(%s AS BIGINT), 1
+            UNION ALL SELECT u.parent_id, up.n + 1 FROM up
+                JOIN {_UNIT_VERSION} u ON u.unit_id = up.id AND {_seen("u", snapshot)}
+            WHERE u.parent_id IS NOT NULL
+        )
+        SELECT {_U} FROM up JOIN {_UNIT_VERSION} u ON u.unit_id = up.id AND {_seen("u", snapshot)}
+        WHERE up.n > 1 ORDER BY up.n DESC
+        """,
+        [unit.pk],
+    )
+    return [_unit(row) for row in rows]
+
+
+def children(snapshot: LeaderboardSnapshot, parent: Union) -> list[Union]:
+    """The units directly under `parent` as the snapshot saw them, by name then code."""
+    rows = _fetch(
+        f"SELECT {_U} FROM {_UNIT_VERSION} u WHERE {_seen('u', snapshot)} AND u.parent_id = %s "
+        f"ORDER BY {_BY_NAME}, u.code",
+        [parent.pk],
+    )
+    return [_unit(row) for row in rows]
+
+
+def _subtree_cte(tree: LeaderboardSnapshot, scope: Union) -> tuple[str, list[Any]]:
+    """A recursive common table expression `sub(id)`: the scope's subtree as `tree` saw it."""
+    return (
+        f"sub(id) AS (SELECT CAST(%s AS BIGINT) UNION ALL "
+        f"SELECT u.unit_id FROM {_UNIT_VERSION} u JOIN sub ON u.parent_id = sub.id WHERE {_seen('u', tree)})",
+        [scope.pk],
+    )
+
+
+def _with(ctes: Sequence[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
+    """A WITH RECURSIVE clause of these common table expressions (none: nothing)."""
+    if not ctes:
+        return "", []
+    return "WITH RECURSIVE " + ", ".join(sql for sql, _ in ctes) + " ", [p for _, params in ctes for p in params]
+
+
+def _block_sql(
+    snapshot: LeaderboardSnapshot, *, tree: LeaderboardSnapshot, scope: Union, levels: Sequence[str], filters: Filters
+) -> tuple[str, str, list[Any]]:
+    """(WITH clause, SELECT, params): the snapshot's rows of the blocks in the scope with their rank
+    there as `position`, as dashboard._ranked_rows ranks them: the stored rank (or cluster rank)
+    for the whole tree, a rank per level over the subtree's rows for a subtree."""
+    marks = ", ".join(["%s"] * len(levels))
+    where = [f"r.snapshot_id = %s AND r.phase_key = %s AND r.field_key = %s AND r.level IN ({marks})"]
+    params: list[Any] = [snapshot.pk, filters.phase_key, filters.field_key, *levels]
+    if filters.cluster:
+        where.append("r.cluster_id = %s")
+        params.append(filters.cluster.pk)
+    cte, cte_params = "", list[Any]()
+    if scope.parent_id is None:
+        position = "r.cluster_rank" if filters.cluster else "r.rank"
+    else:
+        position = "RANK() OVER (PARTITION BY r.level ORDER BY r.submitted DESC)"
+        where.append("r.unit_id IN (SELECT id FROM sub)")
+        cte, cte_params = _with([_subtree_cte(tree, scope)])
+    select = (
+        f"SELECT r.unit_id, r.submitted, r.valid, r.value_vnd, r.participating, r.target, {position} AS position "
+        f"FROM {_ROW} r WHERE {' AND '.join(where)}"
+    )
+    return cte, select, [*cte_params, *params]
+
+
+def block(
+    snapshot: LeaderboardSnapshot, *, scope: Union, level: str, filters: Filters, limit: int
+) -> list[tuple[Union, tuple[int, int, int, int, int, int]]]:
+    """The first `limit` rows of a level block in the scope, best first (equal ranks by the unit's
+    name then): (unit as seen, (submitted, valid, value_vnd, participating, target, position))."""
+    cte, select, params = _block_sql(snapshot, tree=snapshot, scope=scope, levels=[level], filters=filters)
+    # The k-th row has a rank of k at most: only rows ranked within the limit can be listed.
+    rows = _fetch(
+        f"{cte}SELECT {_U}, b.submitted, b.valid, b.value_vnd, b.participating, b.target, b.position "
+        f"FROM ({select}) b JOIN {_UNIT_VERSION} u ON u.unit_id = b.unit_id AND {_seen('u', snapshot)} "
+        f"WHERE b.position <= %s ORDER BY b.position, {_BY_NAME}, b.unit_id LIMIT %s",
+        [*params, limit, limit],
+    )
+    width = len(_UNIT_COLUMNS)
+    return [(_unit(row[:width]), tuple(row[width:])) for row in rows]
+
+
+def block_positions(
+    snapshot: LeaderboardSnapshot,
+    *,
+    tree: LeaderboardSnapshot,
+    scope: Union,
+    levels: Sequence[str],
+    filters: Filters,
+    unit_ids: Sequence[int],
+) -> dict[int, int]:
+    """The ranks of some units in the blocks of `snapshot` (the previous one), over the scope as `tree` saw it."""
+    if not unit_ids:
+        return {}
+    cte, select, params = _block_sql(snapshot, tree=tree, scope=scope, levels=levels, filters=filters)
+    marks = ", ".join(["%s"] * len(unit_ids))
+    return dict(
+        _fetch(f"{cte}SELECT unit_id, position FROM ({select}) b WHERE b.unit_id IN ({marks})", [*params, *unit_ids])
+    )
+
+
+def _grassroots_sql(
+    snapshot: LeaderboardSnapshot,
+    *,
+    tree: LeaderboardSnapshot,
+    scope: Union,
+    filters: Filters,
+    parent: Union | None,
+) -> tuple[str, str, list[Any]]:
+    """(WITH clause, SELECT, params): grassroots units' figures under a field filter as the snapshot
+    counted them (the mirror), ranked by submissions as `position`, like dashboard._live_grassroots;
+    the units' level, parent, cluster and subtree as `tree` saw them.
+
+    The mirror is tallied per unit first, once (MATERIALIZED): joined to the units before, a plan
+    from misjudged row counts (fresh tables not yet analysed) scanned the mirror once per unit."""
+    tally = [_seen("c", snapshot), "c.field_key = %s"]
+    tally_params: list[Any] = [filters.field_key]
+    if filters.phase_key:
+        tally.append("c.phase_key = %s")
+        tally_params.append(filters.phase_key)
+    ctes = [
+        (
+            "tallied AS MATERIALIZED (SELECT c.unit_id, COUNT(*) AS submitted, "
+            "CAST(SUM(c.valid) AS INTEGER) AS valid, CAST(SUM(c.value_vnd) AS BIGINT) AS value_vnd "
+            f"FROM {_COUNTED} c WHERE {' AND '.join(tally)} GROUP BY c.unit_id)",
+            tally_params,
+        )
+    ]
+    where = ["g.level = %s"]
+    params: list[Any] = [Union.Level.GRASSROOTS]
+    if parent is not None:
+        where.append("g.parent_id = %s")
+        params.append(parent.pk)
+    elif scope.parent_id is not None:
+        where.append("t.unit_id IN (SELECT id FROM sub)")
+        ctes.insert(0, _subtree_cte(tree, scope))
+    if filters.cluster:
+        where.append("g.cluster_id = %s")
+        params.append(filters.cluster.pk)
+    select = (
+        "SELECT t.unit_id, t.submitted, t.valid, t.value_vnd, RANK() OVER (ORDER BY t.submitted DESC) AS position "
+        f"FROM tallied t JOIN {_UNIT_VERSION} g ON g.unit_id = t.unit_id AND {_seen('g', tree)} "
+        f"WHERE {' AND '.join(where)}"
+    )
+    cte, cte_params = _with(ctes)
+    return cte, select, [*cte_params, *params]
+
+
+def grassroots(
+    snapshot: LeaderboardSnapshot,
+    *,
+    scope: Union,
+    filters: Filters,
+    parent: Union | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """The grassroots units narrowed to a field, best first (equal counts by name), the first
+    `limit` of them: dicts with the keys of dashboard._with_units, the units as the snapshot saw them."""
+    cte, select, params = _grassroots_sql(snapshot, tree=snapshot, scope=scope, filters=filters, parent=parent)
+    within = "WHERE g.position <= %s " if limit else ""
+    rows = _fetch(
+        f"{cte}SELECT g.unit_id, g.submitted, g.valid, g.value_vnd, g.position, u.code, u.name, u.short_name, u.target "
+        f"FROM ({select}) g JOIN {_UNIT_VERSION} u ON u.unit_id = g.unit_id AND {_seen('u', snapshot)} "
+        f"{within}ORDER BY g.submitted DESC, {_BY_NAME}, g.unit_id{' LIMIT %s' if limit else ''}",
+        [*params, *([limit, limit] if limit else [])],
+    )
+    columns = ["unit_id", "submitted", "valid", "value_vnd", "position", "code", "name", "short_name", "target"]
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def grassroots_positions(
+    snapshot: LeaderboardSnapshot,
+    *,
+    tree: LeaderboardSnapshot,
+    scope: Union,
+    filters: Filters,
+    parent: Union | None = None,
+    unit_ids: Sequence[int] | None = None,
+) -> list[tuple[int, int, int, int, int]]:
+    """(unit_id, submitted, valid, value_vnd, position) of the grassroots units narrowed to a field
+    in `snapshot` over the tree `tree` saw, all of them or those of `unit_ids`."""
+    cte, select, params = _grassroots_sql(snapshot, tree=tree, scope=scope, filters=filters, parent=parent)
+    sql = f"{cte}SELECT unit_id, submitted, valid, value_vnd, position FROM ({select}) g"
+    if unit_ids is not None:
+        if not unit_ids:
+            return []
+        sql += f" WHERE g.unit_id IN ({', '.join(['%s'] * len(unit_ids))})"
+        params = [*params, *unit_ids]
+    return [tuple(row) for row in _fetch(sql, params)]
+
+
+def fields_of(snapshot: LeaderboardSnapshot, *, unit: Union, filters: Filters) -> list[tuple[int, int, int, int]]:
+    """(field id, submitted, valid, value_vnd) of a grassroots unit's own initiatives per field, as
+    the snapshot counted them."""
+    phase = " AND c.phase_key = %s" if filters.phase_key else ""
+    return [
+        tuple(row)
+        for row in _fetch(
+            "SELECT c.field_key, COUNT(*), CAST(SUM(c.valid) AS INTEGER), CAST(SUM(c.value_vnd) AS BIGINT) "
+            f"FROM {_COUNTED} c WHERE {_seen('c', snapshot)} AND c.unit_id = %s AND c.field_key <> 0{phase} "
+            "GROUP BY c.field_key",
+            [unit.pk, *([filters.phase_key] if filters.phase_key else [])],
+        )
+    ]
+
+
+def weekly_counts(snapshot: LeaderboardSnapshot, *, unit: Union, filters: Filters) -> dict[dt.date, int]:
+    """Submissions per week (its Monday, local time) of the unit's subtree, as the snapshot counted them."""
+    cte, params = _with([_subtree_cte(snapshot, unit)])
+    where = [_seen("c", snapshot), "c.unit_id IN (SELECT id FROM sub)"]
+    if filters.field_key:
+        where.append("c.field_key = %s")
+        params.append(filters.field_key)
+    if filters.phase_key:
+        where.append("c.phase_key = %s")
+        params.append(filters.phase_key)
+    rows = _fetch(f"{cte}SELECT c.week, COUNT(*) FROM {_COUNTED} c WHERE {' AND '.join(where)} GROUP BY c.week", params)
+    # SQLite (the demo) gives a date column back as text.
+    return {week if isinstance(week, dt.date) else dt.date.fromisoformat(week): n for week, n in rows}
+
+
+def pinned(program_id: int) -> list[LeaderboardSnapshot]:
+    """The programme's snapshots kept as evidence, latest first."""
+    return list(
+        LeaderboardSnapshot.objects.filter(program_id=program_id).exclude(pinned_reason="").order_by("-taken_at")
+    )
