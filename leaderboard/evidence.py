@@ -32,8 +32,9 @@ from django.db import connection
 
 from leaderboard import history
 from leaderboard.models import LeaderboardCounted, LeaderboardRow, LeaderboardSnapshot, LeaderboardUnitVersion
-from leaderboard.snapshots import materialize
+from leaderboard.snapshots import is_hot, materialize
 from sangkien.collation import VIETNAMESE_DB_COLLATION
+from sangkien.queueing import enqueue_on_commit
 from unions.models import EmulationCluster, Union
 
 _ROW = LeaderboardRow._meta.db_table
@@ -59,11 +60,27 @@ class Filters(Protocol):
     def cluster(self) -> EmulationCluster | None: ...
 
 
+class Preparing(Exception):
+    """The snapshot's rows are being rebuilt (in the snapshots queue): the page asks again later."""
+
+
 def prepare(current: LeaderboardSnapshot, previous: LeaderboardSnapshot | None) -> None:
-    """Give both snapshots their ranked and weekly rows back, when a later snapshot dropped them."""
-    for snapshot in (current, previous):
-        if snapshot is not None:
+    """Make sure both snapshots have their ranked and weekly rows, which a later snapshot dropped.
+
+    Rebuilding them nationally takes seconds and waits for any snapshot under way, so a request
+    does not: it queues the rebuild and raises Preparing (the page says so and reloads). Without
+    a broker (the demo) the rebuild runs here, on the demo's few rows."""
+    from leaderboard.tasks import materialize_snapshot
+
+    cold = [snapshot for snapshot in (current, previous) if snapshot is not None and not is_hot(snapshot)]
+    if not cold:
+        return
+    if materialize_snapshot.app.conf.task_always_eager:
+        for snapshot in cold:
             materialize(snapshot)
+        return
+    enqueue_on_commit(materialize_snapshot, current.pk)
+    raise Preparing
 
 
 def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -54,6 +54,9 @@ class LeaderboardSnapshot(models.Model):
     repair_notes = models.JSONField(_("repair notes"), default=dict, blank=True)
     # Evidence (quarter and phase ends, a decision citing it): never pruned, re-rendered as it was.
     pinned_reason = models.CharField(_("kept as evidence because"), max_length=200, blank=True)
+    # When its ranked rows were last rebuilt from the history to be shown (leaderboard.snapshots.materialize):
+    # the hot window keeps them a day from then.
+    materialized_at = models.DateTimeField(_("rows rebuilt at"), null=True, blank=True)
 
     class Meta:
         db_table = "initiatives_leaderboardsnapshot"  # its table from before the app split

@@ -412,22 +412,54 @@ def _pin_ends(snapshot: LeaderboardSnapshot) -> None:
 
 
 HOT_SNAPSHOTS = 3  # a programme's latest snapshots keep their ranked rows (the pages read the latest two)
+MATERIALIZED_HOURS = 24  # a kept snapshot rebuilt to be shown keeps its rows this long (and its previous)
+
+
+def _hot_floor(program: Program) -> int:
+    """The highest seq outside the hot window (0 when every snapshot is in it)."""
+    seqs = list(
+        LeaderboardSnapshot.objects.filter(program=program)
+        .order_by("-seq")
+        .values_list("seq", flat=True)[HOT_SNAPSHOTS : HOT_SNAPSHOTS + 1]
+    )
+    return seqs[0] if seqs else 0
 
 
 def _cool(program: Program) -> None:
     """Drop the ranked rows (and weekly rows) of the programme's snapshots older than the
     HOT_SNAPSHOTS latest: their history keeps them (materialize rebuilds them exactly). One spare
-    beyond the two the pages read, for pages still rendering from the cached pair."""
-    older = LeaderboardSnapshot.objects.filter(program=program).order_by("-seq")[HOT_SNAPSHOTS:]
+    beyond the two the pages read, for pages still rendering from the cached pair. A snapshot
+    rebuilt to be shown (and the one before it) keeps its rows MATERIALIZED_HOURS."""
+    floor = _hot_floor(program)
+    if not floor:
+        return
     with connection.cursor() as cursor:
-        for snapshot in older:
-            if not history.has_history(snapshot) or not _has_rows(cursor, snapshot):
-                continue  # taken before the history (kept whole), or already cool
+        hot = _snapshots_with_rows(cursor)
+        shown = timezone.now() - dt.timedelta(hours=MATERIALIZED_HOURS)
+        recent = LeaderboardSnapshot.objects.filter(program=program, materialized_at__gt=shown)
+        spared = {pk for pair in recent.values_list("pk", "previous_id") for pk in pair}
+        for snapshot in LeaderboardSnapshot.objects.filter(program=program, pk__in=hot - spared, seq__lte=floor):
+            if not history.has_history(snapshot):
+                continue  # taken before the history: kept whole
             if connection.vendor == "postgresql":
                 cursor.execute(f"DROP TABLE IF EXISTS {partition_name(snapshot.pk)}")
             else:
                 cursor.execute(f"DELETE FROM {_ROW} WHERE snapshot_id = %s", [snapshot.pk])
             cursor.execute(f"DELETE FROM {_WEEK} WHERE snapshot_id = %s", [snapshot.pk])
+
+
+def _snapshots_with_rows(cursor: Any) -> set[int]:
+    """The ids of the snapshots that have their ranked rows (a handful: the hot ones)."""
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = %s::regclass",
+            [_ROW],
+        )
+        prefix = f"{_ROW}_s"
+        return {int(name[len(prefix) :]) for (name,) in cursor.fetchall() if name.startswith(prefix)}
+    cursor.execute(f"SELECT DISTINCT snapshot_id FROM {_ROW}")
+    return {pk for (pk,) in cursor.fetchall()}
 
 
 def _has_rows(cursor: Any, snapshot: LeaderboardSnapshot) -> bool:
@@ -456,7 +488,14 @@ def materialize(snapshot: LeaderboardSnapshot) -> bool:
         )
         cursor.execute("DROP TABLE lb_fig_at")
         cursor.execute("DROP TABLE lb_units_at")
+        LeaderboardSnapshot.objects.filter(pk=snapshot.pk).update(materialized_at=timezone.now())
     return True
+
+
+def is_hot(snapshot: LeaderboardSnapshot) -> bool:
+    """Whether the snapshot has its ranked rows (the pages can read it)."""
+    with connection.cursor() as cursor:
+        return _has_rows(cursor, snapshot)
 
 
 @receiver(pre_delete, sender=LeaderboardSnapshot)

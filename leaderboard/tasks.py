@@ -10,6 +10,7 @@ from django.conf import settings
 
 from initiatives.models import Program
 from leaderboard import history, snapshots
+from leaderboard.models import LeaderboardSnapshot
 
 # A hard time limit (enforced by the prefork pool that docker-compose's workers use): a task stuck
 # on a hung dependency is killed and its message handed back, never holding a worker for ever.
@@ -39,3 +40,17 @@ CLEANUP_TIME_LIMIT = 10 * 60
 def prune_count_marks() -> int:
     """Beat: the count marks no snapshot will consume, once older than COUNT_MARK_KEEP_DAYS."""
     return history.prune_marks(older_than=dt.timedelta(days=settings.COUNT_MARK_KEEP_DAYS))
+
+
+@shared_task(name="leaderboard.materialize", time_limit=SNAPSHOT_TIME_LIMIT)
+def materialize_snapshot(snapshot_id: int) -> int:
+    """Give a kept snapshot, and the one before it, their ranked rows again to be shown (an
+    evidence page asked); a second run finds them there. Returns how many it rebuilt."""
+    snapshot = LeaderboardSnapshot.objects.filter(pk=snapshot_id).first()
+    if snapshot is None:
+        return 0
+    rebuilt = 0
+    for shown in (snapshot, snapshot.previous):
+        if shown is not None:
+            rebuilt += snapshots.materialize(shown)
+    return rebuilt

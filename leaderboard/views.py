@@ -106,6 +106,24 @@ def _page(
         body(context)
         return render_to_string(f"leaderboard/includes/{template}_body.html", context)
 
+    try:
+        _render_into(context, render_body, template, snaps, scope, unit, filters, page)
+    except evidence.Preparing:
+        return render(request, "leaderboard/preparing.html", context, status=202)
+    return render(request, f"leaderboard/{template}.html", context)
+
+
+def _render_into(
+    context: dict[str, Any],
+    render_body: Callable[[], str],
+    template: str,
+    snaps: board.Snapshots,
+    scope: Union,
+    unit: Union,
+    filters: board.Filters,
+    page: int,
+) -> None:
+    """The page's body into the context: rendered, or from the cache for a first page."""
     if snaps.current is None or page != 1:
         context["body"] = render_body()
     else:
@@ -117,7 +135,6 @@ def _page(
             cached = render_body()
             cache.set(key, cached, board.LIVE_CACHE_SECONDS)
         context["body"] = mark_safe(cached)  # our own rendering, escaped when it was rendered
-    return render(request, f"leaderboard/{template}.html", context)
 
 
 def _unit_figures(context: dict[str, Any]) -> None:

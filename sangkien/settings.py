@@ -325,6 +325,7 @@ CELERY_TASK_ROUTES = {
     "initiatives.build_emulation_export": {"queue": "exports"},
     "initiatives.clean_emulation_exports": {"queue": "exports"},
     "initiatives.snapshot_leaderboard": {"queue": "snapshots"},
+    "leaderboard.materialize": {"queue": "snapshots"},
 }
 # A task whose worker died before acknowledging it (acks_late: kill -9, out of memory, a lost host)
 # goes back on its queue once it has been out this long. It matches an export's stale period, so

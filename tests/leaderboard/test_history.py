@@ -92,9 +92,12 @@ def test_only_the_latest_snapshots_keep_their_rows_and_any_other_is_rebuilt_exac
         assert rows_of(snapshot) == written[snapshot.pk][0]
         assert weeks_of(snapshot) == written[snapshot.pk][1]
     assert not materialize(taken[-1])  # already there
-    # The next snapshot cools the rebuilt ones again.
+    # Rebuilt to be shown, they stay a day (with the snapshot before each), then cool again.
     later, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=7))
-    assert [has_partition(s) for s in [*taken, later]] == [False] * 4 + [True] * 3
+    assert [has_partition(s) for s in [*taken, later]] == [True] * 3 + [False] + [True] * 3
+    LeaderboardSnapshot.objects.update(materialized_at=timezone.now() - dt.timedelta(days=1, minutes=1))
+    last, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=8))
+    assert [has_partition(s) for s in [*taken, later, last]] == [False] * 5 + [True] * 3
 
 
 def test_the_rank_history_reads_the_versions_of_twelve_snapshots(data, unit_tree, django_assert_num_queries) -> None:
