@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from leaderboard.models import LeaderboardSnapshot
@@ -70,12 +72,14 @@ class LeaderboardSnapshotAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Keep as evidence"), permissions=["pin"])
     def keep_as_evidence(self, request: HttpRequest, queryset: QuerySet) -> None:
-        reason = _("kept by %(user)s on %(date)s") % {
-            "user": request.user.get_username(),
-            "date": timezone.localdate().strftime("%d/%m/%Y"),
-        }
+        with translation.override(settings.LANGUAGE_CODE):  # stored: in the portal's language
+            reason = gettext("kept by %(user)s on %(date)s") % {
+                "user": request.user.get_username(),
+                "date": timezone.localdate().strftime("%d/%m/%Y"),
+            }
         kept = 0
         for snapshot in queryset.filter(pinned_reason=""):
             pin(snapshot, reason)
             kept += 1
-        self.message_user(request, _("%(count)s snapshots kept as evidence.") % {"count": kept})
+        message = ngettext("%(count)s snapshot kept as evidence.", "%(count)s snapshots kept as evidence.", kept)
+        self.message_user(request, message % {"count": kept})

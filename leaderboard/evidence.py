@@ -28,7 +28,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 from leaderboard import history
 from leaderboard.models import LeaderboardCounted, LeaderboardRow, LeaderboardSnapshot, LeaderboardUnitVersion
@@ -64,23 +66,50 @@ class Preparing(Exception):
     """The snapshot's rows are being rebuilt (in the snapshots queue): the page asks again later."""
 
 
-def prepare(current: LeaderboardSnapshot, previous: LeaderboardSnapshot | None) -> None:
+class NotKept(Exception):
+    """The snapshot's rows are gone and the user may not have them rebuilt (access policy)."""
+
+
+# While a rebuild is queued or under way, another request for the snapshot queues nothing.
+REBUILDING_KEY = "leaderboard:rebuilding:{pk}"
+
+
+def prepare(current: LeaderboardSnapshot, previous: LeaderboardSnapshot | None, *, may_rebuild: bool) -> None:
     """Make sure both snapshots have their ranked and weekly rows, which a later snapshot dropped.
 
     Rebuilding them nationally takes seconds and waits for any snapshot under way, so a request
-    does not: it queues the rebuild and raises Preparing (the page says so and reloads). Without
-    a broker (the demo) the rebuild runs here, on the demo's few rows."""
+    does not: it queues the rebuild once and raises Preparing (the page says so and reloads).
+    Without a broker (the demo) the rebuild runs here, on the demo's few rows. Rows rebuilt to be
+    shown are kept a day from their last showing, so they are not dropped under a page."""
     from leaderboard.tasks import materialize_snapshot
 
-    cold = [snapshot for snapshot in (current, previous) if snapshot is not None and not is_hot(snapshot)]
+    shown = [snapshot for snapshot in (current, previous) if snapshot is not None]
+    cold = [snapshot for snapshot in shown if not is_hot(snapshot)]
     if not cold:
+        keep_shown([snapshot.pk for snapshot in shown if snapshot.materialized_at is not None])
         return
+    if not may_rebuild:
+        raise NotKept
     if materialize_snapshot.app.conf.task_always_eager:
         for snapshot in cold:
             materialize(snapshot)
         return
-    enqueue_on_commit(materialize_snapshot, current.pk)
+    if cache.add(REBUILDING_KEY.format(pk=current.pk), True, REBUILDING_SECONDS):
+        enqueue_on_commit(materialize_snapshot, current.pk)
     raise Preparing
+
+
+# How long a queued rebuild keeps others from queuing another (the task's own time limit).
+REBUILDING_SECONDS = 280
+
+
+def keep_shown(snapshot_ids: list[int]) -> None:
+    """Rows rebuilt to be shown stay a day from their last showing (at most one write an hour)."""
+    if snapshot_ids:
+        now = timezone.now()
+        LeaderboardSnapshot.objects.filter(pk__in=snapshot_ids, materialized_at__lt=now - dt.timedelta(hours=1)).update(
+            materialized_at=now
+        )
 
 
 def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -7,7 +7,7 @@ seq lies in [first_seq, last_seq]. Only the latest few snapshots keep their rank
 partitions the pages read); any other kept snapshot is rebuilt from the versions (`materialize`).
 
 Two ways to reach the same versions:
-- **full**: every counted initiative is read and everything is counted again (`_full`), then
+- **full**: every counted initiative is read and everything is counted again (`write_full`), then
   compared with the open versions; what differs is closed and written anew;
 - **incremental**: only the units touched since the previous snapshot are counted again. They are
   the units of the initiatives marked by the writers (initiatives.counting.mark), before and after
@@ -475,8 +475,9 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
         f"WHERE program_id = %s AND last_seq = {OPEN}",
         [program_id],
     )
-    if connection.vendor == "postgresql":  # looked up by id, as the units' own table is
+    if connection.vendor == "postgresql":  # looked up by id and by parent, as the units' own table is
         cursor.execute("ALTER TABLE lb_tree_old ADD PRIMARY KEY (id)")
+        cursor.execute("CREATE INDEX ON lb_tree_old (parent_id)")
         cursor.execute("ANALYZE lb_tree_old")
     _units_now(cursor, program_id=program_id)
     _temp(
@@ -486,33 +487,45 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
         f"WHERE COALESCE(n.parent_id, 0) <> COALESCE(o.parent_id, 0) OR n.level <> o.level",
         analyze=True,
     )
+    cursor.execute(f"SELECT COUNT(*) FROM {_UNION}")
+    most = max(settings.LEADERBOARD_INCREMENTAL_MAX_SHARE * cursor.fetchone()[0], INCREMENTAL_MIN_UNITS)
+    cursor.execute("SELECT COUNT(*) FROM lb_moved")
+    if cursor.fetchone()[0] > most:  # a restructuring: counting everything is cheaper
+        _drop(cursor, "lb_tree_old", "lb_moved")
+        return None
     # The units to count again: those of the marked initiatives, where the previous snapshot counted
-    # them and where they are now, and every unit of a moved subtree, in the old tree and the new.
+    # them and where they are now (found by key), and every unit of a moved subtree, in the new tree
+    # (by path) and the old (by parent).
     with _lookups(cursor):
         _temp(
             cursor,
             "lb_scope_units",
             f"""
-            SELECT c.unit_id FROM lb_marked m JOIN {_COUNTED} c ON c.initiative_id = m.initiative_id
-            WHERE c.program_id = %s AND c.last_seq = {OPEN}
+            SELECT c.unit_id FROM lb_marked m JOIN {_COUNTED} c
+                ON c.program_id = %s AND c.initiative_id = m.initiative_id AND c.last_seq = {OPEN}
             UNION SELECT i.unit_id FROM lb_marked m JOIN {_INITIATIVE} i ON i.id = m.initiative_id
                   WHERE i.program_id = %s
-            UNION SELECT below.id FROM lb_moved x JOIN {_UNION} moved ON moved.id = x.id
-                  JOIN {_UNION} below ON below.path LIKE moved.path || '%%'
-            UNION SELECT id FROM (
-                WITH RECURSIVE below(id) AS (
-                    SELECT id FROM lb_moved
-                    UNION SELECT o.id FROM lb_tree_old o JOIN below b ON o.parent_id = b.id
-                ) SELECT id FROM below
-            ) old_below
             """,
             [program_id, program_id],
-            analyze=True,
         )
+    cursor.execute(
+        f"""
+        INSERT INTO lb_scope_units
+        SELECT below.id FROM lb_moved x JOIN {_UNION} moved ON moved.id = x.id
+            JOIN {_UNION} below ON below.path LIKE moved.path || '%%'
+        UNION SELECT id FROM (
+            WITH RECURSIVE below(id) AS (
+                SELECT id FROM lb_moved
+                UNION SELECT o.id FROM lb_tree_old o JOIN below b ON o.parent_id = b.id
+            ) SELECT id FROM below
+        ) old_below
+        """
+    )
+    _temp(cursor, "lb_scope", "SELECT DISTINCT unit_id FROM lb_scope_units", analyze=True)
+    _drop(cursor, "lb_scope_units")
+    cursor.execute("ALTER TABLE lb_scope RENAME TO lb_scope_units")
     cursor.execute("SELECT COUNT(*) FROM lb_scope_units")
-    scoped = cursor.fetchone()[0]
-    cursor.execute(f"SELECT COUNT(*) FROM {_UNION}")
-    if scoped > max(settings.LEADERBOARD_INCREMENTAL_MAX_SHARE * cursor.fetchone()[0], INCREMENTAL_MIN_UNITS):
+    if cursor.fetchone()[0] > most:
         _drop(cursor, "lb_tree_old", "lb_moved", "lb_scope_units")
         return None
     written = Written(mode=LeaderboardSnapshot.Mode.INCREMENTAL)
@@ -636,34 +649,41 @@ def _marks(cursor: Any, *, program_id: int) -> None:
         "lb_marked",
         f"SELECT m.id, m.initiative_id FROM {_MARK} m WHERE "
         f"EXISTS (SELECT 1 FROM {_INITIATIVE} i WHERE i.id = m.initiative_id AND i.program_id = %s) OR "
-        f"EXISTS (SELECT 1 FROM {_COUNTED} c WHERE c.initiative_id = m.initiative_id AND c.program_id = %s)",
+        f"EXISTS (SELECT 1 FROM {_COUNTED} c WHERE c.program_id = %s AND c.initiative_id = m.initiative_id "
+        f"AND c.last_seq = {OPEN})",
         [program_id, program_id],
         analyze=True,
     )
 
 
 def _consume_marks(cursor: Any, *, program_id: int, at: dt.datetime, full: bool) -> int:
-    """Delete the marks read (lb_marked), except those of initiatives submitted after the snapshot's
-    instant: not counted yet, they must be counted by a later snapshot (a snapshot taken late, or a
-    submission in the minute it runs). A full recount marks every such initiative. Returns the
-    number of initiatives whose marks were consumed."""
+    """Delete the marks read (lb_marked) that every programme has now counted: not those of an
+    initiative now in another programme, nor of one another programme still counts (moved between
+    programmes, both must count the move: the mark stays until the last of them has), nor of one
+    submitted after the snapshot's instant (not counted yet: a later snapshot must, when a snapshot
+    runs late or a submission lands in the minute it runs).
+    A full recount marks every such initiative. Returns the number of initiatives re-counted."""
     later = f"SELECT i.id FROM {_INITIATIVE} i WHERE i.program_id = %s AND i.status <> %s AND i.submitted_at > %s"
     later_params = [program_id, Initiative.Status.DRAFT, at]
-    cursor.execute("SELECT COUNT(DISTINCT initiative_id) FROM lb_marked")
-    consumed = cursor.fetchone()[0]
-    cursor.execute(
-        f"DELETE FROM {_MARK} WHERE id IN (SELECT id FROM lb_marked) AND initiative_id NOT IN ("
-        f"SELECT i.id FROM lb_marked m JOIN {_INITIATIVE} i ON i.id = m.initiative_id "
-        f"WHERE i.program_id = %s AND i.status <> %s AND i.submitted_at > %s)",
-        later_params,
+    _temp(
+        cursor,
+        "lb_consumed",
+        f"SELECT m.id, m.initiative_id FROM lb_marked m LEFT JOIN {_INITIATIVE} i ON i.id = m.initiative_id "
+        f"WHERE (i.id IS NULL OR (i.program_id = %s AND NOT (i.status <> %s AND i.submitted_at > %s))) "
+        f"AND NOT EXISTS (SELECT 1 FROM {_COUNTED} c WHERE c.initiative_id = m.initiative_id "
+        f"AND c.program_id <> %s AND c.last_seq = {OPEN})",
+        [*later_params, program_id],
     )
+    cursor.execute("SELECT COUNT(DISTINCT initiative_id) FROM lb_consumed")
+    consumed = cursor.fetchone()[0]
+    cursor.execute(f"DELETE FROM {_MARK} WHERE id IN (SELECT id FROM lb_consumed)")
     if full:
         cursor.execute(
             f"INSERT INTO {_MARK} (initiative_id) SELECT l.id FROM ({later}) l "
             f"WHERE NOT EXISTS (SELECT 1 FROM lb_marked m WHERE m.initiative_id = l.id)",
             later_params,
         )
-    _drop(cursor, "lb_marked")
+    _drop(cursor, "lb_marked", "lb_consumed")
     return consumed
 
 

@@ -260,11 +260,13 @@ class LeaderboardCounted(models.Model):
     takes an initiative's old contribution from here; evidence counts from here what the pages
     count live."""
 
-    pk = models.CompositePrimaryKey("initiative_id", "first_seq")
+    # With the programme: seqs are numbered per programme, and an initiative moved to another
+    # programme is counted by each in turn.
+    pk = models.CompositePrimaryKey("program_id", "initiative_id", "first_seq")
+    program_id = models.IntegerField()
     initiative_id = models.IntegerField()
     first_seq = models.IntegerField()
     last_seq = models.IntegerField()
-    program_id = models.IntegerField()
     unit_id = models.IntegerField()
     phase_key = models.IntegerField()  # 0: none
     field_key = models.IntegerField()  # 0: none

@@ -27,7 +27,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
@@ -49,7 +49,7 @@ _WEEK = LeaderboardWeek._meta.db_table
 
 
 def counted_initiatives(snapshot: LeaderboardSnapshot, *, phase: Phase | None = None) -> QuerySet[Initiative]:
-    """The initiatives a snapshot counts (the rule _LEAF_SQL applies), for the figures counted in
+    """The initiatives a snapshot counts (the rule history.counted_sql applies), for the figures counted in
     the ORM: not drafts, submitted up to the snapshot's instant, in `phase` when one is given."""
     return counting.counted_initiatives(program_id=snapshot.program_id, as_of=snapshot.taken_at, phase=phase)
 
@@ -211,6 +211,8 @@ def _follows(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None) 
     state = LeaderboardState.objects.filter(program_id=snapshot.program_id).first()
     if state is None or state.seq != latest.seq:
         return False
+    if latest.taken_at < snapshot.taken_at - dt.timedelta(days=settings.COUNT_MARK_KEEP_DAYS):
+        return False  # marks older than that may have been pruned (an inactive programme's)
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [partition_name(latest.pk)])
         return bool(cursor.fetchone()[0])
@@ -438,11 +440,22 @@ def _cool(program: Program) -> None:
         shown = timezone.now() - dt.timedelta(hours=MATERIALIZED_HOURS)
         recent = LeaderboardSnapshot.objects.filter(program=program, materialized_at__gt=shown)
         spared = {pk for pair in recent.values_list("pk", "previous_id") for pk in pair}
+        if connection.vendor == "postgresql":
+            # Dropping a partition waits for the reads of the rows table, and every read after it
+            # waits for the drop: give up after a moment, the next snapshot cools it.
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
         for snapshot in LeaderboardSnapshot.objects.filter(program=program, pk__in=hot - spared, seq__lte=floor):
             if not history.has_history(snapshot):
                 continue  # taken before the history: kept whole
             if connection.vendor == "postgresql":
-                cursor.execute(f"DROP TABLE IF EXISTS {partition_name(snapshot.pk)}")
+                try:
+                    with transaction.atomic():
+                        cursor.execute(f"DROP TABLE IF EXISTS {partition_name(snapshot.pk)}")
+                except OperationalError:
+                    logger.warning(
+                        "leaderboard snapshot %s: its rows were busy, left for the next snapshot", snapshot.pk
+                    )
+                    continue
             else:
                 cursor.execute(f"DELETE FROM {_ROW} WHERE snapshot_id = %s", [snapshot.pk])
             cursor.execute(f"DELETE FROM {_WEEK} WHERE snapshot_id = %s", [snapshot.pk])

@@ -33,7 +33,7 @@ from sangkien.text import parse_id
 from unions.http import AuthenticatedHttpRequest
 from unions.levels import BLOCK_NAMES
 from unions.models import Union
-from unions.permissions import dashboard_scope, evidence_scope, in_scope, sees_as_it_was
+from unions.permissions import dashboard_scope, evidence_scope, in_scope, may_rebuild_snapshot, sees_as_it_was
 
 CHILDREN_PER_PAGE = 50
 
@@ -102,7 +102,9 @@ def _page(
     def render_body() -> str:
         if snaps.frozen:
             assert snaps.current is not None
-            evidence.prepare(snaps.current, snaps.previous)
+            evidence.prepare(
+                snaps.current, snaps.previous, may_rebuild=may_rebuild_snapshot(request.user, snaps.current)
+            )
         body(context)
         return render_to_string(f"leaderboard/includes/{template}_body.html", context)
 
@@ -110,6 +112,8 @@ def _page(
         _render_into(context, render_body, template, snaps, scope, unit, filters, page)
     except evidence.Preparing:
         return render(request, "leaderboard/preparing.html", context, status=202)
+    except evidence.NotKept:
+        raise Http404(_("Only the snapshots kept as evidence can be shown again as they were.")) from None
     return render(request, f"leaderboard/{template}.html", context)
 
 

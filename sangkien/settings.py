@@ -294,7 +294,7 @@ CELERY_BEAT_SCHEDULE = {
 
 CELERY_BEAT_SCHEDULE["prune-count-marks"] = {
     # Every night at 02:50: the leaderboard's count marks that no snapshot will consume (an inactive
-    # programme's) are deleted once older than COUNT_MARK_KEEP_DAYS (initiatives.counting). Safe to rerun.
+    # programme's) are deleted once older than COUNT_MARK_KEEP_DAYS (leaderboard.history). Safe to rerun.
     "task": "initiatives.prune_count_marks",
     "schedule": crontab(minute=50, hour=2),
 }

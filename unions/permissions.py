@@ -279,6 +279,13 @@ def sees_as_it_was(user: User | AnonymousUser, lineage: Collection[int]) -> bool
     return scope is not None and scope.pk in lineage
 
 
+def may_rebuild_snapshot(user: User | AnonymousUser, snapshot: Any) -> bool:
+    """Whether showing `snapshot` may rebuild its rows from the history (seconds of the snapshots
+    queue's time and ~90 MB kept a day, nationally): a snapshot kept as evidence, for anyone who
+    sees evidence; any kept snapshot for the national board. (The latest snapshots need no rebuild.)"""
+    return evidence_scope(user) is not None and (bool(snapshot.pinned_reason) or may_manage_snapshots(user))
+
+
 def may_see_board_metrics(user: User | AnonymousUser) -> bool:
     return is_reviewer(user) or is_leadership(user)
 

@@ -71,8 +71,8 @@ COVERED: dict[tuple[str, str, str], str] = {
     ("leaderboard/views.py", "_unit_figures", "update"): "a dict (the template context)",
     ("leaderboard/migrations/0002_snapshot_seq.py", "number_snapshots", "bulk_update"): "snapshots' seq",
     ("leaderboard/history.py", "<module>", "sql"): "INSERT_ROWS_SQL: a snapshot's rows, into {table}",
-    ("leaderboard/history.py", "_apply", "sql"): "versions of the history, into {kind.table}",
-    ("leaderboard/history.py", "_weeks", "sql"): "a temporary table of weekly counts",
+    ("leaderboard/history.py", "_close", "sql"): "versions of the history, into {kind.table}",
+    ("leaderboard/history.py", "_weeks", "sql"): "temporary tables of weekly counts and of the tier-2 map",
     ("initiatives/counting.py", "roll_up", "sql"): "a temporary table of figures",
     ("leaderboard/history.py", "forget", "sql"): "deletes versions of the history no snapshot sees",
     # Old snapshots' rows into versions and back: the leaderboard's own tables.
@@ -85,7 +85,8 @@ COVERED: dict[tuple[str, str, str], str] = {
 
 # The covered functions that hold more than one such write (every other holds one).
 TIMES: dict[tuple[str, str, str], int] = {
-    ("leaderboard/history.py", "_apply", "sql"): 3,
+    ("leaderboard/history.py", "_close", "sql"): 4,
+    ("leaderboard/history.py", "_weeks", "sql"): 3,
     ("leaderboard/migrations/0004_history_of_old_snapshots.py", "_diff", "sql"): 2,
     ("leaderboard/migrations/0004_history_of_old_snapshots.py", "versions_to_old_snapshots", "sql"): 2,
 }

@@ -228,3 +228,37 @@ def test_the_national_board_reads_the_snapshots_log_and_keeps_one_as_evidence(da
     assert first.pinned_reason == f"lưu bởi {roles['national_reviewer'].username} ngày {today}"
     checked.refresh_from_db()
     assert checked.pinned_reason == ""
+
+
+def test_an_initiative_moved_to_another_programme_is_counted_out_of_one_and_into_the_other(data, unit_tree) -> None:
+    """Seqs are numbered per programme: both reach the same seq, both mirror the initiative, and
+    its mark stays until both have counted the move."""
+    from tests.factories import ProgramFactory
+
+    other = ProgramFactory(slug="chuong-trinh-khac")
+    moved = InitiativeFactory(program=other, unit=unit_tree.bia, submitted_at=data["now"] - dt.timedelta(days=1))
+    for program in (data["program"], other):
+        leaderboard_snapshot(program=program, at=data["now"])
+
+    def root_count(program, at):
+        snapshot = LeaderboardSnapshot.objects.get(program=program, taken_at=at)
+        return LeaderboardRow.objects.get(snapshot=snapshot, unit=unit_tree.root, phase_key=0, field_key=0).submitted
+
+    assert (root_count(data["program"], data["now"]), root_count(other, data["now"])) == (10, 1)
+    Initiative.objects.filter(pk=moved.pk).update(program=data["program"])  # as the admin's edit would
+    from initiatives import counting
+
+    counting.mark([moved.pk])
+    hour = data["now"] + dt.timedelta(hours=1)
+    first, _ = leaderboard_snapshot(program=data["program"], at=hour)  # counts it in, keeps the mark
+    assert CountMark.objects.filter(initiative_id=moved.pk).exists()
+    second, _ = leaderboard_snapshot(program=other, at=hour)  # counts it out
+    assert (first.mode, second.mode) == ("incremental", "incremental")
+    assert (root_count(data["program"], hour), LeaderboardRow.objects.filter(snapshot=second).count()) == (11, 0)
+    later = hour + dt.timedelta(hours=1)
+    for program in (data["program"], other):
+        leaderboard_snapshot(program=program, at=later)
+    assert not CountMark.objects.filter(initiative_id=moved.pk).exists()
+    assert list(
+        LeaderboardCounted.objects.filter(initiative_id=moved.pk, last_seq=OPEN).values_list("program_id", flat=True)
+    ) == [data["program"].pk]
