@@ -82,7 +82,7 @@ class Written:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def _temp(cursor: Any, name: str, select: str, params: Any = (), *, analyze: bool = False) -> None:
+def temp_table(cursor: Any, name: str, select: str, params: Any = (), *, analyze: bool = False) -> None:
     """A temporary table from a SELECT. `analyze` gives it statistics, for the tables that lead a
     join into the history: PostgreSQL never analyses temporary tables by itself, and a planner that
     thinks a 10-row table holds thousands picks hash joins over the whole history instead of index
@@ -181,7 +181,7 @@ def _figures(cursor: Any, *, counted: str, tree: str, out: str, deepest: int) ->
     (id, parent_id, depth, level)."""
     money = "CAST(SUM(CASE WHEN valid = 1 THEN value_vnd ELSE 0 END) AS BIGINT)"
     leaf, quarters, up = f"{out}_leaf", f"{out}_quarters", f"{out}_up"
-    _temp(
+    temp_table(
         cursor,
         leaf,
         f"SELECT unit_id, phase_key AS p, field_key AS f, CAST(COUNT(*) AS INTEGER) AS submitted, "
@@ -189,7 +189,7 @@ def _figures(cursor: Any, *, counted: str, tree: str, out: str, deepest: int) ->
         f"FROM {counted} GROUP BY unit_id, phase_key, field_key",
         analyze=True,
     )
-    _temp(
+    temp_table(
         cursor,
         quarters,
         f"SELECT unit_id, quarter_key AS q, CAST(COUNT(*) AS INTEGER) AS submitted, "
@@ -197,14 +197,14 @@ def _figures(cursor: Any, *, counted: str, tree: str, out: str, deepest: int) ->
         f"FROM {counted} GROUP BY unit_id, quarter_key",
         analyze=True,
     )
-    _temp(
+    temp_table(
         cursor,
         up,
         _OWN_SQL.format(leaf=leaf, quarters=quarters, tree=tree),
         {"grassroots": Union.Level.GRASSROOTS},
     )
     counting.roll_up(cursor, table=up, keys=["p", "f", "q"], sums=list(_SUMS), deepest=deepest, top=1, tree=tree)
-    _temp(
+    temp_table(
         cursor,
         out,
         f"SELECT unit_id, p, f, q, CAST(SUM(submitted) AS INTEGER) AS submitted, CAST(SUM(valid) AS INTEGER) AS valid, "
@@ -226,7 +226,7 @@ def _weeks(cursor: Any, *, counted: str, tree: str, out: str, deepest: int, root
     tier2 = f"{out}_tier2"
     if units:
         # From each unit up to its tier-2 ancestor, one level a step (a few thousand units).
-        _temp(
+        temp_table(
             cursor,
             tier2,
             f"SELECT s.unit_id AS id, u.id AS t2, u.parent_id, u.depth "
@@ -241,7 +241,7 @@ def _weeks(cursor: Any, *, counted: str, tree: str, out: str, deepest: int, root
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {tier2}")  # joined to every counted row below
     else:
-        _temp(cursor, tier2, f"SELECT id, id AS t2 FROM {tree} WHERE depth = 2")
+        temp_table(cursor, tier2, f"SELECT id, id AS t2 FROM {tree} WHERE depth = 2")
         for depth in range(3, deepest + 1):
             cursor.execute(
                 f"INSERT INTO {tier2} SELECT u.id, t.t2 FROM {tree} u "
@@ -258,7 +258,7 @@ def _weeks(cursor: Any, *, counted: str, tree: str, out: str, deepest: int, root
             f" UNION ALL SELECT %s, week, field_key, CAST(COUNT(*) AS INTEGER) FROM {counted} GROUP BY week, field_key"
         )
         params.append(root)
-    _temp(cursor, out, rows, params)
+    temp_table(cursor, out, rows, params)
     _drop(cursor, tier2)
 
 
@@ -268,7 +268,7 @@ def _root() -> int | None:
 
 def _units_now(cursor: Any, *, program_id: int) -> None:
     """lb_units: every unit as it is now, with its target in the programme (a unit version's values)."""
-    _temp(
+    temp_table(
         cursor,
         "lb_units",
         f"SELECT u.id AS unit_id, u.code, u.name, u.short_name, u.parent_id, u.level, u.cluster_id, "
@@ -342,7 +342,7 @@ def _apply(
         # The scope's open versions first, found by key (the full join below can only hash).
         joined = " AND ".join(f"s.{key} = t.{key}" for key in keys)
         with _lookups(cursor):
-            _temp(
+            temp_table(
                 cursor,
                 "lb_opened",
                 f"SELECT {columns} FROM {scope} s JOIN {kind.table} t "
@@ -356,7 +356,7 @@ def _apply(
     either = ", ".join(f"COALESCE(n.{key}, o.{key}) AS {key}" for key in keys)
     news = ", ".join(f"n.{value}" for value in values)
     changed = " OR ".join(differs(value) for value in values)
-    _temp(
+    temp_table(
         cursor,
         "lb_changed",
         f"SELECT {either}, o.first_seq AS old_first, n.present_, {news} "
@@ -423,7 +423,7 @@ def write_full(cursor: Any, snapshot: LeaderboardSnapshot, *, notes: int = 0) ->
     written = Written()
     _marks(cursor, program_id=program_id)
     sql, params = counted_sql(program_id=program_id, at=at)
-    _temp(cursor, "lb_counted", sql, params)
+    temp_table(cursor, "lb_counted", sql, params)
     _units_now(cursor, program_id=program_id)
     deepest = _deepest(cursor, _UNION)
     _figures(cursor, counted="lb_counted", tree=_UNION, out="lb_fig", deepest=deepest)
@@ -436,7 +436,7 @@ def write_full(cursor: Any, snapshot: LeaderboardSnapshot, *, notes: int = 0) ->
         (UNITS, "lb_units", "units"),
     ):
         if kind is FIGURES:
-            _temp(
+            temp_table(
                 cursor,
                 new,
                 "SELECT unit_id, p AS phase_key, f AS field_key, q AS quarter_key, submitted, valid, value_vnd, "
@@ -468,7 +468,7 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
     program_id, seq, at = snapshot.program_id, snapshot.seq, snapshot.taken_at
     _marks(cursor, program_id=program_id)
     # The tree as the previous snapshot saw it, and as it is now.
-    _temp(
+    temp_table(
         cursor,
         "lb_tree_old",
         f"SELECT unit_id AS id, parent_id, depth, level FROM {_UNIT_VERSION} "
@@ -480,7 +480,7 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
         cursor.execute("CREATE INDEX ON lb_tree_old (parent_id)")
         cursor.execute("ANALYZE lb_tree_old")
     _units_now(cursor, program_id=program_id)
-    _temp(
+    temp_table(
         cursor,
         "lb_moved",
         f"SELECT n.id FROM {_UNION} n JOIN lb_tree_old o ON o.id = n.id "
@@ -497,7 +497,7 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
     # them and where they are now (found by key), and every unit of a moved subtree, in the new tree
     # (by path) and the old (by parent).
     with _lookups(cursor):
-        _temp(
+        temp_table(
             cursor,
             "lb_scope_units",
             f"""
@@ -521,7 +521,7 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
         ) old_below
         """
     )
-    _temp(cursor, "lb_scope", "SELECT DISTINCT unit_id FROM lb_scope_units", analyze=True)
+    temp_table(cursor, "lb_scope", "SELECT DISTINCT unit_id FROM lb_scope_units", analyze=True)
     _drop(cursor, "lb_scope_units")
     cursor.execute("ALTER TABLE lb_scope RENAME TO lb_scope_units")
     cursor.execute("SELECT COUNT(*) FROM lb_scope_units")
@@ -534,7 +534,7 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
     # changed: an unmarked write is the nightly check's to find). Both sides hold every initiative
     # of the units, so that participation (a grassroots unit with at least one) is counted whole.
     with _lookups(cursor):
-        _temp(
+        temp_table(
             cursor,
             "lb_before",
             f"SELECT c.initiative_id, c.unit_id, c.phase_key, c.field_key, c.week, c.quarter_key, c.valid, c.value_vnd "
@@ -542,10 +542,10 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
             f"ON c.program_id = %s AND c.unit_id = s.unit_id AND c.last_seq = {OPEN}",
             [program_id],
         )
-    _temp(cursor, "lb_marked_ids", "SELECT DISTINCT initiative_id FROM lb_marked", analyze=True)
+    temp_table(cursor, "lb_marked_ids", "SELECT DISTINCT initiative_id FROM lb_marked", analyze=True)
     sql, params = counted_sql(program_id=program_id, at=at, only_initiatives="lb_marked_ids")
-    _temp(cursor, "lb_now", sql, params)
-    _temp(
+    temp_table(cursor, "lb_now", sql, params)
+    temp_table(
         cursor,
         "lb_after",
         "SELECT * FROM lb_before b "
@@ -565,7 +565,7 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
     sums = ", ".join(f"CAST(SUM({s}) AS {'BIGINT' if s == 'value_vnd' else 'INTEGER'}) AS {s}" for s in _SUMS)
     negated = ", ".join(f"-{s}" for s in _SUMS)
     nonzero = " OR ".join(f"SUM({s}) <> 0" for s in _SUMS)
-    _temp(
+    temp_table(
         cursor,
         "lb_delta",
         f"SELECT unit_id AS unit_id, p AS phase_key, f AS field_key, q AS quarter_key, {sums} FROM ("
@@ -573,11 +573,11 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
         f"SELECT unit_id, p, f, q, {negated} FROM lb_fb) d GROUP BY unit_id, p, f, q HAVING {nonzero}",
         analyze=True,
     )
-    _temp(cursor, "lb_dkeys", f"SELECT {', '.join(_FIGURE_KEYS)} FROM lb_delta", analyze=True)
+    temp_table(cursor, "lb_dkeys", f"SELECT {', '.join(_FIGURE_KEYS)} FROM lb_delta", analyze=True)
     added = ", ".join(f"COALESCE(o.{s}, 0) + d.{s} AS {s}" for s in _SUMS)
     on = " AND ".join(f"o.{key} = d.{key}" for key in _FIGURE_KEYS)
     with _lookups(cursor):
-        _temp(
+        temp_table(
             cursor,
             "lb_new_fig",
             f"SELECT * FROM (SELECT {', '.join(f'd.{key}' for key in _FIGURE_KEYS)}, {added} FROM lb_delta d "
@@ -588,7 +588,7 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
     written.versions += count
 
     # Weeks: the same.
-    _temp(
+    temp_table(
         cursor,
         "lb_wdelta",
         "SELECT unit_id, week, field_key, CAST(SUM(submitted) AS INTEGER) AS submitted FROM ("
@@ -597,9 +597,9 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
         "GROUP BY unit_id, week, field_key HAVING SUM(submitted) <> 0",
         analyze=True,
     )
-    _temp(cursor, "lb_dweeks", "SELECT unit_id, week, field_key FROM lb_wdelta", analyze=True)
+    temp_table(cursor, "lb_dweeks", "SELECT unit_id, week, field_key FROM lb_wdelta", analyze=True)
     with _lookups(cursor):
-        _temp(
+        temp_table(
             cursor,
             "lb_new_weeks",
             f"SELECT * FROM (SELECT d.unit_id, d.week, d.field_key, "
@@ -644,7 +644,7 @@ def _marks(cursor: Any, *, program_id: int) -> None:
     """lb_marked (id, initiative_id): the marks of the programme's initiatives visible now (those of
     an initiative counted by the programme's snapshots and since deleted included). Read first, so
     that exactly these are consumed: a mark written meanwhile stays for the next snapshot."""
-    _temp(
+    temp_table(
         cursor,
         "lb_marked",
         f"SELECT m.id, m.initiative_id FROM {_MARK} m WHERE "
@@ -665,7 +665,7 @@ def _consume_marks(cursor: Any, *, program_id: int, at: dt.datetime, full: bool)
     A full recount marks every such initiative. Returns the number of initiatives re-counted."""
     later = f"SELECT i.id FROM {_INITIATIVE} i WHERE i.program_id = %s AND i.status <> %s AND i.submitted_at > %s"
     later_params = [program_id, Initiative.Status.DRAFT, at]
-    _temp(
+    temp_table(
         cursor,
         "lb_consumed",
         f"SELECT m.id, m.initiative_id FROM lb_marked m LEFT JOIN {_INITIATIVE} i ON i.id = m.initiative_id "

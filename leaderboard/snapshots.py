@@ -234,7 +234,7 @@ def _write(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None, *,
             assert latest is not None
             # The previous snapshot's rows, with the keys that changed replaced.
             sums = "submitted, valid, value_vnd, participating"
-            _source(
+            history.temp_table(
                 cursor,
                 "lb_fig",
                 f"SELECT unit_id, phase_key AS p, field_key AS f, {sums} FROM {_ROW} r WHERE r.snapshot_id = %s "
@@ -242,8 +242,9 @@ def _write(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None, *,
                 f"AND d.phase_key = r.phase_key AND d.field_key = r.field_key) "
                 f"UNION ALL SELECT unit_id, phase_key, field_key, {sums} FROM lb_new_fig WHERE quarter_key = 0",
                 [latest.pk],
+                analyze=True,  # ranking joins them to the units: a hash join in memory, not two sorts
             )
-            _source(
+            history.temp_table(
                 cursor,
                 "lb_weekly",
                 f"SELECT unit_id, week, COALESCE(field_id, 0) AS field_key, submitted FROM {_WEEK} w "
@@ -261,15 +262,13 @@ def _write(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None, *,
                 written.differences, written.notes = counted.differences, counted.notes
             else:
                 written = counted
-            _source(
+            history.temp_table(
                 cursor,
                 "lb_fig_rows",
                 "SELECT unit_id, p, f, submitted, valid, value_vnd, participating FROM lb_fig WHERE q = 0",
+                analyze=True,
             )
             figures = "lb_fig_rows"
-        if connection.vendor == "postgresql":
-            # Ranking joins them to the units: with statistics, a hash join in memory, not two sorts.
-            cursor.execute(f"ANALYZE {figures}")
         snapshot.row_count = _write_rows(cursor, snapshot, source=figures, units="lb_units")
         cursor.execute(
             f"INSERT INTO {_WEEK} (snapshot_id, unit_id, week, field_id, submitted) "
@@ -295,11 +294,6 @@ def _write(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None, *,
         # A full recount finds what it finds: only a verified snapshot compares it with something.
         snapshot.differences, snapshot.repair_notes = 0, {}
     LeaderboardState.objects.update_or_create(program_id=snapshot.program_id, defaults={"seq": snapshot.seq})
-
-
-def _source(cursor: Any, name: str, select: str, params: Any = ()) -> None:
-    cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    cursor.execute(f"CREATE TEMP TABLE {name} AS {select}", params)
 
 
 def _write_rows(cursor: Any, snapshot: LeaderboardSnapshot, *, source: str, units: str) -> int:
@@ -491,8 +485,8 @@ def materialize(snapshot: LeaderboardSnapshot) -> bool:
         _lock(snapshot.program, wait=True)  # not while a snapshot of the programme writes
         if _has_rows(cursor, snapshot) or not history.has_history(snapshot):
             return False
-        _source(cursor, "lb_fig_at", history.figures_at_sql(snapshot))
-        _source(cursor, "lb_units_at", history.units_at_sql(snapshot))
+        history.temp_table(cursor, "lb_fig_at", history.figures_at_sql(snapshot))
+        history.temp_table(cursor, "lb_units_at", history.units_at_sql(snapshot))
         _write_rows(cursor, snapshot, source="lb_fig_at", units="lb_units_at")
         cursor.execute(
             f"INSERT INTO {_WEEK} (snapshot_id, unit_id, week, field_id, submitted) "
