@@ -432,7 +432,7 @@ def _measure(problems: list[str]) -> None:
 
 def _churn(earlier: LeaderboardSnapshot, later: LeaderboardSnapshot, keys: int, problems: list[str]) -> None:
     """The ranked rows of two snapshots compared key by key: ranks churn, figures do not; the keys
-    whose figures changed are the figure versions the later one wrote (quarters apart)."""
+    whose figures changed are the figure versions the later one wrote."""
     with connection.cursor() as cursor:
         changes = changed_rows(cursor, earlier.pk, later.pk)
     print("rows of the incremental snapshot against the full recount's, after the ordinary hour")

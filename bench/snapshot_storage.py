@@ -148,11 +148,9 @@ def versions_written(
 
 
 def context_versions(cursor: Any, *, program_id: int, seq: int) -> int:
-    """The figure versions a snapshot wrote for the contexts of the ranked rows (no quarter keys): the
-    keys whose figures are new, gone or different, which the design's day estimate counts."""
-    cursor.execute(
-        f"SELECT COUNT(*) FROM {FIGURE} WHERE program_id = %s AND first_seq = %s AND quarter_key = 0", [program_id, seq]
-    )
+    """The figure versions a snapshot wrote (the contexts of the ranked rows): the keys whose figures
+    are new, gone or different, which the design's day estimate counts."""
+    cursor.execute(f"SELECT COUNT(*) FROM {FIGURE} WHERE program_id = %s AND first_seq = %s", [program_id, seq])
     return int(cursor.fetchone()[0])
 
 

@@ -63,7 +63,7 @@ _SCALE = LeaderboardScale._meta.db_table
 _SUMS = ("submitted", "valid", "value_vnd", "participating")
 
 # Each versioned table: its key columns and its value columns.
-_FIGURE_KEYS = ("unit_id", "phase_key", "field_key", "quarter_key")
+_FIGURE_KEYS = ("unit_id", "phase_key", "field_key")
 _WEEK_KEYS = ("unit_id", "week", "field_key")
 _UNIT_KEYS = ("unit_id",)
 _UNIT_VALUES = ("code", "name", "short_name", "parent_id", "level", "cluster_id", "depth", "target")
@@ -138,28 +138,26 @@ def counted_sql(*, program_id: int, at: dt.datetime, only_initiatives: str = "")
     return sql, params
 
 
-# A unit's own contexts from its counted initiatives (docs/leaderboard-storage.md §1.1): (phase, all),
-# (all, all) and (all, all, quarter) at the unit; (phase, field) and (all, field) at the unit, or,
+# A unit's own contexts from its counted initiatives (docs/leaderboard-storage.md §1.1): (phase, all)
+# and (all, all) at the unit; (phase, field) and (all, field) at the unit, or,
 # for a grassroots unit, at its parent (grassroots figures narrowed to a field are not stored). Each
 # unit appears once per context, so `participating` (1 for a grassroots unit) sums up the tree to
 # the number of grassroots units with a submission. Sums are cast back to their column's type
 # (PostgreSQL sums INTEGERs into BIGINTs and BIGINTs into NUMERICs, which are slower to add up).
 _OWN_SQL = """
-SELECT o.unit_id, o.p, 0 AS f, o.q, o.submitted, o.valid, o.value_vnd,
+SELECT o.unit_id, o.p, 0 AS f, o.submitted, o.valid, o.value_vnd,
        CASE WHEN u.level = %(grassroots)s THEN 1 ELSE 0 END AS participating, u.depth
 FROM (
-    SELECT unit_id, p, 0 AS q, CAST(SUM(submitted) AS INTEGER) AS submitted, CAST(SUM(valid) AS INTEGER) AS valid,
+    SELECT unit_id, p, CAST(SUM(submitted) AS INTEGER) AS submitted, CAST(SUM(valid) AS INTEGER) AS valid,
            CAST(SUM(value_vnd) AS BIGINT) AS value_vnd
     FROM {leaf} WHERE p > 0 GROUP BY unit_id, p
     UNION ALL
-    SELECT unit_id, 0, 0, CAST(SUM(submitted) AS INTEGER), CAST(SUM(valid) AS INTEGER), CAST(SUM(value_vnd) AS BIGINT)
+    SELECT unit_id, 0, CAST(SUM(submitted) AS INTEGER), CAST(SUM(valid) AS INTEGER), CAST(SUM(value_vnd) AS BIGINT)
     FROM {leaf} GROUP BY unit_id
-    UNION ALL
-    SELECT unit_id, 0, q, submitted, valid, value_vnd FROM {quarters}
 ) o
 JOIN {tree} u ON u.id = o.unit_id
 UNION ALL
-SELECT CASE WHEN u.level = %(grassroots)s THEN u.parent_id ELSE o.unit_id END, o.p, o.f, 0,
+SELECT CASE WHEN u.level = %(grassroots)s THEN u.parent_id ELSE o.unit_id END, o.p, o.f,
        CAST(SUM(o.submitted) AS INTEGER), CAST(SUM(o.valid) AS INTEGER), CAST(SUM(o.value_vnd) AS BIGINT),
        CAST(SUM(CASE WHEN u.level = %(grassroots)s THEN 1 ELSE 0 END) AS INTEGER),
        CASE WHEN u.level = %(grassroots)s THEN u.depth - 1 ELSE u.depth END
@@ -171,16 +169,16 @@ FROM (
 ) o
 JOIN {tree} u ON u.id = o.unit_id
 WHERE u.level <> %(grassroots)s OR u.parent_id IS NOT NULL
-GROUP BY 1, o.p, o.f, 9
+GROUP BY 1, o.p, o.f, 8
 """
 
 
 def _figures(cursor: Any, *, counted: str, tree: str, out: str, deepest: int) -> None:
-    """`out` (unit_id, p, f, q, submitted, valid, value_vnd, participating): the figures of every unit
+    """`out` (unit_id, p, f, submitted, valid, value_vnd, participating): the figures of every unit
     above the `counted` rows (a table shaped like counted_sql's), over its subtree, along `tree`
     (id, parent_id, depth, level)."""
     money = "CAST(SUM(CASE WHEN valid = 1 THEN value_vnd ELSE 0 END) AS BIGINT)"
-    leaf, quarters, up = f"{out}_leaf", f"{out}_quarters", f"{out}_up"
+    leaf, up = f"{out}_leaf", f"{out}_up"
     temp_table(
         cursor,
         leaf,
@@ -191,27 +189,19 @@ def _figures(cursor: Any, *, counted: str, tree: str, out: str, deepest: int) ->
     )
     temp_table(
         cursor,
-        quarters,
-        f"SELECT unit_id, quarter_key AS q, CAST(COUNT(*) AS INTEGER) AS submitted, "
-        f"CAST(SUM(valid) AS INTEGER) AS valid, {money} AS value_vnd "
-        f"FROM {counted} GROUP BY unit_id, quarter_key",
-        analyze=True,
-    )
-    temp_table(
-        cursor,
         up,
-        _OWN_SQL.format(leaf=leaf, quarters=quarters, tree=tree),
+        _OWN_SQL.format(leaf=leaf, tree=tree),
         {"grassroots": Union.Level.GRASSROOTS},
     )
-    counting.roll_up(cursor, table=up, keys=["p", "f", "q"], sums=list(_SUMS), deepest=deepest, top=1, tree=tree)
+    counting.roll_up(cursor, table=up, keys=["p", "f"], sums=list(_SUMS), deepest=deepest, top=1, tree=tree)
     temp_table(
         cursor,
         out,
-        f"SELECT unit_id, p, f, q, CAST(SUM(submitted) AS INTEGER) AS submitted, CAST(SUM(valid) AS INTEGER) AS valid, "
+        f"SELECT unit_id, p, f, CAST(SUM(submitted) AS INTEGER) AS submitted, CAST(SUM(valid) AS INTEGER) AS valid, "
         f"CAST(SUM(value_vnd) AS BIGINT) AS value_vnd, CAST(SUM(participating) AS INTEGER) AS participating "
-        f"FROM {up} GROUP BY unit_id, p, f, q",
+        f"FROM {up} GROUP BY unit_id, p, f",
     )
-    _drop(cursor, leaf, quarters, up)
+    _drop(cursor, leaf, up)
 
 
 # Units at these depths (the Confederation and the tier-2 units) get their weekly series stored;
@@ -418,7 +408,7 @@ def _close(cursor: Any, kind: _Versioned, *, program_id: int, seq: int) -> None:
 
 def write_full(cursor: Any, snapshot: LeaderboardSnapshot, *, notes: int = 0) -> Written:
     """Count everything as of the snapshot's instant and bring every version up to it. Leaves
-    lb_fig (unit_id, p, f, q, figures), lb_weekly and lb_units for the snapshot's own rows."""
+    lb_fig (unit_id, p, f, figures), lb_weekly and lb_units for the snapshot's own rows."""
     program_id, seq, at = snapshot.program_id, snapshot.seq, snapshot.taken_at
     written = Written()
     _marks(cursor, program_id=program_id)
@@ -439,7 +429,7 @@ def write_full(cursor: Any, snapshot: LeaderboardSnapshot, *, notes: int = 0) ->
             temp_table(
                 cursor,
                 new,
-                "SELECT unit_id, p AS phase_key, f AS field_key, q AS quarter_key, submitted, valid, value_vnd, "
+                "SELECT unit_id, p AS phase_key, f AS field_key, submitted, valid, value_vnd, "
                 "participating FROM lb_fig",
             )
         count, keys = _apply(cursor, kind, new=new, program_id=program_id, seq=seq, notes=notes)
@@ -568,9 +558,9 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
     temp_table(
         cursor,
         "lb_delta",
-        f"SELECT unit_id AS unit_id, p AS phase_key, f AS field_key, q AS quarter_key, {sums} FROM ("
-        f"SELECT unit_id, p, f, q, {', '.join(_SUMS)} FROM lb_fa UNION ALL "
-        f"SELECT unit_id, p, f, q, {negated} FROM lb_fb) d GROUP BY unit_id, p, f, q HAVING {nonzero}",
+        f"SELECT unit_id AS unit_id, p AS phase_key, f AS field_key, {sums} FROM ("
+        f"SELECT unit_id, p, f, {', '.join(_SUMS)} FROM lb_fa UNION ALL "
+        f"SELECT unit_id, p, f, {negated} FROM lb_fb) d GROUP BY unit_id, p, f HAVING {nonzero}",
         analyze=True,
     )
     temp_table(cursor, "lb_dkeys", f"SELECT {', '.join(_FIGURE_KEYS)} FROM lb_delta", analyze=True)
@@ -726,7 +716,7 @@ def figures_at_sql(snapshot: LeaderboardSnapshot) -> str:
     """SELECT of a snapshot's stored contexts (unit_id, p, f, figures) from the versions."""
     return (
         f"SELECT unit_id, phase_key AS p, field_key AS f, {', '.join(_SUMS)} FROM {_FIGURE} v "
-        f"WHERE v.program_id = {int(snapshot.program_id)} AND v.quarter_key = 0 AND {visible('v', snapshot.seq)}"
+        f"WHERE v.program_id = {int(snapshot.program_id)} AND {visible('v', snapshot.seq)}"
     )
 
 
@@ -743,6 +733,46 @@ def weeks_at_sql(snapshot: LeaderboardSnapshot) -> str:
         f"SELECT unit_id, week, field_key, submitted FROM {_WEEK_FIGURE} v "
         f"WHERE v.program_id = {int(snapshot.program_id)} AND {visible('v', snapshot.seq)}"
     )
+
+
+def quarter_figures(snapshot: LeaderboardSnapshot, *, quarter_key: int) -> dict[int, tuple[int, int, int]]:
+    """Each unit's (submitted, valid, value_vnd) over its subtree among the initiatives submitted in a
+    calendar quarter (`quarter_key` YYYYQ, 20263 for Q3/2026, local time), exactly as `snapshot`
+    counted them and along its tree (the honours' figures: issue 19). Read from the mirror and the
+    unit versions the snapshot sees, so the answer never changes, and kept as long as the snapshot is
+    (a pinned one for good). Units with no such initiative are left out."""
+    program_id = int(snapshot.program_id)
+    with connection.cursor() as cursor:
+        temp_table(
+            cursor,
+            "lb_q_tree",
+            f"SELECT unit_id AS id, parent_id, depth FROM {_UNIT_VERSION} v "
+            f"WHERE v.program_id = {program_id} AND {visible('v', snapshot.seq)}",
+            analyze=True,
+        )
+        temp_table(
+            cursor,
+            "lb_q_up",
+            f"SELECT c.unit_id, t.depth, CAST(COUNT(*) AS INTEGER) AS submitted, "
+            f"CAST(SUM(c.valid) AS INTEGER) AS valid, CAST(SUM(c.value_vnd) AS BIGINT) AS value_vnd "
+            f"FROM {_COUNTED} c JOIN lb_q_tree t ON t.id = c.unit_id "
+            f"WHERE c.program_id = {program_id} AND c.quarter_key = %s AND {visible('c', snapshot.seq)} "
+            f"GROUP BY c.unit_id, t.depth",
+            [quarter_key],
+        )
+        counting.roll_up(
+            cursor,
+            table="lb_q_up",
+            keys=[],
+            sums=["submitted", "valid", "value_vnd"],
+            deepest=_deepest(cursor, "lb_q_tree"),
+            top=1,
+            tree="lb_q_tree",
+        )
+        cursor.execute("SELECT unit_id, SUM(submitted), SUM(valid), SUM(value_vnd) FROM lb_q_up GROUP BY unit_id")
+        figures = {unit_id: (int(s), int(v), int(m)) for unit_id, s, v, m in cursor.fetchall()}
+        _drop(cursor, "lb_q_tree", "lb_q_up")
+    return figures
 
 
 def has_history(snapshot: LeaderboardSnapshot) -> bool:
@@ -782,7 +812,7 @@ def rank_history_sql(
         SELECT s.*, c.rank AS unit_rank, f.submitted AS unit_submitted
         FROM (SELECT * FROM {snapshot} WHERE program_id = %s{until} ORDER BY taken_at DESC LIMIT %s) s
         JOIN {_FIGURE} f ON f.program_id = s.program_id AND f.unit_id = %s AND f.phase_key = 0 AND f.field_key = 0
-             AND f.quarter_key = 0 AND f.first_seq <= s.seq AND f.last_seq >= s.seq
+             AND f.first_seq <= s.seq AND f.last_seq >= s.seq
         JOIN {_UNIT_VERSION} u ON u.program_id = s.program_id AND u.unit_id = %s
              AND u.first_seq <= s.seq AND u.last_seq >= s.seq
         JOIN {_SCALE} c ON c.snapshot_id = s.id AND c.level = u.level AND c.submitted = f.submitted

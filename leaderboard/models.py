@@ -182,15 +182,14 @@ class LeaderboardState(models.Model):
 
 class LeaderboardFigure(models.Model):
     """A unit's figures over its subtree in one context, while they stay the same: the contexts of
-    LeaderboardRow (phase × field, 0 = all) and, with phase and field 0, each calendar quarter
-    (quarter_key YYYYQ, 20263 for Q3/2026; 0 = not a quarter). No rank: ranks are derived."""
+    LeaderboardRow (phase × field, 0 = all). No rank: ranks are derived. A calendar quarter's
+    figures are counted from the mirror when asked (history.quarter_figures)."""
 
-    pk = models.CompositePrimaryKey("program_id", "unit_id", "phase_key", "field_key", "quarter_key", "first_seq")
+    pk = models.CompositePrimaryKey("program_id", "unit_id", "phase_key", "field_key", "first_seq")
     program_id = models.IntegerField()
     unit_id = models.IntegerField()
     phase_key = models.IntegerField()
     field_key = models.IntegerField()
-    quarter_key = models.IntegerField()
     first_seq = models.IntegerField()
     last_seq = models.IntegerField()
     submitted = models.IntegerField()
@@ -203,7 +202,7 @@ class LeaderboardFigure(models.Model):
         verbose_name_plural = _("leaderboard figure versions")
 
     def __str__(self) -> str:
-        context = f"({self.phase_key}, {self.field_key}, {self.quarter_key})"
+        context = f"({self.phase_key}, {self.field_key})"
         return f"{self.unit_id} {context} [{self.first_seq}, {self.last_seq}]"
 
 

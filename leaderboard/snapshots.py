@@ -238,9 +238,9 @@ def _write(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None, *,
                 cursor,
                 "lb_fig",
                 f"SELECT unit_id, phase_key AS p, field_key AS f, {sums} FROM {_ROW} r WHERE r.snapshot_id = %s "
-                f"AND NOT EXISTS (SELECT 1 FROM lb_dkeys d WHERE d.quarter_key = 0 AND d.unit_id = r.unit_id "
+                f"AND NOT EXISTS (SELECT 1 FROM lb_dkeys d WHERE d.unit_id = r.unit_id "
                 f"AND d.phase_key = r.phase_key AND d.field_key = r.field_key) "
-                f"UNION ALL SELECT unit_id, phase_key, field_key, {sums} FROM lb_new_fig WHERE quarter_key = 0",
+                f"UNION ALL SELECT unit_id, phase_key, field_key, {sums} FROM lb_new_fig",
                 [latest.pk],
                 analyze=True,  # ranking joins them to the units: a hash join in memory, not two sorts
             )
@@ -262,13 +262,9 @@ def _write(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None, *,
                 written.differences, written.notes = counted.differences, counted.notes
             else:
                 written = counted
-            history.temp_table(
-                cursor,
-                "lb_fig_rows",
-                "SELECT unit_id, p, f, submitted, valid, value_vnd, participating FROM lb_fig WHERE q = 0",
-                analyze=True,
-            )
-            figures = "lb_fig_rows"
+            if connection.vendor == "postgresql":
+                cursor.execute("ANALYZE lb_fig")  # ranking joins it to the units (see above)
+            figures = "lb_fig"
         snapshot.row_count = _write_rows(cursor, snapshot, source=figures, units="lb_units")
         cursor.execute(
             f"INSERT INTO {_WEEK} (snapshot_id, unit_id, week, field_id, submitted) "
@@ -278,7 +274,6 @@ def _write(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None, *,
         history.write_scale(cursor, snapshot)
         for table in (
             "lb_fig",
-            "lb_fig_rows",
             "lb_weekly",
             "lb_units",
             "lb_counted",

@@ -288,6 +288,7 @@ def test_dashboard_still_renders_the_latest_old_snapshot(upgrade: Upgrade) -> No
 
 HISTORY_MIGRATION = ("leaderboard", "0004_history_of_old_snapshots")
 BEFORE_HISTORY = ("leaderboard", "0003_history")
+WITHOUT_QUARTERS = ("leaderboard", "0005_figures_without_quarters")
 # What a snapshot's rows hold, but their ids (which only number them).
 ROW_COLUMNS = (
     "unit_id, phase_key, field_key, level, cluster_id, submitted, valid, value_vnd, participating, target, rank, "
@@ -322,12 +323,13 @@ def _weeks(snapshot_id: int) -> list[tuple[Any, ...]]:
 
 
 # A snapshot's rows rebuilt from the versions visible at its seq, ranked as the snapshot service
-# ranks; compared with the rows it holds, EXCEPT both ways.
+# ranks; compared with the rows it holds, EXCEPT both ways. (REBUILT_AT_0004_SQL: the same between
+# 0004 and 0005, where the figure versions still hold the quarters' keys.)
 REBUILT_AGAINST_ROWS_SQL = f"""
 WITH f AS (
     SELECT unit_id, phase_key, field_key, submitted, valid, value_vnd, participating
     FROM leaderboard_leaderboardfigure v
-    WHERE v.program_id = %(program)s AND v.quarter_key = 0 AND v.first_seq <= %(seq)s AND v.last_seq >= %(seq)s
+    WHERE v.program_id = %(program)s AND {{quarters}}v.first_seq <= %(seq)s AND v.last_seq >= %(seq)s
 ), u AS (
     SELECT unit_id, level, cluster_id, target FROM leaderboard_leaderboardunitversion v
     WHERE v.program_id = %(program)s AND v.first_seq <= %(seq)s AND v.last_seq >= %(seq)s
@@ -346,6 +348,8 @@ SELECT 'only rebuilt', x.* FROM (SELECT * FROM rebuilt EXCEPT SELECT * FROM old)
 UNION ALL
 SELECT 'only old', y.* FROM (SELECT * FROM old EXCEPT SELECT * FROM rebuilt) y
 """
+REBUILT_AT_0004_SQL = REBUILT_AGAINST_ROWS_SQL.format(quarters="v.quarter_key = 0 AND ")
+REBUILT_AGAINST_ROWS_SQL = REBUILT_AGAINST_ROWS_SQL.format(quarters="")
 
 
 def _weeks_at(program_id: int, seq: int) -> list[tuple[Any, ...]]:
@@ -379,6 +383,9 @@ def old_snapshots(unit_tree: Any, program: Any, monkeypatch: pytest.MonkeyPatch)
     back to the latest migration afterwards."""
     monkeypatch.setattr(snapshots_service, "HOT_SNAPSHOTS", 100)
     _migrate(BEFORE_HISTORY)
+    # This code writes no quarter keys (0005 drops the column 0003 made): the column takes 0 meanwhile.
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {LeaderboardFigure._meta.db_table} ALTER COLUMN quarter_key SET DEFAULT 0")
     try:
         S = Initiative.Status
         phase1, phase2 = program.phases.order_by("number")
@@ -434,7 +441,7 @@ def old_snapshots(unit_tree: Any, program: Any, monkeypatch: pytest.MonkeyPatch)
             "clusters": (cluster_a, cluster_b),
         }
     finally:
-        _migrate(HISTORY_MIGRATION)
+        _migrate(WITHOUT_QUARTERS)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -450,9 +457,7 @@ def test_the_history_migration_keeps_every_old_snapshot_and_gives_it_back(
 
     # Every old snapshot is what the versions it sees say, ranks included; its weeks too.
     for snapshot in snapshots:
-        differences = _fetch(
-            REBUILT_AGAINST_ROWS_SQL, {"program": program.pk, "seq": snapshot.seq, "snapshot": snapshot.pk}
-        )
+        differences = _fetch(REBUILT_AT_0004_SQL, {"program": program.pk, "seq": snapshot.seq, "snapshot": snapshot.pk})
         assert not differences, f"snapshot {snapshot.seq}: {differences}"
         assert _weeks_at(program.pk, snapshot.seq) == old_weeks[snapshot.pk], f"snapshot {snapshot.seq}"
 
@@ -544,17 +549,38 @@ def test_the_history_migration_leaves_the_history_the_new_service_began_as_it_is
         submitted_at=snapshots[-1].taken_at,
     )  # fmt: skip
     new = leaderboard_snapshot(program=program, at=snapshots[-1].taken_at + dt.timedelta(days=1))[0]
-    began = set(LeaderboardFigure.objects.values_list("unit_id", "phase_key", "field_key", "quarter_key", "first_seq"))
+    began = set(LeaderboardFigure.objects.values_list("unit_id", "phase_key", "field_key", "first_seq"))
     assert {first_seq for *_key, first_seq in began} == {new.seq}
 
     _migrate(HISTORY_MIGRATION)
     for snapshot in [*snapshots, new]:
-        differences = _fetch(
-            REBUILT_AGAINST_ROWS_SQL, {"program": program.pk, "seq": snapshot.seq, "snapshot": snapshot.pk}
-        )
+        differences = _fetch(REBUILT_AT_0004_SQL, {"program": program.pk, "seq": snapshot.seq, "snapshot": snapshot.pk})
         assert not differences, f"snapshot {snapshot.seq}: {differences}"
         assert _weeks_at(program.pk, snapshot.seq) == _weeks(snapshot.pk), f"snapshot {snapshot.seq}"
     kept = LeaderboardFigure.objects.filter(first_seq=new.seq)
-    assert set(kept.values_list("unit_id", "phase_key", "field_key", "quarter_key", "first_seq")) == began
+    assert set(kept.values_list("unit_id", "phase_key", "field_key", "first_seq")) == began
     assert not LeaderboardFigure.objects.filter(first_seq__lt=new.seq, last_seq__gte=new.seq).exists()
     assert LeaderboardState.objects.get(program=program).seq == new.seq
+
+    # 0005: the quarters' versions (the code of 0004's time wrote one per unit and quarter) go, the
+    # primary key loses its quarter column, and every other version stays as it was.
+    figure = LeaderboardFigure._meta.db_table
+    columns = (
+        "program_id, unit_id, phase_key, field_key, first_seq, last_seq, submitted, valid, participating, value_vnd"
+    )
+    versions = _fetch(f"SELECT {columns} FROM {figure} WHERE quarter_key = 0 ORDER BY 1, 2, 3, 4, 5")
+    _fetch(
+        f"INSERT INTO {figure} (program_id, unit_id, phase_key, field_key, quarter_key, first_seq, last_seq, "
+        f"submitted, valid, participating, value_vnd) "
+        f"SELECT program_id, unit_id, 0, 0, 20224, first_seq, last_seq, 1, 0, 1, 0 "
+        f"FROM {figure} WHERE phase_key = 0 AND field_key = 0 RETURNING 1"
+    )
+    _migrate(WITHOUT_QUARTERS)
+    assert _fetch(f"SELECT {columns} FROM {figure} ORDER BY 1, 2, 3, 4, 5") == versions
+    assert _fetch(
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+        "WHERE i.indrelid = %s::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)",
+        [figure],
+    ) == [("program_id",), ("unit_id",), ("phase_key",), ("field_key",), ("first_seq",)]
+    hourly = leaderboard_snapshot(program=program, at=new.taken_at + dt.timedelta(hours=1))[0]
+    assert hourly.mode == "incremental"

@@ -11,8 +11,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from initiatives import counting
 from initiatives.models import CountMark, Initiative
 from leaderboard import dashboard as board
+from leaderboard import history
 from leaderboard.models import (
     OPEN,
     LeaderboardCounted,
@@ -35,6 +37,7 @@ from unions.models import Union
 pytestmark = pytest.mark.django_db
 
 S = Initiative.Status
+MILLION = 1_000_000
 ROW_COLUMNS = (
     "unit_id",
     "phase_key",
@@ -169,7 +172,7 @@ def test_the_nightly_full_recount_finds_and_repairs_a_change_that_left_no_mark(d
     nightly, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=2), verify=True)
     assert nightly.mode == "verified" and nightly.differences > 0
     assert nightly.repair_notes["initiatives"] == [valid.pk]  # the initiative behind the difference
-    assert [unit_tree.rang_dong.pk, 0, 0, 0] in nightly.repair_notes["figures"]
+    assert [unit_tree.rang_dong.pk, 0, 0] in nightly.repair_notes["figures"]
     assert LeaderboardRow.objects.get(snapshot=nightly, unit=unit_tree.rang_dong, phase_key=0, field_key=0).valid == 1
     assert LeaderboardCounted.objects.get(initiative_id=valid.pk, last_seq=OPEN).valid == 0
     after, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=3), verify=True)
@@ -204,6 +207,59 @@ def test_a_moved_subtree_counts_for_its_new_ancestors_from_the_next_snapshot(dat
 
     assert (submitted(first, unit_tree.cong_thuong), submitted(first, unit_tree.ha_noi)) == (8, 2)
     assert (submitted(moved, unit_tree.cong_thuong), submitted(moved, unit_tree.ha_noi)) == (4, 6)
+
+
+def test_a_quarter_s_figures_are_counted_from_what_the_snapshot_counted_and_stay_as_it_saw_them(
+    data, unit_tree
+) -> None:
+    """The honours' figures (issue 19): each unit's submissions in a calendar quarter over its
+    subtree, at a snapshot, from its mirror and its tree; later reviews and moves change only the
+    later snapshots' figures."""
+    from unions.services import union_save
+
+    t = unit_tree
+    first, _ = leaderboard_snapshot(program=data["program"], at=timezone.make_aware(dt.datetime(2022, 7, 1, 10)))
+    q1 = {
+        t.gang_thep.pk: (3, 1, 10 * MILLION),
+        t.thep.pk: (3, 1, 10 * MILLION),
+        t.cong_thuong.pk: (3, 1, 10 * MILLION),
+        t.bia.pk: (2, 0, 0),
+        t.ha_noi.pk: (2, 0, 0),
+        t.root.pk: (5, 1, 10 * MILLION),
+    }
+    q3 = {
+        t.gang_thep.pk: (1, 0, 0),
+        t.thep.pk: (1, 0, 0),
+        t.rang_dong.pk: (4, 2, 12 * MILLION),
+        t.cong_thuong.pk: (5, 2, 12 * MILLION),
+        t.root.pk: (5, 2, 12 * MILLION),
+    }
+    assert history.quarter_figures(first, quarter_key=20221) == q1
+    assert history.quarter_figures(first, quarter_key=20222) == {}
+    assert history.quarter_figures(first, quarter_key=20223) == q3
+
+    bia = Union.objects.get(pk=t.bia.pk)
+    bia.parent = Union.objects.get(pk=t.cong_thuong.pk)
+    union_save(unit=bia)
+    reviewed = Initiative.objects.get(unit=t.gang_thep, status=S.SUBMITTED)
+    Initiative.objects.filter(pk=reviewed.pk).update(status=S.VALID, value_vnd=3 * MILLION)
+    counting.mark([reviewed.pk])
+    later, _ = leaderboard_snapshot(program=data["program"], at=timezone.make_aware(dt.datetime(2022, 7, 1, 11)))
+    assert later.mode == "incremental"
+
+    assert history.quarter_figures(first, quarter_key=20221) == q1  # as the first snapshot saw it
+    assert history.quarter_figures(first, quarter_key=20223) == q3
+    assert history.quarter_figures(later, quarter_key=20221) == {
+        **{k: v for k, v in q1.items() if k != t.ha_noi.pk},
+        t.cong_thuong.pk: (5, 1, 10 * MILLION),
+    }
+    assert history.quarter_figures(later, quarter_key=20223) == {
+        **q3,
+        t.gang_thep.pk: (1, 1, 3 * MILLION),
+        t.thep.pk: (1, 1, 3 * MILLION),
+        t.cong_thuong.pk: (5, 3, 15 * MILLION),
+        t.root.pk: (5, 3, 15 * MILLION),
+    }
 
 
 def test_the_national_board_reads_the_snapshots_log_and_keeps_one_as_evidence(data, roles) -> None:

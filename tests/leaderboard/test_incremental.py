@@ -48,7 +48,7 @@ def full_recount(snapshot: LeaderboardSnapshot) -> tuple[int, dict, set, set]:
             written = history.write_full(cursor, snapshot, notes=20)
             cursor.execute(
                 "SELECT f.unit_id, f.p, f.f, f.submitted, f.valid, f.value_vnd, f.participating, "
-                "u.level, u.cluster_id, u.target FROM lb_fig f JOIN lb_units u ON u.unit_id = f.unit_id WHERE f.q = 0"
+                "u.level, u.cluster_id, u.target FROM lb_fig f JOIN lb_units u ON u.unit_id = f.unit_id"
             )
             figures = cursor.fetchall()
             cursor.execute("SELECT unit_id, week, NULLIF(field_key, 0), submitted FROM lb_weekly")
