@@ -27,6 +27,10 @@ ODD_VALUES = ("²", "\x00", "x" * 3000, "-1", "abc")
 # other staff roles get every parameter at once with each of these.
 ADMIN_SWEEPERS = ("other_reviewer", "superuser")
 ALL_AT_ONCE = ("²", "\x00", "-1")
+# The site's pages are swept one parameter at a time by one role of each kind (each reaches other
+# code: the login page, an officer's unit, a reviewer's, leadership's dashboards, everything); the
+# other roles, which run the same code on another scope, get every parameter at once with each odd value.
+SITE_SWEEPERS = ("anonymous", "officer", "own_reviewer", "province_leadership", "superuser")
 
 
 @pytest.fixture
@@ -91,7 +95,10 @@ def test_odd_query_values_never_answer_a_server_error(site, roles: dict[str, Use
     sweeps: list[tuple[str, str, dict[str, str]]] = []  # (role, url, query)
     for role in ROLES:
         for url, params in site_pages(site):
-            sweeps += [(role, url, {param: value}) for param in params for value in ODD_VALUES]
+            if role in SITE_SWEEPERS:
+                sweeps += [(role, url, {param: value}) for param in params for value in ODD_VALUES]
+            else:
+                sweeps += [(role, url, dict.fromkeys(params, value)) for value in ODD_VALUES if params]
     for url, params in admin_pages(superuser):
         for role in ROLES:
             if role in ADMIN_SWEEPERS:
