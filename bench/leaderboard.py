@@ -67,7 +67,8 @@ from snapshot_storage import (
 
 from initiatives import counting
 from initiatives.models import CountMark, Field, Initiative, Program
-from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardState
+from leaderboard import history
+from leaderboard.models import LeaderboardCounted, LeaderboardRow, LeaderboardSnapshot, LeaderboardState
 from leaderboard.snapshots import leaderboard_snapshot
 from unions.models import EmulationCluster, Union, User
 
@@ -427,6 +428,7 @@ def _measure(problems: list[str]) -> None:
         sizes = history_bytes(cursor)
     _print_sizes("history tables now", sizes)
     _year(size.total, base, written, keys, incremental.changes, problems)
+    _quarter(verified)
     _pages(program, verified, at)
 
 
@@ -487,6 +489,46 @@ def _year(partition: int, base: int, written: list[Versions], keys: int, changes
           f"{old.bytes_per_further_year / GB:.1f} GB more each year\n")  # fmt: skip
     if year.total > YEAR_TARGET_BYTES:
         problems.append(f"projected year {year.total / GB:.2f} GB (target < {YEAR_TARGET_BYTES / GB:.0f} GB)")
+
+
+def _quarter(snapshot: LeaderboardSnapshot) -> None:
+    """A quarter's figures for every unit at a snapshot (the honours', issue 19): from the mirror and
+    the tree the snapshot saw (history.quarter_figures), against the floor of counting the same
+    quarter's initiatives per unit straight from the initiatives (no roll-up), interleaved. The
+    quarter is the one with the most initiatives."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT quarter_key FROM {LeaderboardCounted._meta.db_table} WHERE program_id = %s "
+            f"GROUP BY quarter_key ORDER BY COUNT(*) DESC LIMIT 1",
+            [snapshot.program_id],
+        )
+        quarter_key = cursor.fetchone()[0]
+    year, quarter = divmod(quarter_key, 10)
+    zone = timezone.get_current_timezone()
+    first = dt.datetime(year, 3 * quarter - 2, 1, tzinfo=zone)
+    after = dt.datetime(year + quarter // 4, 3 * quarter % 12 + 1, 1, tzinfo=zone)
+
+    def floor() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT unit_id, COUNT(*) FROM {Initiative._meta.db_table} WHERE program_id = %s "
+                f"AND status <> 'draft' AND submitted_at >= %s AND submitted_at < %s GROUP BY unit_id",
+                [snapshot.program_id, first, after],
+            )
+            cursor.fetchall()
+
+    figures: dict[int, tuple[int, int, int]] = {}
+    mirror, raw = [], []
+    for _ in range(3):
+        mirror += timed(lambda: figures.update(history.quarter_figures(snapshot, quarter_key=quarter_key)), 1)
+        raw += timed(floor, 1)
+    m, r = statistics.median(mirror), statistics.median(raw)
+    print(
+        f"a quarter's figures (Q{quarter}/{year}) for every unit at the verified snapshot, {len(figures):,} units: "
+        f"{m:,.0f} ms (median of 3) from the mirror and its tree, rolled up; the same quarter's initiatives "
+        f"counted per unit from the initiatives, no roll-up: {r:,.0f} ms; ratio {m / r:.2f}"
+    )
+    print()
 
 
 def _pages(program: Program, snapshot: LeaderboardSnapshot, at: dt.datetime) -> None:
