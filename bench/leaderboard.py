@@ -493,9 +493,10 @@ def _year(partition: int, base: int, written: list[Versions], keys: int, changes
 
 def _quarter(snapshot: LeaderboardSnapshot) -> None:
     """A quarter's figures for every unit at a snapshot (the honours', issue 19): from the mirror and
-    the tree the snapshot saw (history.quarter_figures), against the floor of counting the same
-    quarter's initiatives per unit straight from the initiatives (no roll-up), interleaved. The
-    quarter is the one with the most initiatives."""
+    the tree the snapshot saw (history.quarter_figures), timed against the floor of counting the same
+    quarter's initiatives per unit straight from the initiatives (no roll-up), interleaved; only the
+    times are compared (tests/leaderboard/test_history.py checks the figures). The quarter is the
+    one with the most initiatives."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT quarter_key FROM {LeaderboardCounted._meta.db_table} WHERE program_id = %s "

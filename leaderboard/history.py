@@ -735,14 +735,27 @@ def weeks_at_sql(snapshot: LeaderboardSnapshot) -> str:
     )
 
 
+class NoMirror(ValueError):
+    """A snapshot taken before the history kept what each snapshot counted (migration 0004 gave the
+    older ones their figures, but no mirror): what it counted per initiative is not known."""
+
+
 def quarter_figures(snapshot: LeaderboardSnapshot, *, quarter_key: int) -> dict[int, tuple[int, int, int]]:
     """Each unit's (submitted, valid, value_vnd) over its subtree among the initiatives submitted in a
     calendar quarter (`quarter_key` YYYYQ, 20263 for Q3/2026, local time), exactly as `snapshot`
     counted them and along its tree (the honours' figures: issue 19). Read from the mirror and the
     unit versions the snapshot sees, so the answer never changes, and kept as long as the snapshot is
-    (a pinned one for good). Units with no such initiative are left out."""
+    (a pinned one for good). Units with no such initiative are left out. NoMirror for a snapshot that
+    counted something but has no mirror (one older than the history)."""
     program_id = int(snapshot.program_id)
     with connection.cursor() as cursor:
+        if snapshot.row_count:
+            cursor.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {_COUNTED} c WHERE c.program_id = %s AND c.first_seq <= %s)",
+                [program_id, snapshot.seq],
+            )
+            if not cursor.fetchone()[0]:
+                raise NoMirror(f"snapshot {snapshot.seq} of programme {program_id} has no mirror")
         temp_table(
             cursor,
             "lb_q_tree",

@@ -28,9 +28,10 @@ ODD_VALUES = ("²", "\x00", "x" * 3000, "-1", "abc")
 ADMIN_SWEEPERS = ("other_reviewer", "superuser")
 ALL_AT_ONCE = ("²", "\x00", "-1")
 # The site's pages are swept one parameter at a time by one role of each kind (each reaches other
-# code: the login page, an officer's unit, a reviewer's, leadership's dashboards, everything); the
-# other roles, which run the same code on another scope, get every parameter at once with each odd value.
-SITE_SWEEPERS = ("anonymous", "officer", "own_reviewer", "province_leadership", "superuser")
+# code: the login page, an officer's unit, a reviewer's, a province's and the nation's dashboards,
+# everything); the other roles, which run the same code on another scope, get every parameter at
+# once with each odd value.
+SITE_SWEEPERS = ("anonymous", "officer", "own_reviewer", "province_leadership", "national_leadership", "superuser")
 
 
 @pytest.fixture

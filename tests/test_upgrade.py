@@ -53,6 +53,7 @@ from django.test import Client
 from django.utils import timezone
 
 from initiatives.models import Initiative, Target
+from leaderboard import history
 from leaderboard import snapshots as snapshots_service
 from leaderboard.models import (
     OPEN,
@@ -584,3 +585,15 @@ def test_the_history_migration_leaves_the_history_the_new_service_began_as_it_is
     ) == [("program_id",), ("unit_id",), ("phase_key",), ("field_key",), ("first_seq",)]
     hourly = leaderboard_snapshot(program=program, at=new.taken_at + dt.timedelta(hours=1))[0]
     assert hourly.mode == "incremental"
+    # A quarter's figures come from the mirror: the service's snapshots have one, the old ones none.
+    quarter = LeaderboardCounted.objects.values_list("quarter_key", flat=True).first()
+    counted = LeaderboardCounted.objects.filter(program_id=program.pk, quarter_key=quarter, last_seq=OPEN).count()
+    assert history.quarter_figures(hourly, quarter_key=quarter)[unit_tree.root.pk][0] == counted > 0
+    with pytest.raises(history.NoMirror):
+        history.quarter_figures(snapshots[-1], quarter_key=quarter)
+
+    # Back to 0004: its code would add an hour's change to quarter figures it no longer has, so the
+    # state goes and its next snapshot counts everything.
+    _migrate(HISTORY_MIGRATION)
+    assert not LeaderboardState.objects.exists()
+    assert _fetch(f"SELECT COUNT(*) FROM {figure} WHERE quarter_key <> 0") == [(0,)]

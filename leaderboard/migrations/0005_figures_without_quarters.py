@@ -1,6 +1,6 @@
 """The figure versions lose their quarter keys: a quarter's figures at a snapshot are counted, when an
 honour is decided, from what the snapshot counted (the mirror, LeaderboardCounted, keeps each
-initiative's quarter: leaderboard.history.quarter_figures_sql) instead of being versioned every hour.
+initiative's quarter: leaderboard.history.quarter_figures) instead of being versioned every hour.
 They were a third of the figure versions an hour wrote, and most of a full recount's roll-up
 (docs/leaderboard-storage.md §0). The quarter key was the primary key's fifth column, so the key is
 rebuilt; neither Django's schema editor nor SQLite drops a column of a composite primary key."""
@@ -43,8 +43,10 @@ def forwards(apps, schema_editor) -> None:
 
 
 def backwards(apps, schema_editor) -> None:
-    """The column back, 0 everywhere: the quarters' versions are written again by the next full
-    recount (the code of 0004's time finds its history behind and counts everything)."""
+    """The column back, 0 everywhere, and the programmes' history state forgotten: the next snapshot
+    (the code of 0004's time) counts everything and writes the quarters' versions again; counting
+    incrementally, it would add an hour's change to quarter figures it no longer has."""
+    schema_editor.execute("DELETE FROM leaderboard_leaderboardstate")
     if schema_editor.connection.vendor == "sqlite":
         _sqlite_rebuild(schema_editor, with_quarter=True)
         return
