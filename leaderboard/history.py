@@ -46,6 +46,7 @@ from leaderboard.models import (
     LeaderboardWeek,
     LeaderboardWeekFigure,
 )
+from unions.levels import LEVEL_RANK
 from unions.models import Union
 
 _INITIATIVE = Initiative._meta.db_table
@@ -250,6 +251,23 @@ def _weeks(cursor: Any, *, counted: str, tree: str, out: str, deepest: int, root
         params.append(root)
     temp_table(cursor, out, rows, params)
     _drop(cursor, tier2)
+
+
+def _with_ancestors(cursor: Any, *, tree: str, out: str) -> None:
+    """`out` (id, parent_id, depth, level): the units of lb_scope_units and all their ancestors,
+    along `tree` (the units' own table, or the tree as the previous snapshot saw it)."""
+    temp_table(
+        cursor,
+        out,
+        f"""
+        WITH RECURSIVE up(id) AS (
+            SELECT unit_id FROM lb_scope_units
+            UNION SELECT t.parent_id FROM {tree} t JOIN up ON t.id = up.id WHERE t.parent_id IS NOT NULL
+        )
+        SELECT t.id, t.parent_id, t.depth, t.level FROM {tree} t WHERE t.id IN (SELECT id FROM up)
+        """,
+        analyze=True,
+    )
 
 
 def _root() -> int | None:
@@ -544,11 +562,17 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
     )
     deepest = _deepest(cursor, _UNION, "lb_tree_old")
     root = _root()
-    _figures(cursor, counted="lb_after", tree=_UNION, out="lb_fa", deepest=deepest)
-    _figures(cursor, counted="lb_before", tree="lb_tree_old", out="lb_fb", deepest=deepest)
-    _weeks(cursor, counted="lb_after", tree=_UNION, out="lb_wa", deepest=deepest, root=root, units="lb_scope_units")
+    # Each side is counted and rolled up along only the scope's units and their ancestors (a few
+    # thousand), not the whole tree: every statement below joins its tree.
+    _with_ancestors(cursor, tree=_UNION, out="lb_tree_a")
+    _with_ancestors(cursor, tree="lb_tree_old", out="lb_tree_b")
+    _figures(cursor, counted="lb_after", tree="lb_tree_a", out="lb_fa", deepest=deepest)
+    _figures(cursor, counted="lb_before", tree="lb_tree_b", out="lb_fb", deepest=deepest)
     _weeks(
-        cursor, counted="lb_before", tree="lb_tree_old", out="lb_wb", deepest=deepest, root=root, units="lb_scope_units"
+        cursor, counted="lb_after", tree="lb_tree_a", out="lb_wa", deepest=deepest, root=root, units="lb_scope_units"
+    )
+    _weeks(
+        cursor, counted="lb_before", tree="lb_tree_b", out="lb_wb", deepest=deepest, root=root, units="lb_scope_units"
     )
 
     # Figures: the change of every key above the counted units, added to its open version.
@@ -610,6 +634,8 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
     _drop(
         cursor,
         "lb_tree_old",
+        "lb_tree_a",
+        "lb_tree_b",
         "lb_moved",
         "lb_scope_units",
         "lb_after",
@@ -681,19 +707,28 @@ def _consume_marks(cursor: Any, *, program_id: int, at: dt.datetime, full: bool)
 # Ranked rows: a snapshot's own (the latest few), or rebuilt from the versions
 
 
+# A level as a number, for the ranking's sorts: sorting 360,000 rows on the level's text (compared
+# by the database's collation) took a third longer than on this (3.8 s against 2.8 s here).
+_LEVEL_NUMBER = (
+    "CASE u.level " + " ".join(f"WHEN '{level}' THEN {rank}" for level, rank in LEVEL_RANK.items()) + " ELSE 0 END"
+)
+
 # The ranked rows, into {table} (a snapshot's partition on PostgreSQL), from {source} (unit_id, p, f,
 # figures) and {units} (unit_id, level, cluster_id, target: the units as the snapshot saw them).
 # (Counting each block's distinct counts and joining them back instead of RANK() took as long.)
-INSERT_ROWS_SQL = """
-INSERT INTO {table} ({id_column}snapshot_id, unit_id, phase_key, field_key, level, cluster_id, submitted, valid,
+INSERT_ROWS_SQL = f"""
+INSERT INTO {{table}} ({{id_column}}snapshot_id, unit_id, phase_key, field_key, level, cluster_id, submitted, valid,
                     value_vnd, participating, target, rank, cluster_rank)
-SELECT {id_value}%s, r.unit_id, r.p, r.f, u.level, u.cluster_id,
-       r.submitted, r.valid, r.value_vnd, r.participating, u.target,
-       RANK() OVER (PARTITION BY r.p, r.f, u.level ORDER BY r.submitted DESC),
-       CASE WHEN u.cluster_id IS NOT NULL
-            THEN RANK() OVER (PARTITION BY r.p, r.f, u.level, u.cluster_id ORDER BY r.submitted DESC) END
-FROM {source} r
-JOIN {units} u ON u.unit_id = r.unit_id
+SELECT {{id_value}}%s, r.unit_id, r.p, r.f, r.level, r.cluster_id,
+       r.submitted, r.valid, r.value_vnd, r.participating, r.target,
+       RANK() OVER (PARTITION BY r.p, r.f, r.lv ORDER BY r.submitted DESC),
+       CASE WHEN r.cluster_id IS NOT NULL
+            THEN RANK() OVER (PARTITION BY r.p, r.f, r.lv, r.cluster_id ORDER BY r.submitted DESC) END
+FROM (
+    SELECT r.unit_id, r.p, r.f, u.level, {_LEVEL_NUMBER} AS lv, u.cluster_id, r.submitted, r.valid, r.value_vnd,
+           r.participating, u.target
+    FROM {{source}} r JOIN {{units}} u ON u.unit_id = r.unit_id
+) r
 """
 
 
