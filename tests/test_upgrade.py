@@ -326,7 +326,7 @@ def _weeks(snapshot_id: int) -> list[tuple[Any, ...]]:
 # A snapshot's rows rebuilt from the versions visible at its seq, ranked as the snapshot service
 # ranks; compared with the rows it holds, EXCEPT both ways. (REBUILT_AT_0004_SQL: the same between
 # 0004 and 0005, where the figure versions still hold the quarters' keys.)
-REBUILT_AGAINST_ROWS_SQL = f"""
+_REBUILT_AGAINST_ROWS = f"""
 WITH f AS (
     SELECT unit_id, phase_key, field_key, submitted, valid, value_vnd, participating
     FROM leaderboard_leaderboardfigure v
@@ -349,8 +349,8 @@ SELECT 'only rebuilt', x.* FROM (SELECT * FROM rebuilt EXCEPT SELECT * FROM old)
 UNION ALL
 SELECT 'only old', y.* FROM (SELECT * FROM old EXCEPT SELECT * FROM rebuilt) y
 """
-REBUILT_AT_0004_SQL = REBUILT_AGAINST_ROWS_SQL.format(quarters="v.quarter_key = 0 AND ")
-REBUILT_AGAINST_ROWS_SQL = REBUILT_AGAINST_ROWS_SQL.format(quarters="")
+REBUILT_AGAINST_ROWS_SQL = _REBUILT_AGAINST_ROWS.format(quarters="")
+REBUILT_AT_0004_SQL = _REBUILT_AGAINST_ROWS.format(quarters="v.quarter_key = 0 AND ")
 
 
 def _weeks_at(program_id: int, seq: int) -> list[tuple[Any, ...]]:
