@@ -3,15 +3,14 @@ gunicorn (as docker-compose.yml runs it) and, optionally, the committed nginx co
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
+import select
 import shutil
 import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -172,41 +171,49 @@ class Answer:
 def raw_request(
     port: int, head: str, body: bytes = b"", *, more: bytes = b"", times: int = 0, tls: bool = False
 ) -> Answer:
-    """Send `head` and `body` over a raw socket, then, in a thread as an uploading client would,
-    `more` `times` over while the answer is read."""
+    """Send `head` and `body` over a raw socket, then `more` `times` over while the answer is read,
+    as an uploading client would: one thread waits on the socket for either, so a TLS connection is
+    never read and written from two threads at once (OpenSSL does not allow it)."""
     raw = socket.create_connection(("127.0.0.1", port), timeout=30)
     if tls:
         context = ssl.create_default_context()
         context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
         raw = context.wrap_socket(raw, server_hostname="localhost")
     started = time.monotonic()
+    deadline = started + 30
     raw.sendall(head.replace("\n", "\r\n").encode() + b"\r\n" + body)
-
-    def keep_sending() -> None:
-        try:
-            for _ in range(times):
-                raw.sendall(more)
-        except OSError:
-            pass  # the server answered and closed: what a refusal looks like
-
-    sender = threading.Thread(target=keep_sending, daemon=True)
-    sender.start()
+    raw.setblocking(False)
     received, seconds = b"", None
-    try:
-        while part := raw.recv(65536):
-            received += part
-            if seconds is None and b"\r\n\r\n" in received:
-                seconds = time.monotonic() - started
-            if seconds is not None and _complete(received):
-                break
-    except OSError:
-        pass
-    # Stop the sender before the descriptor is freed: closed under it, its number could be handed to
-    # the next test's connection and the rest of this body written into that one.
-    with contextlib.suppress(OSError):  # already closed by the server
-        socket.socket.shutdown(raw, socket.SHUT_RDWR)
-    sender.join(timeout=30)
-    raw.close()
+    to_send, left = memoryview(b""), times
+    with raw:
+        while (remaining := deadline - time.monotonic()) > 0:
+            sending = bool(to_send) or left > 0
+            buffered = tls and raw.pending() > 0  # decrypted already, so select would not wake for it
+            readable, writable, _ = select.select([raw], [raw] if sending else [], [], 0 if buffered else remaining)
+            if readable or buffered:
+                try:
+                    part = raw.recv(65536)
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                    part = None
+                except OSError:
+                    break  # reset by the server, after or instead of its answer
+                if part == b"":
+                    break
+                if part:
+                    received += part
+                    if seconds is None and b"\r\n\r\n" in received:
+                        seconds = time.monotonic() - started
+                    if seconds is not None and _complete(received):
+                        break
+            if writable:
+                if not to_send:
+                    to_send, left = memoryview(more), left - 1
+                try:
+                    to_send = to_send[raw.send(to_send) :]
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError):
+                    pass  # the same bytes again when the socket next takes them
+                except OSError:
+                    to_send, left = memoryview(b""), 0  # the server answered and closed: a refusal
     head_part, _, body_part = received.partition(b"\r\n\r\n")
     status = int(head_part.split(b" ", 2)[1]) if head_part.startswith(b"HTTP/") else 0
     return Answer(status=status, body=body_part.decode(errors="replace"), seconds=seconds or float("inf"))
