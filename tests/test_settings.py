@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import sqlite_copy
 from tests.workers import compose_workers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -261,9 +262,9 @@ print(result.updated, result.moved, sorted(Union.objects.values_list("code", "me
 """
 
 
-def test_imports_update_units_on_the_embedded_sqlite_too(tmp_path: Path) -> None:
+def test_imports_update_units_on_the_embedded_sqlite_too(tmp_path: Path, migrated_sqlite: Path) -> None:
     """`make run` uses SQLite: the importer's UPDATE … FROM VALUES must work there as well."""
-    result = run([sys.executable, "-c", SQLITE_IMPORT], {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    result = run([sys.executable, "-c", SQLITE_IMPORT], {"DATABASE_URL": sqlite_copy(migrated_sqlite, tmp_path)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == (
         "2 1 [('A', 2, 'TLD/HN/A/'), ('HN', 1, 'TLD/HN/'), ('TLD', 7, 'TLD/')]"

@@ -15,6 +15,7 @@ from django.db import connection
 from demo import scale, seed
 from sangkien.collation import compare_vietnamese
 from sangkien.text import VIETNAMESE_COLLATION, vietnamese_sort_key
+from tests.conftest import sqlite_copy
 from tests.test_settings import run
 
 # The issue's examples, each list in the order a Vietnamese reader expects.
@@ -96,9 +97,9 @@ print([cluster.name for cluster in EmulationCluster.objects.all()] == [c.name fo
 """
 
 
-def test_the_embedded_sqlite_database_sorts_names_in_vietnamese_order(tmp_path: Path) -> None:
+def test_the_embedded_sqlite_database_sorts_names_in_vietnamese_order(tmp_path: Path, migrated_sqlite: Path) -> None:
     """`make run` uses SQLite: its name columns carry the collation the connection registers."""
-    result = run([sys.executable, "-c", SQLITE_ORDER], {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    result = run([sys.executable, "-c", SQLITE_ORDER], {"DATABASE_URL": sqlite_copy(migrated_sqlite, tmp_path)})
     assert result.returncode == 0, result.stderr
     *_, names, same = result.stdout.strip().splitlines()
     assert names == str(["Bạc Liêu", "Bình Định", "Cần Thơ", "Đà Nẵng", "Hà Nội", "Hải Phòng", "Huế"])

@@ -114,9 +114,11 @@ def main_pages(role: str, demo: Demo) -> list[tuple[str, str]]:
             *[page for page in admin_pages if page[0] != "admin review queue"],
         ],
         "provincial_reviewer": [("home", reverse("home")), ("dashboard", reverse("dashboard")), *admin_pages],
+        # The provincial board's admin pages over the whole tree: the same templates and buttons with
+        # more rows, so only the index, the list with its wider filters and what it alone opens.
         "national_reviewer": [
             ("exports", reverse("exports")),
-            *admin_pages,
+            *[page for page in admin_pages if page[0] in ("admin index", "admin initiatives")],
             ("admin programme", reverse("admin:initiatives_program_change", args=[demo.initiative.program_id])),
         ],
         "superuser": [("home", reverse("home")), ("dashboard", reverse("dashboard")), *admin_pages],

@@ -63,7 +63,7 @@ def test_every_main_page_is_accessible_and_holds_on_a_laptop_and_a_phone(
                     visit(page, demo, role, name, path)
                     measure(page, "phone", role, name, path)
 
-    assert checked > 60
+    assert checked > 55  # every role's pages were opened, not an empty site map
     assert not (violations or layout), (
         f"{len(violations)} critical or serious accessibility violations:\n" + "\n".join(violations)
         + f"\n{len(layout)} layout problems:\n" + "\n".join(layout) + f"\nScreenshots: {tmp_path}"
