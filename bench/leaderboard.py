@@ -540,6 +540,14 @@ def _pages(program: Program, snapshot: LeaderboardSnapshot, at: dt.datetime) -> 
     phase = program.phases.order_by("number").last()
     field = Field.objects.order_by("position").first()
     cluster = EmulationCluster.objects.order_by("name").first()
+    # The last grassroots unit of its block: a page that derived its rank on read would count every
+    # row above it (docs/leaderboard-storage.md §0.1).
+    last = (
+        LeaderboardRow.objects.filter(snapshot=snapshot, phase_key=0, field_key=0, level=Union.Level.GRASSROOTS)
+        .order_by("submitted", "unit_id")
+        .values_list("unit__code", flat=True)
+        .first()
+    )
     # The accounts stay in the copy, which is dropped.
     leadership = client_for("bench-leadership", is_superuser=True, is_staff=True)
     officer = client_for(f"bench-{tier2.code}", unit=tier2)
@@ -555,6 +563,8 @@ def _pages(program: Program, snapshot: LeaderboardSnapshot, at: dt.datetime) -> 
         ("leadership", leadership, f"/dashboard/unit/{tier2.code}/"),
         ("leadership", leadership, f"/dashboard/unit/{tier2.code}/?field={field.pk}"),
         ("leadership", leadership, f"/dashboard/unit/{superior.code}/"),
+        ("leadership", leadership, f"/dashboard/unit/{last}/"),
+        ("leadership", leadership, f"/dashboard/unit/{last}/?phase={phase.pk}"),
     ]
     print(f"{'':74} {'first request':>16}   {'then, ' + str(REPEAT) + ' requests':>27}")
     print(f"{'who':15} {'page':58} {'time':>8} {'queries':>7}   {'median':>8} {'p95':>8} {'queries':>7}")
