@@ -208,16 +208,23 @@ def office_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return files
 
 
+def run_outside(args: list[str], extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `args` in the project with its own settings (sangkien.settings) and `extra_env`: nothing of
+    the test run's own Django, database or Celery settings leaks in."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_"))}
+    env.update({"DJANGO_SETTINGS_MODULE": "sangkien.settings", **extra_env})
+    return subprocess.run(args, env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120)
+
+
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An embedded SQLite database migrated as `make run` migrates it, once per run (5 to 13 s
     here): a test that runs code against one takes a copy (`sqlite_copy`), and its own `migrate`
     then finds nothing to do."""
     path = tmp_path_factory.mktemp("sqlite-template") / "db.sqlite3"
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_"))}
-    env |= {"DJANGO_SETTINGS_MODULE": "sangkien.settings", "DATABASE_URL": f"sqlite:///{path}"}
-    command = [sys.executable, "manage.py", "migrate", "--verbosity", "0"]
-    result = subprocess.run(command, env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=300)
+    result = run_outside(
+        [sys.executable, "manage.py", "migrate", "--verbosity", "0"], {"DATABASE_URL": f"sqlite:///{path}"}
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return path
 

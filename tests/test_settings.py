@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import run_outside as run
 from tests.conftest import sqlite_copy
 from tests.workers import compose_workers
 
@@ -38,13 +39,6 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/sangkien",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
 }
-
-
-def run(args: list[str], extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    # A clean environment: nothing of the test run's own Django or database settings leaks in.
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_"))}
-    env.update({"DJANGO_SETTINGS_MODULE": "sangkien.settings", **extra_env})
-    return subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def probe(extra_env: dict[str, str]) -> dict:

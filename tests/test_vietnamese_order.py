@@ -15,8 +15,8 @@ from django.db import connection
 from demo import scale, seed
 from sangkien.collation import compare_vietnamese
 from sangkien.text import VIETNAMESE_COLLATION, vietnamese_sort_key
+from tests.conftest import run_outside as run
 from tests.conftest import sqlite_copy
-from tests.test_settings import run
 
 # The examples, each list in the order a Vietnamese reader expects.
 EXAMPLES = (
