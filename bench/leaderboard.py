@@ -10,13 +10,13 @@ services mark them) then an incremental snapshot, another hour then a verified o
 the nightly check). Each snapshot runs in a transaction of its own (autocommit, as the beat's task),
 so REPEATABLE READ applies.
 
-Versions, the mirror and consumed marks cannot be taken back the way a snapshot's partition could be
-dropped, so the bench runs on a copy of the database it is pointed at (`CREATE DATABASE … TEMPLATE`,
-timed), which it drops at the end, also on failure or Ctrl-C (`--keep` keeps it). Copying needs the
-source database to have no other connection. The copy starts with no snapshot and no history, as a
-programme does after the deploy. The exit status is 1 when a snapshot has the wrong mode, a verified
-one finds differences, the versions and the ranked rows disagree, or a target of the design's "Bench
-figures" is missed (incremental ≤ 5 s, verified ≤ 30 s, a year < 3 GB); each is printed at the end.
+Versions, the mirror, the current rows and consumed marks cannot be taken back, so the bench runs on
+a copy of the database it is pointed at (`CREATE DATABASE … TEMPLATE`, timed), which it drops at the
+end, also on failure or Ctrl-C (`--keep` keeps it). Copying needs the source database to have no
+other connection. The copy starts with no snapshot and no history, as a programme does after the
+deploy. The exit status is 1 when a snapshot has the wrong mode, a verified one finds differences,
+the versions and the ranked rows disagree, or a target of the design's "Bench figures" is missed
+(incremental ≤ 5 s, verified ≤ 30 s, a year < 3 GB); each is printed at the end.
 
 Run against the database built by `manage.py seed_scale` (see bench/README.md):
 
@@ -47,7 +47,9 @@ from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
 from snapshot_storage import (
+    BLOCK_SCALE,
     COUNTED,
+    CURRENT,
     DAY_CHANGES,
     DAY_KEYS,
     HISTORY,
@@ -57,6 +59,7 @@ from snapshot_storage import (
     Versions,
     changed_rows,
     context_versions,
+    current_bytes,
     history_bytes,
     ordinary_hour,
     projected_year,
@@ -68,8 +71,8 @@ from snapshot_storage import (
 from initiatives import counting
 from initiatives.models import CountMark, Field, Initiative, Program
 from leaderboard import history
-from leaderboard.models import LeaderboardCounted, LeaderboardRow, LeaderboardSnapshot, LeaderboardState
-from leaderboard.snapshots import leaderboard_snapshot
+from leaderboard.models import LeaderboardCounted, LeaderboardSnapshot, LeaderboardState
+from leaderboard.snapshots import HOT_SNAPSHOTS, current_rows, leaderboard_snapshot, materialize, rows_of
 from unions.models import EmulationCluster, Union, User
 
 settings.DEBUG = False
@@ -78,8 +81,6 @@ REPEAT = 40
 # An ordinary hour (issue 18: "a few thousand new or reviewed initiatives").
 HOUR_NEW = 3_000
 HOUR_REVIEWS = 2_000
-# The pages read the latest snapshots' partitions only; the others are dropped (the hot window).
-HOT_PARTITIONS = 3
 # Targets of docs/leaderboard-storage.md's "Bench figures".
 INCREMENTAL_TARGET_S = 5
 VERIFIED_TARGET_S = 30
@@ -237,17 +238,18 @@ def _without_history(program: Program) -> None:
             snapshot.delete()  # drop_partition drops its partition first, the weeks and scales cascade
     LeaderboardState.objects.all().delete()
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(HISTORY)}")
+        cursor.execute(f"TRUNCATE {', '.join((*HISTORY, CURRENT, BLOCK_SCALE))}")
     marks = CountMark.objects.count()
     print(f"history of the copy emptied ({len(snapshots)} snapshots deleted); {marks:,} count marks waiting\n")
 
 
 def _vacuum() -> float:
-    """VACUUM ANALYZE the history's tables, as autovacuum does after a large write: statistics for
-    the planner, and no dead rows in the sizes measured next. Returns the seconds it took."""
+    """VACUUM ANALYZE the history's tables and the current rows, as autovacuum does after a large
+    write: statistics for the planner, and no dead rows in the sizes measured next. Returns the
+    seconds it took."""
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        for table in HISTORY:
+        for table in (*HISTORY, CURRENT, BLOCK_SCALE):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
     return time.perf_counter() - started
 
@@ -297,10 +299,15 @@ def _take(
     """A snapshot in a transaction of its own, as the beat takes it (REPEATABLE READ), checked for its
     mode; under it, where its time went: its slowest statements."""
     assert connection.get_autocommit() and not connection.in_atomic_block, "a snapshot of its own transaction"
+    started = time.perf_counter()
     with _statements() as timings:
         snapshot, created = leaderboard_snapshot(program=program, at=at, full=full, verify=verify)
+    wall = time.perf_counter() - started
     assert created, f"a snapshot as of {at} existed already"
-    print(f"{what:21} as of {timezone.localtime(at):%d/%m/%Y %H:%M}: {snapshot.seconds:5.1f} s, "
+    # Its time is its transaction's; after the commit the oldest hot snapshot cools (its versions of
+    # the current rows and its block scales are deleted): the call's whole time is printed too.
+    print(f"{what:21} as of {timezone.localtime(at):%d/%m/%Y %H:%M}: {snapshot.seconds:5.1f} s ({wall:.1f} s "
+          f"with the cooling after it), "
           f"mode {snapshot.mode}, {snapshot.row_count:,} rows, {snapshot.changes:,} initiatives re-counted, "
           f"{snapshot.versions:,} versions written, {snapshot.differences} differences")  # fmt: skip
     if STATEMENTS:
@@ -398,13 +405,25 @@ def _measure(problems: list[str]) -> None:
             cursor, program_id=program.pk, seq=incremental.seq, snapshot_id=incremental.pk, clean=clean, before=clean
         )
         keys = context_versions(cursor, program_id=program.pk, seq=incremental.seq)
-        size = snapshot_bytes(cursor, incremental.pk)
+        current = current_bytes(cursor, incremental.pk)
     persistent = _print_written("incremental", written)
     print("(at a row: the versions × their table's bytes a row, heap and indexes, measured vacuumed before the "
           "snapshot; grown: pg_total_relation_size after − before, which also holds the dead copies of the versions "
           "it closed until a vacuum lets later writes reuse them)")  # fmt: skip
-    print(f"its partition (transient: the hot window keeps the {HOT_PARTITIONS} latest): {size.rows:,} rows, "
-          f"table {size.table / MB:.1f} MB + indexes {size.indexes / MB:.1f} MB; weekly rows {size.week_rows:,}, "
+    print(f"the current rows (the hot window's {HOT_SNAPSHOTS} latest snapshots, one table): {current.rows:,} rows, "
+          f"table {current.table / MB:.1f} MB + indexes {current.indexes / MB:.1f} MB; the snapshot's block scales "
+          f"{current.scale_rows:,} rows, {current.scale / MB:.2f} MB (kept while it is hot)")  # fmt: skip
+    # Its ranked rows and weekly rows, as the evidence pages have them rebuilt: the full copy every
+    # snapshot wrote before the current rows (and the full recount's, for the churn below).
+    for snapshot in (second, incremental):
+        started = time.perf_counter()
+        materialize(snapshot)
+        print(f"ranked rows of snapshot {snapshot.seq} rebuilt (materialize, for the evidence pages): "
+              f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    with connection.cursor() as cursor:
+        size = snapshot_bytes(cursor, incremental.pk)
+    print(f"a full copy of it (ranked rows and weekly rows): {size.rows:,} rows, table {size.table / MB:.1f} MB + "
+          f"indexes {size.indexes / MB:.1f} MB; weekly rows {size.week_rows:,}, "
           f"{(size.week_table + size.week_indexes) / MB:.1f} MB; in all {size.total / MB:.1f} MB")  # fmt: skip
     print(f"persistent bytes of the incremental snapshot: {persistent / MB:.2f} MB, against {size.total / MB:.1f} MB "
           f"for a full copy\n")  # fmt: skip
@@ -427,7 +446,7 @@ def _measure(problems: list[str]) -> None:
         print()
         sizes = history_bytes(cursor)
     _print_sizes("history tables now", sizes)
-    _year(size.total, base, written, keys, incremental.changes, problems)
+    _year(current.hot(HOT_SNAPSHOTS), size.total, base, written, keys, incremental.changes, problems)
     _quarter(verified)
     _pages(program, verified, at)
 
@@ -453,21 +472,24 @@ def _churn(earlier: LeaderboardSnapshot, later: LeaderboardSnapshot, keys: int, 
         problems.append(f"{changed_keys} keys changed in the ranked rows, {keys} figure versions written for them")
 
 
-def _year(partition: int, base: int, written: list[Versions], keys: int, changes: int, problems: list[str]) -> None:
-    """The history after a year under the retention policy, from the incremental snapshot's versions."""
+def _year(
+    hot: int, partition: int, base: int, written: list[Versions], keys: int, changes: int, problems: list[str]
+) -> None:
+    """The history after a year under the retention policy, from the incremental snapshot's versions,
+    against a full copy (`partition` bytes) per snapshot kept."""
     by_table = {versions.table: versions.bytes for versions in written}
     mirror, scale = by_table[COUNTED], by_table[SCALE]
     hour_keys = sum(by_table.values()) - mirror - scale
     key_factor, change_factor = DAY_KEYS / keys, DAY_CHANGES / changes
     keep = settings.LEADERBOARD_KEEP_ALL_DAYS
     year = projected_year(
-        partition=partition, base=base, hour_keys=hour_keys, hour_mirror=mirror, scale=scale,
-        key_factor=key_factor, change_factor=change_factor, hot_partitions=HOT_PARTITIONS, keep_all_days=keep,
+        hot=hot, base=base, hour_keys=hour_keys, hour_mirror=mirror, scale=scale, key_factor=key_factor,
+        change_factor=change_factor, keep_all_days=keep,
     )  # fmt: skip
-    print(f"\nprojected year under the retention policy (hot window {HOT_PARTITIONS} partitions, "
+    print(f"\nprojected year under the retention policy (hot window {HOT_SNAPSHOTS} snapshots, "
           f"LEADERBOARD_KEEP_ALL_DAYS = {keep}, one daily snapshot kept a day):")  # fmt: skip
-    print(f"  hot window: {HOT_PARTITIONS} × {partition / MB:.1f} MB (partition and weekly rows) "
-          f"= {year.hot / GB:.2f} GB, constant")  # fmt: skip
+    print(f"  hot window: the current rows and {HOT_SNAPSHOTS} snapshots' block scales = {year.hot / GB:.2f} GB, "
+          f"constant")  # fmt: skip
     print(f"  base: the first snapshot's history (a version of every key and unit, the whole mirror) "
           f"= {year.base / GB:.2f} GB")  # fmt: skip
     print(f"  an average day (assumed, docs/leaderboard-storage.md §2.1: {DAY_KEYS:,} keys changed and "
@@ -542,8 +564,10 @@ def _pages(program: Program, snapshot: LeaderboardSnapshot, at: dt.datetime) -> 
     cluster = EmulationCluster.objects.order_by("name").first()
     # The last grassroots unit of its block: a page that derived its rank on read would count every
     # row above it (docs/leaderboard-storage.md §0.1).
+    snapshot.refresh_from_db()
     last = (
-        LeaderboardRow.objects.filter(snapshot=snapshot, phase_key=0, field_key=0, level=Union.Level.GRASSROOTS)
+        rows_of(snapshot)
+        .filter(phase_key=0, field_key=0, level=Union.Level.GRASSROOTS)
         .order_by("submitted", "unit_id")
         .values_list("unit__code", flat=True)
         .first()
@@ -576,11 +600,14 @@ def _pages(program: Program, snapshot: LeaderboardSnapshot, at: dt.datetime) -> 
 
     # The same top 10 (grassroots, whole programme) in raw SQL: read from the snapshot's index,
     # and counted from the initiatives as a page without snapshots would have to.
-    stored = raw(
-        f"SELECT unit_id, submitted, rank FROM {LeaderboardRow._meta.db_table} "
-        "WHERE snapshot_id = %s AND phase_key = 0 AND field_key = 0 AND level = %s ORDER BY rank, unit_id LIMIT 10",
-        [snapshot.pk, Union.Level.GRASSROOTS],
+    top, top_params = (
+        current_rows(snapshot)
+        .filter(phase_key=0, field_key=0, level=Union.Level.GRASSROOTS)
+        .order_by("-submitted", "-unit_id")
+        .values_list("unit_id", "submitted")[:10]
+        .query.sql_with_params()
     )
+    stored = raw(top, list(top_params))
     submitted, submitted_params = counting.submitted_sql(alias="i", by=at)
     scratch = raw(
         f"SELECT i.unit_id, COUNT(*) AS n, RANK() OVER (ORDER BY COUNT(*) DESC) "

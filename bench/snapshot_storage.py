@@ -3,8 +3,11 @@
 history). Used by bench/leaderboard.py on PostgreSQL; kept apart from it (and from its set-up of
 Django and of a copy of the database) so the tests can import it.
 
-- `snapshot_bytes`: the snapshot's partition (table and indexes) and its share of the weekly table:
-  what the hot window keeps for the latest few snapshots only.
+- `current_bytes`: the current rows (one table for the hot window's snapshots, whatever their
+  number) and one snapshot's block scales: what the pages read, kept for the latest few snapshots.
+- `snapshot_bytes`: a snapshot's ranked rows (its partition, table and indexes) and its share of the
+  weekly table, as `materialize` rebuilds them for the evidence pages: a full copy, which every
+  snapshot wrote before the current rows.
 - `history_bytes` / `versions_written`: the history's tables (versions, mirror, rank scales), and
   the versions one snapshot wrote into them with the bytes they add.
 - `retained_bytes`: the storage the old retention policy kept after a year of full copies.
@@ -36,6 +39,8 @@ WEEK_FIGURE = "leaderboard_leaderboardweekfigure"
 UNIT_VERSION = "leaderboard_leaderboardunitversion"
 COUNTED = "leaderboard_leaderboardcounted"
 SCALE = "leaderboard_leaderboardscale"
+CURRENT = "leaderboard_leaderboardcurrent"
+BLOCK_SCALE = "leaderboard_leaderboardblockscale"
 VERSIONED = (FIGURE, WEEK_FIGURE, UNIT_VERSION, COUNTED)
 HISTORY = (*VERSIONED, SCALE)
 HOURS_A_DAY = 24
@@ -71,6 +76,32 @@ def snapshot_bytes(cursor: Any, snapshot_id: int) -> SnapshotBytes:
     week_table, week_indexes = cursor.fetchone()
     cursor.execute("DROP TABLE bench_week_size")
     return SnapshotBytes(rows, table, indexes, week_rows, week_table, week_indexes)
+
+
+class CurrentBytes(NamedTuple):
+    rows: int  # the current rows (the versions the hot snapshots see)
+    table: int
+    indexes: int
+    scale_rows: int  # one snapshot's block scales
+    scale: int  # their bytes, at the table's bytes a row
+
+    def hot(self, snapshots: int) -> int:
+        """The hot window's bytes: the current rows and `snapshots` snapshots' block scales."""
+        return self.table + self.indexes + snapshots * self.scale
+
+
+def current_bytes(cursor: Any, snapshot_id: int) -> CurrentBytes:
+    """The current rows' table (heap and indexes: pg_table_size, pg_indexes_size) and the block scales
+    of one snapshot (its rows × the scales table's bytes a row)."""
+    cursor.execute(f"SELECT COUNT(*), pg_table_size('{CURRENT}'), pg_indexes_size('{CURRENT}') FROM {CURRENT}")
+    rows, table, indexes = cursor.fetchone()
+    cursor.execute(
+        f"SELECT COUNT(*) FILTER (WHERE snapshot_id = %s), COUNT(*), pg_total_relation_size('{BLOCK_SCALE}') "
+        f"FROM {BLOCK_SCALE}",
+        [snapshot_id],
+    )
+    scale_rows, all_rows, scale_total = cursor.fetchone()
+    return CurrentBytes(rows, table, indexes, scale_rows, round(scale_rows * scale_total / all_rows) if all_rows else 0)
 
 
 class Retention(NamedTuple):
@@ -162,7 +193,7 @@ DAY_CHANGES = 4_100 + 3_400
 
 
 class Year(NamedTuple):
-    hot: int  # the hot window: `hot_partitions` snapshots' partitions and weekly rows (constant)
+    hot: int  # the hot window: the current rows and the latest snapshots' block scales (constant)
     base: int  # the first full snapshot's history: a version of every key and unit, the whole mirror
     daily: int  # the versions an average day leaves to its daily snapshot
     dailies: int  # DAYS_A_YEAR × daily
@@ -175,26 +206,25 @@ class Year(NamedTuple):
 
 def projected_year(
     *,
-    partition: int,
+    hot: int,
     base: int,
     hour_keys: int,
     hour_mirror: int,
     scale: int,
     key_factor: float,
     change_factor: float,
-    hot_partitions: int = 3,
     keep_all_days: int = 7,
 ) -> Year:
     """The history's storage after a year of hourly snapshots under the retention policy: the hot
-    window's partitions, the first full snapshot's history (`base`), then one daily snapshot a day,
+    window (`hot` bytes), the first full snapshot's history (`base`), then one daily snapshot a day,
     each keeping the versions its day wrote. A day's versions come from an hour's: the versions of
     keys (`hour_keys` bytes: figures, weeks, units) grow like the keys changed (`key_factor` = a
     day's keys / the hour's), the mirror's (`hour_mirror`) like the initiatives changed
-    (`change_factor`), and each daily keeps its rank scales (`scale`). `window` bounds what the
+    (`change_factor`), and each daily keeps its rank scale (`scale`). `window` bounds what the
     hourly snapshots of the last `keep_all_days` days add, as if every hour were that hour."""
     daily = round(hour_keys * key_factor + hour_mirror * change_factor + scale)
     window = HOURS_A_DAY * keep_all_days * (hour_keys + hour_mirror + scale)
-    return Year(hot_partitions * partition, base, daily, DAYS_A_YEAR * daily, window)
+    return Year(hot, base, daily, DAYS_A_YEAR * daily, window)
 
 
 @dataclass

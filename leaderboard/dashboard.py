@@ -1,7 +1,9 @@
 """Reads for the leadership dashboard: rankings, progress and trends as of a leaderboard snapshot.
 
 Where the figures come from (see leaderboard.snapshots for how they are counted):
-- the whole tree ("national"): the ranks stored in the snapshot, read in rank order from an index;
+- the whole tree ("national"): a hot snapshot's current rows read best first from an index, each
+  rank one lookup of its count in the snapshot's block scale; an older snapshot's ranked rows
+  (with their stored ranks) in rank order;
 - a subtree (an officer's unit, a drill-down): the snapshot rows of the subtree's units, ranked
   over the subtree by the database; a subtree is at most a tier-2 unit's few thousand units;
 - grassroots units narrowed to one field: counted from the subtree's initiatives submitted up to
@@ -20,15 +22,21 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum, Value, Window
+from django.db.models import Count, F, Q, QuerySet, Subquery, Sum, Value, Window
 from django.db.models.functions import Rank, TruncWeek
 from django.utils import timezone
 
 from initiatives import counting
 from initiatives.models import Field, Phase, Program, Target
 from leaderboard import evidence, history
-from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
-from leaderboard.snapshots import WEEKLY_MAX_DEPTH, counted_initiatives
+from leaderboard.models import (
+    LeaderboardBlockScale,
+    LeaderboardRow,
+    LeaderboardSnapshot,
+    LeaderboardWeek,
+    LeaderboardWeekFigure,
+)
+from leaderboard.snapshots import WEEKLY_MAX_DEPTH, counted_initiatives, current_rows, scale_rank
 from sangkien.text import vietnamese_sort_key
 from unions.levels import BLOCKS, LEVEL_RANK
 from unions.models import EmulationCluster, Union
@@ -152,7 +160,11 @@ def _is_root(unit: Union) -> bool:
     return unit.parent_id is None
 
 
-def _rows(snapshot: LeaderboardSnapshot, filters: Filters) -> QuerySet[LeaderboardRow]:
+def _rows(snapshot: LeaderboardSnapshot, filters: Filters) -> QuerySet[Any]:
+    """The snapshot's rows in the filters' context, with the units as it saw them: a hot snapshot's
+    current rows, any other's ranked rows (the same columns)."""
+    if snapshot.hot:
+        return current_rows(snapshot).filter(phase_key=filters.phase_key, field_key=filters.field_key)
     return LeaderboardRow.objects.filter(snapshot=snapshot, phase_key=filters.phase_key, field_key=filters.field_key)
 
 
@@ -185,6 +197,12 @@ def _ranked_rows(
     rows = _rows(snapshot, filters).filter(level__in=levels)
     if filters.cluster:
         rows = rows.filter(cluster=filters.cluster)
+    if _is_root(scope) and snapshot.hot:
+        # Best first from the block's index (read backwards), each count's few rows sorted by the
+        # unit's name (an incremental sort up to the LIMIT); a cluster's rows come in the same order.
+        return rows.annotate(position=scale_rank(snapshot, in_cluster=bool(filters.cluster))).order_by(
+            "-submitted", "unit__name", "unit_id"
+        )
     if _is_root(scope):
         # Within a block, the cluster rank follows the block rank: one index serves both orders.
         # Equal ranks by the unit's name: the index gives the rows by rank, each rank's few rows
@@ -495,14 +513,18 @@ def unit_figures(*, snaps: Snapshots, unit: Union, filters: Filters, fields: lis
         return UnitFigures(standing=empty, by_field=[(field, 0, 0) for field in fields], overall=empty)
     lines: dict[int, Standing] = {}  # by field id, 0: all fields
     overall = None
-    rows = LeaderboardRow.objects.filter(snapshot=snapshot, unit=unit).filter(
-        Q(phase_key=filters.phase_key) | Q(phase_key=0, field_key=0)
-    )
+    contexts = Q(phase_key=filters.phase_key) | Q(phase_key=0, field_key=0)
+    if snapshot.hot:
+        rows: QuerySet[Any] = (
+            current_rows(snapshot).filter(contexts, unit=unit).annotate(position=scale_rank(snapshot, in_cluster=False))
+        )
+    else:
+        rows = LeaderboardRow.objects.filter(contexts, snapshot=snapshot, unit=unit).annotate(position=F("rank"))
     for row in rows:
         if row.phase_key == 0 and row.field_key == 0:
-            overall = _standing(row, unit, row.rank)
+            overall = _standing(row, unit, row.position)
         if row.phase_key == filters.phase_key:
-            lines[row.field_key] = _standing(row, unit, row.rank)
+            lines[row.field_key] = _standing(row, unit, row.position)
     if unit.level == Union.Level.GRASSROOTS and snaps.frozen:
         for field_id, submitted, n_valid, value_vnd in evidence.fields_of(snapshot, unit=unit, filters=filters):
             lines[field_id] = Standing(
@@ -646,9 +668,17 @@ def weekly_series(*, snaps: Snapshots, unit: Union, filters: Filters) -> list[tu
     if snapshot is None:
         return []
     if unit.depth <= WEEKLY_MAX_DEPTH:
-        weeks = LeaderboardWeek.objects.filter(snapshot=snapshot, unit=unit)
-        if filters.field:
-            weeks = weeks.filter(field=filters.field)
+        weeks: QuerySet[Any]
+        if snapshot.hot:  # the weekly versions it sees, by the primary key
+            weeks = LeaderboardWeekFigure.objects.filter(
+                program_id=snapshot.program_id, unit_id=unit.pk, first_seq__lte=snapshot.seq, last_seq__gte=snapshot.seq
+            )
+            if filters.field:
+                weeks = weeks.filter(field_key=filters.field.pk)
+        else:
+            weeks = LeaderboardWeek.objects.filter(snapshot=snapshot, unit=unit)
+            if filters.field:
+                weeks = weeks.filter(field=filters.field)
         if filters.phase:
             weeks = weeks.filter(week__gte=_monday(filters.phase.starts_on), week__lte=filters.phase.ends_on)
         counts = dict(weeks.values("week").annotate(n=Sum("submitted")).order_by("week").values_list("week", "n"))
@@ -695,14 +725,26 @@ def rank_history(
     return [(snapshot, snapshot.unit_rank, snapshot.unit_submitted) for snapshot in snapshots]  # type: ignore[attr-defined]
 
 
-def public_leaders(*, program: Program) -> tuple[LeaderboardSnapshot | None, dict[str, list[LeaderboardRow]]]:
-    """The leading units of each block as of the last snapshot, for the public home page (two queries)."""
+def public_leaders(*, program: Program) -> tuple[LeaderboardSnapshot | None, dict[str, list[Any]]]:
+    """The leading units of each block as of the last snapshot, for the public home page (two
+    queries): their current rows (or ranked rows) with their unit."""
     snapshot = LeaderboardSnapshot.objects.filter(program=program).order_by("-taken_at").first()
-    leaders: dict[str, list[LeaderboardRow]] = {level: [] for level in BLOCKS}
+    leaders: dict[str, list[Any]] = {level: [] for level in BLOCKS}
     if snapshot is not None:
-        rows = LeaderboardRow.objects.filter(
-            snapshot=snapshot, phase_key=0, field_key=0, level__in=BLOCKS, rank=1
-        ).select_related("unit")
+        whole = Filters(phase=None, field=None, cluster=None)
+        rows = _rows(snapshot, whole)
+        if snapshot.hot:
+            # Each block's first count from its scale, its rows from the block's index.
+            scale = LeaderboardBlockScale.objects.filter(
+                snapshot_id=snapshot.pk, phase_key=0, field_key=0, cluster_key=0
+            )
+            firsts = Q()
+            for level in BLOCKS:
+                firsts |= Q(level=level, submitted=Subquery(scale.filter(level=level, rank=1).values("submitted")[:1]))
+            rows = rows.filter(firsts)
+        else:
+            rows = rows.filter(level__in=BLOCKS, rank=1)
+        rows = rows.select_related("unit")
         for row in rows.order_by("unit__name", "unit__code"):  # the units that tie for first, by name
             leaders[row.level].append(row)
     return snapshot, leaders

@@ -11,8 +11,8 @@ reads, instead:
   those versions, which hold no path;
 - what the live pages count from the initiatives, from the mirror of what the snapshot counted
   (LeaderboardCounted versions seen by it), so no later change reaches it.
-The ranked rows and the weekly rows are the snapshot's own: rebuilt by `materialize` once a later
-snapshot has dropped them (`prepare`).
+The rows are a hot snapshot's current rows (its versions, ranked by its block scales) or, once it
+has cooled, its ranked rows and weekly rows, rebuilt by `materialize` (`prepare`).
 
 As on the live pages, the movement arrows rank the previous snapshot's figures over the subtree as
 the current one saw it: each function takes the snapshot whose figures it counts (`snapshot`) and
@@ -33,13 +33,22 @@ from django.db import connection
 from django.utils import timezone
 
 from leaderboard import history
-from leaderboard.models import LeaderboardCounted, LeaderboardRow, LeaderboardSnapshot, LeaderboardUnitVersion
-from leaderboard.snapshots import is_hot, materialize
+from leaderboard.models import (
+    LeaderboardBlockScale,
+    LeaderboardCounted,
+    LeaderboardCurrent,
+    LeaderboardRow,
+    LeaderboardSnapshot,
+    LeaderboardUnitVersion,
+)
+from leaderboard.snapshots import has_ranked_rows, materialize
 from sangkien.collation import VIETNAMESE_DB_COLLATION
 from sangkien.queueing import enqueue_on_commit
 from unions.models import EmulationCluster, Union
 
 _ROW = LeaderboardRow._meta.db_table
+_CURRENT = LeaderboardCurrent._meta.db_table
+_BLOCK_SCALE = LeaderboardBlockScale._meta.db_table
 _UNIT_VERSION = LeaderboardUnitVersion._meta.db_table
 _COUNTED = LeaderboardCounted._meta.db_table
 
@@ -84,7 +93,8 @@ def prepare(current: LeaderboardSnapshot, previous: LeaderboardSnapshot | None, 
     from leaderboard.tasks import materialize_snapshot
 
     shown = [snapshot for snapshot in (current, previous) if snapshot is not None]
-    cold = [snapshot for snapshot in shown if not is_hot(snapshot)]
+    # A hot snapshot is read from the current rows (as it saw them); a cold one from its ranked rows.
+    cold = [snapshot for snapshot in shown if not snapshot.hot and not has_ranked_rows(snapshot)]
     if not cold:
         keep_shown([snapshot.pk for snapshot in shown if snapshot.materialized_at is not None])
         return
@@ -196,19 +206,48 @@ def _with(ctes: Sequence[tuple[str, list[Any]]]) -> tuple[str, list[Any]]:
 
 
 def _block_sql(
-    snapshot: LeaderboardSnapshot, *, tree: LeaderboardSnapshot, scope: Union, levels: Sequence[str], filters: Filters
+    snapshot: LeaderboardSnapshot,
+    *,
+    tree: LeaderboardSnapshot,
+    scope: Union,
+    levels: Sequence[str],
+    filters: Filters,
+    within: int | None = None,
 ) -> tuple[str, str, list[Any]]:
     """(WITH clause, SELECT, params): the snapshot's rows of the blocks in the scope with their rank
-    there as `position`, as dashboard._ranked_rows ranks them: the stored rank (or cluster rank)
-    for the whole tree, a rank per level over the subtree's rows for a subtree."""
+    there as `position`, as dashboard._ranked_rows ranks them: the rank (or cluster rank) of the
+    whole tree, stored in its ranked rows or, for a hot snapshot's current rows, read from its block
+    scale; a rank per level over the subtree's rows for a subtree. `within` (one level): only the
+    rows ranked within it over the whole tree are needed."""
     marks = ", ".join(["%s"] * len(levels))
-    where = [f"r.snapshot_id = %s AND r.phase_key = %s AND r.field_key = %s AND r.level IN ({marks})"]
-    params: list[Any] = [snapshot.pk, filters.phase_key, filters.field_key, *levels]
+    block = f"r.phase_key = %s AND r.field_key = %s AND r.level IN ({marks})"
+    if snapshot.hot:
+        where = [f"r.program_id = %s AND {history.visible('r', snapshot.seq)} AND {block}"]
+        params: list[Any] = [snapshot.program_id, filters.phase_key, filters.field_key, *levels]
+    else:
+        where = [f"r.snapshot_id = %s AND {block}"]
+        params = [snapshot.pk, filters.phase_key, filters.field_key, *levels]
     if filters.cluster:
         where.append("r.cluster_id = %s")
         params.append(filters.cluster.pk)
     cte, cte_params = "", list[Any]()
-    if scope.parent_id is None:
+    if scope.parent_id is None and snapshot.hot:
+        cluster = "r.cluster_id" if filters.cluster else "0"
+        position = (
+            f"(SELECT s.rank FROM {_BLOCK_SCALE} s WHERE s.snapshot_id = %s AND s.phase_key = r.phase_key "
+            f"AND s.field_key = r.field_key AND s.level = r.level AND s.cluster_key = {cluster} "
+            f"AND s.submitted = r.submitted)"
+        )
+        params.insert(0, snapshot.pk)  # the position comes first in the SELECT
+        if within is not None and len(levels) == 1:
+            # Only the counts ranked within it: their few rows, read from the block's index.
+            where.append(
+                f"r.submitted >= (SELECT MIN(s.submitted) FROM {_BLOCK_SCALE} s WHERE s.snapshot_id = %s "
+                f"AND s.phase_key = %s AND s.field_key = %s AND s.level = %s AND s.cluster_key = %s AND s.rank <= %s)"
+            )
+            cluster_key = filters.cluster.pk if filters.cluster else 0
+            params += [snapshot.pk, filters.phase_key, filters.field_key, levels[0], cluster_key, within]
+    elif scope.parent_id is None:
         position = "r.cluster_rank" if filters.cluster else "r.rank"
     else:
         position = "RANK() OVER (PARTITION BY r.level ORDER BY r.submitted DESC)"
@@ -216,7 +255,7 @@ def _block_sql(
         cte, cte_params = _with([_subtree_cte(tree, scope)])
     select = (
         f"SELECT r.unit_id, r.submitted, r.valid, r.value_vnd, r.participating, r.target, {position} AS position "
-        f"FROM {_ROW} r WHERE {' AND '.join(where)}"
+        f"FROM {_CURRENT if snapshot.hot else _ROW} r WHERE {' AND '.join(where)}"
     )
     return cte, select, [*cte_params, *params]
 
@@ -226,7 +265,9 @@ def block(
 ) -> list[tuple[Union, tuple[int, int, int, int, int, int]]]:
     """The first `limit` rows of a level block in the scope, best first (equal ranks by the unit's
     name then): (unit as seen, (submitted, valid, value_vnd, participating, target, position))."""
-    cte, select, params = _block_sql(snapshot, tree=snapshot, scope=scope, levels=[level], filters=filters)
+    cte, select, params = _block_sql(
+        snapshot, tree=snapshot, scope=scope, levels=[level], filters=filters, within=limit
+    )
     # The k-th row has a rank of k at most: only rows ranked within the limit can be listed.
     rows = _fetch(
         f"{cte}SELECT {_U}, b.submitted, b.valid, b.value_vnd, b.participating, b.target, b.position "

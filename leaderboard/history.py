@@ -3,8 +3,10 @@
 A snapshot no longer keeps a ranked copy of every unit's figures for ever. It writes *versions*: a
 key (a unit's figures in one context, a week's count, a unit as it was, an initiative as counted)
 gets a new version only when its values change, and each version is seen by the snapshots whose
-seq lies in [first_seq, last_seq]. Only the latest few snapshots keep their ranked rows (the
-partitions the pages read); any other kept snapshot is rebuilt from the versions (`materialize`).
+seq lies in [first_seq, last_seq]. The latest few snapshots (the hot window) are read by the pages
+from the current rows (LeaderboardCurrent: the same versions, with each unit's level, cluster and
+target) ranked by their block scales; any other kept snapshot is given ranked rows again, rebuilt
+from the versions (`materialize`).
 
 Two ways to reach the same versions:
 - **full**: every counted initiative is read and everything is counted again (`write_full`), then
@@ -37,13 +39,13 @@ from initiatives import counting
 from initiatives.models import CountMark, Initiative, Program, Target
 from leaderboard.models import (
     OPEN,
+    LeaderboardBlockScale,
     LeaderboardCounted,
+    LeaderboardCurrent,
     LeaderboardFigure,
-    LeaderboardRow,
     LeaderboardScale,
     LeaderboardSnapshot,
     LeaderboardUnitVersion,
-    LeaderboardWeek,
     LeaderboardWeekFigure,
 )
 from unions.levels import LEVEL_RANK
@@ -53,13 +55,13 @@ _INITIATIVE = Initiative._meta.db_table
 _UNION = Union._meta.db_table
 _TARGET = Target._meta.db_table
 _MARK = CountMark._meta.db_table
-_ROW = LeaderboardRow._meta.db_table
-_WEEK = LeaderboardWeek._meta.db_table
 _FIGURE = LeaderboardFigure._meta.db_table
 _WEEK_FIGURE = LeaderboardWeekFigure._meta.db_table
 _UNIT_VERSION = LeaderboardUnitVersion._meta.db_table
 _COUNTED = LeaderboardCounted._meta.db_table
 _SCALE = LeaderboardScale._meta.db_table
+_CURRENT = LeaderboardCurrent._meta.db_table
+_BLOCK_SCALE = LeaderboardBlockScale._meta.db_table
 
 _SUMS = ("submitted", "valid", "value_vnd", "participating")
 
@@ -310,6 +312,9 @@ FIGURES = _Versioned(_FIGURE, _FIGURE_KEYS, _SUMS)
 WEEKS = _Versioned(_WEEK_FIGURE, _WEEK_KEYS, ("submitted",))
 UNITS = _Versioned(_UNIT_VERSION, _UNIT_KEYS, _UNIT_VALUES, ("parent_id", "cluster_id"))
 COUNTED = _Versioned(_COUNTED, _COUNTED_KEYS, _COUNTED_VALUES)
+# The current rows (the hot window's): the figures' keys, with the unit's level, cluster and target.
+_CURRENT_UNIT = ("level", "cluster_id", "target")
+CURRENT = _Versioned(_CURRENT, _FIGURE_KEYS, (*_SUMS, *_CURRENT_UNIT), ("cluster_id",))
 
 
 @contextmanager
@@ -471,8 +476,7 @@ def write_incremental(cursor: Any, snapshot: LeaderboardSnapshot) -> Written | N
     touched since (see the module's docstring). Returns None, having written nothing, when more
     units than LEADERBOARD_INCREMENTAL_MAX_SHARE of the tree (and more than INCREMENTAL_MIN_UNITS)
     would be counted again (a large restructuring): a full recount is then cheaper. Leaves
-    lb_new_fig and lb_new_weeks (the changed keys' figures) and lb_dkeys / lb_dweeks (their keys)
-    for the snapshot's own rows."""
+    lb_dkeys (the figures' keys that changed) and lb_units for the current rows (write_current)."""
     program_id, seq, at = snapshot.program_id, snapshot.seq, snapshot.taken_at
     _marks(cursor, program_id=program_id)
     # The tree as the previous snapshot saw it, and as it is now.
@@ -732,14 +736,79 @@ FROM (
 """
 
 
-def write_scale(cursor: Any, snapshot: LeaderboardSnapshot) -> None:
-    """The snapshot's rank for each count of the whole programme's blocks (LeaderboardScale)."""
+def write_current(cursor: Any, snapshot: LeaderboardSnapshot, *, full: bool, fresh: bool) -> None:
+    """Bring the current rows (LeaderboardCurrent) from the previous snapshot to this one, after the
+    history: a full recount compares every key (from lb_fig and lb_units, which it leaves), an
+    incremental one only the keys whose figures changed (lb_dkeys) and those of the units whose
+    versions changed (a move, a new cluster or target). `fresh`: the current rows do not stand at
+    the previous snapshot (none yet, or a gap): they are written anew from this one."""
+    program_id, seq = int(snapshot.program_id), snapshot.seq
+    unit = ", ".join(f"u.{column}" for column in _CURRENT_UNIT)
+    if fresh:
+        cursor.execute(f"DELETE FROM {_CURRENT} WHERE program_id = %s", [program_id])
+    if full:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE lb_fig")  # joined to the units: a hash join in memory, not two sorts
+        temp_table(
+            cursor,
+            "lb_cur_new",
+            f"SELECT f.unit_id, f.p AS phase_key, f.f AS field_key, {', '.join(f'f.{s}' for s in _SUMS)}, {unit} "
+            f"FROM lb_fig f JOIN lb_units u ON u.unit_id = f.unit_id",
+        )
+        _apply(cursor, CURRENT, new="lb_cur_new", program_id=program_id, seq=seq)
+        _drop(cursor, "lb_cur_new")
+        return
+    # The keys to compare: the figures' that changed, and every open key of a unit given a new
+    # version (or whose version closed: a deleted unit) by this snapshot.
+    keys = ", ".join(_FIGURE_KEYS)
+    with _lookups(cursor):
+        temp_table(
+            cursor,
+            "lb_cur_keys",
+            f"SELECT {keys} FROM lb_dkeys UNION SELECT c.unit_id, c.phase_key, c.field_key "
+            f"FROM {_UNIT_VERSION} v JOIN {_CURRENT} c ON c.program_id = v.program_id AND c.unit_id = v.unit_id "
+            f"AND c.last_seq = {OPEN} WHERE v.program_id = %s AND (v.first_seq = %s OR v.last_seq = %s)",
+            [program_id, seq, seq - 1],
+            analyze=True,
+        )
+        on = " AND ".join(f"f.{key} = k.{key}" for key in _FIGURE_KEYS)
+        temp_table(
+            cursor,
+            "lb_cur_new",
+            f"SELECT f.unit_id, f.phase_key, f.field_key, {', '.join(f'f.{s}' for s in _SUMS)}, {unit} "
+            f"FROM lb_cur_keys k JOIN {_FIGURE} f ON f.program_id = %s AND {on} AND f.last_seq = {OPEN} "
+            f"JOIN {_UNIT_VERSION} u ON u.program_id = f.program_id AND u.unit_id = f.unit_id "
+            f"AND u.last_seq = {OPEN}",  # the units as this snapshot sees them, found by key
+            [program_id],
+        )
+    _apply(cursor, CURRENT, new="lb_cur_new", program_id=program_id, seq=seq, scope="lb_cur_keys")
+    _drop(cursor, "lb_cur_keys", "lb_cur_new")
+
+
+def write_scales(cursor: Any, snapshot: LeaderboardSnapshot) -> int:
+    """The snapshot's block scales, from its current rows: for each (phase, field, level) block,
+    nationally and within each cluster, every count's rank (one more than the units with more);
+    then the whole programme's (LeaderboardScale, kept as long as the snapshot: rank history).
+    Returns the snapshot's number of rows."""
+    where = f"program_id = {int(snapshot.program_id)} AND {visible(_CURRENT, snapshot.seq)}"
+    block = "phase_key, field_key, level"
     cursor.execute(
-        f"INSERT INTO {_SCALE} (snapshot_id, level, submitted, rank) "
-        f"SELECT %s, level, submitted, MIN(rank) FROM {_ROW} "
-        f"WHERE snapshot_id = %s AND phase_key = 0 AND field_key = 0 GROUP BY level, submitted",
-        [snapshot.pk, snapshot.pk],
+        f"INSERT INTO {_BLOCK_SCALE} (snapshot_id, phase_key, field_key, level, cluster_key, submitted, rank) "
+        f"SELECT %s, {block}, cluster_key, submitted, "
+        f"CAST(SUM(n) OVER (PARTITION BY {block}, cluster_key ORDER BY submitted DESC) - n + 1 AS INTEGER) "
+        f"FROM (SELECT {block}, 0 AS cluster_key, submitted, COUNT(*) AS n FROM {_CURRENT} "
+        f"WHERE {where} GROUP BY {block}, submitted "
+        f"UNION ALL SELECT {block}, cluster_id, submitted, COUNT(*) FROM {_CURRENT} "
+        f"WHERE {where} AND cluster_id IS NOT NULL GROUP BY {block}, cluster_id, submitted) counts",
+        [snapshot.pk],
     )
+    cursor.execute(
+        f"INSERT INTO {_SCALE} (snapshot_id, level, submitted, rank) SELECT snapshot_id, level, submitted, rank "
+        f"FROM {_BLOCK_SCALE} WHERE snapshot_id = %s AND phase_key = 0 AND field_key = 0 AND cluster_key = 0",
+        [snapshot.pk],
+    )
+    cursor.execute(f"SELECT COUNT(*) FROM {_CURRENT} WHERE {where}")
+    return int(cursor.fetchone()[0])
 
 
 def visible(alias: str, seq: int) -> str:

@@ -57,6 +57,10 @@ class LeaderboardSnapshot(models.Model):
     # When its ranked rows were last rebuilt from the history to be shown (leaderboard.snapshots.materialize):
     # the hot window keeps them a day from then.
     materialized_at = models.DateTimeField(_("rows rebuilt at"), null=True, blank=True)
+    # Its figures are in the current rows (LeaderboardCurrent, the hot window): the live pages read
+    # them there, ranked by its block scales. Otherwise they read its ranked rows (LeaderboardRow),
+    # which a snapshot taken before the current rows has, and materialize rebuilds for any other.
+    hot = models.BooleanField(_("in the current rows"), default=False)
 
     class Meta:
         db_table = "initiatives_leaderboardsnapshot"  # its table from before the app split
@@ -286,6 +290,72 @@ class LeaderboardCounted(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.initiative_id} [{self.first_seq}, {self.last_seq}]"
+
+
+class LeaderboardCurrent(models.Model):
+    """A unit's figures over its subtree in one context (as LeaderboardRow), with its level, cluster
+    and target then, as the latest few snapshots (the hot window) see them: one version per change,
+    seen by the snapshots whose seq lies in [first_seq, last_seq]. Each snapshot writes only the
+    keys whose figures or unit changed (about 19,000 of 360,000 in an hour nationally) instead of a
+    ranked copy of every row, so no rank is stored (a unit's count moving changes the ranks of
+    thousands): a row's rank is read from its snapshot's block scale (LeaderboardBlockScale).
+    Versions no hot snapshot sees are deleted as snapshots cool (leaderboard.snapshots._cool)."""
+
+    pk = models.CompositePrimaryKey("program_id", "unit", "phase_key", "field_key", "first_seq")
+    program_id = models.IntegerField()
+    # Written by the snapshot service alone, like LeaderboardRow: no foreign key checked.
+    unit = models.ForeignKey(Union, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False)
+    phase_key = models.IntegerField()  # 0: the whole programme
+    field_key = models.IntegerField()  # 0: all fields
+    first_seq = models.IntegerField()
+    last_seq = models.IntegerField()
+    level = models.CharField(max_length=16, choices=Union.Level.choices)
+    cluster = models.ForeignKey(
+        EmulationCluster, null=True, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    submitted = models.IntegerField()
+    valid = models.IntegerField()
+    participating = models.IntegerField()
+    target = models.IntegerField()
+    value_vnd = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("current leaderboard row")
+        verbose_name_plural = _("current leaderboard rows")
+        indexes = [
+            # A block's ranking, best first: WHERE program_id = … AND phase_key = … AND field_key = …
+            # AND level = … ORDER BY submitted DESC (read backwards), the seq checked on each row
+            # (at most a few versions of a key are kept). Given units' rows go by the primary key.
+            models.Index(
+                fields=["program_id", "phase_key", "field_key", "level", "submitted", "unit"], name="lbcurrent_block"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} ({self.phase_key}, {self.field_key}) [{self.first_seq}, {self.last_seq}]"
+
+
+class LeaderboardBlockScale(models.Model):
+    """A hot snapshot's rank for each count of each block: (phase, field, level), nationally
+    (cluster_key 0) and within each emulation cluster (its id). A unit ranks one more than the
+    units of its block with more submissions, so its rank is one lookup of its count here. Written
+    with the snapshot, deleted when it cools (its ranked rows, rebuilt, hold their ranks)."""
+
+    pk = models.CompositePrimaryKey("snapshot", "phase_key", "field_key", "level", "cluster_key", "submitted")
+    snapshot = models.ForeignKey(LeaderboardSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False)
+    phase_key = models.IntegerField()
+    field_key = models.IntegerField()
+    level = models.CharField(max_length=16, choices=Union.Level.choices)
+    cluster_key = models.IntegerField()  # 0: the whole block
+    submitted = models.IntegerField()
+    rank = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("block rank scale")
+        verbose_name_plural = _("block rank scales")
+
+    def __str__(self) -> str:
+        return f"({self.phase_key}, {self.field_key}) {self.level} {self.cluster_key} {self.submitted}: #{self.rank}"
 
 
 class LeaderboardScale(models.Model):

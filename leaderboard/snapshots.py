@@ -1,9 +1,10 @@
 """Leaderboard snapshots: every unit's figures over its subtree, ranked per level block and cluster.
 
 How the counts are kept (measured at 130,000 units and 2.5 million initiatives, see bench/README.md):
-a snapshot recomputes everything from the initiatives in a few SQL statements and stores the
-ranked rows, so the dashboard reads a handful of indexed rows and never aggregates initiatives of
-a large subtree. The contexts stored are the whole programme and each phase, for all fields and
+a snapshot counts what changed since the previous one (or, nightly, everything) into the history
+(leaderboard.history) and the current rows, with a rank scale for each block, so the dashboard
+reads a handful of indexed rows and never aggregates initiatives of a large subtree. The contexts
+stored are the whole programme and each phase, for all fields and
 for each field; grassroots units are stored for all fields only (1.6 million more rows per
 snapshot otherwise), and their field-narrowed figures are counted from the initiatives of the
 subtree being looked at (see leaderboard.dashboard).
@@ -28,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils import timezone, translation
@@ -38,7 +39,14 @@ from initiatives import counting
 from initiatives.models import Initiative, Phase, Program
 from leaderboard import history
 from leaderboard.history import WEEKLY_MAX_DEPTH
-from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardState, LeaderboardWeek
+from leaderboard.models import (
+    LeaderboardBlockScale,
+    LeaderboardCurrent,
+    LeaderboardRow,
+    LeaderboardSnapshot,
+    LeaderboardState,
+    LeaderboardWeek,
+)
 
 __all__ = ["WEEKLY_MAX_DEPTH", "counted_initiatives", "leaderboard_prune", "leaderboard_snapshot", "partition_name"]
 
@@ -46,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 _ROW = LeaderboardRow._meta.db_table
 _WEEK = LeaderboardWeek._meta.db_table
+_CURRENT = LeaderboardCurrent._meta.db_table
 
 
 def counted_initiatives(snapshot: LeaderboardSnapshot, *, phase: Phase | None = None) -> QuerySet[Initiative]:
@@ -172,7 +181,7 @@ def _take(
             mode=LeaderboardSnapshot.Mode.FULL,
         )
         _write(snapshot, latest, full=full, verify=verify)
-        snapshot.save(update_fields=["row_count", "mode", "changes", "versions", "differences", "repair_notes"])
+        snapshot.save(update_fields=["row_count", "mode", "changes", "versions", "differences", "repair_notes", "hot"])
         _pin_ends(snapshot)
     return snapshot, True
 
@@ -205,55 +214,58 @@ def _wait_for_lock(program: Program) -> None:
 
 
 def _follows(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None) -> bool:
-    """Whether `snapshot` can count incrementally: the history stands for `latest`, whose rows are still there."""
-    if connection.vendor != "postgresql" or latest is None:
+    """Whether `snapshot` can count incrementally: the history and the current rows stand for `latest`."""
+    if connection.vendor != "postgresql" or latest is None or not _current_rows_stand_at(latest):
         return False
-    state = LeaderboardState.objects.filter(program_id=snapshot.program_id).first()
+    state = LeaderboardState.objects.filter(program_id=latest.program_id).first()
     if state is None or state.seq != latest.seq:
+        return False  # no history to follow (bulk writes left no marks) or it is not `latest`'s
+    # Marks older than that may have been pruned (an inactive programme's).
+    return latest.taken_at >= snapshot.taken_at - dt.timedelta(days=settings.COUNT_MARK_KEEP_DAYS)
+
+
+def _current_rows_stand_at(latest: LeaderboardSnapshot | None) -> bool:
+    """Whether the current rows' open versions are `latest`'s: it wrote them (a snapshot taken before
+    the current rows did not), and no snapshot after it did (one since deleted: the programme's
+    history state would name it). Without a state (bulk writes made the history untrustworthy), the
+    current rows still stand where `latest` left them: a full recount diffs them."""
+    if latest is None or not latest.hot:
         return False
-    if latest.taken_at < snapshot.taken_at - dt.timedelta(days=settings.COUNT_MARK_KEEP_DAYS):
-        return False  # marks older than that may have been pruned (an inactive programme's)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [partition_name(latest.pk)])
-        return bool(cursor.fetchone()[0])
+    state = LeaderboardState.objects.filter(program_id=latest.program_id).first()
+    return state is None or state.seq == latest.seq
+
+
+# The temporary tables a snapshot leaves behind, dropped before its transaction ends.
+_TEMPORARY = (
+    "lb_fig",
+    "lb_weekly",
+    "lb_units",
+    "lb_counted",
+    "lb_dkeys",
+    "lb_new_fig",
+    "lb_dweeks",
+    "lb_new_weeks",
+)
 
 
 def _write(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None, *, full: bool, verify: bool) -> None:
-    """Count, write the history's versions, then the snapshot's own ranked rows and weeks."""
+    """Count, write the history's versions, then the current rows and the snapshot's scales."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # The hashes and sorts of a full recount hold a few hundred MB; with the default 4 MB they
-            # spill to disk. The indexes of the ranked rows are sorted in memory too. And no JIT:
-            # temporary tables without statistics look huge to the planner, which then spends half
-            # a second compiling each statement (2-3 s a snapshot) to save less than that.
+            # spill to disk. And no JIT: temporary tables without statistics look huge to the
+            # planner, which then spends half a second compiling each statement (2-3 s a snapshot)
+            # to save less than that.
             cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             cursor.execute("SET LOCAL jit = off")
+        fresh = not _current_rows_stand_at(latest)
+        if fresh:
+            # The current rows are about to be written anew: no earlier snapshot can be read there.
+            LeaderboardSnapshot.objects.filter(program_id=snapshot.program_id, hot=True).update(hot=False)
         written = history.write_incremental(cursor, snapshot) if not full and _follows(snapshot, latest) else None
         if written is not None and not verify:
-            assert latest is not None
-            # The previous snapshot's rows, with the keys that changed replaced.
-            sums = "submitted, valid, value_vnd, participating"
-            history.temp_table(
-                cursor,
-                "lb_fig",
-                f"SELECT unit_id, phase_key AS p, field_key AS f, {sums} FROM {_ROW} r WHERE r.snapshot_id = %s "
-                f"AND NOT EXISTS (SELECT 1 FROM lb_dkeys d WHERE d.unit_id = r.unit_id "
-                f"AND d.phase_key = r.phase_key AND d.field_key = r.field_key) "
-                f"UNION ALL SELECT unit_id, phase_key, field_key, {sums} FROM lb_new_fig",
-                [latest.pk],
-                analyze=True,  # ranking joins them to the units: a hash join in memory, not two sorts
-            )
-            history.temp_table(
-                cursor,
-                "lb_weekly",
-                f"SELECT unit_id, week, COALESCE(field_id, 0) AS field_key, submitted FROM {_WEEK} w "
-                f"WHERE w.snapshot_id = %s AND NOT EXISTS (SELECT 1 FROM lb_dweeks d WHERE d.unit_id = w.unit_id "
-                f"AND d.week = w.week AND d.field_key = COALESCE(w.field_id, 0)) "
-                f"UNION ALL SELECT unit_id, week, field_key, submitted FROM lb_new_weeks",
-                [latest.pk],
-            )
-            figures = "lb_fig"
+            history.write_current(cursor, snapshot, full=False, fresh=False)
         else:
             counted = history.write_full(cursor, snapshot, notes=50 if written else 0)
             if written is not None:  # verified: the incremental count, checked and repaired by the full one
@@ -262,26 +274,10 @@ def _write(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None, *,
                 written.differences, written.notes = counted.differences, counted.notes
             else:
                 written = counted
-            if connection.vendor == "postgresql":
-                cursor.execute("ANALYZE lb_fig")  # ranking joins it to the units (see above)
-            figures = "lb_fig"
-        snapshot.row_count = _write_rows(cursor, snapshot, source=figures, units="lb_units")
-        cursor.execute(
-            f"INSERT INTO {_WEEK} (snapshot_id, unit_id, week, field_id, submitted) "
-            f"SELECT %s, unit_id, week, NULLIF(field_key, 0), submitted FROM lb_weekly",
-            [snapshot.pk],
-        )
-        history.write_scale(cursor, snapshot)
-        for table in (
-            "lb_fig",
-            "lb_weekly",
-            "lb_units",
-            "lb_counted",
-            "lb_dkeys",
-            "lb_new_fig",
-            "lb_dweeks",
-            "lb_new_weeks",
-        ):
+            history.write_current(cursor, snapshot, full=True, fresh=fresh)
+        snapshot.row_count = history.write_scales(cursor, snapshot)
+        snapshot.hot = True
+        for table in _TEMPORARY:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
     snapshot.mode, snapshot.changes, snapshot.versions = written.mode, written.changes, written.versions
     snapshot.differences, snapshot.repair_notes = written.differences, written.notes
@@ -402,7 +398,7 @@ def _pin_ends(snapshot: LeaderboardSnapshot) -> None:
             pin(snapshot, ", ".join(ends))
 
 
-HOT_SNAPSHOTS = 3  # a programme's latest snapshots keep their ranked rows (the pages read the latest two)
+HOT_SNAPSHOTS = 3  # a programme's latest snapshots stay in the current rows (the pages read the latest two)
 MATERIALIZED_HOURS = 24  # a kept snapshot rebuilt to be shown keeps its rows this long (and its previous)
 
 
@@ -417,15 +413,23 @@ def _hot_floor(program: Program) -> int:
 
 
 def _cool(program: Program) -> None:
-    """Drop the ranked rows (and weekly rows) of the programme's snapshots older than the
-    HOT_SNAPSHOTS latest: their history keeps them (materialize rebuilds them exactly). One spare
-    beyond the two the pages read, for pages still rendering from the cached pair. A snapshot
-    rebuilt to be shown (and the one before it) keeps its rows MATERIALIZED_HOURS."""
+    """Take the programme's snapshots older than the HOT_SNAPSHOTS latest out of the current rows
+    (the versions only they saw, and their block scales), and drop their ranked rows (and weekly
+    rows): their history keeps them (materialize rebuilds them exactly). One spare beyond the two
+    the pages read, for pages still rendering from the cached pair. A snapshot rebuilt to be shown
+    (and the one before it) keeps its ranked rows MATERIALIZED_HOURS."""
     floor = _hot_floor(program)
     if not floor:
         return
     with connection.cursor() as cursor:
-        hot = _snapshots_with_rows(cursor)
+        cooled = list(
+            LeaderboardSnapshot.objects.filter(program=program, hot=True, seq__lte=floor).values_list("pk", flat=True)
+        )
+        if cooled:
+            LeaderboardSnapshot.objects.filter(pk__in=cooled).update(hot=False)
+            LeaderboardBlockScale.objects.filter(snapshot_id__in=cooled).delete()
+            cursor.execute(f"DELETE FROM {_CURRENT} WHERE program_id = %s AND last_seq <= %s", [program.pk, floor])
+        with_rows = _snapshots_with_rows(cursor)
         shown = timezone.now() - dt.timedelta(hours=MATERIALIZED_HOURS)
         recent = LeaderboardSnapshot.objects.filter(program=program, materialized_at__gt=shown)
         spared = {pk for pair in recent.values_list("pk", "previous_id") for pk in pair}
@@ -433,7 +437,7 @@ def _cool(program: Program) -> None:
             # Dropping a partition waits for the reads of the rows table, and every read after it
             # waits for the drop: give up after a moment, the next snapshot cools it.
             cursor.execute("SET LOCAL lock_timeout = '2s'")
-        for snapshot in LeaderboardSnapshot.objects.filter(program=program, pk__in=hot - spared, seq__lte=floor):
+        for snapshot in LeaderboardSnapshot.objects.filter(program=program, pk__in=with_rows - spared, seq__lte=floor):
             if not history.has_history(snapshot):
                 continue  # taken before the history: kept whole
             if connection.vendor == "postgresql":
@@ -494,8 +498,41 @@ def materialize(snapshot: LeaderboardSnapshot) -> bool:
     return True
 
 
-def is_hot(snapshot: LeaderboardSnapshot) -> bool:
-    """Whether the snapshot has its ranked rows (the pages can read it)."""
+def scale_rank(snapshot: LeaderboardSnapshot, *, in_cluster: bool) -> Subquery:
+    """A current row's rank in its block (or in its block within its cluster: None without one):
+    its count's in the snapshot's block scale, one lookup by the scale's primary key."""
+    return Subquery(
+        LeaderboardBlockScale.objects.filter(
+            snapshot_id=snapshot.pk,
+            phase_key=OuterRef("phase_key"),
+            field_key=OuterRef("field_key"),
+            level=OuterRef("level"),
+            cluster_key=OuterRef("cluster_id") if in_cluster else 0,
+            submitted=OuterRef("submitted"),
+        ).values("rank")[:1]
+    )
+
+
+def rows_of(snapshot: LeaderboardSnapshot) -> QuerySet[Any]:
+    """Every row of a snapshot with its `rank` and `cluster_rank`, as the live pages read them: a hot
+    snapshot's current rows, ranked by its block scales; any other's ranked rows, with the ranks
+    they hold (none once it has cooled, until materialize rebuilds them)."""
+    if snapshot.hot:
+        return current_rows(snapshot).annotate(
+            rank=scale_rank(snapshot, in_cluster=False), cluster_rank=scale_rank(snapshot, in_cluster=True)
+        )
+    return LeaderboardRow.objects.filter(snapshot=snapshot)
+
+
+def current_rows(snapshot: LeaderboardSnapshot) -> QuerySet[LeaderboardCurrent]:
+    """The current rows a (hot) snapshot sees: the versions of its programme open at its seq."""
+    return LeaderboardCurrent.objects.filter(
+        program_id=snapshot.program_id, first_seq__lte=snapshot.seq, last_seq__gte=snapshot.seq
+    )
+
+
+def has_ranked_rows(snapshot: LeaderboardSnapshot) -> bool:
+    """Whether the snapshot has its ranked rows (the evidence pages read them)."""
     with connection.cursor() as cursor:
         return _has_rows(cursor, snapshot)
 

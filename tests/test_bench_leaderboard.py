@@ -14,8 +14,14 @@ import pytest
 from django.db import connection
 
 from initiatives.models import CountMark, Initiative
-from leaderboard.models import LeaderboardScale, LeaderboardSnapshot, LeaderboardWeek
-from leaderboard.snapshots import leaderboard_snapshot
+from leaderboard.models import (
+    LeaderboardBlockScale,
+    LeaderboardCurrent,
+    LeaderboardScale,
+    LeaderboardSnapshot,
+    LeaderboardWeek,
+)
+from leaderboard.snapshots import leaderboard_snapshot, materialize
 from tests.factories import InitiativeFactory
 
 _spec = importlib.util.spec_from_file_location(
@@ -34,21 +40,20 @@ def test_the_yearly_projection_keeps_a_week_of_hourly_snapshots_then_one_a_day()
     assert one_day.bytes_after_a_year == (24 + 364) * 85_000_000
 
 
-def test_the_history_keeps_the_hot_partitions_the_base_and_a_day_of_versions_per_daily_snapshot() -> None:
+def test_the_history_keeps_the_hot_window_the_base_and_a_day_of_versions_per_daily_snapshot() -> None:
     year = storage.projected_year(
-        partition=90, base=1_000, hour_keys=20, hour_mirror=10, scale=1, key_factor=1.5, change_factor=2.0
+        hot=270, base=1_000, hour_keys=20, hour_mirror=10, scale=1, key_factor=1.5, change_factor=2.0
     )
-    assert year.hot == 3 * 90
+    assert year.hot == 270
     assert year.daily == 20 * 1.5 + 10 * 2.0 + 1 == 51
     assert year.dailies == 365 * 51
     assert year.total == 270 + 1_000 + 365 * 51
     assert year.window == 24 * 7 * (20 + 10 + 1)
     assert (
-        storage.projected_year(
-            partition=90, base=0, hour_keys=0, hour_mirror=0, scale=0, key_factor=1, change_factor=1, hot_partitions=1
-        ).total
+        storage.projected_year(hot=90, base=0, hour_keys=0, hour_mirror=0, scale=0, key_factor=1, change_factor=1).total
         == 90
     )
+    assert storage.CurrentBytes(rows=5, table=700, indexes=300, scale_rows=4, scale=40).hot(3) == 1_120
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="partitions, marks and sizes are PostgreSQL's")
@@ -84,6 +89,13 @@ def test_an_ordinary_hour_is_marked_and_counted_by_the_next_incremental_snapshot
     later, _ = leaderboard_snapshot(program=program, at=at + dt.timedelta(hours=1))
     assert later.mode == LeaderboardSnapshot.Mode.INCREMENTAL
     assert later.changes == 16 and not CountMark.objects.exists()
+    with connection.cursor() as cursor:
+        current = storage.current_bytes(cursor, later.pk)
+    # The current rows hold both snapshots' rows (a version of each key, one more for each key changed).
+    assert current.rows == LeaderboardCurrent.objects.count() > later.row_count > 0 and current.table > 0
+    assert current.scale_rows == LeaderboardBlockScale.objects.filter(snapshot=later).count() > 0 < current.scale
+    # Their ranked rows, rebuilt for the evidence pages, are the full copies snapshots used to write.
+    assert materialize(earlier) and materialize(later)
     with connection.cursor() as cursor:
         size = storage.snapshot_bytes(cursor, later.pk)
         changes = storage.changed_rows(cursor, earlier.pk, later.pk)

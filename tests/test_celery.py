@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from emulation.models import ExportJob
 from emulation.tasks import build_emulation_export
-from leaderboard.models import LeaderboardRow, LeaderboardSnapshot
+from leaderboard.models import LeaderboardSnapshot
+from leaderboard.snapshots import rows_of
 from leaderboard.tasks import snapshot_leaderboard
 from sangkien.celery import ping
 from tests.factories import InitiativeFactory, ProgramFactory, UnionFactory, UserFactory
@@ -39,7 +40,7 @@ def test_the_beat_task_takes_the_leaderboard_snapshot_in_a_real_worker(celery_wo
     taken = snapshot_leaderboard.delay().get(timeout=60)
     snapshot = LeaderboardSnapshot.objects.get(pk=taken[0])
     assert snapshot.taken_at.minute == snapshot.taken_at.second == 0  # the hour it ran in
-    row = LeaderboardRow.objects.get(snapshot=snapshot, unit=unit, phase_key=0, field_key=0)
+    row = rows_of(snapshot).get(unit=unit, phase_key=0, field_key=0)
     assert (row.submitted, row.rank) == (3, 1)
     # The same hour again, as a retried or duplicated beat task would: nothing changes.
     assert snapshot_leaderboard.delay(at=snapshot.taken_at.isoformat()).get(timeout=60) == taken

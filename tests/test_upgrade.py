@@ -60,6 +60,7 @@ from leaderboard.models import (
     LeaderboardCounted,
     LeaderboardFigure,
     LeaderboardScale,
+    LeaderboardSnapshot,
     LeaderboardState,
     LeaderboardUnitVersion,
     LeaderboardWeekFigure,
@@ -290,6 +291,7 @@ def test_dashboard_still_renders_the_latest_old_snapshot(upgrade: Upgrade) -> No
 HISTORY_MIGRATION = ("leaderboard", "0004_history_of_old_snapshots")
 BEFORE_HISTORY = ("leaderboard", "0003_history")
 WITHOUT_QUARTERS = ("leaderboard", "0005_figures_without_quarters")
+LATEST = ("leaderboard", "0006_current_rows")
 # What a snapshot's rows hold, but their ids (which only number them).
 ROW_COLUMNS = (
     "unit_id, phase_key, field_key, level, cluster_id, submitted, valid, value_vnd, participating, target, rank, "
@@ -376,17 +378,31 @@ def _runs(values: list[Any]) -> int:
     return runs
 
 
-@pytest.fixture
-def old_snapshots(unit_tree: Any, program: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+# The history's tables in 0003's shape, as the service of that time wrote them; a quarter key of 0
+# in the figures (the service of 0005 and after writes none).
+_HISTORY_TABLES = (
+    ("leaderboard_leaderboardfigure", "program_id, unit_id, phase_key, field_key, first_seq, last_seq, submitted, "
+     "valid, participating, value_vnd"),
+    ("leaderboard_leaderboardweekfigure", "program_id, unit_id, week, field_key, first_seq, last_seq, submitted"),
+    ("leaderboard_leaderboardunitversion", "program_id, unit_id, first_seq, last_seq, code, name, short_name, "
+     "parent_id, level, cluster_id, depth, target"),
+    ("leaderboard_leaderboardcounted", "program_id, initiative_id, first_seq, last_seq, unit_id, phase_key, "
+     "field_key, week, quarter_key, valid, value_vnd"),
+    ("leaderboard_leaderboardscale", "snapshot_id, level, submitted, rank"),
+    ("leaderboard_leaderboardstate", "program_id, seq"),
+)  # fmt: skip
+
+
+def _old_snapshots(unit_tree: Any, program: Any, *, new_service: bool) -> Iterator[dict[str, Any]]:
     """Five snapshots as the service took them before the history: initiatives submitted and
     reviewed, a unit moved to another emulation cluster and targets changed between them, and one
-    that nothing changed; every one keeps its rows, as before the hot window. The database goes
-    back to the latest migration afterwards."""
-    monkeypatch.setattr(snapshots_service, "HOT_SNAPSHOTS", 100)
-    _migrate(BEFORE_HISTORY)
-    # This code writes no quarter keys (0005 drops the column 0003 made): the column takes 0 meanwhile.
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {LeaderboardFigure._meta.db_table} ALTER COLUMN quarter_key SET DEFAULT 0")
+    that nothing changed; every one keeps its rows, as before the hot window. Today's service takes
+    them (each a full recount, as the old one counted) and rebuilds each one's ranked rows and
+    weekly rows (materialize: the old service's ranking), then the database goes back to 0003,
+    where 0004's reverse leaves exactly what the old service left: rows and weeks, no history.
+    `new_service`: then a sixth, as the service of 0003's time took it with its history begun
+    (a full recount after the old ones: every version from its seq), its history put back at 0003.
+    The database goes back to the latest migration afterwards."""
     try:
         S = Initiative.Status
         phase1, phase2 = program.phases.order_by("number")
@@ -428,21 +444,48 @@ def old_snapshots(unit_tree: Any, program: Any, monkeypatch: pytest.MonkeyPatch)
         reviewed[1].save()
         taken.append(snapshot(121))
         taken.append(snapshot(122))  # nothing changed
-        # What the old service left: rows and weeks, no history.
-        for model in (
-            LeaderboardFigure, LeaderboardWeekFigure, LeaderboardUnitVersion, LeaderboardCounted, LeaderboardScale,
-            LeaderboardState,
-        ):  # fmt: skip
-            model.objects.all().delete()
+        began: list[tuple[str, str, list[tuple[Any, ...]]]] = []
+        new = None
+        if new_service:
+            # The service of 0003's time began its history with a full recount: no version before it.
+            for model in (
+                LeaderboardFigure, LeaderboardWeekFigure, LeaderboardUnitVersion, LeaderboardCounted, LeaderboardScale,
+                LeaderboardState,
+            ):  # fmt: skip
+                model.objects.all().delete()
+            InitiativeFactory(
+                program=program, unit=unit_tree.bia, phase=phase2, field=technical, submitted_at=taken[-1].taken_at
+            )
+            new = leaderboard_snapshot(program=program, at=taken[-1].taken_at + dt.timedelta(days=1))[0]
+            began = [(table, columns, _fetch(f"SELECT {columns} FROM {table}")) for table, columns in _HISTORY_TABLES]
+        for kept in [*taken, *([new] if new else [])]:
+            snapshots_service.materialize(kept)
+        _migrate(BEFORE_HISTORY)  # 0004's reverse deletes the history, every snapshot keeps its rows
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {LeaderboardFigure._meta.db_table} ALTER COLUMN quarter_key SET DEFAULT 0")
+            for table, columns, rows in began:
+                marks = ", ".join(["%s"] * len(columns.split(",")))
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
         yield {
             "program": program,
             "snapshots": taken,
+            "new": new,
             "rows": {s.pk: _rows(s.pk) for s in taken},
             "weeks": {s.pk: _weeks(s.pk) for s in taken},
             "clusters": (cluster_a, cluster_b),
         }
     finally:
-        _migrate(WITHOUT_QUARTERS)
+        _migrate(LATEST)
+
+
+@pytest.fixture
+def old_snapshots(unit_tree: Any, program: Any) -> Iterator[dict[str, Any]]:
+    yield from _old_snapshots(unit_tree, program, new_service=False)
+
+
+@pytest.fixture
+def old_snapshots_and_a_new_one(unit_tree: Any, program: Any) -> Iterator[dict[str, Any]]:
+    yield from _old_snapshots(unit_tree, program, new_service=True)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -526,8 +569,9 @@ def test_the_history_migration_keeps_every_old_snapshot_and_gives_it_back(
         assert [indexes(snapshot) for snapshot in older] == [expected] * len(older)
         assert len(indexes(snapshots[-1])) == 3  # the primary key and the model's two indexes
 
-    # Forwards again, and the dashboard renders the latest snapshot for the leadership.
-    _migrate(HISTORY_MIGRATION)
+    # Forwards again, and the dashboard renders the latest snapshot for the leadership (from its
+    # ranked rows: it was taken before the current rows).
+    _migrate(LATEST)
     client = Client()
     client.force_login(leader)
     response = client.get(DASHBOARD_PATH)
@@ -539,17 +583,13 @@ def test_the_history_migration_keeps_every_old_snapshot_and_gives_it_back(
 
 @pytest.mark.django_db(transaction=True)
 def test_the_history_migration_leaves_the_history_the_new_service_began_as_it_is(
-    old_snapshots: dict[str, Any], unit_tree: Any
+    old_snapshots_and_a_new_one: dict[str, Any], unit_tree: Any
 ) -> None:
     """A database that took snapshots with the new service before 0004 ran (its first one a full
     recount, which began the history): the old snapshots get versions closed before it, the
     service's are left as they were."""
-    program, snapshots = old_snapshots["program"], old_snapshots["snapshots"]
-    InitiativeFactory(
-        program=program, unit=unit_tree.bia, phase=program.phases.get(number=2), field=FieldFactory(name="Kỹ thuật"),
-        submitted_at=snapshots[-1].taken_at,
-    )  # fmt: skip
-    new = leaderboard_snapshot(program=program, at=snapshots[-1].taken_at + dt.timedelta(days=1))[0]
+    program, snapshots = old_snapshots_and_a_new_one["program"], old_snapshots_and_a_new_one["snapshots"]
+    new = old_snapshots_and_a_new_one["new"]
     began = set(LeaderboardFigure.objects.values_list("unit_id", "phase_key", "field_key", "first_seq"))
     assert {first_seq for *_key, first_seq in began} == {new.seq}
 
@@ -583,8 +623,13 @@ def test_the_history_migration_leaves_the_history_the_new_service_began_as_it_is
         "WHERE i.indrelid = %s::regclass AND i.indisprimary ORDER BY array_position(i.indkey, a.attnum)",
         [figure],
     ) == [("program_id",), ("unit_id",), ("phase_key",), ("field_key",), ("first_seq",)]
-    hourly = leaderboard_snapshot(program=program, at=new.taken_at + dt.timedelta(hours=1))[0]
-    assert hourly.mode == "incremental"
+    # 0006: the snapshots taken before keep their ranked rows; the next counts everything into the
+    # current rows, and the one after it counts incrementally.
+    _migrate(LATEST)
+    assert not LeaderboardSnapshot.objects.filter(hot=True).exists()
+    first = leaderboard_snapshot(program=program, at=new.taken_at + dt.timedelta(hours=1))[0]
+    hourly = leaderboard_snapshot(program=program, at=new.taken_at + dt.timedelta(hours=2))[0]
+    assert (first.mode, hourly.mode) == ("full", "incremental")
     # A quarter's figures come from the mirror: the service's snapshots have one, the old ones none.
     quarter = LeaderboardCounted.objects.values_list("quarter_key", flat=True).first()
     counted = LeaderboardCounted.objects.filter(program_id=program.pk, quarter_key=quarter, last_seq=OPEN).count()
@@ -592,6 +637,16 @@ def test_the_history_migration_leaves_the_history_the_new_service_began_as_it_is
     with pytest.raises(history.NoMirror):
         history.quarter_figures(snapshots[-1], quarter_key=quarter)
 
+    # Back to 0005: the snapshots in the current rows are given their ranked rows and weekly rows
+    # again (the code of that time reads them), exactly as they were, and the state goes.
+    _migrate(WITHOUT_QUARTERS)
+    assert not LeaderboardState.objects.exists()
+    for snapshot in (first, hourly):
+        differences = _fetch(
+            REBUILT_AGAINST_ROWS_SQL, {"program": program.pk, "seq": snapshot.seq, "snapshot": snapshot.pk}
+        )
+        assert not differences and _rows(snapshot.pk), f"snapshot {snapshot.seq}: {differences}"
+        assert _weeks_at(program.pk, snapshot.seq) == _weeks(snapshot.pk), f"snapshot {snapshot.seq}"
     # Back to 0004: its code would add an hour's change to quarter figures it no longer has, so the
     # state goes and its next snapshot counts everything.
     _migrate(HISTORY_MIGRATION)

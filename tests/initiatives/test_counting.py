@@ -17,8 +17,7 @@ from emulation.workbook import ExportRequest, write_workbook
 from initiatives import counting
 from initiatives.models import Initiative, Program
 from leaderboard import dashboard as board
-from leaderboard.models import LeaderboardRow
-from leaderboard.snapshots import leaderboard_snapshot
+from leaderboard.snapshots import leaderboard_snapshot, rows_of
 from tests.factories import FieldFactory, InitiativeFactory, UnionFactory
 from unions.models import Union
 
@@ -194,9 +193,9 @@ def test_the_dashboard_the_snapshot_and_the_workbook_count_by_the_same_rule(unit
     snapshot, _created = leaderboard_snapshot(program=program, at=INSTANT)
     stored = {
         unit_id: (submitted, valid, value)
-        for unit_id, submitted, valid, value in LeaderboardRow.objects.filter(
-            snapshot=snapshot, phase_key=0, field_key=0
-        ).values_list("unit_id", "submitted", "valid", "value_vnd")
+        for unit_id, submitted, valid, value in rows_of(snapshot)
+        .filter(phase_key=0, field_key=0)
+        .values_list("unit_id", "submitted", "valid", "value_vnd")
     }
     for unit in everything:
         assert stored.get(unit.pk, (0, 0, 0)) == expected_figures(initiatives, unit), unit.code

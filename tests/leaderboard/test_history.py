@@ -17,11 +17,15 @@ from leaderboard import dashboard as board
 from leaderboard import history
 from leaderboard.models import (
     OPEN,
+    LeaderboardBlockScale,
     LeaderboardCounted,
+    LeaderboardCurrent,
     LeaderboardFigure,
     LeaderboardRow,
     LeaderboardSnapshot,
+    LeaderboardState,
     LeaderboardWeek,
+    LeaderboardWeekFigure,
 )
 from leaderboard.snapshots import (
     HOT_SNAPSHOTS,
@@ -30,6 +34,7 @@ from leaderboard.snapshots import (
     materialize,
     partition_name,
     pin,
+    rows_of,
 )
 from tests.factories import InitiativeFactory, UnionFactory
 from unions.models import Union
@@ -54,11 +59,21 @@ ROW_COLUMNS = (
 )
 
 
-def rows_of(snapshot) -> set[tuple]:
-    return set(LeaderboardRow.objects.filter(snapshot=snapshot).values_list(*ROW_COLUMNS))
+def row_set(snapshot) -> set[tuple]:
+    """The snapshot's rows with their ranks, as the pages read them: a hot snapshot's current rows,
+    any other's ranked rows (rebuilt by materialize)."""
+    snapshot.refresh_from_db()
+    return set(rows_of(snapshot).values_list(*ROW_COLUMNS))
 
 
 def weeks_of(snapshot) -> set[tuple]:
+    """The snapshot's weekly counts: a hot snapshot's weekly versions, any other's weekly rows."""
+    snapshot.refresh_from_db()
+    if snapshot.hot:
+        weeks = LeaderboardWeekFigure.objects.filter(
+            program_id=snapshot.program_id, first_seq__lte=snapshot.seq, last_seq__gte=snapshot.seq
+        ).values_list("unit_id", "week", "field_key", "submitted")
+        return {(unit, week, field or None, submitted) for unit, week, field, submitted in weeks}
     return set(
         LeaderboardWeek.objects.filter(snapshot=snapshot).values_list("unit_id", "week", "field_id", "submitted")
     )
@@ -80,27 +95,37 @@ def hours(data, count: int, unit_tree, *, start=None) -> tuple[list, dict]:
         unit = [unit_tree.bia, unit_tree.gang_thep, unit_tree.rang_dong][hour % 3]
         InitiativeFactory(program=data["program"], unit=unit, phase=data["phase2"], submitted_at=at)
         snapshot, _ = leaderboard_snapshot(program=data["program"], at=at)
-        written[snapshot.pk] = (rows_of(snapshot), weeks_of(snapshot))
+        written[snapshot.pk] = (row_set(snapshot), weeks_of(snapshot))
         taken.append(snapshot)
     return taken, written
 
 
-def test_only_the_latest_snapshots_keep_their_rows_and_any_other_is_rebuilt_exactly(data, unit_tree) -> None:
+def test_only_the_latest_snapshots_stay_in_the_current_rows_and_any_other_is_rebuilt_exactly(data, unit_tree) -> None:
     taken, written = hours(data, 6, unit_tree)
+    for snapshot in taken:
+        snapshot.refresh_from_db()
     hot = taken[-HOT_SNAPSHOTS:]
-    assert [has_partition(s) for s in taken] == [False] * (6 - HOT_SNAPSHOTS) + [True] * HOT_SNAPSHOTS
-    assert not LeaderboardWeek.objects.exclude(snapshot__in=hot).exists()
-    for snapshot in taken[: 6 - HOT_SNAPSHOTS]:
+    assert [s.hot for s in taken] == [False] * (6 - HOT_SNAPSHOTS) + [True] * HOT_SNAPSHOTS
+    # The current rows keep only the versions the hot snapshots see, and only they have block scales;
+    # no snapshot wrote ranked rows or weekly rows.
+    assert min(LeaderboardCurrent.objects.values_list("last_seq", flat=True)) >= hot[0].seq
+    assert set(LeaderboardBlockScale.objects.values_list("snapshot_id", flat=True)) == {s.pk for s in hot}
+    assert not any(has_partition(s) for s in taken) and not LeaderboardWeek.objects.exists()
+    for snapshot in [*taken[: 6 - HOT_SNAPSHOTS], taken[-1]]:  # a cold one, or a hot one for the evidence pages
         assert materialize(snapshot)
-        assert rows_of(snapshot) == written[snapshot.pk][0]
-        assert weeks_of(snapshot) == written[snapshot.pk][1]
+        ranked = set(LeaderboardRow.objects.filter(snapshot=snapshot).values_list(*ROW_COLUMNS))
+        weekly = LeaderboardWeek.objects.filter(snapshot=snapshot).values_list(
+            "unit_id", "week", "field_id", "submitted"
+        )
+        assert (ranked, set(weekly)) == written[snapshot.pk]
     assert not materialize(taken[-1])  # already there
     # Rebuilt to be shown, they stay a day (with the snapshot before each), then cool again.
     later, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=7))
-    assert [has_partition(s) for s in [*taken, later]] == [True] * 3 + [False] + [True] * 3
+    assert [has_partition(s) for s in [*taken, later]] == [True] * 3 + [False] * 2 + [True, False]
     LeaderboardSnapshot.objects.update(materialized_at=timezone.now() - dt.timedelta(days=1, minutes=1))
     last, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=8))
-    assert [has_partition(s) for s in [*taken, later, last]] == [False] * 5 + [True] * 3
+    assert [has_partition(s) for s in [*taken, later, last]] == [False] * 5 + [True, False, False]
+    assert list(LeaderboardSnapshot.objects.filter(hot=True).order_by("seq")) == [taken[-1], later, last]
 
 
 def test_the_rank_history_reads_the_versions_of_twelve_snapshots(data, unit_tree, django_assert_num_queries) -> None:
@@ -127,7 +152,7 @@ def test_pruning_keeps_the_first_of_each_day_readable_and_forgets_the_rest(data,
     assert LeaderboardFigure.objects.exclude(last_seq=OPEN).count() < closed_before  # forgotten
     # Nothing the kept snapshot sees was forgotten: it rebuilds exactly.
     assert materialize(kept)
-    assert rows_of(kept) == written[kept.pk][0] and weeks_of(kept) == written[kept.pk][1]
+    assert row_set(kept) == written[kept.pk][0] and weeks_of(kept) == written[kept.pk][1]
     # Every remaining version is seen by some remaining snapshot.
     seqs = set(LeaderboardSnapshot.objects.values_list("seq", flat=True))
     for first, last in LeaderboardFigure.objects.values_list("first_seq", "last_seq"):
@@ -143,7 +168,7 @@ def test_a_pinned_snapshot_and_the_one_before_it_are_never_pruned(data, unit_tre
     assert set(LeaderboardSnapshot.objects.values_list("pk", flat=True)) == {taken[0].pk, taken[2].pk, taken[3].pk}
     for snapshot in (taken[2], taken[3]):
         materialize(snapshot)
-        assert rows_of(snapshot) == written[snapshot.pk][0]
+        assert row_set(snapshot) == written[snapshot.pk][0]
 
 
 def test_the_midnight_closing_a_quarter_or_a_phase_is_pinned_in_vietnamese(data) -> None:
@@ -168,16 +193,16 @@ def test_the_nightly_full_recount_finds_and_repairs_a_change_that_left_no_mark(d
     assert not CountMark.objects.exists()
     hourly, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=1))
     assert hourly.mode == "incremental"
-    assert LeaderboardRow.objects.get(snapshot=hourly, unit=unit_tree.rang_dong, phase_key=0, field_key=0).valid == 2
+    assert rows_of(hourly).get(unit=unit_tree.rang_dong, phase_key=0, field_key=0).valid == 2
     nightly, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=2), verify=True)
     assert nightly.mode == "verified" and nightly.differences > 0
     assert nightly.repair_notes["initiatives"] == [valid.pk]  # the initiative behind the difference
     assert [unit_tree.rang_dong.pk, 0, 0] in nightly.repair_notes["figures"]
-    assert LeaderboardRow.objects.get(snapshot=nightly, unit=unit_tree.rang_dong, phase_key=0, field_key=0).valid == 1
+    assert rows_of(nightly).get(unit=unit_tree.rang_dong, phase_key=0, field_key=0).valid == 1
     assert LeaderboardCounted.objects.get(initiative_id=valid.pk, last_seq=OPEN).valid == 0
     after, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=3), verify=True)
     assert (after.mode, after.differences, after.repair_notes) == ("verified", 0, {})
-    assert LeaderboardRow.objects.get(snapshot=after, unit=unit_tree.rang_dong, phase_key=0, field_key=0).valid == 1
+    assert rows_of(after).get(unit=unit_tree.rang_dong, phase_key=0, field_key=0).valid == 1
 
 
 def test_the_command_takes_a_full_or_a_verified_snapshot(data, capsys) -> None:
@@ -203,7 +228,7 @@ def test_a_moved_subtree_counts_for_its_new_ancestors_from_the_next_snapshot(dat
     assert moved.mode == "incremental"
 
     def submitted(snapshot, unit):
-        return LeaderboardRow.objects.get(snapshot=snapshot, unit=unit, phase_key=0, field_key=0).submitted
+        return rows_of(snapshot).get(unit=unit, phase_key=0, field_key=0).submitted
 
     assert (submitted(first, unit_tree.cong_thuong), submitted(first, unit_tree.ha_noi)) == (8, 2)
     assert (submitted(moved, unit_tree.cong_thuong), submitted(moved, unit_tree.ha_noi)) == (4, 6)
@@ -298,7 +323,7 @@ def test_an_initiative_moved_to_another_programme_is_counted_out_of_one_and_into
 
     def root_count(program, at):
         snapshot = LeaderboardSnapshot.objects.get(program=program, taken_at=at)
-        return LeaderboardRow.objects.get(snapshot=snapshot, unit=unit_tree.root, phase_key=0, field_key=0).submitted
+        return rows_of(snapshot).get(unit=unit_tree.root, phase_key=0, field_key=0).submitted
 
     assert (root_count(data["program"], data["now"]), root_count(other, data["now"])) == (10, 1)
     Initiative.objects.filter(pk=moved.pk).update(program=data["program"])  # as the admin's edit would
@@ -310,7 +335,7 @@ def test_an_initiative_moved_to_another_programme_is_counted_out_of_one_and_into
     assert CountMark.objects.filter(initiative_id=moved.pk).exists()
     second, _ = leaderboard_snapshot(program=other, at=hour)  # counts it out
     assert (first.mode, second.mode) == ("incremental", "incremental")
-    assert (root_count(data["program"], hour), LeaderboardRow.objects.filter(snapshot=second).count()) == (11, 0)
+    assert (root_count(data["program"], hour), rows_of(second).count()) == (11, 0)
     later = hour + dt.timedelta(hours=1)
     for program in (data["program"], other):
         leaderboard_snapshot(program=program, at=later)
@@ -318,3 +343,26 @@ def test_an_initiative_moved_to_another_programme_is_counted_out_of_one_and_into
     assert list(
         LeaderboardCounted.objects.filter(initiative_id=moved.pk, last_seq=OPEN).values_list("program_id", flat=True)
     ) == [data["program"].pk]
+
+
+def test_after_writes_that_left_no_mark_a_full_recount_keeps_the_snapshot_before_it_readable(data, unit_tree) -> None:
+    """seed_demo and seed_scale write initiatives in bulk, without marks, and drop the programme's
+    history state: the next snapshot counts everything, and the one before it stays in the current
+    rows as it was (the movement arrows read it)."""
+    before, _ = leaderboard_snapshot(program=data["program"], at=data["now"])
+    rows_before = row_set(before)
+    InitiativeFactory.create_batch(2, program=data["program"], unit=unit_tree.bia, submitted_at=data["now"])
+    CountMark.objects.all().delete()
+    LeaderboardState.objects.all().delete()
+    after, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=1))
+    assert after.mode == "full"
+    assert row_set(before) == rows_before  # still hot, still as it was
+    root = rows_of(after).get(unit=unit_tree.root, phase_key=0, field_key=0)
+    assert root.submitted == rows_of(before).get(unit=unit_tree.root, phase_key=0, field_key=0).submitted + 2
+    # A snapshot deleted after it wrote the current rows: the next one writes them anew from itself.
+    after.delete()
+    again, _ = leaderboard_snapshot(program=data["program"], at=data["now"] + dt.timedelta(hours=2))
+    before.refresh_from_db()
+    assert again.mode == "full" and again.hot and not before.hot
+    assert set(LeaderboardCurrent.objects.values_list("first_seq", flat=True)) == {again.seq}
+    assert row_set(again) != rows_before and again.row_count == rows_of(again).count()

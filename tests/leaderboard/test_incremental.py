@@ -24,8 +24,8 @@ from django.utils import timezone
 from initiatives import counting
 from initiatives.models import Initiative, Target
 from leaderboard import history
-from leaderboard.models import LeaderboardRow, LeaderboardSnapshot, LeaderboardWeek
-from leaderboard.snapshots import leaderboard_snapshot
+from leaderboard.models import LeaderboardSnapshot, LeaderboardWeekFigure
+from leaderboard.snapshots import HOT_SNAPSHOTS, leaderboard_snapshot, rows_of
 from tests.factories import EmulationClusterFactory, FieldFactory, InitiativeFactory, UnionFactory
 from unions.models import Union
 from unions.services import union_save
@@ -72,7 +72,9 @@ def _ranked(figures: list[tuple]) -> set[tuple]:
 
 
 def stored(snapshot: LeaderboardSnapshot) -> tuple[set, set]:
-    rows = LeaderboardRow.objects.filter(snapshot=snapshot).values_list(
+    """The snapshot's rows as the pages read them (its current rows, ranked by its block scales) and
+    its weekly counts (its weekly versions)."""
+    rows = rows_of(snapshot).values_list(
         "unit_id",
         "phase_key",
         "field_key",
@@ -86,8 +88,10 @@ def stored(snapshot: LeaderboardSnapshot) -> tuple[set, set]:
         "rank",
         "cluster_rank",
     )
-    weeks = LeaderboardWeek.objects.filter(snapshot=snapshot).values_list("unit_id", "week", "field_id", "submitted")
-    return set(rows), set(weeks)
+    weeks = LeaderboardWeekFigure.objects.filter(
+        program_id=snapshot.program_id, first_seq__lte=snapshot.seq, last_seq__gte=snapshot.seq
+    ).values_list("unit_id", "week", "field_key", "submitted")
+    return set(rows), {(unit, week, field or None, submitted) for unit, week, field, submitted in weeks}
 
 
 class History:
@@ -247,6 +251,7 @@ def _history(seed: int, program) -> None:
     for _ in range(10):
         story.submit()
     modes = []
+    earlier: list[tuple[LeaderboardSnapshot, set, set]] = []  # the snapshots still hot, as they were
     for step in range(60):
         name = rng.choices(list(STEPS), weights=list(STEPS.values()))[0]
         getattr(story, name)()
@@ -260,6 +265,11 @@ def _history(seed: int, program) -> None:
         actual_rows, actual_weeks = stored(snapshot)
         assert actual_rows == rows, f"{context}: rows {actual_rows ^ rows}"
         assert actual_weeks == weeks, f"{context}: weeks {actual_weeks ^ weeks}"
+        # The hot snapshots before it (the movement arrows read the previous one) are as they were.
+        for before, before_rows, before_weeks in earlier:
+            before.refresh_from_db()
+            assert before.hot and stored(before) == (before_rows, before_weeks), f"{context}: snapshot {before.seq}"
+        earlier = [*earlier, (snapshot, rows, weeks)][-(HOT_SNAPSHOTS - 1) :]
     assert modes.count("full") == 1 and "incremental" in modes, modes  # only the first counted everything
 
 

@@ -34,13 +34,15 @@ from leaderboard import dashboard as board
 from leaderboard import history
 from leaderboard import snapshots as leaderboard
 from leaderboard.models import (
+    LeaderboardBlockScale,
+    LeaderboardCurrent,
     LeaderboardFigure,
     LeaderboardRow,
     LeaderboardSnapshot,
     LeaderboardState,
-    LeaderboardWeek,
+    LeaderboardWeekFigure,
 )
-from leaderboard.snapshots import leaderboard_prune, leaderboard_snapshot, partition_name, snapshot_instant
+from leaderboard.snapshots import leaderboard_prune, leaderboard_snapshot, partition_name, rows_of, snapshot_instant
 from tests.factories import (
     EmulationClusterFactory,
     FieldFactory,
@@ -62,9 +64,7 @@ def snap(data, at=None):
 
 
 def row(snapshot, unit, phase=None, field=None):
-    return LeaderboardRow.objects.get(
-        snapshot=snapshot, unit=unit, phase_key=phase.pk if phase else 0, field_key=field.pk if field else 0
-    )
+    return rows_of(snapshot).get(unit=unit, phase_key=phase.pk if phase else 0, field_key=field.pk if field else 0)
 
 
 def test_a_units_figures_roll_up_its_whole_subtree(data, unit_tree) -> None:
@@ -89,10 +89,7 @@ def test_drafts_do_not_count_and_returned_or_rejected_count_as_submitted_not_val
 
 def test_equal_counts_share_a_rank_and_the_next_rank_is_skipped(data, unit_tree) -> None:
     snapshot = snap(data)
-    ranks = {
-        r.unit_id: r.rank
-        for r in LeaderboardRow.objects.filter(snapshot=snapshot, phase_key=0, field_key=0, level="grassroots")
-    }
+    ranks = {r.unit_id: r.rank for r in rows_of(snapshot).filter(phase_key=0, field_key=0, level="grassroots")}
     assert ranks == {unit_tree.gang_thep.pk: 1, unit_tree.rang_dong.pk: 1, unit_tree.bia.pk: 3}
     # A unit with no submission has no row: it is not ranked.
     assert data["dien"].pk not in ranks
@@ -103,7 +100,7 @@ def test_rankings_per_phase_field_and_cluster(data, unit_tree) -> None:
     phase1 = data["phase1"]
     assert row(snapshot, unit_tree.gang_thep, phase=phase1).submitted == 3
     assert row(snapshot, unit_tree.bia, phase=phase1).rank == 2
-    assert not LeaderboardRow.objects.filter(snapshot=snapshot, unit=unit_tree.rang_dong, phase_key=phase1.pk)
+    assert not rows_of(snapshot).filter(unit=unit_tree.rang_dong, phase_key=phase1.pk)
     management = data["management"]
     # By field, above grassroots level: Công Thương 1 + 2, Hà Nội 2.
     assert row(snapshot, unit_tree.cong_thuong, field=management).submitted == 3
@@ -122,12 +119,12 @@ def test_a_snapshot_counts_what_was_submitted_up_to_its_instant(data, unit_tree)
 
 def test_a_second_snapshot_for_the_same_instant_changes_nothing(data, unit_tree) -> None:
     first, created = leaderboard_snapshot(program=data["program"], at=data["now"])
-    rows = LeaderboardRow.objects.count()
+    rows = LeaderboardCurrent.objects.count()
     InitiativeFactory(program=data["program"], unit=unit_tree.bia, submitted_at=data["now"] - dt.timedelta(days=1))
     again, created_again = leaderboard_snapshot(program=data["program"], at=data["now"])
     assert (created, created_again) == (True, False)
     assert again.pk == first.pk
-    assert LeaderboardRow.objects.count() == rows
+    assert LeaderboardCurrent.objects.count() == rows
     assert row(again, unit_tree.bia).submitted == 2
 
 
@@ -295,12 +292,23 @@ def test_the_hourly_instant_is_the_hour_so_a_rerun_lands_on_the_same_snapshot() 
     assert snapshot_instant(moment) == timezone.make_aware(dt.datetime(2026, 11, 24, 10, 37))
 
 
+def weeks_seen(snapshot, unit=None) -> list[tuple]:
+    """The weekly counts the snapshot sees (its weekly versions): (unit id, Monday, field id or None, submitted)."""
+    versions = LeaderboardWeekFigure.objects.filter(
+        program_id=snapshot.program_id, first_seq__lte=snapshot.seq, last_seq__gte=snapshot.seq
+    )
+    if unit is not None:
+        versions = versions.filter(unit_id=unit.pk)
+    rows = versions.values_list("unit_id", "week", "field_key", "submitted")
+    return [(unit_id, week, field or None, submitted) for unit_id, week, field, submitted in rows]
+
+
 def test_weekly_series_is_stored_for_the_confederation_and_tier2_units(data, unit_tree) -> None:
     snapshot = snap(data)
-    weeks = LeaderboardWeek.objects.filter(snapshot=snapshot, unit=unit_tree.cong_thuong)
-    assert sum(w.submitted for w in weeks) == 8
-    assert {w.week.weekday() for w in weeks} == {0}  # Mondays
-    assert not LeaderboardWeek.objects.filter(snapshot=snapshot, unit=unit_tree.thep).exists()
+    ctvn = weeks_seen(snapshot, unit_tree.cong_thuong)
+    assert sum(submitted for *_, submitted in ctvn) == 8
+    assert {week.weekday() for _, week, *_ in ctvn} == {0}  # Mondays
+    assert not weeks_seen(snapshot, unit_tree.thep)
     series = board.weekly_series(snaps=board.Snapshots(snapshot, None), unit=unit_tree.root, filters=board.Filters())
     assert sum(n for _, n in series) == 10
     assert series[0][0] == dt.date(2022, 2, 28)  # the Monday of 1 March 2022
@@ -308,10 +316,6 @@ def test_weekly_series_is_stored_for_the_confederation_and_tier2_units(data, uni
     assert all(b[0] - a[0] == dt.timedelta(days=7) for a, b in itertools.pairwise(series))
     small = board.weekly_series(snaps=board.Snapshots(snapshot, None), unit=unit_tree.thep, filters=board.Filters())
     assert sum(n for _, n in small) == 4
-
-
-def _week_rows(snapshot) -> set[tuple]:
-    return set(LeaderboardWeek.objects.filter(snapshot=snapshot).values_list("unit", "week", "field", "submitted"))
 
 
 def _on_another_connection(work) -> threading.Thread:
@@ -370,8 +374,7 @@ def test_a_snapshot_counts_one_state_of_the_database_and_leaves_later_writes_to_
     monkeypatch.setattr(history, "_figures", after_a_commit)
     snapshot = snap(data)
     assert committed
-    weeks = LeaderboardWeek.objects.filter(snapshot=snapshot, unit=unit_tree.root)
-    assert row(snapshot, unit_tree.root).submitted == sum(w.submitted for w in weeks) == 10
+    assert row(snapshot, unit_tree.root).submitted == sum(n for *_, n in weeks_seen(snapshot, unit_tree.root)) == 10
     assert Initiative.objects.exclude(status=S.DRAFT).count() == 11
     assert CountMark.objects.filter(initiative_id=committed[0].pk).exists()  # left for the next one
     monkeypatch.undo()
@@ -393,13 +396,13 @@ def test_a_failed_snapshot_leaves_nothing_and_the_rerun_takes_it(data, monkeypat
     with pytest.raises(OperationalError):
         snap(data)
     assert not LeaderboardSnapshot.objects.exists()
-    assert not LeaderboardRow.objects.exists()
+    assert not LeaderboardCurrent.objects.exists()
     assert not LeaderboardFigure.objects.exists() and not LeaderboardState.objects.exists()
     assert CountMark.objects.count() == marks > 0  # nothing consumed
     monkeypatch.setattr(history, "_weeks", weeks)
     snapshot, created = leaderboard_snapshot(program=data["program"], at=data["now"])
-    assert created and snapshot.row_count == LeaderboardRow.objects.filter(snapshot=snapshot).count() > 0
-    assert LeaderboardWeek.objects.filter(snapshot=snapshot).exists()
+    assert created and snapshot.row_count == rows_of(snapshot).count() > 0
+    assert weeks_seen(snapshot)
     assert not CountMark.objects.exists()
 
 
@@ -474,7 +477,7 @@ def test_old_hourly_snapshots_are_pruned_and_the_first_of_each_day_is_kept(data,
     recent = snap(data, at=now - dt.timedelta(hours=5))
     assert leaderboard_prune(program=data["program"], now=now) == 2
     assert set(LeaderboardSnapshot.objects.values_list("pk", flat=True)) == {kept.pk, recent.pk}
-    assert not LeaderboardRow.objects.filter(snapshot__in=pruned).exists()
+    assert not LeaderboardBlockScale.objects.filter(snapshot__in=pruned).exists()
 
 
 def test_the_beat_schedule_takes_a_snapshot_hourly_and_at_midnight() -> None:
@@ -532,8 +535,10 @@ def test_leadership_sees_the_leading_units_sentence_and_both_charts(client: Clie
     assert 'data-table="weekly"' in page  # the table alternative
 
 
-def test_a_snapshot_s_rows_live_in_its_own_partition_which_goes_with_it(data) -> None:
+def test_a_snapshot_s_rows_are_the_current_rows_it_sees_and_a_rebuilt_partition_goes_with_it(data) -> None:
     snapshot = snap(data)
+    assert snapshot.hot and snapshot.row_count == rows_of(snapshot).count() == LeaderboardCurrent.objects.count() > 0
+    assert leaderboard.materialize(snapshot)  # for the evidence pages: its own partition
     partition = partition_name(snapshot.pk)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COUNT(*) FROM {partition}")
@@ -541,7 +546,7 @@ def test_a_snapshot_s_rows_live_in_its_own_partition_which_goes_with_it(data) ->
         snapshot.delete()
         cursor.execute("SELECT to_regclass(%s)", [partition])
         assert cursor.fetchone()[0] is None
-    assert not LeaderboardRow.objects.exists()
+    assert not LeaderboardRow.objects.exists() and not LeaderboardBlockScale.objects.exists()
 
 
 def test_the_filters_keep_their_state_in_the_url(client: Client, data, unit_tree) -> None:

@@ -1,6 +1,7 @@
-"""Migration leaderboard 0005 on the embedded SQLite database (`make run`): the figure versions lose
-their quarter keys and the primary key its quarter column, every other version stays; back to 0004,
-the column returns (0 everywhere) in the primary key again. (tests/test_upgrade.py checks it on
+"""Leaderboard migrations on the embedded SQLite database (`make run`). 0005: the figure versions
+lose their quarter keys and the primary key its quarter column, every other version stays; back to
+0004, the column returns (0 everywhere) in the primary key again. 0006: back to 0005, the snapshots
+read from the current rows get their ranked rows back. (tests/test_upgrade.py checks both on
 PostgreSQL, with the history a snapshot service wrote.)"""
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.conftest import run_outside, sqlite_copy
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -64,3 +67,51 @@ def test_0005_drops_the_quarter_keys_on_sqlite_and_gives_the_column_back(tmp_pat
     assert after["rows"] == [[*row[:4], *row[5:]] for row in kept]
     assert back["key"] == before["key"] and back["columns"] == before["columns"]
     assert back["rows"] == kept
+
+
+CURRENT_ROWS_SCRIPT = """
+import json
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+from leaderboard.models import LeaderboardSnapshot
+from leaderboard.snapshots import rows_of
+
+COLUMNS = ("unit_id, phase_key, field_key, level, cluster_id, submitted, valid, value_vnd, participating, target, "
+           "rank, cluster_rank")
+call_command("seed_demo", verbosity=0)
+snapshots = list(LeaderboardSnapshot.objects.order_by("seq"))
+read = {s.pk: sorted(map(list, rows_of(s).values_list(*COLUMNS.split(", ")))) for s in snapshots}
+hot = [s.pk for s in snapshots if s.hot]
+call_command("migrate", "leaderboard", "0005", verbosity=0)
+ranked = {}
+with connection.cursor() as cursor:
+    for pk in read:
+        cursor.execute(f"SELECT {COLUMNS} FROM initiatives_leaderboardrow WHERE snapshot_id = %s", [pk])
+        ranked[pk] = sorted(map(list, cursor.fetchall()))
+    cursor.execute("SELECT COUNT(*) FROM leaderboard_leaderboardstate")
+    states = cursor.fetchone()[0]
+call_command("migrate", "leaderboard", verbosity=0)
+again = [s.hot for s in LeaderboardSnapshot.objects.order_by("seq")]
+print(json.dumps({"read": read, "hot": hot, "ranked": ranked, "states": states, "again": again}))
+"""
+
+
+def test_0006_gives_the_snapshots_of_the_current_rows_their_ranked_rows_back_on_sqlite(
+    tmp_path: Path, migrated_sqlite: Path
+) -> None:
+    """seed_demo's snapshots (`make run`) are read from the current rows; back to 0005, whose code
+    reads ranked rows, each gets them rebuilt from its versions, equal to what the pages read,
+    ranks included, and the history state goes (the next snapshot counts everything); forwards
+    again, no snapshot is in the (new, empty) current rows."""
+    run = run_outside(
+        [sys.executable, "-c", CURRENT_ROWS_SCRIPT],
+        {"DATABASE_URL": sqlite_copy(migrated_sqlite, tmp_path), "DJANGO_DEMO_DATA": "1"},
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    found = json.loads(run.stdout.strip().splitlines()[-1])
+    assert len(found["hot"]) == len(found["read"]) == 2, "seed_demo's two snapshots, both in the current rows"
+    assert all(found["read"].values()), "snapshots with no rows prove nothing"
+    assert found["ranked"] == found["read"]
+    assert found["states"] == 0 and found["again"] == [False, False]
