@@ -256,6 +256,14 @@ def _vacuum() -> float:
 
 # The kinds of statement that took the most of each snapshot's time, printed under it (--statements).
 STATEMENTS = 8
+# The kinds that write what the pages read: the current rows (their diff's own temporary tables) and
+# the scales; before the current rows, the snapshot's ranked partition, its weekly rows and the
+# temporary tables of the previous partition's rows with the changed keys replaced (lb_fig and
+# lb_weekly, in an incremental snapshot only). The diff's lb_changed of the current rows is not
+# told apart from the history's.
+PAGES_ROWS = (
+    r"leaderboardrow|leaderboardweek\b|leaderboardcurrent|blockscale|leaderboardscale|lb_cur_|lb_fig$|lb_weekly$"
+)
 
 
 @contextmanager
@@ -317,6 +325,8 @@ def _take(
         print(f"    {len(timings)} statements, {sum(t for t, _ in timings):.1f} s in all; the kinds that took longest:")
         for kind, times in sorted(kinds.items(), key=lambda item: sum(item[1]), reverse=True)[:STATEMENTS]:
             print(f"    {sum(times):6.2f} s {len(times):4} ×  {kind}")
+        pages = sum(sum(times) for kind, times in kinds.items() if re.search(PAGES_ROWS, kind))
+        print(f"    of which the rows the pages read (current rows, scales; ranked rows before): {pages:.2f} s")
     if snapshot.mode != expect:
         problems.append(f"{what}: mode {snapshot.mode}, expected {expect}")
     return snapshot

@@ -81,6 +81,9 @@ COVERED: dict[tuple[str, str, str], str] = {
     ("leaderboard/migrations/0004_history_of_old_snapshots.py", "_snapshot_to_versions", "sql"): "temporary tables",
     ("leaderboard/migrations/0004_history_of_old_snapshots.py", "old_snapshots_to_versions", "sql"): "versions",
     ("leaderboard/migrations/0004_history_of_old_snapshots.py", "versions_to_old_snapshots", "sql"): "rows, weeks",
+    # Backwards, the current rows' snapshots get their ranked rows and weeks back: the leaderboard's tables.
+    ("leaderboard/migrations/0006_current_rows.py", "<module>", "sql"): "ranked rows, into {table}",
+    ("leaderboard/migrations/0006_current_rows.py", "ranked_rows_back", "sql"): "rows, weeks, the history state",
 }
 
 # The covered functions that hold more than one such write (every other holds one).
@@ -89,6 +92,7 @@ TIMES: dict[tuple[str, str, str], int] = {
     ("leaderboard/history.py", "_weeks", "sql"): 3,
     ("leaderboard/migrations/0004_history_of_old_snapshots.py", "_diff", "sql"): 2,
     ("leaderboard/migrations/0004_history_of_old_snapshots.py", "versions_to_old_snapshots", "sql"): 2,
+    ("leaderboard/migrations/0006_current_rows.py", "ranked_rows_back", "sql"): 2,
 }
 
 
