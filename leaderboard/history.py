@@ -708,7 +708,7 @@ def _consume_marks(cursor: Any, *, program_id: int, at: dt.datetime, full: bool)
 
 
 # ---------------------------------------------------------------------------------------------------
-# Ranked rows: a snapshot's own (the latest few), or rebuilt from the versions
+# The current rows and their scales (the hot window's), and ranked rows rebuilt from the versions
 
 
 # A level as a number, for the ranking's sorts: sorting 360,000 rows on the level's text (compared
@@ -717,7 +717,7 @@ _LEVEL_NUMBER = (
     "CASE u.level " + " ".join(f"WHEN '{level}' THEN {rank}" for level, rank in LEVEL_RANK.items()) + " ELSE 0 END"
 )
 
-# The ranked rows, into {table} (a snapshot's partition on PostgreSQL), from {source} (unit_id, p, f,
+# The ranked rows (materialize), into {table} (a snapshot's partition on PostgreSQL), from {source} (unit_id, p, f,
 # figures) and {units} (unit_id, level, cluster_id, target: the units as the snapshot saw them).
 # (Counting each block's distinct counts and joining them back instead of RANK() took as long.)
 INSERT_ROWS_SQL = f"""
@@ -789,17 +789,23 @@ def write_scales(cursor: Any, snapshot: LeaderboardSnapshot) -> int:
     """The snapshot's block scales, from its current rows: for each (phase, field, level) block,
     nationally and within each cluster, every count's rank (one more than the units with more);
     then the whole programme's (LeaderboardScale, kept as long as the snapshot: rank history).
+    One scan of the rows, counted per cluster and count; the national counts add those up.
     Returns the snapshot's number of rows."""
     where = f"program_id = {int(snapshot.program_id)} AND {visible(_CURRENT, snapshot.seq)}"
     block = "phase_key, field_key, level"
+    temp_table(
+        cursor,
+        "lb_scale_counts",
+        f"SELECT {block}, cluster_id, submitted, COUNT(*) AS n FROM {_CURRENT} WHERE {where} "
+        f"GROUP BY {block}, cluster_id, submitted",
+    )
     cursor.execute(
         f"INSERT INTO {_BLOCK_SCALE} (snapshot_id, phase_key, field_key, level, cluster_key, submitted, rank) "
         f"SELECT %s, {block}, cluster_key, submitted, "
         f"CAST(SUM(n) OVER (PARTITION BY {block}, cluster_key ORDER BY submitted DESC) - n + 1 AS INTEGER) "
-        f"FROM (SELECT {block}, 0 AS cluster_key, submitted, COUNT(*) AS n FROM {_CURRENT} "
-        f"WHERE {where} GROUP BY {block}, submitted "
-        f"UNION ALL SELECT {block}, cluster_id, submitted, COUNT(*) FROM {_CURRENT} "
-        f"WHERE {where} AND cluster_id IS NOT NULL GROUP BY {block}, cluster_id, submitted) counts",
+        f"FROM (SELECT {block}, 0 AS cluster_key, submitted, SUM(n) AS n FROM lb_scale_counts "
+        f"GROUP BY {block}, submitted "
+        f"UNION ALL SELECT {block}, cluster_id, submitted, n FROM lb_scale_counts WHERE cluster_id IS NOT NULL) c",
         [snapshot.pk],
     )
     cursor.execute(
@@ -807,8 +813,10 @@ def write_scales(cursor: Any, snapshot: LeaderboardSnapshot) -> int:
         f"FROM {_BLOCK_SCALE} WHERE snapshot_id = %s AND phase_key = 0 AND field_key = 0 AND cluster_key = 0",
         [snapshot.pk],
     )
-    cursor.execute(f"SELECT COUNT(*) FROM {_CURRENT} WHERE {where}")
-    return int(cursor.fetchone()[0])
+    cursor.execute("SELECT COALESCE(SUM(n), 0) FROM lb_scale_counts")
+    rows = int(cursor.fetchone()[0])
+    _drop(cursor, "lb_scale_counts")
+    return rows
 
 
 def visible(alias: str, seq: int) -> str:

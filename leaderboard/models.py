@@ -55,7 +55,7 @@ class LeaderboardSnapshot(models.Model):
     # Evidence (quarter and phase ends, a decision citing it): never pruned, re-rendered as it was.
     pinned_reason = models.CharField(_("kept as evidence because"), max_length=200, blank=True)
     # When its ranked rows were last rebuilt from the history to be shown (leaderboard.snapshots.materialize):
-    # the hot window keeps them a day from then.
+    # cooling keeps them a day from then.
     materialized_at = models.DateTimeField(_("rows rebuilt at"), null=True, blank=True)
     # Its figures are in the current rows (LeaderboardCurrent, the hot window): the live pages read
     # them there, ranked by its block scales. Otherwise they read its ranked rows (LeaderboardRow),
@@ -80,7 +80,9 @@ class LeaderboardSnapshot(models.Model):
 
 class LeaderboardRow(models.Model):
     """One unit's figures over its whole subtree in one context (a phase or the whole programme, a
-    field or all fields) of a snapshot, with its rank in its level block and in its emulation cluster.
+    field or all fields) of a snapshot, with its rank in its level block and in its emulation cluster:
+    a snapshot's ranked rows, rebuilt from the history for the evidence pages (materialize), or
+    written by a snapshot taken before the current rows (LeaderboardCurrent).
 
     Level and cluster are copied as they were at the snapshot, so history survives a restructuring.
     Units with no submitted initiative in a context have no row (they are not ranked).
@@ -138,7 +140,9 @@ class LeaderboardRow(models.Model):
 
 class LeaderboardWeek(models.Model):
     """Submissions per week and field of a large unit's subtree (the Confederation and tier-2 units)
-    at a snapshot; the weekly chart of smaller subtrees is counted from their initiatives directly."""
+    at a snapshot with ranked rows (rebuilt by materialize, or taken before the current rows); a hot
+    snapshot's are its weekly versions (LeaderboardWeekFigure). The weekly chart of smaller subtrees
+    is counted from their initiatives directly."""
 
     # Written by the snapshot service alone, like LeaderboardRow: no foreign key checked at commit.
     snapshot = models.ForeignKey(
@@ -342,7 +346,11 @@ class LeaderboardBlockScale(models.Model):
     with the snapshot, deleted when it cools (its ranked rows, rebuilt, hold their ranks)."""
 
     pk = models.CompositePrimaryKey("snapshot", "phase_key", "field_key", "level", "cluster_key", "submitted")
-    snapshot = models.ForeignKey(LeaderboardSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # Tens of thousands of rows a snapshot, written by the snapshot service alone: no foreign key
+    # checked at commit (Django cascades a snapshot's deletion).
+    snapshot = models.ForeignKey(
+        LeaderboardSnapshot, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     phase_key = models.IntegerField()
     field_key = models.IntegerField()
     level = models.CharField(max_length=16, choices=Union.Level.choices)

@@ -261,8 +261,16 @@ def _write(snapshot: LeaderboardSnapshot, latest: LeaderboardSnapshot | None, *,
             cursor.execute("SET LOCAL jit = off")
         fresh = not _current_rows_stand_at(latest)
         if fresh:
-            # The current rows are about to be written anew: no earlier snapshot can be read there.
-            LeaderboardSnapshot.objects.filter(program_id=snapshot.program_id, hot=True).update(hot=False)
+            # The current rows are about to be written anew: no earlier snapshot can be read there
+            # (the live pages then show the previous one's ranked rows if it has them, else no
+            # movement, until the next snapshot).
+            demoted = list(
+                LeaderboardSnapshot.objects.filter(program_id=snapshot.program_id, hot=True).values_list(
+                    "pk", flat=True
+                )
+            )
+            LeaderboardSnapshot.objects.filter(pk__in=demoted).update(hot=False)
+            LeaderboardBlockScale.objects.filter(snapshot_id__in=demoted).delete()
         written = history.write_incremental(cursor, snapshot) if not full and _follows(snapshot, latest) else None
         if written is not None and not verify:
             history.write_current(cursor, snapshot, full=False, fresh=False)
@@ -413,22 +421,24 @@ def _hot_floor(program: Program) -> int:
 
 
 def _cool(program: Program) -> None:
-    """Take the programme's snapshots older than the HOT_SNAPSHOTS latest out of the current rows
-    (the versions only they saw, and their block scales), and drop their ranked rows (and weekly
-    rows): their history keeps them (materialize rebuilds them exactly). One spare beyond the two
-    the pages read, for pages still rendering from the cached pair. A snapshot rebuilt to be shown
-    (and the one before it) keeps its ranked rows MATERIALIZED_HOURS."""
+    """Take the programme's snapshots older than the HOT_SNAPSHOTS latest out of the current rows,
+    and drop their ranked rows (and weekly rows): their history keeps them (materialize rebuilds
+    them exactly). One spare beyond the two the pages read, for pages still rendering from the
+    cached pair. A snapshot leaves in two steps: the pages stop reading it from the current rows
+    (`hot`), and only at the next snapshot (an hour later) are the versions only it saw and its
+    block scales deleted, so a page that loaded it just before still reads all of it. A snapshot
+    rebuilt to be shown (and the one before it) keeps its ranked rows MATERIALIZED_HOURS."""
     floor = _hot_floor(program)
     if not floor:
         return
     with connection.cursor() as cursor:
-        cooled = list(
-            LeaderboardSnapshot.objects.filter(program=program, hot=True, seq__lte=floor).values_list("pk", flat=True)
-        )
-        if cooled:
-            LeaderboardSnapshot.objects.filter(pk__in=cooled).update(hot=False)
-            LeaderboardBlockScale.objects.filter(snapshot_id__in=cooled).delete()
-            cursor.execute(f"DELETE FROM {_CURRENT} WHERE program_id = %s AND last_seq <= %s", [program.pk, floor])
+        LeaderboardSnapshot.objects.filter(program=program, hot=True, seq__lte=floor).update(hot=False)
+        # The snapshots that left the hot window at an earlier cooling: below the next seq down.
+        gone = LeaderboardSnapshot.objects.filter(program=program, seq__lt=floor).order_by("-seq").first()
+        if gone is not None:
+            earlier = LeaderboardSnapshot.objects.filter(program=program, seq__lte=gone.seq).values("pk")
+            LeaderboardBlockScale.objects.filter(snapshot_id__in=earlier).delete()
+            cursor.execute(f"DELETE FROM {_CURRENT} WHERE program_id = %s AND last_seq <= %s", [program.pk, gone.seq])
         with_rows = _snapshots_with_rows(cursor)
         shown = timezone.now() - dt.timedelta(hours=MATERIALIZED_HOURS)
         recent = LeaderboardSnapshot.objects.filter(program=program, materialized_at__gt=shown)

@@ -45,12 +45,13 @@ def prune_count_marks() -> int:
 @shared_task(name="leaderboard.materialize", time_limit=SNAPSHOT_TIME_LIMIT)
 def materialize_snapshot(snapshot_id: int) -> int:
     """Give a kept snapshot, and the one before it, their ranked rows again to be shown (an
-    evidence page asked); a second run finds them there. Returns how many it rebuilt."""
+    evidence page asked), unless they are hot (the pages read those from the current rows); a
+    second run finds them there. Returns how many it rebuilt."""
     snapshot = LeaderboardSnapshot.objects.filter(pk=snapshot_id).first()
     if snapshot is None:
         return 0
     rebuilt = 0
     for shown in (snapshot, snapshot.previous):
-        if shown is not None:
+        if shown is not None and not shown.hot:
             rebuilt += snapshots.materialize(shown)
     return rebuilt

@@ -131,6 +131,7 @@ class Migration(migrations.Migration):
                 (
                     "snapshot",
                     models.ForeignKey(
+                        db_constraint=False,
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="+",
