@@ -49,6 +49,8 @@ class LeaderboardSnapshotAdmin(admin.ModelAdmin):
         "program", "taken_at", "created_at", "seq", "previous", "mode", "seconds", "row_count", "changes",
         "versions", "differences", "repair_notes", "pinned_reason",
     )  # fmt: skip
+    # The programme as the snapshot saw it is JSON for its evidence pages, which show it.
+    exclude = ("programme",)
     actions = ("keep_as_evidence",)
     show_full_result_count = False
 

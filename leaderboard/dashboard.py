@@ -22,13 +22,13 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Subquery, Sum, Value, Window
+from django.db.models import Count, F, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import Rank, TruncWeek
 from django.utils import timezone
 
 from initiatives import counting
 from initiatives.models import Field, Phase, Program, Target
-from leaderboard import evidence, history
+from leaderboard import evidence, history, programme
 from leaderboard.models import (
     LeaderboardBlockScale,
     LeaderboardRow,
@@ -138,22 +138,9 @@ def filter_choices() -> tuple[list[Field], list[EmulationCluster]]:
     cached)."""
     cached = cache.get(CHOICES_KEY)
     if cached is None:
-        cached = _filter_choices()
+        cached = programme.filter_choices_now()
         cache.set(CHOICES_KEY, cached, CHOICES_SECONDS)
     return cached
-
-
-def _filter_choices() -> tuple[list[Field], list[EmulationCluster]]:
-    # No ORDER BY inside a UNION (SQLite refuses it): sorted below.
-    fields = Field.objects.filter(is_active=True).annotate(kind=Value("f")).order_by()
-    clusters = EmulationCluster.objects.annotate(kind=Value("c"), position=Value(0)).order_by()
-    columns = ("kind", "pk", "name", "position")
-    field_rows, cluster_rows = fields.values_list(*columns), clusters.values_list(*columns)
-    rows = sorted(field_rows.union(cluster_rows, all=True), key=lambda r: (r[3], vietnamese_sort_key(r[2])))
-    return (
-        [Field(pk=pk, name=name, position=position) for kind, pk, name, position in rows if kind == "f"],
-        [EmulationCluster(pk=pk, name=name) for kind, pk, name, _position in rows if kind == "c"],
-    )
 
 
 def _is_root(unit: Union) -> bool:

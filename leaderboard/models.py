@@ -61,6 +61,9 @@ class LeaderboardSnapshot(models.Model):
     # them there, ranked by its block scales. Otherwise they read its ranked rows (LeaderboardRow),
     # which a snapshot taken before the current rows has, and materialize rebuilds for any other.
     hot = models.BooleanField(_("in the current rows"), default=False)
+    # The programme as it saw it (leaderboard.programme: name, target, dates, phases, fields, clusters),
+    # for its evidence pages; empty for a snapshot taken before it was kept.
+    programme = models.JSONField(_("the programme as it was"), default=dict, blank=True)
 
     class Meta:
         db_table = "initiatives_leaderboardsnapshot"  # its table from before the app split

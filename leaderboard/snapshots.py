@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from initiatives import counting
 from initiatives.models import Initiative, Phase, Program
-from leaderboard import history
+from leaderboard import history, programme
 from leaderboard.history import WEEKLY_MAX_DEPTH
 from leaderboard.models import (
     LeaderboardBlockScale,
@@ -179,6 +179,7 @@ def _take(
             seq=latest.seq + 1 if latest else 1,
             previous=latest,
             mode=LeaderboardSnapshot.Mode.FULL,
+            programme=programme.as_it_is(program),
         )
         _write(snapshot, latest, full=full, verify=verify)
         snapshot.save(update_fields=["row_count", "mode", "changes", "versions", "differences", "repair_notes", "hot"])

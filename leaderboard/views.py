@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from initiatives.models import Program
 from initiatives.selectors import current_program
 from leaderboard import dashboard as board
-from leaderboard import evidence, history
+from leaderboard import evidence, history, programme
 from leaderboard.forms import DashboardFilterForm
 from leaderboard.models import LeaderboardSnapshot
 from sangkien.charts import bar_chart, line_chart
@@ -78,8 +78,12 @@ def _page(
 
     Evidence (`snaps` frozen, from `_evidence`): the same, as the snapshot saw it, under keys of its
     own; the body prepares the snapshots' rows first (only when it is rendered)."""
-    fields, clusters = board.filter_choices()
-    form = DashboardFilterForm(request.GET or None, phases=list(program.phases.all()), fields=fields, clusters=clusters)
+    seen = programme.as_seen(snaps.current.programme, program_id=program.pk) if snaps and snaps.current else None
+    if seen is not None:  # evidence: the programme, its phases, fields and clusters as the snapshot saw them
+        program, phases, fields, clusters = seen.program, seen.phases, seen.fields, seen.clusters
+    else:
+        (fields, clusters), phases = board.filter_choices(), list(program.phases.all())
+    form = DashboardFilterForm(request.GET or None, phases=phases, fields=fields, clusters=clusters)
     filters = board.Filters(**form.chosen())
     snaps = snaps or board.snapshots(program=program)
     scope = _evidence_scope(request) if snaps.frozen else _scope(request)

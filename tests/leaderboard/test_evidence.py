@@ -17,7 +17,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from initiatives import counting
-from initiatives.models import Initiative, Target
+from initiatives.models import Field, Initiative, Phase, Program, Target
 from leaderboard import dashboard as board
 from leaderboard import evidence
 from leaderboard.models import LeaderboardSnapshot
@@ -26,7 +26,7 @@ from leaderboard.tasks import materialize_snapshot
 from tests.conftest import ROLES, role_group
 from tests.factories import InitiativeFactory, UserFactory
 from tests.leaderboard.test_history import has_partition
-from unions.models import Union
+from unions.models import EmulationCluster, Union
 from unions.permissions import LEADERSHIP_GROUP
 from unions.services import union_save
 
@@ -135,6 +135,18 @@ def test_a_pinned_snapshot_renders_as_it_was_after_changes_snapshots_and_pruning
         program=program, unit=unit_tree.bia, field=data["technical"], submitted_at=now - dt.timedelta(days=3)
     )
     Target.objects.filter(program=program, unit=unit_tree.cong_thuong).update(quantity=25)
+    # And the programme's settings: its target and end, a phase's name and dates, a field's and a
+    # cluster's names (the filters, the progress line, the charts and the targets under a phase).
+    Program.objects.filter(pk=program.pk).update(
+        target=program.target + 500, ends_on=program.ends_on + dt.timedelta(days=30)
+    )
+    phase2 = data["phase2"]
+    Phase.objects.filter(pk=phase2.pk).update(
+        name="Giai đoạn 2 (đổi tên)", starts_on=phase2.starts_on + dt.timedelta(days=10)
+    )
+    Field.objects.filter(pk=data["management"].pk).update(name="Quản lý (đổi tên)")
+    EmulationCluster.objects.filter(pk=data["cluster_a"].pk).update(name="Cụm A (đổi tên)")
+    board.forget_filter_choices()
     # Five more hourly snapshots, then a prune that keeps only the pinned S and the one before it
     # of that day (and the latest of the last day).
     pin(snapshot, REASON)
@@ -170,6 +182,10 @@ def test_a_pinned_snapshot_renders_as_it_was_after_changes_snapshots_and_pruning
     # What the pages showed is not what the units are now.
     now_page = national.get(as_of(reverse("dashboard_unit", args=["CTVN"]), snapshot)).content.decode()
     assert "Bóng đèn - Phích nước Rạng Đông" in now_page and "tên mới" not in now_page
+    assert (
+        "đổi tên" not in now_page
+        and "đổi tên" in national.get(reverse("dashboard_unit", args=["CTVN"])).content.decode()
+    )
     assert national.get(as_of(reverse("dashboard_unit", args=["HN-THEP"]), snapshot)).status_code == 404
     assert has_partition(snapshot) and has_partition(previous)
     # Shown, they stay a day: the next snapshot cools only the others.
@@ -329,19 +345,21 @@ def test_an_evidence_page_runs_a_fixed_number_of_queries_and_never_reuses_a_live
     cache.clear()  # the bodies rendered above
     client.force_login(leader)
     client.get(reverse("dashboard_evidence"))  # the session, the account's groups and the programme cached
-    # Both snapshots are hot (in the current rows). Cached, 6 queries: the account, the snapshot
+    # Both snapshots are hot (in the current rows). Cached, 5 queries: the account, the snapshot
     # with its programme and previous, whether it has history, the scope as the snapshot saw it and
-    # the units above it, the programme's phases (for the filters). Rendered, the body's own reads:
-    # the unit's rows, its weeks, each block and the previous ranks, or its children as seen, their
-    # rows in both snapshots and the rank history; under a field the mirror's counts. (Two fewer
-    # than when the rows were partitions: no asking whether each snapshot's partition exists.)
+    # the units above it (the programme's phases, fields and clusters are the snapshot's own).
+    # Rendered, the body's own reads: the unit's rows, its weeks, each block and the previous ranks,
+    # or its children as seen, their rows in both snapshots and the rank history; under a field
+    # the mirror's counts. (Three fewer than when the rows were partitions and the filters' choices
+    # were read live: no asking whether each snapshot's partition exists, no phases; and on the
+    # first page, after the cache was cleared, no fields and clusters.)
     for address, rendered in (
-        (dashboard, 12),
-        (f"{dashboard}?field={field}", 12),
-        (unit_page, 12),
-        (f"{unit_page}?field={field}", 14),
+        (dashboard, 10),
+        (f"{dashboard}?field={field}", 11),
+        (unit_page, 11),
+        (f"{unit_page}?field={field}", 13),
     ):
         with django_assert_num_queries(rendered):
             assert client.get(address).status_code == 200
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(5):
             assert client.get(address).status_code == 200
