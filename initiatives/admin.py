@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import Promise
@@ -18,7 +18,21 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.forms import VNDField
-from initiatives.models import Attachment, Author, Field, Initiative, Phase, Program, ReviewQueue, StatusChange, Target
+from initiatives.models import (
+    Attachment,
+    Author,
+    Field,
+    Initiative,
+    Phase,
+    Program,
+    QuarterTarget,
+    ReviewQueue,
+    StatusChange,
+    Target,
+)
+from initiatives.quarter_imports import import_quarter_targets
+from initiatives.quarter_imports import template_workbook as quarter_template_workbook
+from initiatives.quarters import Quarter
 from initiatives.services import (
     InitiativeStateError,
     initiative_record_editor,
@@ -29,7 +43,9 @@ from initiatives.services import (
 from sangkien.admin_labels import LabelledInlineMixin
 from sangkien.admin_lists import LargeListAdminMixin
 from sangkien.admin_queues import WorkQueueAdminMixin, log_changes
+from sangkien.downloads import file_response
 from sangkien.search import FoldedSearchMixin
+from sangkien.spreadsheets import SPREADSHEET_ACCEPT, XLSX_CONTENT_TYPE, SpreadsheetError
 from sangkien.text import format_vnd
 from unions.admin import SubtreeFilter
 from unions.admin_scoping import ProgrammeWideAdminMixin, ProgrammeWideInline, ScopedAdminMixin
@@ -76,6 +92,93 @@ class TargetAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def unit_choices(self, user: User | AnonymousUser) -> QuerySet[Union]:
         return target_units(user)
+
+
+class QuarterTargetImportForm(forms.Form):
+    program = forms.ModelChoiceField(label=_("Programme"), queryset=Program.objects.order_by("-starts_on"))
+    file = forms.FileField(
+        label=_("Quarter targets spreadsheet (.xlsx, .xlsm, .xls or .ods)"),
+        widget=forms.ClearableFileInput(attrs={"accept": SPREADSHEET_ACCEPT}),
+    )
+
+
+@admin.register(QuarterTarget)
+class QuarterTargetAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Chỉ tiêu quý, assigned by the level above as a unit's programme target is (the same policy);
+    a quarter without one takes its share of the programme target (initiatives.quarters)."""
+
+    list_display = ("unit", "program", "quarter_label", "quantity")
+    list_filter = ("program", "year", "quarter")
+    list_select_related = ("unit", "program")
+    autocomplete_fields = ("unit",)
+    search_fields = ("unit__code",)
+    show_full_result_count = False
+
+    def may_act(self, user: User | AnonymousUser, obj: QuarterTarget) -> bool:
+        return may_set_target(user, obj.unit)
+
+    def unit_choices(self, user: User | AnonymousUser) -> QuerySet[Union]:
+        return target_units(user)
+
+    @admin.display(description=_("quarter"), ordering="year")
+    def quarter_label(self, obj: QuarterTarget) -> str:
+        return Quarter(obj.year, obj.quarter).label()
+
+    def can_import(self, request: HttpRequest) -> bool:
+        """An import both creates and updates targets (each row held to the policy above)."""
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        return super().changelist_view(request, {**(extra_context or {}), "can_import": self.can_import(request)})
+
+    def get_urls(self) -> list:
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="initiatives_quartertarget_import"),
+            path(
+                "import-template.xlsx",
+                self.admin_site.admin_view(self.import_template_view),
+                name="initiatives_quartertarget_import_template",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_template_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.can_import(request):
+            return redirect("admin:initiatives_quartertarget_changelist")
+        return file_response(
+            quarter_template_workbook(), name="mau-nhap-chi-tieu-quy.xlsx", content_type=XLSX_CONTENT_TYPE
+        )
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.can_import(request):
+            return redirect("admin:initiatives_quartertarget_changelist")
+        active = Program.objects.filter(is_active=True).order_by("-starts_on").first()
+        form = QuarterTargetImportForm(request.POST or None, request.FILES or None, initial={"program": active})
+        errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = import_quarter_targets(
+                    form.cleaned_data["file"], program=form.cleaned_data["program"], user=account(request)
+                )
+            except SpreadsheetError as error:
+                errors = error.messages
+            else:
+                messages.success(
+                    request,
+                    _("Imported %(created)s new quarter targets, updated %(updated)s, %(unchanged)s unchanged.")
+                    % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+                )
+                for line in result.layout.summary() if result.layout else ():
+                    messages.info(request, line)
+                return redirect("admin:initiatives_quartertarget_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import quarter targets from Excel"),
+            "form": form,
+            "errors": errors,
+        }
+        return render(request, "admin/initiatives/quartertarget/import.html", context)
 
 
 class AuthorInline(LabelledInlineMixin, admin.TabularInline):

@@ -108,6 +108,36 @@ class Target(models.Model):
         return f"{self.unit} – {self.quantity}"
 
 
+class QuarterTarget(models.Model):
+    """Chỉ tiêu quý: a unit's target number of initiatives for one calendar quarter of a programme, as
+    assigned by the level above. A quarter without one takes the share of the unit's programme
+    target that falls in it (initiatives.quarters: the documented rule, pro rata of the days)."""
+
+    program = models.ForeignKey(
+        Program, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="quarter_targets"
+    )
+    unit = models.ForeignKey(Union, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="quarter_targets")
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(
+        _("quarter"), choices=[(n, n) for n in range(1, 5)], validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    quantity = models.PositiveIntegerField(_("target number of initiatives"))
+
+    class Meta:
+        verbose_name = _("quarter target")
+        verbose_name_plural = _("quarter targets")
+        ordering = ["program", "year", "quarter", "unit__code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "unit", "year", "quarter"], name="quarter_target_unique_per_unit_and_quarter"
+            ),
+            models.CheckConstraint(condition=models.Q(quarter__gte=1, quarter__lte=4), name="quarter_target_quarter"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} – {self.quarter}/{self.year}: {self.quantity}"
+
+
 # The highest value benefit of one initiative, in đồng (a million billion): beyond any real
 # initiative, so extra zeros typed by mistake are caught, and the leaderboard's BIGINT sums hold
 # over 9,000 initiatives even at this value.

@@ -47,6 +47,7 @@ UPLOAD_LIMITS: dict[str, FileAllowance] = {
     "questions:create": FileAllowance("INITIATIVE_ATTACHMENT_MAX_BYTES"),
     "initiatives:import": FileAllowance("INITIATIVE_IMPORT_MAX_BYTES"),
     "admin:unions_union_import": FileAllowance("UNION_IMPORT_MAX_BYTES"),
+    "admin:initiatives_quartertarget_import": FileAllowance("QUARTER_TARGET_IMPORT_MAX_BYTES"),
 }
 
 

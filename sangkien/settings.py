@@ -383,6 +383,9 @@ INITIATIVE_IMPORT_MAX_ROWS = env.int("INITIATIVE_IMPORT_MAX_ROWS", default=20_00
 # may hold, checked before openpyxl opens it and while it is read (sangkien/xlsx_guard.py). Each
 # admits the largest legitimate files with room to spare; their figures are in bench/README.md §8.
 UNION_IMPORT_MAX_ROWS = env.int("UNION_IMPORT_MAX_ROWS", default=200_000)  # the national file: ~130,000
+# Quarter targets: a quarter for every unit of the nation is ~130,000 rows (a year goes in four files).
+QUARTER_TARGET_IMPORT_MAX_BYTES = env.int("QUARTER_TARGET_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+QUARTER_TARGET_IMPORT_MAX_ROWS = env.int("QUARTER_TARGET_IMPORT_MAX_ROWS", default=200_000)
 SPREADSHEET_MAX_PARTS = env.int("SPREADSHEET_MAX_PARTS", default=200)  # zip members; Excel writes about 10
 SPREADSHEET_MAX_PART_BYTES = env.int("SPREADSHEET_MAX_PART_BYTES", default=128 * 1024 * 1024)  # one, unpacked
 SPREADSHEET_MAX_TOTAL_BYTES = env.int("SPREADSHEET_MAX_TOTAL_BYTES", default=256 * 1024 * 1024)  # all, unpacked

@@ -7,6 +7,7 @@ with its row number and column at once.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -308,6 +309,28 @@ def safe_cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None =
     if number_format:
         cell.number_format = number_format
     return cell
+
+
+_THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
+
+
+def whole_number(value: Any, *, most: int) -> int | None:
+    """A cell as a whole number from 0 to `most`: a number, or digits plain or grouped by
+    thousands ("1.250", "1,250"); None for anything else (an empty cell included)."""
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        number = int(value) if value.is_integer() else None
+    elif isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        if text.isascii() and text.isdigit():
+            number = int(text)
+        elif _THOUSANDS.match(text):
+            number = int(re.sub(r"[.,]", "", text))
+    return number if number is not None and 0 <= number <= most else None
 
 
 def max_length(model: type[Model], name: str) -> int:

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from emulation.models import EmulationCriterion, ExportJob
-from initiatives.models import Program, ReviewQueue, Target
+from initiatives.models import Program, QuarterTarget, ReviewQueue, Target
 from leaderboard.models import LeaderboardSnapshot
 from notifications.models import Notification
 from questions.models import Page, PendingQuestion, Question
@@ -103,6 +103,11 @@ def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model
             Expect(STAFF_VIEWERS, NATIONAL_BOARD, NATIONAL_BOARD, NATIONAL_BOARD, {"delete_selected": NATIONAL_BOARD}),
         ),
         Target: (target, Expect(SEES_ROW, CHANGES_ROW, ALL_REVIEWERS, CHANGES_ROW, {"delete_selected": ALL_REVIEWERS})),
+        # A quarter's target follows the programme target's policy: the level above assigns it.
+        QuarterTarget: (
+            QuarterTarget.objects.create(program=program, unit=unit_tree.thep, year=2022, quarter=1, quantity=5),
+            Expect(SEES_ROW, CHANGES_ROW, ALL_REVIEWERS, CHANGES_ROW, {"delete_selected": ALL_REVIEWERS}),
+        ),
         type(initiative): (
             initiative,
             Expect(SEES_ROW, CHANGES_ROW, SUPERUSER, SUPERUSER, {**review, "delete_selected": SUPERUSER}),
@@ -373,6 +378,8 @@ def test_every_custom_admin_url_answers_each_role_as_the_policy_says(
     pages = {
         reverse("admin:unions_union_import"): IMPORTERS,
         reverse("admin:unions_union_import_template"): IMPORTERS,
+        reverse("admin:initiatives_quartertarget_import"): ALL_REVIEWERS,
+        reverse("admin:initiatives_quartertarget_import_template"): ALL_REVIEWERS,
         reverse("admin:questions_question_attachment", args=[question.pk]): SEES_ROW,
         reverse("admin:auth_user_password_change", args=[roles["officer"].pk]): SUPERUSER,  # type: ignore[union-attr]
         reverse("board_metrics"): BOARD_AND_LEADERSHIP,
@@ -399,6 +406,8 @@ def test_the_admin_s_custom_urls_are_all_in_the_matrix() -> None:
     assert custom == {
         "unions_union_import",
         "unions_union_import_template",
+        "initiatives_quartertarget_import",
+        "initiatives_quartertarget_import_template",
         "initiatives_initiative_review",
         "initiatives_reviewqueue_review",
         "questions_question_attachment",

@@ -17,7 +17,16 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from sangkien.spreadsheets import Layout, SheetIssue, SpreadsheetError, TableSpec, cell_text, max_length, read_rows
+from sangkien.spreadsheets import (
+    Layout,
+    SheetIssue,
+    SpreadsheetError,
+    TableSpec,
+    cell_text,
+    max_length,
+    read_rows,
+    whole_number,
+)
 from sangkien.spreadsheets import template_workbook as spreadsheet_template
 from sangkien.text import fold_key
 from sangkien.xlsx_guard import vietnamese_number
@@ -47,7 +56,6 @@ EXAMPLE_ROWS = (
 )
 
 _CODE_RE = re.compile(CODE_PATTERN)
-_THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
 
 
 def _issue(row: int, column: int, message: str) -> SheetIssue:
@@ -78,23 +86,10 @@ MAX_MEMBERS = 2_147_483_647  # the column is a PostgreSQL integer
 
 
 def _count(value: Any) -> int | None:
-    """A member count: a whole number from 0 to MAX_MEMBERS, plain or with thousands separators."""
+    """A member count: a whole number from 0 to MAX_MEMBERS, plain or with thousands separators; 0 when empty."""
     if value is None or value == "":
         return 0
-    number: int | None = None
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
-        number = value
-    elif isinstance(value, float):
-        number = int(value) if value.is_integer() else None
-    else:
-        text = str(value).strip().replace(" ", "")
-        if text.isascii() and text.isdigit():
-            number = int(text)
-        elif _THOUSANDS.match(text):
-            number = int(re.sub(r"[.,]", "", text))
-    return number if number is not None and 0 <= number <= MAX_MEMBERS else None
+    return whole_number(value if isinstance(value, int | float) else str(value), most=MAX_MEMBERS)
 
 
 def _parse(

@@ -42,6 +42,7 @@ REVIEWER_PERMISSIONS = {
         "phase": "vac",
         "field": "vac",
         "target": "vacd",
+        "quartertarget": "vacd",
         "initiative": "vc",
         "reviewqueue": "vc",
         "attachment": "v",
