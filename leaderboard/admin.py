@@ -13,8 +13,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from leaderboard.models import LeaderboardSnapshot
+from leaderboard.models import HonourRule, LeaderboardSnapshot
 from leaderboard.snapshots import pin
+from unions.admin_scoping import ProgrammeWideAdminMixin
 from unions.permissions import may_manage_snapshots
 
 if TYPE_CHECKING:
@@ -85,3 +86,10 @@ class LeaderboardSnapshotAdmin(admin.ModelAdmin):
             kept += 1
         message = ngettext("%(count)s snapshot kept as evidence.", "%(count)s snapshots kept as evidence.", kept)
         self.message_user(request, message % {"count": kept})
+
+
+@admin.register(HonourRule)
+class HonourRuleAdmin(ProgrammeWideAdminMixin, admin.ModelAdmin):
+    """A programme's honours rule (leaderboard.honours): read by the board and leadership, set nationally."""
+
+    list_display = ("program", "count", "margin")

@@ -386,3 +386,27 @@ class LeaderboardScale(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} {self.submitted}: #{self.rank}"
+
+
+class HonourRule(models.Model):
+    """How a programme honours the leading units of a period (issue 19; the Confederation's guidance
+    of 2022): in each emulation cluster, and in each level block, the unit(s) with the most
+    initiatives of the period, provided their count is at least `margin` above their own target
+    for the period ("above its target": 1). Without a rule a programme uses these defaults."""
+
+    class Count(models.TextChoices):
+        SUBMITTED = "submitted", _("initiatives submitted")
+        VALID = "valid", _("initiatives found valid")
+
+    program = models.OneToOneField(
+        Program, verbose_name=_("programme"), on_delete=models.CASCADE, related_name="honour_rule"
+    )
+    count = models.CharField(_("count by"), max_length=16, choices=Count.choices, default=Count.SUBMITTED)
+    margin = models.PositiveIntegerField(_("at least this many above the target"), default=1)
+
+    class Meta:
+        verbose_name = _("honours rule")
+        verbose_name_plural = _("honours rules")
+
+    def __str__(self) -> str:
+        return f"{self.program}: {self.count} ≥ target + {self.margin}"

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from emulation.models import EmulationCriterion, ExportJob
 from initiatives.models import Program, QuarterTarget, ReviewQueue, Target
-from leaderboard.models import LeaderboardSnapshot
+from leaderboard.models import HonourRule, LeaderboardSnapshot
 from notifications.models import Notification
 from questions.models import Page, PendingQuestion, Question
 from tests.conftest import ROLES, UnitTree
@@ -96,6 +96,7 @@ def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model
         ),
         EmulationCluster: (cluster, programme),
         Program: (program, programme),
+        HonourRule: (HonourRule.objects.create(program=program), programme),
         type(field): (field, programme),
         Page: (page, programme),
         EmulationCriterion: (

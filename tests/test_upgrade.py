@@ -9,7 +9,8 @@ SQL, the NEW code (this checkout) runs `migrate` on it, and the state is read ag
 - no table is lost and none gains or loses rows (only migrate's own bookkeeping tables may grow);
 - every content type keeps its id and resolves, with the new code, to an installed model with the
   same name and table (so no content type is left behind under an app label its model has left);
-- every permission keeps its id, content type and codename; every group and user grant stays;
+- every permission keeps its id, content type and codename; every group and user grant stays (the
+  role groups gain only the permissions of models added since);
 - every admin LogEntry keeps its content type and object and still finds its object;
 - every leaderboard partition (and partition index) stays attached;
 - the old snapshots are numbered (seq 1, 2, …) in the order of their instants, each pointing at the
@@ -230,8 +231,14 @@ def test_permissions_keep_their_ids_content_types_and_codenames(upgrade: Upgrade
     assert not changed, f"permissions changed or lost (old, new): {changed}"
 
 
-def test_group_and_user_grants_are_unchanged(upgrade: Upgrade) -> None:
-    assert upgrade.new.group_permissions == upgrade.old.group_permissions
+def test_group_and_user_grants_are_kept_and_groups_gain_only_the_new_models(upgrade: Upgrade) -> None:
+    old, new = upgrade.old.group_permissions, upgrade.new.group_permissions
+    assert old <= new, f"group grants lost: {sorted(old - new)}"
+    # A migration that adds a model grants its permissions to the role groups (quarter targets, the
+    # honours rule): only permissions the old database did not have may be granted anew.
+    added = {permission for _group, permission in new - old}
+    existing = set(upgrade.old.permissions)
+    assert not added & existing, f"permissions of the old database granted anew: {sorted(added & existing)}"
     assert upgrade.new.user_permissions == upgrade.old.user_permissions
     assert upgrade.new.user_groups == upgrade.old.user_groups
 

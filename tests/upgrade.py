@@ -27,7 +27,9 @@ COMMAND_TIMEOUT = 300  # seconds; each step takes a few
 
 # Tables that `migrate` itself writes to: their rows may grow (new migrations, the content types
 # and permissions of new models) but never disappear; their old rows are compared one by one.
-GROWING_TABLES = frozenset({"django_migrations", "django_content_type", "auth_permission"})
+# (auth_group_permissions: the role groups are granted the permissions of the models added since,
+# by the migration that adds each: unions.permissions.grant_roles_in_migration.)
+GROWING_TABLES = frozenset({"django_migrations", "django_content_type", "auth_permission", "auth_group_permissions"})
 # The custom user model (AUTH_USER_MODEL = unions.User) stays where it is: its grant tables.
 USER_GROUPS_TABLE = "unions_user_groups"
 USER_PERMISSIONS_TABLE = "unions_user_user_permissions"

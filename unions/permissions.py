@@ -52,6 +52,7 @@ REVIEWER_PERMISSIONS = {
     "questions": {"question": "vc", "pendingquestion": "vc", "page": "vac"},
     "notifications": {"notification": "v"},
     "emulation": {"emulationcriterion": "vacd", "scoringband": "vacd", "exportjob": "v"},
+    "leaderboard": {"honourrule": "vac"},
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}
 

@@ -1,0 +1,110 @@
+"""Honours proposals from a snapshot (issue 19, item 2), on a hand-computed tree: per level block and
+per emulation cluster, the leading units of the period (ties shared), and whether each is above its
+own target for the period by the programme's margin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from initiatives.models import Initiative, QuarterTarget, Target
+from initiatives.quarters import Quarter
+from leaderboard.honours import Period, propose
+from leaderboard.models import HonourRule
+from leaderboard.snapshots import leaderboard_snapshot
+from tests.factories import EmulationClusterFactory, InitiativeFactory, TargetFactory, UnionFactory
+from unions.models import EmulationCluster, Union
+
+pytestmark = pytest.mark.django_db
+
+Q3 = Quarter(2022, 3)
+
+
+def on(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
+
+
+@pytest.fixture
+def tree(program, unit_tree):
+    """Cluster A: Gang thép, Bia and Điện (Hà Nội); cluster B: Rạng Đông.
+
+    Q3/2022: Gang thép 4, Bia 4, Điện 2, Rạng Đông 3 (and a draft of Điện's, not counted);
+    Q4/2022: Gang thép 1. Targets: Gang thép's programme target 6 (a Q3 share of 6 × 92/602 = 0.92,
+    so 1; Q4 the same); Bia's Q3 target assigned, 4; Rạng Đông none."""
+    cluster_a, cluster_b = EmulationClusterFactory(name="Cụm A"), EmulationClusterFactory(name="Cụm B")
+    dien = UnionFactory(code="HN-DIEN", name="Công đoàn Điện lực Hà Nội", parent=unit_tree.ha_noi)
+    Union.objects.filter(pk__in=[unit_tree.gang_thep.pk, unit_tree.bia.pk, dien.pk]).update(cluster=cluster_a)
+    Union.objects.filter(pk=unit_tree.rang_dong.pk).update(cluster=cluster_b)
+    july = on(dt.date(2022, 7, 15))
+    for unit, n in ((unit_tree.gang_thep, 4), (unit_tree.bia, 4), (dien, 2), (unit_tree.rang_dong, 3)):
+        InitiativeFactory.create_batch(n, program=program, unit=unit, submitted_at=july)
+    InitiativeFactory(program=program, unit=dien, submitted_at=july, status=Initiative.Status.DRAFT)
+    InitiativeFactory(program=program, unit=unit_tree.gang_thep, submitted_at=on(dt.date(2022, 11, 2)))
+    TargetFactory(program=program, unit=unit_tree.gang_thep, quantity=6)
+    QuarterTarget.objects.create(program=program, unit=unit_tree.bia, year=2022, quarter=3, quantity=4)
+    snapshot, _ = leaderboard_snapshot(program=program, at=on(dt.date(2023, 1, 2)))
+    return {"snapshot": snapshot, "a": cluster_a, "b": cluster_b, "dien": dien, "units": unit_tree}
+
+
+def table(proposal) -> dict[tuple[str, str | None], list[tuple[str, int, int, bool]]]:
+    names: dict[int | None, str | None] = {None: None}
+    names.update(EmulationCluster.objects.values_list("pk", "name"))
+    return {
+        (group.level, names[group.cluster_id]): [(c.unit.code, c.count, c.target, c.meets) for c in group.leaders]
+        for group in proposal.groups
+    }
+
+
+def test_a_quarter_s_leaders_per_block_and_cluster_with_ties_and_the_target_rule(tree) -> None:
+    proposal = propose(tree["snapshot"], period=Period(quarter=Q3))
+    assert (proposal.count, proposal.margin) == ("submitted", 1)  # the guidance's defaults
+    assert table(proposal) == {
+        ("tier2", None): [("CTVN", 7, 0, True)],  # Gang thép 4 + Rạng Đông 3, against Hà Nội's 6
+        ("superior", None): [("CTVN-THEP", 4, 0, True)],
+        # A tie for the block and for cluster A: both listed, by name. Bia is exactly at its target
+        # (4 of 4): not above it. Gang thép is 3 above its share (1).
+        ("grassroots", None): [("HN-BIA", 4, 4, False), ("THEP-TISCO", 4, 1, True)],
+        ("grassroots", "Cụm A"): [("HN-BIA", 4, 4, False), ("THEP-TISCO", 4, 1, True)],
+        ("grassroots", "Cụm B"): [("CTVN-RANGDONG", 3, 0, True)],
+    }
+
+
+def test_the_next_quarter_a_leader_below_its_target_is_proposed_but_not_honoured(tree) -> None:
+    proposal = propose(tree["snapshot"], period=Period(quarter=Quarter(2022, 4)))
+    assert table(proposal)[("grassroots", "Cụm A")] == [("THEP-TISCO", 1, 1, False)]  # 1 is not above 1
+
+
+def test_the_rule_s_count_and_margin_are_the_programme_s(tree, program) -> None:
+    HonourRule.objects.create(program=program, count=HonourRule.Count.SUBMITTED, margin=3)
+    proposal = propose(tree["snapshot"], period=Period(quarter=Q3))
+    assert table(proposal)[("grassroots", "Cụm A")] == [("HN-BIA", 4, 4, False), ("THEP-TISCO", 4, 1, True)]
+    assert table(proposal)[("grassroots", "Cụm B")] == [("CTVN-RANGDONG", 3, 0, True)]
+    HonourRule.objects.filter(program=program).update(count=HonourRule.Count.VALID)
+    assert propose(tree["snapshot"], period=Period(quarter=Q3)).groups == []  # nothing valid yet
+
+
+def test_a_subtree_s_proposal_and_the_whole_programme_s(tree) -> None:
+    units = tree["units"]
+    hanoi = table(propose(tree["snapshot"], period=Period(quarter=Q3), scope_id=units.ha_noi.pk))
+    assert hanoi == {
+        ("grassroots", None): [("HN-BIA", 4, 4, False)],
+        ("grassroots", "Cụm A"): [("HN-BIA", 4, 4, False)],
+    }
+    whole = table(propose(tree["snapshot"], period=Period()))
+    # Gang thép has 5 over the programme, its target 6: proposed, not above it.
+    assert whole[("grassroots", "Cụm A")] == [("THEP-TISCO", 5, 6, False)]
+
+
+def test_the_same_snapshot_gives_the_same_proposal_whatever_changed_since(tree, program) -> None:
+    units = tree["units"]
+    before = table(propose(tree["snapshot"], period=Period(quarter=Q3)))
+    # After the snapshot: Bia submits three more dated in Q3, Rạng Đông moves to cluster A and Gang
+    # thép's programme target grows; a later snapshot sees all of it.
+    InitiativeFactory.create_batch(3, program=program, unit=units.bia, submitted_at=on(dt.date(2022, 8, 1)))
+    Union.objects.filter(pk=units.rang_dong.pk).update(cluster=tree["a"])
+    Target.objects.filter(unit=units.gang_thep).update(quantity=600)
+    later, _ = leaderboard_snapshot(program=program, at=on(dt.date(2023, 1, 3)))
+    assert table(propose(tree["snapshot"], period=Period(quarter=Q3))) == before
+    assert table(propose(later, period=Period(quarter=Q3)))[("grassroots", "Cụm A")] == [("HN-BIA", 7, 4, True)]
