@@ -3,6 +3,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Now
@@ -136,6 +137,15 @@ class QuarterTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit} – {self.quarter}/{self.year}: {self.quantity}"
+
+    def clean(self) -> None:
+        """A quarter within the programme's dates (the import refuses the others with the same words)."""
+        from initiatives.quarters import Quarter, outside_message
+
+        if self.program_id is not None and self.year and self.quarter in range(1, 5):
+            message = outside_message(self.program, Quarter(self.year, self.quarter))
+            if message:
+                raise ValidationError({"quarter": message})
 
 
 # The highest value benefit of one initiative, in đồng (a million billion): beyond any real

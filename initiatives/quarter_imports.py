@@ -8,6 +8,7 @@ quarter the file does not name keeps what it had.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from initiatives.models import Program, QuarterTarget
-from initiatives.quarters import Quarter, days_within, parse_quarter
+from initiatives.quarters import Quarter, outside_message, parse_quarter
 from sangkien.spreadsheets import (
     Layout,
     SheetIssue,
@@ -77,13 +78,7 @@ def _quarter(value: Any, program: Program) -> tuple[Quarter | None, str]:
     quarter = parse_quarter(cell_text(value))
     if quarter is None:
         return None, _("“%(value)s” is not a quarter; write it as “Quý 1/2023”.") % {"value": cell_text(value)}
-    if not days_within(program, quarter):
-        return None, _("%(quarter)s is outside the programme (%(start)s – %(end)s).") % {
-            "quarter": quarter.label(),
-            "start": program.starts_on.strftime("%d/%m/%Y"),
-            "end": program.ends_on.strftime("%d/%m/%Y"),
-        }
-    return quarter, ""
+    return quarter, outside_message(program, quarter)
 
 
 def _parse(numbered_rows: Any, program: Program, issues: list[SheetIssue]) -> list[Row]:
@@ -98,7 +93,9 @@ def _parse(numbered_rows: Any, program: Program, issues: list[SheetIssue]) -> li
         if problem:
             issues.append(_issue(number, QUARTER, problem))
         quantity = whole_number(cells[QUANTITY], most=MAX_QUANTITY)
-        if quantity is None:
+        if quantity is None and cell_text(cells[QUANTITY]) == "":
+            issues.append(_issue(number, QUANTITY, _("The target is missing.")))
+        elif quantity is None:
             issues.append(
                 _issue(
                     number,
@@ -150,51 +147,67 @@ def import_quarter_targets(
 ) -> ImportResult:
     """Validate the whole file, then create or update every quarter target in one transaction.
 
-    `user` is the board account importing from the admin, held to the targets it may set; the
-    command line (an operator of the server) passes none."""
+    `user` is the board account importing from the admin, held to the targets it may set (None:
+    no account's limits, for the server's own scripts)."""
     issues: list[SheetIssue] = []
     layout = Layout()
     limit = settings.QUARTER_TARGET_IMPORT_MAX_ROWS
     numbered_rows = read_rows(
         source, spec=SPEC, max_bytes=settings.QUARTER_TARGET_IMPORT_MAX_BYTES, max_rows=limit, layout=layout
     )
-    rows = _parse(numbered_rows, program, issues)
+    rows = _parse(_at_most(numbered_rows, limit), program, issues)
     units = _units(rows, user, issues)
     if issues:
         raise SpreadsheetError(issues, layout=layout)
     if not rows:
         raise SpreadsheetError(_("The file has a header but no target rows."))
     result = ImportResult(layout=layout)
+    # Only the file's quarters of the file's units are read back (a national file: ~130,000).
+    wanted = {(units[row.code].pk, row.quarter.year, row.quarter.number) for row in rows}
+    unit_ids = sorted({unit_id for unit_id, _year, _quarter in wanted})
+    years = sorted({year for _unit, year, _quarter in wanted})
+    existing: dict[tuple[int, int, int], int] = {}
+    for start in range(0, len(unit_ids), 5000):
+        found = QuarterTarget.objects.filter(
+            program=program, unit_id__in=unit_ids[start : start + 5000], year__in=years
+        ).values_list("unit_id", "year", "quarter", "quantity")
+        existing.update(((unit_id, year, quarter), quantity) for unit_id, year, quarter, quantity in found)
+    written = []
+    for row in rows:
+        key = (units[row.code].pk, row.quarter.year, row.quarter.number)
+        before = existing.get(key)
+        if before == row.quantity:
+            result.unchanged += 1
+            continue
+        if before is None:
+            result.created += 1
+        else:
+            result.updated += 1
+        written.append(
+            QuarterTarget(program=program, unit_id=key[0], year=key[1], quarter=key[2], quantity=row.quantity)
+        )
+    # Created or updated in one statement per batch: a second import of the same quarters at the
+    # same moment updates them rather than failing on the unique constraint.
     with transaction.atomic():
-        existing = {
-            (target.unit_id, target.year, target.quarter): target
-            for target in QuarterTarget.objects.select_for_update().filter(
-                program=program, unit__in=[units[row.code] for row in rows]
-            )
-        }
-        created, changed = [], []
-        for row in rows:
-            unit = units[row.code]
-            target = existing.get((unit.pk, row.quarter.year, row.quarter.number))
-            if target is None:
-                created.append(
-                    QuarterTarget(
-                        program=program,
-                        unit=unit,
-                        year=row.quarter.year,
-                        quarter=row.quarter.number,
-                        quantity=row.quantity,
-                    )
-                )
-            elif target.quantity != row.quantity:
-                target.quantity = row.quantity
-                changed.append(target)
-            else:
-                result.unchanged += 1
-        QuarterTarget.objects.bulk_create(created, batch_size=2000)
-        QuarterTarget.objects.bulk_update(changed, ["quantity"], batch_size=2000)
-        result.created, result.updated = len(created), len(changed)
+        QuarterTarget.objects.bulk_create(
+            written,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["program", "unit", "year", "quarter"],
+            update_fields=["quantity"],
+        )
     return result
+
+
+def _at_most(numbered_rows: Iterator[tuple[int, tuple[Any, ...]]], limit: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The rows that hold data, refused as soon as there are more than `limit` of them."""
+    for count, numbered_row in enumerate(numbered_rows, start=1):
+        if count > limit:
+            raise SpreadsheetError(
+                _("The file has more than %(limit)s target rows; split it into several files (a quarter each).")
+                % {"limit": vietnamese_number(limit)}
+            )
+        yield numbered_row
 
 
 def template_workbook() -> bytes:

@@ -113,3 +113,14 @@ def quarter_targets(program: Program, quarter: Quarter, *, unit_ids: Iterable[in
     }
     targets.update(assigned.values_list("unit_id", "quantity"))
     return targets
+
+
+def outside_message(program: Program, quarter: Quarter) -> str:
+    """Why a quarter outside the programme's dates has no target ("" when it is within them)."""
+    if days_within(program, quarter):
+        return ""
+    return _("The quarter is outside the programme (%(start)s – %(end)s): %(quarter)s.") % {
+        "quarter": quarter.label(),
+        "start": program.starts_on.strftime("%d/%m/%Y"),
+        "end": program.ends_on.strftime("%d/%m/%Y"),
+    }

@@ -6,15 +6,19 @@ with the most initiatives of the period (ties share the place), and marks which 
 programme's rule (HonourRule: the count used, submitted or valid, and how far above its own target
 for the period a unit must be).
 
-Everything is read as the snapshot saw it: the units (level, cluster, place in the tree, programme
-target) from their versions, a quarter's figures from what it counted (history.quarter_figures), a
+Everything counted is read as the snapshot saw it: the units (level, cluster, place in the tree,
+programme target) from their versions, the programme's and its phases' dates from what it kept of
+them (leaderboard.programme), a quarter's figures from what it counted (history.quarter_figures), a
 phase's or the programme's from its figure versions. So computing a proposal again from the same
-snapshot gives the same result. One input is read as it is now: the quarter targets assigned in the
-admin (QuarterTarget, not versioned); a decision (the next step) freezes the targets it used.
+snapshot gives the same figures. Two inputs are read as they are now: the programme's rule
+(HonourRule) and the quarter targets assigned in the admin (QuarterTarget, not versioned); a
+decision (the next step) freezes the rule and the targets it used.
 
 Targets for a period: a quarter's by initiatives.quarters (assigned, or the days' share of the
 programme target the snapshot saw); a phase's, the phase's share of the programme target, as the
-dashboard counts it (leaderboard.dashboard.target_in); the programme's, the programme target.
+dashboard counts it (leaderboard.dashboard.target_in); the programme's, the programme target. A unit
+with no target for the period (none assigned, a programme target of 0, or a share that rounds to 0)
+cannot be above it: it may lead, but does not meet the rule.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from initiatives.models import Phase, Program, QuarterTarget
-from initiatives.quarters import Quarter, derived_target
-from leaderboard import history
+from initiatives.quarters import Quarter, days_within, derived_target
+from leaderboard import history, programme
 from leaderboard.dashboard import Filters, target_in
 from leaderboard.models import HonourRule, LeaderboardFigure, LeaderboardSnapshot, LeaderboardUnitVersion
 from sangkien.text import vietnamese_sort_key
@@ -56,8 +60,8 @@ class Seen:
 class Candidate:
     unit: Seen
     count: int  # the period's initiatives, by the rule's count
-    target: int  # its target for the period
-    meets: bool  # count >= target + the rule's margin
+    target: int | None  # its target for the period; None: it has none
+    meets: bool  # it has a target and count >= target + the rule's margin
 
 
 @dataclass(frozen=True)
@@ -142,15 +146,40 @@ def _targets(program: Program, period: Period, units: dict[int, Seen], ids: set[
     return {unit_id: target_in(units[unit_id].target, program=program, filters=filters) for unit_id in ids}
 
 
+class NoSuchPeriod(ValueError):
+    """The period or the scope is not one the snapshot can answer for."""
+
+
+def _programme_seen(snapshot: LeaderboardSnapshot, period: Period) -> tuple[Program, Period]:
+    """The programme (dates, target) and the period's phase as the snapshot saw them (as they are
+    now for a snapshot taken before it kept them)."""
+    program = snapshot.program
+    seen = programme.as_seen(snapshot.programme, program_id=program.pk)
+    phase = period.phase
+    if phase is not None and phase.program_id != program.pk:
+        raise NoSuchPeriod(f"phase {phase.pk} is not one of programme {program.pk}'s")
+    if seen is not None:
+        program = seen.program
+        if phase is not None:
+            phase = next((kept for kept in seen.phases if kept.pk == phase.pk), phase)
+    if period.quarter is not None and not days_within(program, period.quarter):
+        raise NoSuchPeriod(f"{period.quarter.key} is outside programme {program.pk}")
+    return program, Period(quarter=period.quarter, phase=phase)
+
+
 def propose(snapshot: LeaderboardSnapshot, *, period: Period, scope_id: int | None = None) -> Proposal:
     """The leading units of each level block and emulation cluster below the scope in the period,
-    as the snapshot counted them, with whether each meets the programme's rule."""
-    program = snapshot.program
-    count, margin = rule_of(program)
+    as the snapshot counted them, with whether each meets the programme's rule. NoSuchPeriod for a
+    phase of another programme, a quarter outside the programme or a scope the snapshot did not
+    see; history.NoMirror for a snapshot older than the history, for a quarter."""
+    count, margin = rule_of(snapshot.program)
+    program, period = _programme_seen(snapshot, period)
     units = _units(snapshot)
+    if scope_id is not None and scope_id not in units:
+        raise NoSuchPeriod(f"unit {scope_id} was not in snapshot {snapshot.pk}")
     ids = _in_scope(units, scope_id)
     counts = _counts(snapshot, period, count)
-    floor = LEVEL_RANK[units[scope_id].level] if scope_id in units else 0
+    floor = LEVEL_RANK[units[scope_id].level] if scope_id is not None else 0
     proposal = Proposal(snapshot=snapshot, period=period, scope_id=scope_id, count=count, margin=margin)
     groups: dict[tuple[str, int | None], list[int]] = {}
     for unit_id in ids:
@@ -167,8 +196,8 @@ def propose(snapshot: LeaderboardSnapshot, *, period: Period, scope_id: int | No
             Candidate(
                 unit=units[unit_id],
                 count=counts[unit_id],
-                target=targets[unit_id],
-                meets=counts[unit_id] >= targets[unit_id] + margin,
+                target=targets[unit_id] or None,
+                meets=bool(targets[unit_id]) and counts[unit_id] >= targets[unit_id] + margin,
             )
             for unit_id in members
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.models import Field, Program
@@ -409,4 +410,8 @@ class HonourRule(models.Model):
         verbose_name_plural = _("honours rules")
 
     def __str__(self) -> str:
-        return f"{self.program}: {self.count} ≥ target + {self.margin}"
+        return gettext("%(program)s: %(count)s, at least %(margin)s above the target") % {
+            "program": self.program,
+            "count": self.get_count_display(),
+            "margin": self.margin,
+        }

@@ -105,6 +105,7 @@ def test_a_wrong_row_imports_nothing_and_says_what_is_wrong_in_vietnamese(progra
         ("HN-BIA", "Quý 4/2023", 3),  # after the programme
         ("HN-BIA", "Quý 1/2022", "mười"),
         ("HN-BIA", "Quý 2/2022", -1),
+        ("HN-BIA", "Quý 3/2022", None),
         ("", "Quý 2/2022", 1),
         ("CTVN-THEP", "Q1/2022", 7),  # the same unit and quarter twice
     ]
@@ -115,7 +116,8 @@ def test_a_wrong_row_imports_nothing_and_says_what_is_wrong_in_vietnamese(progra
         "Không có đơn vị nào mã “KHONG-CO”",
         "“Quý 5/2022” không phải là một quý",
         "Excel đã đổi ô này thành ngày (01/02/2022)",
-        "quý 4/2023 nằm ngoài thời gian chương trình (08/01/2022 – 01/09/2023)",
+        "Quý này nằm ngoài thời gian chương trình (08/01/2022 – 01/09/2023): quý 4/2023",
+        "Thiếu chỉ tiêu",
         "“mười” không phải là một số nguyên",
         "“-1” không phải là một số nguyên",
         "Thiếu mã đơn vị",
@@ -140,3 +142,25 @@ def test_a_province_board_imports_only_the_targets_of_the_units_under_it(
     template = client.get(reverse("admin:initiatives_quartertarget_import_template"))
     headers = [cell.value for cell in next(openpyxl.load_workbook(BytesIO(template.content)).active.iter_rows())]
     assert headers == ["Mã đơn vị", "Quý", "Chỉ tiêu"]
+
+
+def test_a_file_with_more_rows_than_allowed_is_refused_whole(program, unit_tree, settings) -> None:
+    settings.QUARTER_TARGET_IMPORT_MAX_ROWS = 2
+    rows = [("CTVN-THEP", f"Quý {n}/2022", n) for n in (1, 2, 3)]
+    with pytest.raises(SpreadsheetError) as raised:
+        import_quarter_targets(sheet(*rows), program=program)
+    assert "Tệp có hơn 2 dòng chỉ tiêu" in "\n".join(raised.value.messages)
+    assert not QuarterTarget.objects.exists()
+
+
+def test_the_admin_refuses_a_quarter_outside_the_programme(client: Client, program, unit_tree, roles) -> None:
+    client.force_login(roles["own_reviewer"])
+    data = {"program": program.pk, "unit": unit_tree.thep.pk, "year": 2021, "quarter": 4, "quantity": 3}
+    response = client.post(reverse("admin:initiatives_quartertarget_add"), data)
+    assert response.status_code == 200
+    assert (
+        "Quý này nằm ngoài thời gian chương trình (08/01/2022 – 01/09/2023): quý 4/2021." in response.content.decode()
+    )
+    data["year"] = 2022
+    assert client.post(reverse("admin:initiatives_quartertarget_add"), data).status_code == 302
+    assert list(QuarterTarget.objects.values_list("year", "quarter", "quantity")) == [(2022, 4, 3)]
