@@ -103,7 +103,7 @@ class QuarterTargetImportForm(forms.Form):
 
 
 @admin.register(QuarterTarget)
-class QuarterTargetAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class QuarterTargetAdmin(LargeListAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Chỉ tiêu quý, assigned by the level above as a unit's programme target is (the same policy);
     a quarter without one takes its share of the programme target (initiatives.quarters)."""
 
@@ -120,7 +120,7 @@ class QuarterTargetAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def unit_choices(self, user: User | AnonymousUser) -> QuerySet[Union]:
         return target_units(user)
 
-    @admin.display(description=_("quarter"), ordering="year")
+    @admin.display(description=_("quarter"), ordering="-year")
     def quarter_label(self, obj: QuarterTarget) -> str:
         return Quarter(obj.year, obj.quarter).label()
 

@@ -8,20 +8,32 @@ quarter in which the programme starts on the quarter's 61st day gets 31 (its 31 
 programme). The share is
 rounded half up, as a phase's share of a target is on the dashboard (leaderboard.dashboard.target_in).
 A quarter outside the programme's dates has no target (0). Quarters are those of the calendar, in
-the portal's time zone, as the leaderboard's mirror keys them (YYYYQ: 20231 for Q1/2023).
+the portal's time zone, as the leaderboard's mirror keys them (YYYYQ: 20231 for Q1/2023). The
+targets of many units at once: initiatives.selectors.quarter_targets.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.utils.translation import gettext as _
 
-from initiatives.models import Program, QuarterTarget, Target
 from sangkien.text import fold_key
+
+
+class Program(Protocol):
+    """A programme as this module reads it (initiatives.models.Program, whose model uses this module
+    to check a quarter target, or the programme a snapshot kept): its dates."""
+
+    @property
+    def starts_on(self) -> dt.date: ...
+
+    @property
+    def ends_on(self) -> dt.date: ...
+
 
 ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
@@ -97,22 +109,6 @@ def derived_target(programme_target: int, *, program: Program, quarter: Quarter)
     """The share of a programme target that falls in the quarter, pro rata of days, rounded half up."""
     total = (program.ends_on - program.starts_on).days + 1
     return (2 * programme_target * days_within(program, quarter) + total) // (2 * total)
-
-
-def quarter_targets(program: Program, quarter: Quarter, *, unit_ids: Iterable[int] | None = None) -> dict[int, int]:
-    """Each unit's target for the quarter (the rule above), for the units with an assigned quarter
-    target or a programme target, or only `unit_ids`: two queries."""
-    assigned = QuarterTarget.objects.filter(program=program, year=quarter.year, quarter=quarter.number)
-    whole = Target.objects.filter(program=program)
-    if unit_ids is not None:
-        ids = list(unit_ids)
-        assigned, whole = assigned.filter(unit_id__in=ids), whole.filter(unit_id__in=ids)
-    targets = {
-        unit_id: derived_target(quantity, program=program, quarter=quarter)
-        for unit_id, quantity in whole.values_list("unit_id", "quantity")
-    }
-    targets.update(assigned.values_list("unit_id", "quantity"))
-    return targets
 
 
 def outside_message(program: Program, quarter: Quarter) -> str:

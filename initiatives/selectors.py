@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,8 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from initiatives import counting
-from initiatives.models import Author, Initiative, Program, StatusChange
+from initiatives.models import Author, Initiative, Program, QuarterTarget, StatusChange, Target
+from initiatives.quarters import Quarter, derived_target
 from initiatives.querysets import InitiativeQuerySet
 from sangkien.public_pages import forget_public_pages
 from unions.models import Union, User
@@ -206,3 +208,19 @@ def review_metrics(*, since: dt.datetime, unit: Union | None = None) -> ReviewMe
         # median() asks only for sorting, + and / 2, which timedelta has; typeshed wants numbers.
         median_review=statistics.median(review_times) if review_times else None,  # type: ignore[type-var]
     )
+
+
+def quarter_targets(program: Program, quarter: Quarter, *, unit_ids: Iterable[int] | None = None) -> dict[int, int]:
+    """Each unit's target for the quarter (the rule above), for the units with an assigned quarter
+    target or a programme target, or only `unit_ids`: two queries."""
+    assigned = QuarterTarget.objects.filter(program=program, year=quarter.year, quarter=quarter.number)
+    whole = Target.objects.filter(program=program)
+    if unit_ids is not None:
+        ids = list(unit_ids)
+        assigned, whole = assigned.filter(unit_id__in=ids), whole.filter(unit_id__in=ids)
+    targets = {
+        unit_id: derived_target(quantity, program=program, quarter=quarter)
+        for unit_id, quantity in whole.values_list("unit_id", "quantity")
+    }
+    targets.update(assigned.values_list("unit_id", "quantity"))
+    return targets

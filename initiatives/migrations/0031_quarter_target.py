@@ -58,7 +58,10 @@ class Migration(migrations.Migration):
             options={
                 "verbose_name": "quarter target",
                 "verbose_name_plural": "quarter targets",
-                "ordering": ["program", "year", "quarter", "unit__code"],
+                "ordering": ["program", "-year", "-quarter", "unit"],
+                "indexes": [
+                    models.Index(fields=["program", "year", "quarter", "unit"], name="quarter_target_by_quarter")
+                ],
                 "constraints": [
                     models.UniqueConstraint(
                         fields=("program", "unit", "year", "quarter"), name="quarter_target_unique_per_unit_and_quarter"

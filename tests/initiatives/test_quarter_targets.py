@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from initiatives.models import QuarterTarget
 from initiatives.quarter_imports import import_quarter_targets
-from initiatives.quarters import Quarter, derived_target, parse_quarter, programme_quarters, quarter_targets
+from initiatives.quarters import Quarter, derived_target, parse_quarter, programme_quarters
+from initiatives.selectors import quarter_targets
 from sangkien.spreadsheets import SpreadsheetError
 from tests.factories import TargetFactory
 
