@@ -211,8 +211,9 @@ def review_metrics(*, since: dt.datetime, unit: Union | None = None) -> ReviewMe
 
 
 def quarter_targets(program: Program, quarter: Quarter, *, unit_ids: Iterable[int] | None = None) -> dict[int, int]:
-    """Each unit's target for the quarter (the rule above), for the units with an assigned quarter
-    target or a programme target, or only `unit_ids`: two queries."""
+    """Each unit's target for the quarter (initiatives.quarters: the one assigned, else its days' share
+    of the programme target), for the units with an assigned quarter target or a programme target, or
+    only `unit_ids`: two queries."""
     assigned = QuarterTarget.objects.filter(program=program, year=quarter.year, quarter=quarter.number)
     whole = Target.objects.filter(program=program)
     if unit_ids is not None:
