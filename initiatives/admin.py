@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import Promise
@@ -43,11 +43,11 @@ from initiatives.services import (
 from sangkien.admin_labels import LabelledInlineMixin
 from sangkien.admin_lists import LargeListAdminMixin
 from sangkien.admin_queues import WorkQueueAdminMixin, log_changes
-from sangkien.downloads import file_response
 from sangkien.search import FoldedSearchMixin
-from sangkien.spreadsheets import SPREADSHEET_ACCEPT, XLSX_CONTENT_TYPE, SpreadsheetError
+from sangkien.spreadsheets import SPREADSHEET_ACCEPT, Layout
 from sangkien.text import format_vnd
 from unions.admin import SubtreeFilter
+from unions.admin_imports import SpreadsheetImportAdminMixin
 from unions.admin_scoping import ProgrammeWideAdminMixin, ProgrammeWideInline, ScopedAdminMixin
 from unions.http import account
 from unions.models import Union, User
@@ -103,7 +103,7 @@ class QuarterTargetImportForm(forms.Form):
 
 
 @admin.register(QuarterTarget)
-class QuarterTargetAdmin(LargeListAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class QuarterTargetAdmin(SpreadsheetImportAdminMixin, LargeListAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Chỉ tiêu quý, assigned by the level above as a unit's programme target is (the same policy);
     a quarter without one takes its share of the programme target (initiatives.quarters)."""
 
@@ -124,61 +124,25 @@ class QuarterTargetAdmin(LargeListAdminMixin, ScopedAdminMixin, admin.ModelAdmin
     def quarter_label(self, obj: QuarterTarget) -> str:
         return Quarter(obj.year, obj.quarter).label()
 
-    def can_import(self, request: HttpRequest) -> bool:
-        """An import both creates and updates targets (each row held to the policy above)."""
-        return self.has_add_permission(request) and self.has_change_permission(request)
+    import_form = QuarterTargetImportForm
+    import_title = _("Import quarter targets from Excel")
+    import_template_name = "mau-nhap-chi-tieu-quy.xlsx"
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        return super().changelist_view(request, {**(extra_context or {}), "can_import": self.can_import(request)})
+    def import_template_bytes(self) -> bytes:
+        return quarter_template_workbook()
 
-    def get_urls(self) -> list:
-        return [
-            path("import/", self.admin_site.admin_view(self.import_view), name="initiatives_quartertarget_import"),
-            path(
-                "import-template.xlsx",
-                self.admin_site.admin_view(self.import_template_view),
-                name="initiatives_quartertarget_import_template",
-            ),
-            *super().get_urls(),
-        ]
+    def import_initial(self) -> dict[str, Any]:
+        return {"program": Program.objects.filter(is_active=True).order_by("-starts_on").first()}
 
-    def import_template_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.can_import(request):
-            return redirect("admin:initiatives_quartertarget_changelist")
-        return file_response(
-            quarter_template_workbook(), name="mau-nhap-chi-tieu-quy.xlsx", content_type=XLSX_CONTENT_TYPE
-        )
-
-    def import_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.can_import(request):
-            return redirect("admin:initiatives_quartertarget_changelist")
-        active = Program.objects.filter(is_active=True).order_by("-starts_on").first()
-        form = QuarterTargetImportForm(request.POST or None, request.FILES or None, initial={"program": active})
-        errors: list[str] = []
-        if request.method == "POST" and form.is_valid():
-            try:
-                result = import_quarter_targets(
-                    form.cleaned_data["file"], program=form.cleaned_data["program"], user=account(request)
-                )
-            except SpreadsheetError as error:
-                errors = error.messages
-            else:
-                messages.success(
-                    request,
-                    _("Imported %(created)s new quarter targets, updated %(updated)s, %(unchanged)s unchanged.")
-                    % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
-                )
-                for line in result.layout.summary() if result.layout else ():
-                    messages.info(request, line)
-                return redirect("admin:initiatives_quartertarget_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Import quarter targets from Excel"),
-            "form": form,
-            "errors": errors,
+    def import_file(self, request: HttpRequest, data: dict[str, Any]) -> tuple[str, Layout | None]:
+        """Each row held to the policy above (may_set_target)."""
+        result = import_quarter_targets(data["file"], program=data["program"], user=account(request))
+        message = _("Imported %(created)s new quarter targets, updated %(updated)s, %(unchanged)s unchanged.") % {
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
         }
-        return render(request, "admin/initiatives/quartertarget/import.html", context)
+        return message, result.layout
 
 
 class AuthorInline(LabelledInlineMixin, admin.TabularInline):

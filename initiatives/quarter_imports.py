@@ -8,7 +8,6 @@ quarter the file does not name keeps what it had.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -24,6 +23,7 @@ from sangkien.spreadsheets import (
     SheetIssue,
     SpreadsheetError,
     TableSpec,
+    at_most,
     cell_text,
     read_rows,
     whole_number,
@@ -155,7 +155,16 @@ def import_quarter_targets(
     numbered_rows = read_rows(
         source, spec=SPEC, max_bytes=settings.QUARTER_TARGET_IMPORT_MAX_BYTES, max_rows=limit, layout=layout
     )
-    rows = _parse(_at_most(numbered_rows, limit), program, issues)
+    rows = _parse(
+        at_most(
+            numbered_rows,
+            limit,
+            too_many=_("The file has more than %(limit)s target rows; split it into several files (a quarter each).")
+            % {"limit": vietnamese_number(limit)},
+        ),
+        program,
+        issues,
+    )
     units = _units(rows, user, issues)
     if issues:
         raise SpreadsheetError(issues, layout=layout)
@@ -197,17 +206,6 @@ def import_quarter_targets(
             update_fields=["quantity"],
         )
     return result
-
-
-def _at_most(numbered_rows: Iterator[tuple[int, tuple[Any, ...]]], limit: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """The rows that hold data, refused as soon as there are more than `limit` of them."""
-    for count, numbered_row in enumerate(numbered_rows, start=1):
-        if count > limit:
-            raise SpreadsheetError(
-                _("The file has more than %(limit)s target rows; split it into several files (a quarter each).")
-                % {"limit": vietnamese_number(limit)}
-            )
-        yield numbered_row
 
 
 def template_workbook() -> bytes:

@@ -333,6 +333,18 @@ def whole_number(value: Any, *, most: int) -> int | None:
     return number if number is not None and 0 <= number <= most else None
 
 
+def at_most(
+    numbered_rows: Iterable[tuple[int, tuple[Any, ...]]], limit: int, *, too_many: str
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The rows that hold data (from `read_rows`), refused with `too_many` as soon as there are more
+    than `limit` of them: each importer's own count, since `read_rows` bounds the sheet's rows,
+    blank ones included."""
+    for count, numbered_row in enumerate(numbered_rows, start=1):
+        if count > limit:
+            raise SpreadsheetError(too_many)
+        yield numbered_row
+
+
 def max_length(model: type[Model], name: str) -> int:
     """The `max_length` of a model's text column, which an importer quotes in its messages."""
     field = model._meta.get_field(name)

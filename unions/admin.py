@@ -5,24 +5,23 @@ from typing import Any
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm as DjangoAdminPasswordChangeForm
 from django.contrib.auth.forms import SetUnusablePasswordMixin
 from django.contrib.auth.models import AnonymousUser, Group, Permission
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from sangkien.downloads import file_response
 from sangkien.search import FoldedSearchMixin
-from sangkien.spreadsheets import SPREADSHEET_ACCEPT, XLSX_CONTENT_TYPE, SpreadsheetError
+from sangkien.spreadsheets import SPREADSHEET_ACCEPT, Layout
 from sangkien.text import parse_id
+from unions.admin_imports import SpreadsheetImportAdminMixin
 from unions.admin_scoping import AdminMixinBase, ProgrammeWideAdminMixin, ScopedAdminMixin
 from unions.http import account
 from unions.imports import import_units, template_workbook
@@ -64,6 +63,13 @@ class SubtreeFilter(admin.SimpleListFilter):
         return queryset.subtree(unit)
 
 
+class UnitImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Units spreadsheet (.xlsx, .xlsm, .xls or .ods)"),
+        widget=forms.ClearableFileInput(attrs={"accept": SPREADSHEET_ACCEPT}),
+    )
+
+
 class UnionAdminForm(forms.ModelForm):
     user: User | AnonymousUser  # set by UnionAdmin.get_form: where this account may put the unit
 
@@ -87,7 +93,7 @@ class UnionAdminForm(forms.ModelForm):
 
 
 @admin.register(Union)
-class UnionAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
+class UnionAdmin(SpreadsheetImportAdminMixin, ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     form = UnionAdminForm
     scope_path = "path"
     list_display = ("code", "name", "level", "parent_link", "member_count", "cluster", "is_active", "subtree_link")
@@ -159,64 +165,20 @@ class UnionAdmin(ScopedAdminMixin, FoldedSearchMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Union, form: forms.ModelForm, change: bool) -> None:
         union_save(unit=obj)
 
-    def can_import(self, request: HttpRequest) -> bool:
-        """An import both creates and updates units."""
-        return self.has_add_permission(request) and self.has_change_permission(request)
+    import_form = UnitImportForm
+    import_title = _("Import units from Excel")
+    import_template_name = "mau-nhap-don-vi.xlsx"
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        return super().changelist_view(request, {**(extra_context or {}), "can_import": self.can_import(request)})
+    def import_template_bytes(self) -> bytes:
+        return template_workbook()
 
-    def get_urls(self) -> list:
-        return [
-            path("import/", self.admin_site.admin_view(self.import_view), name="unions_union_import"),
-            path(
-                "import-template.xlsx",
-                self.admin_site.admin_view(self.import_template_view),
-                name="unions_union_import_template",
-            ),
-            *super().get_urls(),
-        ]
-
-    def import_template_view(self, request: HttpRequest) -> HttpResponse:
-        """The blank template, for those who may import (as the import page and its link are)."""
-        if not self.can_import(request):
-            return redirect("admin:unions_union_changelist")
-        return file_response(template_workbook(), name="mau-nhap-don-vi.xlsx", content_type=XLSX_CONTENT_TYPE)
-
-    def import_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.can_import(request):
-            return redirect("admin:unions_union_changelist")
-        form = UnitImportForm(request.POST or None, request.FILES or None)
-        errors: list[str] = []
-        if request.method == "POST" and form.is_valid():
-            try:
-                result = import_units(form.cleaned_data["file"], user=account(request))
-            except SpreadsheetError as error:
-                errors = error.messages
-            else:
-                messages.success(
-                    request,
-                    _("Imported %(created)s new units and updated %(updated)s.")
-                    % {"created": result.created, "updated": result.updated},
-                )
-                for line in result.layout.summary() if result.layout else ():
-                    messages.info(request, line)
-                return redirect("admin:unions_union_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Import units from Excel"),
-            "form": form,
-            "errors": errors,
+    def import_file(self, request: HttpRequest, data: dict[str, Any]) -> tuple[str, Layout | None]:
+        result = import_units(data["file"], user=account(request))
+        message = _("Imported %(created)s new units and updated %(updated)s.") % {
+            "created": result.created,
+            "updated": result.updated,
         }
-        return render(request, "admin/unions/union/import.html", context)
-
-
-class UnitImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("Units spreadsheet (.xlsx, .xlsm, .xls or .ods)"),
-        widget=forms.ClearableFileInput(attrs={"accept": SPREADSHEET_ACCEPT}),
-    )
+        return message, result.layout
 
 
 @admin.register(EmulationCluster)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +22,7 @@ from sangkien.spreadsheets import (
     SheetIssue,
     SpreadsheetError,
     TableSpec,
+    at_most,
     cell_text,
     max_length,
     read_rows,
@@ -327,17 +328,6 @@ def _check_scope(
                 )
 
 
-def _at_most(numbered_rows: Iterable[tuple[int, tuple[Any, ...]]], limit: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    """The rows that hold data, refused as soon as there are more than `limit` of them."""
-    for count, numbered_row in enumerate(numbered_rows, start=1):
-        if count > limit:
-            raise SpreadsheetError(
-                _("The file has more than %(limit)s units; split it into several files.")
-                % {"limit": vietnamese_number(limit)}
-            )
-        yield numbered_row
-
-
 def import_units(source: str | Path | IO[bytes], *, user: User | None = None) -> ImportResult:
     """Validate the whole file, then create or update every unit in one transaction.
 
@@ -349,7 +339,15 @@ def import_units(source: str | Path | IO[bytes], *, user: User | None = None) ->
     numbered_rows = read_rows(
         source, spec=SPEC, max_bytes=settings.UNION_IMPORT_MAX_BYTES, max_rows=limit, layout=layout
     )
-    rows, file_codes = _parse(_at_most(numbered_rows, limit), issues)
+    rows, file_codes = _parse(
+        at_most(
+            numbered_rows,
+            limit,
+            too_many=_("The file has more than %(limit)s units; split it into several files.")
+            % {"limit": vietnamese_number(limit)},
+        ),
+        issues,
+    )
     _lost_zeros(rows, file_codes, issues)
     db, paths = _plan(rows, file_codes, issues)
     if user is not None:
