@@ -425,6 +425,7 @@ class FormSubmission(models.Model):
         INITIATIVE = "initiative", _("New initiative")
         IMPORT = "import", _("Import from Excel")
         QUESTION = "question", _("Question")
+        HONOURS = "honours", _("Honours decision")
 
     token = models.UUIDField(primary_key=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

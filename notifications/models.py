@@ -15,6 +15,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         STATUS_CHANGE = "status_change", _("Status change")
         ANSWER = "answer", _("Answer to a question")
+        HONOUR = "honour", _("Honour")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     object_id = models.PositiveBigIntegerField(_("object id"))

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "notifications",
     "leaderboard",
     "emulation",
+    "honours",
 ]
 # seed_demo and seed_scale (the demo app): in development and benches only, never in the production
 # image (DJANGO_DEBUG=False) unless asked for.

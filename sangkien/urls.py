@@ -30,6 +30,7 @@ urlpatterns = [
         leaderboard_views.dashboard_unit_as_of,
         name="dashboard_unit_as_of",
     ),
+    path("", include("honours.urls")),  # /vinh-danh/ and /dashboard/honours/
     path("exports/", emulation_views.exports, name="exports"),
     path("exports/initiatives/", emulation_views.list_exports, name="list_exports"),
     path("exports/<int:pk>/status/", emulation_views.export_status, name="export_status"),

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from honours.selectors import latest as latest_honours
 from initiatives.models import Initiative
 from initiatives.selectors import current_program, program_progress, review_metrics
 from leaderboard.dashboard import public_leaders
@@ -36,9 +37,16 @@ def home(request: HttpRequest) -> HttpResponse:
     progress = program_progress(program=program) if program else None
     snapshot, leaders = public_leaders(program=program) if program else (None, {})
     blocks = [(BLOCK_NAMES[level], rows) for level, rows in leaders.items() if rows]
-    return render(
-        request, "home.html", {"program": program, "progress": progress, "snapshot": snapshot, "leader_blocks": blocks}
-    )
+    decision, entries = latest_honours(program) if program else (None, [])
+    context = {
+        "program": program,
+        "progress": progress,
+        "snapshot": snapshot,
+        "leader_blocks": blocks,
+        "honours_decision": decision,
+        "honours_entries": entries,
+    }
+    return render(request, "home.html", context)
 
 
 def _duration(value: dt.timedelta | None) -> str:

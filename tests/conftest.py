@@ -17,6 +17,7 @@ from django.db import connection
 
 from initiatives.models import Field, Program
 from tests.factories import FieldFactory, PhaseFactory, ProgramFactory, UnionFactory, UserFactory
+from tests.honour_tree import tree  # noqa: F401  (the honours tests' tree, a fixture)
 from unions.models import Union, User
 from unions.permissions import LEADERSHIP_GROUP, REVIEWERS_GROUP, ensure_role_groups
 

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from emulation.models import EmulationCriterion, ExportJob
+from honours.models import HonourDecision
 from initiatives.models import Program, QuarterTarget, ReviewQueue, Target
 from leaderboard.models import HonourRule, LeaderboardSnapshot
 from notifications.models import Notification
@@ -89,6 +90,18 @@ def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model
     superuser_only = Expect(SUPERUSER, SUPERUSER, SUPERUSER, SUPERUSER, {"delete_selected": SUPERUSER})
     axes_log = Expect(SUPERUSER, SUPERUSER, NOBODY, SUPERUSER, {"delete_selected": SUPERUSER})
     attempt = {"ip_address": "10.0.0.1", "user_agent": "test", "http_accept": "*/*", "path_info": "/accounts/login/"}
+    snapshot = LeaderboardSnapshot.objects.create(program=program, taken_at=timezone.now(), seq=1)
+    decision = HonourDecision.objects.create(
+        program=program,
+        snapshot=snapshot,
+        taken_at=snapshot.taken_at,
+        period_kind="programme",
+        period_label="Toàn chương trình",
+        scope=unit_tree.cong_thuong,
+        scope_name=unit_tree.cong_thuong.name,
+        count="submitted",
+        margin=1,
+    )
     return {
         Union: (
             unit_tree.thep,
@@ -140,9 +153,12 @@ def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model
         # The snapshots' log: the national board reads it and keeps a snapshot as evidence; nobody
         # adds, changes or deletes one by hand (the service writes, pruning deletes).
         LeaderboardSnapshot: (
-            LeaderboardSnapshot.objects.create(program=program, taken_at=timezone.now(), seq=1),
+            snapshot,
             Expect(NATIONAL_BOARD, NOBODY, NOBODY, NOBODY, {"keep_as_evidence": NATIONAL_BOARD}, scoped=False),
         ),
+        # Honours decisions are prepared and issued on the site (honours.views): the admin shows them,
+        # with their history, to who sees the units they are for, and changes nothing.
+        HonourDecision: (decision, Expect(SEES_ROW, NOBODY, NOBODY, NOBODY, {})),
         AccessLog: (AccessLog.objects.create(username="canbo.thep", **attempt), axes_log),
         AccessFailureLog: (AccessFailureLog.objects.create(username="canbo.thep", **attempt), axes_log),
     }

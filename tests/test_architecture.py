@@ -19,10 +19,21 @@ MAY_IMPORT: dict[str, set[str]] = {
     "questions": {HELPERS, "unions", "notifications", "initiatives"},
     "leaderboard": {HELPERS, "unions", "notifications", "initiatives"},
     "emulation": {HELPERS, "unions", "notifications", "initiatives"},
-    "demo": {HELPERS, "unions", "notifications", "initiatives", "questions", "leaderboard", "emulation"},
-    "top": {HELPERS, "unions", "notifications", "initiatives", "questions", "leaderboard", "emulation"},
+    "honours": {HELPERS, "unions", "notifications", "initiatives", "leaderboard"},
+    "demo": {HELPERS, "unions", "notifications", "initiatives", "questions", "leaderboard", "emulation", "honours"},
+    "top": {HELPERS, "unions", "notifications", "initiatives", "questions", "leaderboard", "emulation", "honours"},
 }
-PACKAGES = ("sangkien", "unions", "notifications", "initiatives", "questions", "leaderboard", "emulation", "demo")
+PACKAGES = (
+    "sangkien",
+    "unions",
+    "notifications",
+    "initiatives",
+    "questions",
+    "leaderboard",
+    "emulation",
+    "honours",
+    "demo",
+)
 
 
 def module_name(path: Path) -> str:

@@ -32,6 +32,8 @@ from django.utils import timezone
 
 from emulation.models import ExportJob
 from emulation.workbook import run_job
+from honours import services as honours_services
+from honours.models import HonourDecision
 from initiatives.models import Initiative
 from leaderboard.models import LeaderboardSnapshot
 from notifications.models import Notification
@@ -200,6 +202,8 @@ class World:
     question: Question
     export: ExportJob
     snapshot: LeaderboardSnapshot  # seed_demo's latest, shown as evidence
+    honours_draft: HonourDecision  # an honours draft and an issued decision, from that snapshot
+    honours_decision: HonourDecision
 
 
 def seeded(unit_tree: UnitTree, roles: dict[str, User | None]) -> World:
@@ -238,7 +242,18 @@ def seeded(unit_tree: UnitTree, roles: dict[str, User | None]) -> World:
     AccessLog.objects.create(username="canbo.thep", **attempt)
     AccessFailureLog.objects.create(username="canbo.thep", **attempt)
     snapshot = LeaderboardSnapshot.objects.order_by("-taken_at").first()
-    return World(initiative, draft, question, export, snapshot)
+    assert snapshot is not None
+    leader = roles["national_leadership"]
+    period = honours_services.periods(snapshot.program, snapshot)[0]
+    honours_draft = honours_services.prepare(user=leader, snapshot=snapshot, choice=period, scope=unit_tree.root)
+    honours_decision = honours_services.issue(
+        user=leader,
+        decision=honours_services.prepare(user=leader, snapshot=snapshot, choice=period, scope=unit_tree.root),
+        number="7/QĐ-TLĐ",
+        signed_on=snapshot.taken_at.date(),
+        signer="Nguyễn Đình Khang",
+    )
+    return World(initiative, draft, question, export, snapshot, honours_draft, honours_decision)
 
 
 def portal_pages(world: World, unit_tree: UnitTree) -> list[str]:
@@ -268,6 +283,14 @@ def portal_pages(world: World, unit_tree: UnitTree) -> list[str]:
         reverse("dashboard_unit_as_of", args=[unit_tree.thep.code, world.snapshot.pk]) + "?field=1",
         reverse("exports"),
         reverse("list_exports"),
+        reverse("honours:proposal"),
+        reverse("honours:proposal") + f"?snapshot={world.snapshot.pk}&period=programme&unit=KHONG-CO",
+        reverse("honours:decisions"),
+        reverse("honours:decision", args=[world.honours_draft.pk]),
+        reverse("honours:decision", args=[world.honours_decision.pk]),
+        reverse("honours:public"),
+        reverse("honours:public") + "?period=1999-1",
+        reverse("honours:public_decision", args=[world.honours_decision.pk]),
         reverse("board_metrics"),
         reverse("login"),
         reverse("password_change"),

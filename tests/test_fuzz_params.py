@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from honours import services as honours_services
 from leaderboard.snapshots import leaderboard_snapshot, pin
 from notifications.models import Notification
 from questions.models import Question
@@ -45,7 +46,22 @@ def site(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[str, object
     Notification.objects.create(kind="answer", object_id=question.pk, unit=unit_tree.thep)
     snapshot, _ = leaderboard_snapshot(program=program, at=timezone.now())
     pin(snapshot, "Quyết định số 1/QĐ")
-    return {"initiative": initiative, "question": question, "unit": unit_tree.thep, "snapshot": snapshot}
+    leader = roles["national_leadership"]
+    period = honours_services.periods(program, snapshot)[-1]
+    decision = honours_services.issue(
+        user=leader,
+        decision=honours_services.prepare(user=leader, snapshot=snapshot, choice=period, scope=unit_tree.root),
+        number="1/QĐ",
+        signed_on=snapshot.taken_at.date(),
+        signer="A",
+    )
+    return {
+        "initiative": initiative,
+        "question": question,
+        "unit": unit_tree.thep,
+        "snapshot": snapshot,
+        "decision": decision,
+    }
 
 
 def site_pages(site: dict[str, object]) -> list[tuple[str, tuple[str, ...]]]:
@@ -71,6 +87,11 @@ def site_pages(site: dict[str, object]) -> list[tuple[str, tuple[str, ...]]]:
         (reverse("dashboard_unit_as_of", args=[unit.code, site["snapshot"].pk]), ("phase", "field", "cluster", "page")),
         (reverse("exports"), ()),
         (reverse("list_exports"), ()),
+        (reverse("honours:proposal"), ("snapshot", "period", "unit")),
+        (reverse("honours:decisions"), ("page",)),
+        (reverse("honours:decision", args=[site["decision"].pk]), ()),
+        (reverse("honours:public"), ("period", "cluster", "page")),
+        (reverse("honours:public_decision", args=[site["decision"].pk]), ()),
         (reverse("board_metrics"), ()),
     ]
 

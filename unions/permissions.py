@@ -53,6 +53,8 @@ REVIEWER_PERMISSIONS = {
     "notifications": {"notification": "v"},
     "emulation": {"emulationcriterion": "vacd", "scoringband": "vacd", "exportjob": "v"},
     "leaderboard": {"honourrule": "vac"},
+    # Decided on the site (honours.views), never in the admin: the admin shows them and their history.
+    "honours": {"honourdecision": "v", "honourentry": "v"},
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}
 
@@ -288,6 +290,32 @@ def may_rebuild_snapshot(user: User | AnonymousUser, snapshot: Any) -> bool:
     return evidence_scope(user) is not None and (bool(snapshot.pinned_reason) or may_manage_snapshots(user))
 
 
+def honours_scope(user: User | AnonymousUser) -> Union | None:
+    """The subtree whose honours proposals and decisions (drafts too) an account sees: leadership
+    and the board, within the subtree their dashboard shows (the evidence they are decided from);
+    None for anyone else. The issued decisions are public (the "Vinh danh" page)."""
+    return evidence_scope(user)
+
+
+def sees_honours_of(user: User | AnonymousUser, scope: Union) -> bool:
+    """Whether an account sees the drafts and decisions for the units under `scope`: it lies in the
+    subtree of its honours scope."""
+    home = honours_scope(user)
+    return home is not None and scope.is_in_subtree_of(home)
+
+
+def may_decide_honours(user: User | AnonymousUser, scope: Union) -> bool:
+    """Prepare, change, issue, correct or discard an honours decision for the units under `scope`
+    (the root for the whole tree): leadership within its own subtree (a province's for its province), the
+    national leadership and board everywhere. A province's board sees proposals and decisions but
+    does not decide: its leadership does."""
+    if not _active(user):
+        return False
+    if is_national(user):
+        return is_leadership(user) or is_reviewer(user)
+    return is_leadership(user) and in_scope(user, scope)
+
+
 def may_see_board_metrics(user: User | AnonymousUser) -> bool:
     return is_reviewer(user) or is_leadership(user)
 
@@ -301,6 +329,7 @@ def site_flags(user: User | AnonymousUser) -> dict[str, bool]:
         "dashboard": dashboard_scope(user) is not None,
         "exports": export_scope(user) is not None,
         "evidence": evidence_scope(user) is not None,
+        "honours": honours_scope(user) is not None,
         "board": may_see_board_metrics(user),
         "admin": _active(user) and user.is_staff,
     }

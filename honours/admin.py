@@ -1,0 +1,55 @@
+"""Honours decisions in the admin: read-only (they are prepared and issued on the site, by those who
+decide: honours.views), scoped to the account's subtree; each one's history lists every step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from honours.models import HonourDecision, HonourEntry
+from unions.admin_scoping import ScopedAdminMixin
+from unions.models import Union
+
+
+class HonourEntryInline(admin.TabularInline):
+    model = HonourEntry
+    fields = ("level", "cluster_name", "unit_code", "unit_name", "count", "target", "meets", "excluded", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(HonourDecision)
+class HonourDecisionAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    scope_path = "scope__path"
+    list_display = ("__str__", "status", "period_label", "scope_name", "taken_at", "signed_on", "signer")
+    list_filter = ("status", "period_kind")
+    search_fields = ("number", "signer", "scope_name")
+    readonly_fields = (
+        "program", "snapshot", "taken_at", "period_kind", "quarter_key", "phase", "period_label", "scope",
+        "scope_name", "count", "margin", "status", "number", "signed_on", "signer", "note", "corrects",
+        "created_by", "created_at", "issued_by", "issued_at",
+    )  # fmt: skip
+    fields = readonly_fields
+    inlines = (HonourEntryInline,)
+
+    def owner(self, obj: Any) -> Union | None:
+        return obj.scope
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
