@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -76,7 +77,7 @@ def period_filter(token: str) -> Q | None:
     return None
 
 
-def honoured_entries(decisions: QuerySet[HonourDecision] | list[int]) -> QuerySet[HonourEntry]:
+def honoured_entries(decisions: QuerySet[Any] | list[int]) -> QuerySet[HonourEntry]:
     """The honoured entries (meeting the rule, not left out) of the decisions, in their order."""
     return HonourEntry.objects.filter(decision__in=decisions, meets=True, excluded=False).order_by(
         "decision", "position"
@@ -85,11 +86,11 @@ def honoured_entries(decisions: QuerySet[HonourDecision] | list[int]) -> QuerySe
 
 def latest(program: Program, *, units: int = 12) -> tuple[HonourDecision | None, list[HonourEntry]]:
     """The latest issued decision still standing (no correction replaced it), with the first
-    `units` units it honours (the home page links to the rest)."""
-    decision = published(program).filter(~_superseded()).first()
-    if decision is None:
-        return None, []
-    return decision, list(honoured_entries([decision.pk])[:units])
+    `units` units it honours (the home page links to the rest): one query. A decision that
+    honours no unit is not shown."""
+    standing = published(program).filter(~_superseded()).values("pk")[:1]
+    entries = list(honoured_entries(standing).select_related("decision", "decision__corrects")[:units])
+    return (entries[0].decision if entries else None), entries
 
 
 def of_unit(unit: Union) -> list[HonourEntry]:

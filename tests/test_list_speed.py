@@ -215,7 +215,7 @@ PINNED = [
     ("officer", "/initiatives/?q=cai+tien", 8),
     ("officer", "/initiatives/{detail}/", 6),  # account, initiative, authors, files, timeline, phases
     ("leader", "/dashboard/", 2),  # the account, the tree's root; the body is cached per snapshot
-    ("leader", "/dashboard/unit/CTVN/", 4),  # the account, the root, the unit, its subunits
+    ("leader", "/dashboard/unit/CTVN/", 5),  # the account, the root, the unit, its subunits, its honours
     ("board", "/exports/", 5),  # account, unit, the jobs, the clusters, the phases
     # account, its two kinds of permissions (Django's admin), the filters' fields and phases, the
     # capped count, the rows (units and fields joined)

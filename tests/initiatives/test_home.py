@@ -44,13 +44,14 @@ def test_home_page_shows_the_programme_and_its_progress_in_vietnamese(client: Cl
 def test_home_page_runs_the_same_queries_whatever_the_data_size(
     client: Client, program, unit_tree, django_assert_max_num_queries
 ) -> None:
-    with django_assert_max_num_queries(5):  # programme, phases, count, last snapshot, its leaders
+    # programme, phases, count, last snapshot, its leaders, the latest honours decision's units
+    with django_assert_max_num_queries(6):
         client.get(reverse("home"))
     make_initiatives(program, unit_tree.rang_dong, submitted=60, valid=40, drafts=10)
     PhaseFactory(program=program, number=2, name="Giai đoạn 2")
     leaderboard_snapshot(program=program, at=timezone.now())
     cache.clear()
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         page = client.get(reverse("home")).content.decode()
     assert "<strong>100</strong>" in page
 
@@ -65,7 +66,8 @@ def test_home_page_figures_are_counted_once_a_minute(
         page = client.get(reverse("home")).content.decode()
     assert "<strong>5</strong>" in page and "Số liệu cập nhật mỗi phút." in page
     client.force_login(UserFactory(username="ai.do", unit=unit_tree.rang_dong))
-    with django_assert_num_queries(4):  # snapshot, account, its groups, new answers; the count is cached
+    # snapshot, account, its groups, new answers, the latest honours; the count is cached
+    with django_assert_num_queries(5):
         page = client.get(reverse("home")).content.decode()
     assert "<strong>5</strong>" in page
     client.logout()
