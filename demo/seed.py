@@ -17,8 +17,10 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from emulation.models import EmulationCriterion, ScoringBand
+from honours import services as honours_services
+from honours.models import HonourDecision
 from initiatives.models import Author, Field, Initiative, Phase, Program, StatusChange, Target
-from leaderboard.models import LeaderboardState
+from leaderboard.models import LeaderboardSnapshot, LeaderboardState
 from leaderboard.snapshots import leaderboard_snapshot, snapshot_instant
 from unions.models import EmulationCluster, Union, User
 from unions.permissions import LEADERSHIP_GROUP, REVIEWERS_GROUP, ensure_role_groups
@@ -461,9 +463,27 @@ def seed_demo(*, initiatives: int = 1500, seed: int = 2022) -> dict[str, int]:
     # Two leaderboard snapshots, so the dashboard shows movement: the end of phase 1 and this hour
     # (what the hourly beat job would have taken; without a broker nothing runs it in the demo).
     end_of_phase_1 = datetime.combine(phases[0].ends_on, time(23), ZoneInfo(settings.TIME_ZONE))
-    for at in (end_of_phase_1, snapshot_instant(hourly=True)):
-        leaderboard_snapshot(program=program, at=at)
+    taken = [leaderboard_snapshot(program=program, at=at)[0] for at in (end_of_phase_1, snapshot_instant(hourly=True))]
+    _honour_phase_1(program=program, phase=phases[0], snapshot=taken[0], leader=users["lanhdao"])
     return {"units": len(units), "accounts": len(users), "initiatives_created": created}
+
+
+def _honour_phase_1(*, program: Program, phase: Phase, snapshot: LeaderboardSnapshot, leader: User) -> None:
+    """Công Thương's leadership honours the leaders of phase 1 from the snapshot of its end, so the
+    honour roll, the home page and the units' pages have a decision to show (once)."""
+    if HonourDecision.objects.filter(program=program).exists():
+        return
+    choice = honours_services.period_of(program, f"phase-{phase.pk}", snapshot)
+    assert choice is not None and leader.unit is not None
+    draft = honours_services.prepare(user=leader, snapshot=snapshot, choice=choice, scope=leader.unit)
+    honours_services.issue(
+        user=leader,
+        decision=draft,
+        number="01/QĐ-CĐCT",
+        signed_on=phase.ends_on + timedelta(days=10),
+        signer=f"{leader.last_name} {leader.first_name}",
+        note="Sơ kết giai đoạn 1 chương trình “01 triệu sáng kiến”.",
+    )
 
 
 def _create_initiatives(
