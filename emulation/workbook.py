@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import time
 import uuid
 from collections.abc import Callable, Generator, Mapping
@@ -52,6 +51,7 @@ from emulation.kinds import BuildRefused, ExportKind, Progress, kind_of
 from emulation.models import EmulationCriterion, ExportJob
 from initiatives import counting
 from initiatives.models import Field, Initiative, Phase, Program, Target
+from sangkien.files import PARTIAL_SUFFIX, write_whole
 from sangkien.spreadsheets import looks_like_formula, safe_cell
 from unions.levels import BLOCKS
 from unions.models import EmulationCluster, Union
@@ -540,25 +540,10 @@ def export_file_name(request: ExportRequest) -> str:
     return f"tieu-chi-thi-dua-{request.scope.code}-{when:%Y%m%d-%H%M}.xlsx"
 
 
-PARTIAL_SUFFIX = ".partial"
-
-
 def export_to(request: ExportRequest, out: Path, *, progress: Callable[[int, int], None] | None = None) -> int:
     """Write the workbook to `out` under a temporary name, renamed when whole (`write_whole`), as
     the command line does; the jobs write through `write_whole` with their kind's writer."""
     return write_whole(out, lambda partial: write_workbook(request, partial, progress=progress))
-
-
-def write_whole(out: Path, write: Callable[[Path], int]) -> int:
-    """`write(path)` at a temporary name (".NAME.partial" beside `out`), renamed to `out` when it
-    returns: a half-written file is never there under its own name. Returns what `write` did."""
-    partial = out.with_name(f".{out.name}{PARTIAL_SUFFIX}")
-    try:
-        rows = write(partial)
-        os.replace(partial, out)
-    finally:
-        partial.unlink(missing_ok=True)
-    return rows
 
 
 def _write_job(job: ExportJob, path: Path, progress: Progress) -> int:

@@ -11,23 +11,27 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from honours import selectors, services
+from honours import documents, selectors, services
 from honours.forms import ExcludeForm, IssueForm, ProposalForm
 from honours.models import HonourDecision, HonourEntry
+from honours.tasks import BUILD_TIME_LIMIT, build_document
 from initiatives import once
 from initiatives.models import FormSubmission, Program
 from initiatives.selectors import current_program
 from leaderboard import evidence, history, honours
 from leaderboard.models import LeaderboardSnapshot
+from sangkien.downloads import file_response
 from sangkien.public_pages import public_page
+from sangkien.queueing import enqueue_on_commit
 from sangkien.text import parse_id
 from unions.http import AuthenticatedHttpRequest
 from unions.levels import BLOCK_NAMES
@@ -95,11 +99,12 @@ def proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
     by_pk = {snapshot.pk: snapshot for snapshot in snapshots}
     snapshot = by_pk.get(parse_id(request.GET.get("snapshot", "")) or 0, snapshots[0])
     periods = services.periods(program, snapshot)
-    initial = {"snapshot": snapshot.pk, "period": _default_period(snapshot, periods)}
+    default = _default_period(snapshot, periods)
+    initial = {"snapshot": snapshot.pk, "period": default}
     form = ProposalForm(
         request.GET if "period" in request.GET else None, initial=initial, snapshots=snapshots, periods=periods
     )
-    token, code = initial["period"], ""
+    token, code = default, ""
     if form.is_bound and form.is_valid():
         token, code = form.cleaned_data["period"], form.cleaned_data["unit"].strip()
     unit = scope
@@ -234,11 +239,14 @@ def _act(request: AuthenticatedHttpRequest, shown: HonourDecision, action: str) 
     user, here = request.user, reverse("honours:decision", args=[shown.pk])
     try:
         if action == "exclude":
-            form = ExcludeForm(request.POST)
-            if not form.is_valid():
+            exclusion = ExcludeForm(request.POST)
+            if not exclusion.is_valid():
                 raise services.Refused(_("Give the reason for leaving this unit out."))
             services.exclude(
-                user=user, decision=shown, entry_id=form.cleaned_data["entry"], reason=form.cleaned_data["reason"]
+                user=user,
+                decision=shown,
+                entry_id=exclusion.cleaned_data["entry"],
+                reason=exclusion.cleaned_data["reason"],
             )
             messages.success(request, _("The unit has been left out."))
         elif action == "include":
@@ -334,3 +342,28 @@ def public_decision(request: HttpRequest, pk: int) -> HttpResponse:
         "rule": _rule_text(shown.count, shown.margin),
     }
     return render(request, "honours/public_decision.html", context)
+
+
+# Queued once while it is being built (the task's own time limit).
+BUILDING_KEY = "honours:building:{pk}:{kind}"
+
+
+def document(request: HttpRequest, pk: int, kind: str) -> HttpResponse | FileResponse:
+    """An issued decision's list as .xlsx or PDF, for everyone: built now when small, in the
+    background when large (this page says so and reloads until it is there)."""
+    if kind not in documents.KINDS:
+        raise Http404
+    shown = get_object_or_404(
+        HonourDecision.objects.select_related("program", "corrects").filter(status=HonourDecision.Status.ISSUED), pk=pk
+    )
+    path = documents.path_of(shown, kind)
+    if not path.exists():
+        try:
+            if documents.is_large(shown) and not build_document.app.conf.task_always_eager:
+                raise documents.Busy(str(path))
+            path = documents.build(shown, kind)
+        except documents.Busy:
+            if cache.add(BUILDING_KEY.format(pk=shown.pk, kind=kind), True, BUILD_TIME_LIMIT):
+                enqueue_on_commit(build_document, shown.pk, kind)
+            return render(request, "honours/preparing.html", {"decision": shown}, status=202)
+    return file_response(path.open("rb"), name=documents.download_name(shown, kind), content_type=documents.KINDS[kind])
