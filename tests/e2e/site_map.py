@@ -14,7 +14,10 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext
 
+from honours import services as honours_services
+from honours.models import HonourDecision
 from initiatives.models import Initiative
+from leaderboard.models import LeaderboardSnapshot
 from questions.models import Page, Question
 from questions.services import question_answer, question_ask
 from unions.models import Union, User
@@ -37,6 +40,8 @@ class Demo:
     initiative: Initiative  # submitted, in Rạng Đông (the officer's unit): detail and review pages
     draft: Initiative  # editable by the officer
     question: Question  # asked by the officer, answered in public
+    decision: HonourDecision  # seed_demo's honours decision (issued), and a draft from the latest snapshot
+    honours_draft: HonourDecision
 
 
 def seed(live_url: str, settings_fixture: object) -> Demo:
@@ -58,7 +63,15 @@ def seed(live_url: str, settings_fixture: object) -> Demo:
         question=question, answer="Tổng tỷ lệ của các tác giả là 100%.", by=User.objects.get(username="bancspl"),
         is_public=True,
     )  # fmt: skip
+    leader = User.objects.get(username="lanhdao")
+    latest = LeaderboardSnapshot.objects.order_by("-taken_at").first()
+    assert latest is not None and leader.unit is not None
+    choice = honours_services.period_of(latest.program, "programme", latest)
+    assert choice is not None
+    honours_draft = honours_services.prepare(user=leader, snapshot=latest, choice=choice, scope=leader.unit)
     return Demo(
+        decision=HonourDecision.objects.get(status="issued"),
+        honours_draft=honours_draft,
         url=live_url,
         initiative=initiatives.filter(status=Initiative.Status.SUBMITTED).first(),
         draft=initiatives.filter(status__in=[Initiative.Status.DRAFT, Initiative.Status.RETURNED]).first(),
@@ -73,6 +86,8 @@ def main_pages(role: str, demo: Demo) -> list[tuple[str, str]]:
         ("public list", reverse("public_list")),
         ("faq", reverse("faq")),
         ("guide", reverse("page", args=["huong-dan"])),
+        ("honour roll", reverse("honours:public")),
+        ("honours decision", reverse("honours:public_decision", args=[demo.decision.pk])),
     ]
     rangdong = reverse("dashboard_unit", args=["CTVN-RANGDONG"])
     unit_pages = [
@@ -111,6 +126,10 @@ def main_pages(role: str, demo: Demo) -> list[tuple[str, str]]:
             ("dashboard", reverse("dashboard")),
             ("drill-down", reverse("dashboard_unit", args=["CTVN-THEP"])),
             ("exports", reverse("exports")),
+            ("honours proposal", reverse("honours:proposal")),
+            ("honours decisions", reverse("honours:decisions")),
+            ("honours draft", reverse("honours:decision", args=[demo.honours_draft.pk])),
+            ("honours issued", reverse("honours:decision", args=[demo.decision.pk])),
             *[page for page in admin_pages if page[0] != "admin review queue"],
         ],
         "provincial_reviewer": [("home", reverse("home")), ("dashboard", reverse("dashboard")), *admin_pages],
