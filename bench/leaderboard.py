@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import os
 import re
 import statistics
 import sys
@@ -41,9 +40,10 @@ import _django  # noqa: F401  (the project on the path, Django set up)
 
 # isort: split
 
+from _copies import copy_database, drop_database, load, machine_speed, timed, use
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
@@ -101,15 +101,6 @@ def p95(samples: list[float]) -> float:
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-def timed(action: Callable[[], object], repeat: int) -> list[float]:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
 def client_for(username: str, **defaults: object) -> Client:
     user, _ = User.objects.get_or_create(username=username, defaults=defaults)
     client = Client()
@@ -149,16 +140,6 @@ def raw(sql: str, params: list[object], repeat: int = 7) -> float:
     return statistics.median(timed(run, repeat))
 
 
-def machine_speed() -> float:
-    """Seconds for 20 million additions in pure Python: machines of the same kind differ by 2× or
-    more, so the figures are printed beside this yardstick."""
-    started = time.perf_counter()
-    total = 0
-    for i in range(20_000_000):
-        total += i
-    return time.perf_counter() - started
-
-
 def main() -> None:
     global STATEMENTS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -176,7 +157,7 @@ def main() -> None:
     global SPEED
     yardstick = machine_speed()
     SPEED = yardstick / TARGETS_YARDSTICK_S
-    print(f"machine yardstick: 20 million Python additions in {yardstick:.2f} s; {_load()}")
+    print(f"machine yardstick: 20 million Python additions in {yardstick:.2f} s; {load()}")
     incremental, verified = INCREMENTAL_TARGET_S * SPEED, VERIFIED_TARGET_S * SPEED
     print(f"(the targets, set at a yardstick of {TARGETS_YARDSTICK_S} s, are checked × {SPEED:.2f}: "
           f"incremental ≤ {incremental:.1f} s, verified ≤ {verified:.1f} s)")  # fmt: skip
@@ -184,7 +165,7 @@ def main() -> None:
     seconds = copy_database(source, args.copy)
     problems: list[str] = []
     try:
-        _use(args.copy)
+        use(args.copy)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_database_size(current_database())")
             size = cursor.fetchone()[0]
@@ -192,51 +173,15 @@ def main() -> None:
               f"(CREATE DATABASE … TEMPLATE … STRATEGY FILE_COPY)")  # fmt: skip
         _measure(problems)
     finally:
-        _use(source)
+        use(source)
         if args.keep:
             print(f"\nthe copy {args.copy} is kept: dropdb -h … -U … {args.copy} when done")
         else:
             drop_database(args.copy)
             print(f"\nthe copy {args.copy} is dropped; {source} is as it was")
-    print(_load())
+    print(load())
     if problems:
         sys.exit("PROBLEMS:\n- " + "\n- ".join(problems))
-
-
-def _load() -> str:
-    """The machine's load: the figures are worth what the machine's share was (2 cores here)."""
-    one, five, _ = os.getloadavg()
-    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
-
-
-def copy_database(source: str, copy: str) -> float:
-    """Copy the database `source` into a new database `copy`; returns the seconds it took. FILE_COPY
-    copies the files after a checkpoint instead of writing every page into the WAL (PostgreSQL 15's
-    default, WAL_LOG), which is the faster way for a database of a few GB."""
-    connection.close()  # a template must have no connection
-    quote = connection.ops.quote_name
-    with connection._nodb_cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [copy])
-        if cursor.fetchone():
-            sys.exit(f"The database {copy} exists already (a bench that was killed?): drop it or pass --copy.")
-        started = time.perf_counter()
-        try:
-            cursor.execute(f"CREATE DATABASE {quote(copy)} TEMPLATE {quote(source)} STRATEGY FILE_COPY")
-        except DatabaseError as error:  # most often: another session is connected to the source
-            sys.exit(f"Could not copy {source} into {copy}: {error}")
-        return time.perf_counter() - started
-
-
-def drop_database(name: str) -> None:
-    connection.close()
-    with connection._nodb_cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)}")
-
-
-def _use(name: str) -> None:
-    """Point Django's connection at the database `name` (its next query connects there)."""
-    connection.close()
-    connection.settings_dict["NAME"] = name
 
 
 def _without_history(program: Program) -> None:

@@ -459,4 +459,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # fpdf2 subsets the fonts of each PDF through fontTools, which logs every glyph it keeps at INFO
+    # (a hundred lines a document): its warnings only.
+    "loggers": {"fontTools": {"level": "WARNING"}},
 }
