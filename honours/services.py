@@ -151,6 +151,8 @@ def prepare(*, user: User, snapshot: LeaderboardSnapshot, choice: PeriodChoice, 
             )
         ]
         HonourEntry.objects.bulk_create(entries, batch_size=2000)
+        if not snapshot.pinned_reason:  # a draft cites it too: pruning must pass it by
+            snapshots.pin(snapshot, _draft_reason(decision))
         _log(
             user,
             decision,
@@ -163,6 +165,10 @@ def prepare(*, user: User, snapshot: LeaderboardSnapshot, choice: PeriodChoice, 
             },
         )
     return decision
+
+
+def _draft_reason(decision: HonourDecision) -> str:
+    return _("Draft honours decision #%(id)s") % {"id": decision.pk}
 
 
 def exclude(*, user: User, decision: HonourDecision, entry_id: int, reason: str) -> HonourEntry:
@@ -242,7 +248,7 @@ def issue(
             raise Refused(
                 _("Decision number %(number)s has already been issued for these units.") % {"number": number}
             ) from error
-        if not locked.snapshot.pinned_reason:
+        if locked.snapshot.pinned_reason in ("", _draft_reason(locked)):
             snapshots.pin(locked.snapshot, _("Honours decision %(number)s") % {"number": locked.number})
         honoured = locked.entries.filter(meets=True, excluded=False).exclude(unit=None)
         already: set[int] = set()

@@ -10,11 +10,13 @@ import datetime as dt
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
 from honours import services
 from honours.models import Frozen, HonourDecision, HonourEntry
 from initiatives.models import QuarterTarget
-from leaderboard.models import HonourRule
+from leaderboard.models import HonourRule, LeaderboardSnapshot
+from leaderboard.snapshots import leaderboard_prune, leaderboard_snapshot
 from notifications.kinds import compose
 from notifications.models import Notification
 from unions.models import Union
@@ -179,6 +181,23 @@ def test_a_correction_is_a_new_decision_that_replaces_the_one_it_names(tree, pro
     another = services.correct(user=user, decision=correction)  # the correction can be corrected in turn
     assert another.corrects == correction
     assert history(original)[-1] == f"Đã lập dự thảo đính chính (dự thảo #{correction.pk})."
+
+
+def test_the_snapshot_a_draft_cites_is_kept_as_evidence_from_the_start(tree, program, roles) -> None:
+    """Pruning passes pinned snapshots by; a draft's snapshot left unpinned would be pruned under it
+    (or, protected by the draft, stop the pruning job)."""
+    snapshot = tree["snapshot"]
+    draft = prepared(program, tree, roles["national_leadership"])
+    snapshot.refresh_from_db()
+    assert snapshot.pinned_reason == f"Dự thảo quyết định vinh danh #{draft.pk}"
+    later = timezone.make_aware(dt.datetime(2024, 6, 1))
+    leaderboard_snapshot(program=program, at=later - dt.timedelta(days=1))
+    leaderboard_snapshot(program=program, at=later)
+    leaderboard_prune(program=program, now=later + dt.timedelta(days=400))
+    assert LeaderboardSnapshot.objects.filter(pk=snapshot.pk).exists()
+    services.issue(user=roles["national_leadership"], decision=draft, number="8/QĐ", signed_on=SIGNED, signer="A")
+    snapshot.refresh_from_db()
+    assert snapshot.pinned_reason == "Quyết định vinh danh 8/QĐ"
 
 
 def test_a_draft_can_be_discarded_and_the_history_keeps_it(tree, program, roles) -> None:
