@@ -189,11 +189,11 @@ def _measure(problems: list[str], target: float) -> None:
     choice = services.period_of(program, f"{quarter.year}-{quarter.number}", snapshot)
     assert choice is not None
     started = time.perf_counter()
-    draft = services.prepare(user=leader, snapshot=snapshot, choice=choice, scope=root)
+    draft = services.decision_prepare(user=leader, snapshot=snapshot, choice=choice, scope=root)
     prepared = time.perf_counter() - started
     entries = draft.entries.count()
     print(f"  the draft decision: {prepared:.2f} s (the proposal again and its {entries:,} entries written)")
-    decision = services.issue(
+    decision = services.decision_issue(
         user=leader, decision=draft, number="1/QĐ-BENCH", signed_on=dt.date.today(), signer="Bench"
     )
     honoured = decision.entries.filter(meets=True, excluded=False).count()
@@ -220,7 +220,7 @@ def _measure(problems: list[str], target: float) -> None:
             problems.append(f"{label} ran {queries} queries (pinned: {pinned})")
     # A decision as large as a Confederation with hundreds of clusters would make: the entries of a
     # new draft repeated to LARGE_DECISION units, to time the documents against the inline limit.
-    large = services.prepare(user=leader, snapshot=snapshot, choice=choice, scope=root)
+    large = services.decision_prepare(user=leader, snapshot=snapshot, choice=choice, scope=root)
     model = list(large.entries.filter(meets=True))
     HonourEntry.objects.bulk_create(
         [
@@ -229,7 +229,9 @@ def _measure(problems: list[str], target: float) -> None:
         ],
         batch_size=2000,
     )
-    large = services.issue(user=leader, decision=large, number="2/QĐ-BENCH", signed_on=dt.date.today(), signer="Bench")
+    large = services.decision_issue(
+        user=leader, decision=large, number="2/QĐ-BENCH", signed_on=dt.date.today(), signer="Bench"
+    )
     with tempfile.TemporaryDirectory() as folder:
         settings.MEDIA_ROOT = folder
         for shown in (decision, large):

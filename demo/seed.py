@@ -462,7 +462,8 @@ def seed_demo(*, initiatives: int = 1500, seed: int = 2022) -> dict[str, int]:
         LeaderboardState.objects.filter(program=program).delete()
     # Two leaderboard snapshots, so the dashboard shows movement: the end of phase 1 and this hour
     # (what the hourly beat job would have taken; without a broker nothing runs it in the demo).
-    end_of_phase_1 = datetime.combine(phases[0].ends_on, time(23), ZoneInfo(settings.TIME_ZONE))
+    # Phase 1's end: the midnight after its last day, the snapshot its honours are decided from.
+    end_of_phase_1 = datetime.combine(phases[0].ends_on + timedelta(days=1), time(0), ZoneInfo(settings.TIME_ZONE))
     taken = [leaderboard_snapshot(program=program, at=at)[0] for at in (end_of_phase_1, snapshot_instant(hourly=True))]
     _honour_phase_1(program=program, phase=phases[0], snapshot=taken[0], leader=users["lanhdao"])
     return {"units": len(units), "accounts": len(users), "initiatives_created": created}
@@ -475,12 +476,13 @@ def _honour_phase_1(*, program: Program, phase: Phase, snapshot: LeaderboardSnap
         return
     choice = honours_services.period_of(program, f"phase-{phase.pk}", snapshot)
     assert choice is not None and leader.unit is not None
-    draft = honours_services.prepare(user=leader, snapshot=snapshot, choice=choice, scope=leader.unit)
-    honours_services.issue(
+    draft = honours_services.decision_prepare(user=leader, snapshot=snapshot, choice=choice, scope=leader.unit)
+    honours_services.decision_issue(
         user=leader,
         decision=draft,
         number="01/QĐ-CĐCT",
         signed_on=phase.ends_on + timedelta(days=10),
+        place="Hà Nội",
         signer=f"{leader.last_name} {leader.first_name}",
         note="Sơ kết giai đoạn 1 chương trình “01 triệu sáng kiến”.",
     )

@@ -3,19 +3,20 @@ per level block, Vietnamese headers, text never read as a formula) and as a PDF 
 Vietnamese administrative decision (the issuing body and the national motto side by side, number
 and date, the title, the table, the signer), set in Liberation Serif (the metrics of Times New
 Roman, which administrative documents use; SIL Open Font License, in honours/fonts), which carries
-every Vietnamese letter.
+every Vietnamese letter. Dates as Nghị định 30/2020/NĐ-CP writes them: "Hà Nội, ngày 05 tháng 4 năm
+2022" (a 0 before days below 10 and months 1 and 2).
 
 A decision never changes, so each document is built once and kept (MEDIA_ROOT/honours/<id>/). A
 small one is built when first asked for; a large one in the background (the task
-honours.build_document, queue "exports"), the page saying so until it is there. Whoever builds it
-first holds a lock file; a builder that died leaves a lock that goes stale and is taken over.
+honours.build_document, queue "exports"), the page saying so until it is there. One builder at a
+time holds a lock (flock) on a file beside it; the system releases it if the builder dies.
 """
 
 from __future__ import annotations
 
-import os
-import time
+import fcntl
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -23,6 +24,7 @@ from pathlib import Path
 import openpyxl
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
@@ -41,6 +43,10 @@ KINDS = {
     XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     PDF: "application/pdf",
 }
+
+
+# Set by the task when a build failed: the page says so instead of waiting.
+FAILED_KEY = "honours:document-failed:{pk}:{kind}"
 
 
 class Busy(Exception):
@@ -84,28 +90,20 @@ def build(decision: HonourDecision, kind: str) -> Path:
     return out
 
 
-class _lock:
-    """An exclusive lock file beside `out`; one older than HONOURS_DOCUMENT_STALE_SECONDS was left
-    by a builder that died, and is taken over."""
-
-    def __init__(self, out: Path) -> None:
-        self.path = out.with_name(f".{out.name}.lock")
-
-    def __enter__(self) -> None:
+@contextmanager
+def _lock(out: Path) -> Iterator[None]:
+    """An exclusive lock on a file beside `out` (flock): held by one builder at a time, and released
+    by the system when its process ends, whatever way it dies, so no lock is ever left behind."""
+    lock_path = out.with_name(f".{out.name}.lock")
+    with open(lock_path, "a") as handle:
         try:
-            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-        except FileExistsError:
-            try:
-                age = time.time() - self.path.stat().st_mtime
-            except FileNotFoundError:
-                age = 0.0  # released meanwhile: the document is probably there
-            if age < settings.HONOURS_DOCUMENT_STALE_SECONDS:
-                raise Busy(str(self.path)) from None
-            self.path.unlink(missing_ok=True)
-            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-
-    def __exit__(self, *exc: object) -> None:
-        self.path.unlink(missing_ok=True)
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy(str(out)) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -118,6 +116,7 @@ class Line:
 
 def particulars(decision: HonourDecision) -> list[Line]:
     lines = [
+        Line(_("Issued by (body)"), decision.issuer_name),
         Line(_("Decision number"), decision.number),
         Line(_("Date of the decision"), decision.signed_on.strftime("%d/%m/%Y") if decision.signed_on else ""),
         Line(_("Signed by"), decision.signer),
@@ -212,10 +211,17 @@ def _pdf() -> FPDF:
 
 
 def _signed_on(decision: HonourDecision) -> str:
+    """ "Hà Nội, ngày 05 tháng 4 năm 2022": a 0 before a day below 10 and before months 1 and 2."""
     day = decision.signed_on
     if day is None:
         return ""
-    return _("date %(day)02d month %(month)02d year %(year)s") % {"day": day.day, "month": day.month, "year": day.year}
+    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
+    dated = _("date %(day)s month %(month)s year %(year)s") % {
+        "day": f"{day.day:02d}",
+        "month": month,
+        "year": day.year,
+    }
+    return f"{decision.place}, {dated}" if decision.place else capfirst(dated)
 
 
 def write_pdf(decision: HonourDecision, path: Path) -> int:
@@ -227,7 +233,9 @@ def write_pdf(decision: HonourDecision, path: Path) -> int:
     top = pdf.get_y()
     # The issuing body, and the decision's number under it.
     pdf.set_font(FAMILY, "B", 12)
-    pdf.multi_cell(left, 6, decision.scope_name.upper(), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(
+        left, 6, (decision.issuer_name or decision.scope_name).upper(), align="C", new_x="LMARGIN", new_y="NEXT"
+    )
     pdf.set_font(FAMILY, "", 12)
     pdf.multi_cell(
         left, 6, _("No.: %(number)s") % {"number": decision.number}, align="C", new_x="LMARGIN", new_y="NEXT"

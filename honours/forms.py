@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +46,13 @@ class ExcludeForm(forms.Form):
 
 class IssueForm(forms.Form):
     number = forms.CharField(label=_("Decision number"), max_length=50, help_text=_("For example 125/QĐ-CĐCT"))
+    place = forms.CharField(
+        label=_("Place"),
+        max_length=100,
+        required=False,
+        initial=settings.HONOURS_DEFAULT_PLACE,
+        help_text=_("Where it is signed: “Hà Nội”"),
+    )
     signed_on = forms.DateField(
         label=_("Date of the decision"), widget=forms.DateInput(attrs={"placeholder": "dd/mm/yyyy"})
     )

@@ -54,8 +54,10 @@ class HonourDecision(models.Model):
     phase = models.ForeignKey(
         Phase, verbose_name=_("phase"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    # The period as it was named then ("Quý III/2022", a phase's name and dates).
+    # The period as it was named then ("Quý 3/2022", a phase's name and dates), and its token in the
+    # pages' addresses ("2022-3", "phase-4", "programme": honours.services.PeriodChoice).
     period_label = models.CharField(_("period"), max_length=200)
+    period_token = models.CharField(_("period"), max_length=20)
     # The subtree it decides for (the root for the whole tree), and its name as it was.
     scope = models.ForeignKey(Union, verbose_name=_("units under"), on_delete=models.PROTECT, related_name="+")
     scope_name = models.CharField(_("units under"), max_length=255)
@@ -63,8 +65,17 @@ class HonourDecision(models.Model):
     count = models.CharField(_("count by"), max_length=16, choices=HonourRule.Count.choices)
     margin = models.PositiveIntegerField(_("at least this many above the target"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Set when it is issued: the body that issues it (the decider's unit; the root for the national
+    # leadership and board) and its name then, the place and date it is signed at, the number (unique
+    # for the body and the year: numbering starts again each year), the signer.
+    issuer = models.ForeignKey(
+        Union, verbose_name=_("issued by (body)"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issuer_name = models.CharField(_("issued by (body)"), max_length=255, blank=True)
     number = models.CharField(_("decision number"), max_length=50, blank=True)
+    place = models.CharField(_("place"), max_length=100, blank=True)
     signed_on = models.DateField(_("date of the decision"), null=True, blank=True)
+    signed_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     signer = models.CharField(_("signed by"), max_length=200, blank=True)
     note = models.TextField(_("note"), blank=True)
     # A correction names the decision it corrects; once issued, it replaces it.
@@ -76,8 +87,10 @@ class HonourDecision(models.Model):
         on_delete=models.PROTECT,
         related_name="corrections",
     )
+    # PROTECT: deleting an account would also delete its admin history (django.contrib.admin's
+    # LogEntry cascades), where every step of a decision is written; deactivate it instead.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("prepared by"), null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("prepared by"), null=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("prepared at"), default=timezone.now)
     issued_by = models.ForeignKey(
@@ -85,7 +98,7 @@ class HonourDecision(models.Model):
         verbose_name=_("issued by"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
@@ -103,15 +116,25 @@ class HonourDecision(models.Model):
             models.UniqueConstraint(
                 fields=["corrects"], condition=models.Q(status="issued"), name="honour_corrected_once"
             ),
-            # The same number is not given twice by the same level.
+            # A body does not give the same number twice in a year.
             models.UniqueConstraint(
-                fields=["program", "scope", "number"],
+                fields=["issuer", "signed_year", "number"],
                 condition=models.Q(status="issued"),
                 name="honour_number_unique",
             ),
+            # A period is decided once for the same units; what follows is a correction.
+            models.UniqueConstraint(
+                fields=["program", "scope", "period_token"],
+                condition=models.Q(status="issued", corrects__isnull=True),
+                name="honour_period_decided_once",
+            ),
             models.CheckConstraint(
                 condition=models.Q(status="draft")
-                | (~models.Q(number="") & models.Q(signed_on__isnull=False) & ~models.Q(signer="")),
+                | (
+                    ~models.Q(number="")
+                    & models.Q(signed_on__isnull=False, signed_year__isnull=False, issuer__isnull=False)
+                    & ~models.Q(signer="")
+                ),
                 name="honour_issued_has_number_date_signer",
             ),
         ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from honours.models import HonourDecision, HonourEntry
 from initiatives.models import Program
@@ -46,41 +46,18 @@ class PublishedPeriod:
     label: str
 
 
-def period_token(decision: HonourDecision) -> str:
-    if decision.period_kind == HonourDecision.PeriodKind.QUARTER and decision.quarter_key:
-        year, number = divmod(decision.quarter_key, 10)
-        return f"{year}-{number}"
-    if decision.period_kind == HonourDecision.PeriodKind.PHASE:
-        return f"phase-{decision.phase_id}"
-    return "programme"
-
-
 def published_periods(program: Program) -> list[PublishedPeriod]:
     """The periods with an issued decision, the latest decided first (one query)."""
     seen: dict[str, PublishedPeriod] = {}
-    rows = published(program).values_list("period_kind", "quarter_key", "phase_id", "period_label")
-    for kind, quarter_key, phase_id, label in rows:
-        token = period_token(HonourDecision(period_kind=kind, quarter_key=quarter_key, phase_id=phase_id))
+    for token, label in published(program).values_list("period_token", "period_label"):
         seen.setdefault(token, PublishedPeriod(token, label))
     return list(seen.values())
-
-
-def period_filter(token: str) -> Q | None:
-    """The decisions of a period's token, or None for a token that names none."""
-    if token == "programme":
-        return Q(period_kind=HonourDecision.PeriodKind.PROGRAMME)
-    if token.startswith("phase-") and token[6:].isdigit() and len(token) < 20:
-        return Q(period_kind=HonourDecision.PeriodKind.PHASE, phase_id=int(token[6:]))
-    year, _, number = token.partition("-")
-    if year.isdigit() and len(year) == 4 and number in ("1", "2", "3", "4"):
-        return Q(period_kind=HonourDecision.PeriodKind.QUARTER, quarter_key=int(year) * 10 + int(number))
-    return None
 
 
 def honoured_entries(decisions: QuerySet[Any] | list[int]) -> QuerySet[HonourEntry]:
     """The honoured entries (meeting the rule, not left out) of the decisions, in their order."""
     return HonourEntry.objects.filter(decision__in=decisions, meets=True, excluded=False).order_by(
-        "decision", "position"
+        "decision_id", "position"
     )
 
 

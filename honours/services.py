@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -22,7 +23,7 @@ from initiatives.quarters import programme_quarters
 from leaderboard import history, honours, programme, snapshots
 from leaderboard.models import LeaderboardSnapshot
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.services import notify_many
 from sangkien.public_pages import forget_public_pages
 from sangkien.text import clean_text
 from unions.models import Union, User
@@ -44,10 +45,17 @@ class PeriodChoice:
     label: str
     kind: str
     period: honours.Period
+    ends_on: dt.date  # its last day
 
     @property
     def quarter_key(self) -> int | None:
         return self.period.quarter.key if self.period.quarter else None
+
+    def ended_by(self, snapshot: LeaderboardSnapshot) -> bool:
+        """Whether the period had ended when the snapshot was taken (its last day was over, local
+        time): only then can its honours be decided from it. A quarter's or a phase's end snapshot,
+        taken at the next midnight, is the first that may."""
+        return self.ends_on < timezone.localdate(snapshot.taken_at)
 
 
 def _phase_label(phase: Phase) -> str:
@@ -65,14 +73,19 @@ def periods(program: Program, snapshot: LeaderboardSnapshot | None = None) -> li
     dated, phases = (seen.program, seen.phases) if seen else (program, list(program.phases.order_by("number")))
     choices = [
         PeriodChoice(
-            f"{quarter.year}-{quarter.number}", capfirst(quarter.label()), "quarter", honours.Period(quarter=quarter)
+            f"{quarter.year}-{quarter.number}",
+            capfirst(quarter.label()),
+            "quarter",
+            honours.Period(quarter=quarter),
+            min(quarter.last_day, dated.ends_on),
         )
         for quarter in programme_quarters(dated)
     ]
     choices += [
-        PeriodChoice(f"phase-{phase.pk}", _phase_label(phase), "phase", honours.Period(phase=phase)) for phase in phases
+        PeriodChoice(f"phase-{phase.pk}", _phase_label(phase), "phase", honours.Period(phase=phase), phase.ends_on)
+        for phase in phases
     ]
-    choices.append(PeriodChoice(PROGRAMME, _("The whole programme"), PROGRAMME, honours.Period()))
+    choices.append(PeriodChoice(PROGRAMME, _("The whole programme"), PROGRAMME, honours.Period(), dated.ends_on))
     return choices
 
 
@@ -89,10 +102,20 @@ def _require(user: User, scope: Union) -> None:
         raise Refused(_("You may not decide honours for these units."))
 
 
+def _locked(user: User, decision: HonourDecision) -> HonourDecision:
+    """The decision's row, locked for the step; refused when it is gone (a draft discarded meanwhile)
+    or not the user's to decide."""
+    locked = HonourDecision.objects.select_for_update().select_related("scope", "snapshot").filter(pk=decision.pk)
+    found = locked.first()
+    if found is None:
+        raise Refused(_("This draft no longer exists: it was discarded."))
+    _require(user, found.scope)
+    return found
+
+
 def _locked_draft(user: User, decision: HonourDecision) -> HonourDecision:
-    """The decision's row, locked for the step; refused when it is issued or not the user's to decide."""
-    locked = HonourDecision.objects.select_for_update().select_related("scope").get(pk=decision.pk)
-    _require(user, locked.scope)
+    """The decision's row, locked for the step; refused when it is issued, gone or not the user's to decide."""
+    locked = _locked(user, decision)
     if locked.is_issued:
         raise Refused(_("This decision has been issued: it can no longer be changed. Prepare a correction instead."))
     return locked
@@ -107,18 +130,28 @@ def cluster_names(snapshot: LeaderboardSnapshot) -> dict[int, str]:
     return dict(EmulationCluster.objects.values_list("pk", "name"))
 
 
-def prepare(*, user: User, snapshot: LeaderboardSnapshot, choice: PeriodChoice, scope: Union) -> HonourDecision:
+def decision_prepare(
+    *, user: User, snapshot: LeaderboardSnapshot, choice: PeriodChoice, scope: Union
+) -> HonourDecision:
     """A draft decision holding the proposal computed from `snapshot` for the period and the scope
     (the root for the whole tree), with the rule it used. Refused (Refused) when the account may not decide
     for the scope or the snapshot cannot answer for the period or the scope."""
     _require(user, scope)
+    if not choice.ended_by(snapshot):
+        raise Refused(
+            _("%(period)s had not ended when this snapshot was taken: its honours are decided from a later one.")
+            % {"period": choice.label}
+        )
+    decided = standing_decision(program_id=snapshot.program_id, scope=scope, token=choice.token)
+    if decided is not None:
+        raise _decided_already(decided)
     try:
         proposal = honours.propose(snapshot, period=choice.period, scope_id=scope.pk)
     except (honours.NoSuchPeriod, history.NoMirror) as error:
         raise Refused(_("This snapshot cannot give the figures of this period for these units.")) from error
     names = cluster_names(snapshot)
     with transaction.atomic():
-        decision = HonourDecision.objects.create(
+        decision = HonourDecision(
             program_id=snapshot.program_id,
             snapshot=snapshot,
             taken_at=snapshot.taken_at,
@@ -126,12 +159,15 @@ def prepare(*, user: User, snapshot: LeaderboardSnapshot, choice: PeriodChoice, 
             quarter_key=choice.quarter_key,
             phase_id=choice.period.phase.pk if choice.period.phase else None,
             period_label=choice.label,
+            period_token=choice.token,
             scope=scope,
-            scope_name=scope.name,
+            scope_name=proposal.scope_name or scope.name,
             count=proposal.count,
             margin=proposal.margin,
             created_by=user,
         )
+        decision.full_clean(validate_constraints=False)  # the constraints are the database's to enforce
+        decision.save()
         entries = [
             HonourEntry(
                 decision=decision,
@@ -152,7 +188,7 @@ def prepare(*, user: User, snapshot: LeaderboardSnapshot, choice: PeriodChoice, 
         ]
         HonourEntry.objects.bulk_create(entries, batch_size=2000)
         if not snapshot.pinned_reason:  # a draft cites it too: pruning must pass it by
-            snapshots.pin(snapshot, _draft_reason(decision))
+            snapshots.pin(snapshot, draft_reason())
         _log(
             user,
             decision,
@@ -167,11 +203,28 @@ def prepare(*, user: User, snapshot: LeaderboardSnapshot, choice: PeriodChoice, 
     return decision
 
 
-def _draft_reason(decision: HonourDecision) -> str:
-    return _("Draft honours decision #%(id)s") % {"id": decision.pk}
+def draft_reason() -> str:
+    """Why a snapshot only drafts cite is kept: discarding the last of them lets it go."""
+    return _("Cited by a draft honours decision")
 
 
-def exclude(*, user: User, decision: HonourDecision, entry_id: int, reason: str) -> HonourEntry:
+def _decided_already(decided: HonourDecision) -> Refused:
+    return Refused(
+        _("Decision %(number)s already decides %(period)s for these units: prepare a correction of it instead.")
+        % {"number": decided.number, "period": decided.period_label}
+    )
+
+
+def standing_decision(*, program_id: int, scope: Union, token: str) -> HonourDecision | None:
+    """The issued decision for the period and units that no correction replaced (the latest of its
+    chain), if any."""
+    issued = HonourDecision.objects.filter(
+        program_id=program_id, scope=scope, period_token=token, status=HonourDecision.Status.ISSUED
+    )
+    return issued.exclude(corrections__status=HonourDecision.Status.ISSUED).order_by("-issued_at").first()
+
+
+def decision_exclude(*, user: User, decision: HonourDecision, entry_id: int, reason: str) -> HonourEntry:
     """Leave an entry of a draft out of the decision, with the reason (required)."""
     reason = clean_text(reason).strip()
     if not reason:
@@ -191,7 +244,7 @@ def exclude(*, user: User, decision: HonourDecision, entry_id: int, reason: str)
     return entry
 
 
-def include(*, user: User, decision: HonourDecision, entry_id: int) -> HonourEntry:
+def decision_include(*, user: User, decision: HonourDecision, entry_id: int) -> HonourEntry:
     """Take back the exclusion of an entry of a draft."""
     with transaction.atomic():
         locked = _locked_draft(user, decision)
@@ -214,55 +267,80 @@ def _entry(decision: HonourDecision, entry_id: int) -> HonourEntry:
     return entry
 
 
-def issue(
-    *, user: User, decision: HonourDecision, number: str, signed_on: dt.date, signer: str, note: str = ""
+def issuer_of(user: User, scope: Union) -> Union:
+    """The body that issues a decision: the decider's own unit; for the national leadership and
+    board (no unit), the root of the tree the units belong to."""
+    if user.unit_id is not None and user.unit is not None:
+        return user.unit
+    root_code = scope.path.split("/", 1)[0]
+    return Union.objects.filter(code=root_code).first() or scope
+
+
+def decision_issue(
+    *,
+    user: User,
+    decision: HonourDecision,
+    number: str,
+    signed_on: dt.date,
+    signer: str,
+    note: str = "",
+    place: str = "",
 ) -> HonourDecision:
-    """Issue a draft: give it its number, date and signer, and freeze it. Its snapshot is kept for
-    good as its evidence; the officers of each unit it honours are told (through the outbox; for a
-    correction, those of the units the corrected decision did not honour)."""
-    number, signer, note = (
-        clean_text(number).strip(),
-        clean_text(signer).strip(),
-        clean_text(note, multiline=True).strip(),
-    )
+    """Issue a draft: give it its number, place, date and signer, and freeze it. Its snapshot is kept
+    for good as its evidence; the officers of each unit it honours are told (through the outbox; for
+    a correction, those of the units the corrected decision did not honour). Issuing again with the
+    same number (a second click) changes nothing."""
+    number, signer, place = (clean_text(value).strip() for value in (number, signer, place))
+    note = clean_text(note, multiline=True).strip()
     if not number or not signer:
         raise Refused(_("A decision needs its number, its date and its signer."))
     with transaction.atomic():
+        locked = _locked(user, decision)
+        if locked.is_issued and locked.number == number[:50]:
+            return locked  # sent twice: the first one issued it
         locked = _locked_draft(user, decision)
+        first, today = timezone.localdate(locked.taken_at), timezone.localdate()
+        if not first <= signed_on <= today:
+            raise Refused(
+                _("The decision's date must lie between the day of its figures (%(first)s) and today (%(today)s).")
+                % {"first": first.strftime("%d/%m/%Y"), "today": today.strftime("%d/%m/%Y")}
+            )
         if locked.corrects_id is not None:
             corrected = HonourDecision.objects.select_for_update().get(pk=locked.corrects_id)
             if corrected.corrections.filter(status=HonourDecision.Status.ISSUED).exists():
                 raise Refused(_("That decision has already been corrected: correct the correction instead."))
+        else:
+            decided = standing_decision(program_id=locked.program_id, scope=locked.scope, token=locked.period_token)
+            if decided is not None:
+                raise _decided_already(decided)
+        issuer = issuer_of(user, locked.scope)
         taken = HonourDecision.objects.filter(
-            program_id=locked.program_id, scope_id=locked.scope_id, number=number, status=HonourDecision.Status.ISSUED
+            issuer=issuer, signed_year=signed_on.year, number=number[:50], status=HonourDecision.Status.ISSUED
         )
         if taken.exists():
-            raise Refused(_("Decision number %(number)s has already been issued for these units.") % {"number": number})
+            raise Refused(
+                _("%(body)s has already issued a decision numbered %(number)s in %(year)s.")
+                % {"body": issuer.name, "number": number, "year": signed_on.year}
+            )
         locked.status = HonourDecision.Status.ISSUED
-        locked.number, locked.signed_on, locked.signer, locked.note = number[:50], signed_on, signer[:200], note
+        locked.number, locked.signer, locked.note = number[:50], signer[:200], note
+        locked.place, locked.signed_on, locked.signed_year = place[:100], signed_on, signed_on.year
+        locked.issuer, locked.issuer_name = issuer, issuer.name
         locked.issued_by, locked.issued_at = user, timezone.now()
+        try:
+            locked.full_clean(validate_constraints=False)
+        except ValidationError as error:  # a field too long for its column, as the form would say
+            raise Refused(" ".join(error.messages)) from error
         try:
             with transaction.atomic():
                 locked.save()
-        except IntegrityError as error:  # issued at the same moment by another account
+        except IntegrityError as error:  # the same number, or the same period, issued at this moment by another account
             raise Refused(
-                _("Decision number %(number)s has already been issued for these units.") % {"number": number}
+                _("Another decision was issued at the same moment with this number or for this period.")
             ) from error
-        if locked.snapshot.pinned_reason in ("", _draft_reason(locked)):
+        if locked.snapshot.pinned_reason in ("", draft_reason()):
             snapshots.pin(locked.snapshot, _("Honours decision %(number)s") % {"number": locked.number})
-        honoured = locked.entries.filter(meets=True, excluded=False).exclude(unit=None)
-        already: set[int] = set()
-        if locked.corrects_id is not None:
-            already = set(
-                HonourEntry.objects.filter(decision_id=locked.corrects_id, meets=True, excluded=False).values_list(
-                    "unit_id", flat=True
-                )
-            )
-        told: set[int] = set()
-        for entry_id, unit_id in honoured.values_list("pk", "unit_id"):
-            if unit_id not in already and unit_id not in told:
-                told.add(unit_id)
-                notify(kind=Notification.Kind.HONOUR, object_id=entry_id, unit_id=unit_id)
+        _tell_the_honoured(locked)
         transaction.on_commit(forget_public_pages)  # the home page and the honour roll show it at once
         _log(
             user,
@@ -274,7 +352,25 @@ def issue(
     return locked
 
 
-def correct(*, user: User, decision: HonourDecision) -> HonourDecision:
+def _tell_the_honoured(decision: HonourDecision) -> None:
+    """An e-mail owed to each unit honoured (once, whatever the groups it leads); for a correction,
+    only to those the corrected decision did not honour."""
+    already: set[int] = set()
+    if decision.corrects_id is not None:
+        already = set(
+            HonourEntry.objects.filter(decision_id=decision.corrects_id, meets=True, excluded=False)
+            .exclude(unit=None)
+            .values_list("unit_id", flat=True)
+        )
+    owed: dict[int, int] = {}  # unit → its first entry
+    honoured = decision.entries.filter(meets=True, excluded=False).exclude(unit=None).order_by("position")
+    for entry_id, unit_id in honoured.values_list("pk", "unit_id"):
+        if unit_id not in already:
+            owed.setdefault(unit_id, entry_id)
+    notify_many(kind=Notification.Kind.HONOUR, owed=[(entry_id, unit_id) for unit_id, entry_id in owed.items()])
+
+
+def decision_correct(*, user: User, decision: HonourDecision) -> HonourDecision:
     """A new draft correcting an issued decision: the same snapshot, period, scope, rule and figures,
     with its exclusions, to be changed and issued in its turn."""
     with transaction.atomic():
@@ -295,6 +391,7 @@ def correct(*, user: User, decision: HonourDecision) -> HonourDecision:
                     "quarter_key",
                     "phase_id",
                     "period_label",
+                    "period_token",
                     "scope_id",
                     "scope_name",
                     "count",
@@ -335,10 +432,14 @@ def correct(*, user: User, decision: HonourDecision) -> HonourDecision:
     return draft
 
 
-def discard(*, user: User, decision: HonourDecision) -> None:
+def decision_discard(*, user: User, decision: HonourDecision) -> None:
     """Delete a draft (an issued decision is never deleted). The history keeps that it was."""
     with transaction.atomic():
         locked = _locked_draft(user, decision)
         _log(user, locked, DELETION, _("Draft discarded."))
         locked.entries.all().delete()
         locked.delete()
+        snapshot = locked.snapshot
+        cited = HonourDecision.objects.filter(snapshot=snapshot).exists()
+        if snapshot.pinned_reason == draft_reason() and not cited:
+            snapshots.pin(snapshot, "")  # no decision cites it any more: pruning may take it

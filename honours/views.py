@@ -32,7 +32,7 @@ from leaderboard.models import LeaderboardSnapshot
 from sangkien.downloads import file_response
 from sangkien.public_pages import public_page
 from sangkien.queueing import enqueue_on_commit
-from sangkien.text import parse_id
+from sangkien.text import parse_id, vietnamese_sort_key
 from unions.http import AuthenticatedHttpRequest
 from unions.levels import BLOCK_NAMES
 from unions.models import Union
@@ -66,7 +66,7 @@ def _snapshots(program: Program) -> list[LeaderboardSnapshot]:
 
 def _default_period(snapshot: LeaderboardSnapshot, periods: list[services.PeriodChoice]) -> str:
     """The last quarter that ended before the snapshot (a quarter's end snapshot: that quarter)."""
-    ended = [c for c in periods if c.period.quarter and c.period.quarter.last_day < snapshot.taken_at.date()]
+    ended = [c for c in periods if c.period.quarter and c.ended_by(snapshot)]
     return ended[-1].token if ended else periods[0].token
 
 
@@ -131,6 +131,8 @@ def proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
     context.update(
         proposal=computed,
         groups=[Shown(title, [row for _title, row in members]) for title, members in groupby(rows, key=lambda r: r[0])],
+        ended=choice.ended_by(snapshot),
+        decided=services.standing_decision(program_id=program.pk, scope=unit, token=choice.token),
         may_decide=may_decide_honours(request.user, unit),
         once=once.FormToken.of(request).value,
         rule=_rule_text(computed.count, computed.margin),
@@ -169,7 +171,7 @@ def prepare(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect(back)
     try:
         with once.once_only_for(token, request, FormSubmission.Purpose.HONOURS) as submission:
-            decision = services.prepare(user=request.user, snapshot=snapshot, choice=choice, scope=unit)
+            decision = services.decision_prepare(user=request.user, snapshot=snapshot, choice=choice, scope=unit)
             url = reverse("honours:decision", args=[decision.pk])
             assert submission is not None
             once.record_result(submission, url)
@@ -242,7 +244,7 @@ def _act(request: AuthenticatedHttpRequest, shown: HonourDecision, action: str) 
             exclusion = ExcludeForm(request.POST)
             if not exclusion.is_valid():
                 raise services.Refused(_("Give the reason for leaving this unit out."))
-            services.exclude(
+            services.decision_exclude(
                 user=user,
                 decision=shown,
                 entry_id=exclusion.cleaned_data["entry"],
@@ -250,14 +252,18 @@ def _act(request: AuthenticatedHttpRequest, shown: HonourDecision, action: str) 
             )
             messages.success(request, _("The unit has been left out."))
         elif action == "include":
-            services.include(user=user, decision=shown, entry_id=parse_id(request.POST.get("entry", "")) or 0)
+            services.decision_include(user=user, decision=shown, entry_id=parse_id(request.POST.get("entry", "")) or 0)
             messages.success(request, _("The unit has been put back."))
         elif action == "issue":
             form = IssueForm(request.POST)
             if not form.is_valid():
                 messages.error(request, _("Please correct the errors below. What you typed has been kept."))
                 return form
-            services.issue(user=user, decision=shown, **form.cleaned_data)
+            try:
+                services.decision_issue(user=user, decision=shown, **form.cleaned_data)
+            except services.Refused as refused:
+                messages.error(request, str(refused))
+                return form  # what was typed stays in the form
             messages.success(request, _("The decision has been issued and published."))
         elif action == "correct":
             token = once.FormToken.of(request)
@@ -265,13 +271,13 @@ def _act(request: AuthenticatedHttpRequest, shown: HonourDecision, action: str) 
                 once.form_expired(request)
                 return redirect(here)
             with once.once_only_for(token, request, FormSubmission.Purpose.HONOURS) as submission:
-                draft = services.correct(user=user, decision=shown)
+                draft = services.decision_correct(user=user, decision=shown)
                 here = reverse("honours:decision", args=[draft.pk])
                 assert submission is not None
                 once.record_result(submission, here)
             messages.success(request, _("A draft correction has been prepared."))
         else:
-            services.discard(user=user, decision=shown)
+            services.decision_discard(user=user, decision=shown)
             messages.success(request, _("The draft has been discarded."))
             return redirect("honours:decisions")
     except once.AlreadySent as sent:
@@ -299,14 +305,13 @@ def public_list(request: HttpRequest) -> HttpResponse:
     context.update(periods=periods, period=chosen)
     if chosen is None:
         return render(request, "honours/public_list.html", context, status=404 if token and periods else 200)
-    period_q = selectors.period_filter(chosen.token)
-    assert period_q is not None
-    shown = list(selectors.published(program).filter(period_q))
+    shown = list(selectors.published(program).filter(period_token=chosen.token))
     by_pk = {d.pk: d for d in shown}
-    entries = selectors.honoured_entries(list(by_pk))
+    # The units of the decisions still standing: a correction's list replaces the one it corrects.
+    entries = selectors.honoured_entries([d.pk for d in shown if not getattr(d, "superseded", False)])
     clusters = sorted(
-        {(cid, name) for cid, name in entries.exclude(cluster=None).values_list("cluster_id", "cluster_name")},
-        key=lambda c: c[1],
+        set(entries.exclude(cluster=None).values_list("cluster_id", "cluster_name").distinct().order_by()),
+        key=lambda c: vietnamese_sort_key(c[1]),
     )
     cluster = parse_id(request.GET.get("cluster", "")) or None
     if cluster is not None:
@@ -363,6 +368,8 @@ def document(request: HttpRequest, pk: int, kind: str) -> HttpResponse | FileRes
                 raise documents.Busy(str(path))
             path = documents.build(shown, kind)
         except documents.Busy:
+            if cache.get(documents.FAILED_KEY.format(pk=shown.pk, kind=kind)):
+                return render(request, "honours/preparing.html", {"decision": shown, "failed": True}, status=503)
             if cache.add(BUILDING_KEY.format(pk=shown.pk, kind=kind), True, BUILD_TIME_LIMIT):
                 enqueue_on_commit(build_document, shown.pk, kind)
             return render(request, "honours/preparing.html", {"decision": shown}, status=202)

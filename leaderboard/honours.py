@@ -81,6 +81,7 @@ class Proposal:
     count: str
     margin: int
     groups: list[Group] = field(default_factory=list)
+    scope_name: str = ""  # the scope's name as the snapshot saw it ("" for the whole tree)
 
 
 def rule_of(program: Program) -> tuple[str, int]:
@@ -180,7 +181,14 @@ def propose(snapshot: LeaderboardSnapshot, *, period: Period, scope_id: int | No
     ids = _in_scope(units, scope_id)
     counts = _counts(snapshot, period, count)
     floor = LEVEL_RANK[units[scope_id].level] if scope_id is not None else 0
-    proposal = Proposal(snapshot=snapshot, period=period, scope_id=scope_id, count=count, margin=margin)
+    proposal = Proposal(
+        snapshot=snapshot,
+        period=period,
+        scope_id=scope_id,
+        count=count,
+        margin=margin,
+        scope_name=units[scope_id].name if scope_id is not None else "",
+    )
     groups: dict[tuple[str, int | None], list[int]] = {}
     for unit_id in ids:
         unit = units[unit_id]

@@ -18,3 +18,23 @@ def notify(*, kind: str, object_id: int, unit_id: int | None) -> Notification:
     )
     enqueue_on_commit(send_notification, notification.pk)
     return notification
+
+
+# A decision honouring thousands of units owes thousands of e-mails: the first ones are queued at
+# once, the others wait for the resend job (every minute), so the request does not publish each.
+QUEUED_AT_ONCE = 100
+
+
+def notify_many(*, kind: str, owed: list[tuple[int, int]]) -> list[Notification]:
+    """Owe an e-mail per (object id, unit id): one INSERT for all of them."""
+    due = timezone.now() + FIRST_SEND_GRACE
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(kind=kind, object_id=object_id, unit_id=unit_id, next_attempt_at=due)
+            for object_id, unit_id in owed
+        ],
+        batch_size=1000,
+    )
+    for row in rows[:QUEUED_AT_ONCE]:
+        enqueue_on_commit(send_notification, row.pk)
+    return rows

@@ -244,10 +244,11 @@ EXPORT_RETENTION_DAYS = env.int("EXPORT_RETENTION_DAYS", default=7)
 EXPORT_MAX_ACTIVE_PER_USER = env.int("EXPORT_MAX_ACTIVE_PER_USER", default=2)
 EXPORT_MAX_PER_HOUR = env.int("EXPORT_MAX_PER_HOUR", default=10)
 # An issued honours decision's documents (honours.documents): built when first asked for up to this
-# many units honoured, in the background above it (the page says so); a builder's lock older than
-# the stale period was left by one that died, and is taken over.
+# many units honoured (the PDF takes about 3 ms a unit: bench/README.md §11), in the background above
+# it (the page says so).
 HONOURS_DOCUMENT_INLINE_ROWS = env.int("HONOURS_DOCUMENT_INLINE_ROWS", default=500)
-HONOURS_DOCUMENT_STALE_SECONDS = env.int("HONOURS_DOCUMENT_STALE_SECONDS", default=300)
+# The place an honours decision is signed at, as its form first offers it ("Hà Nội, ngày …").
+HONOURS_DEFAULT_PLACE = env("HONOURS_DEFAULT_PLACE", default="Hà Nội")
 # The officers' "Xuất Excel" of their list is an export job (counted in the limits above): above
 # this many rows it asks for narrower filters (a sheet holds at most 1,048,576 rows; a worker wrote
 # the largest tier-2 unit's 31,249 in 9 s on the idle 2-core dev box, in 50 s with the box loaded).

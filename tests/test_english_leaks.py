@@ -245,12 +245,14 @@ def seeded(unit_tree: UnitTree, roles: dict[str, User | None]) -> World:
     assert snapshot is not None
     leader = roles["national_leadership"]
     period = honours_services.periods(snapshot.program, snapshot)[0]
-    honours_draft = honours_services.prepare(user=leader, snapshot=snapshot, choice=period, scope=unit_tree.root)
-    honours_decision = honours_services.issue(
+    honours_draft = honours_services.decision_prepare(
+        user=leader, snapshot=snapshot, choice=period, scope=unit_tree.root
+    )
+    honours_decision = honours_services.decision_issue(
         user=leader,
-        decision=honours_services.prepare(user=leader, snapshot=snapshot, choice=period, scope=unit_tree.root),
+        decision=honours_services.decision_prepare(user=leader, snapshot=snapshot, choice=period, scope=unit_tree.root),
         number="7/QĐ-TLĐ",
-        signed_on=snapshot.taken_at.date(),
+        signed_on=timezone.localdate(snapshot.taken_at),
         signer="Nguyễn Đình Khang",
     )
     return World(initiative, draft, question, export, snapshot, honours_draft, honours_decision)

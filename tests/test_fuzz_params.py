@@ -48,11 +48,11 @@ def site(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[str, object
     pin(snapshot, "Quyết định số 1/QĐ")
     leader = roles["national_leadership"]
     period = honours_services.periods(program, snapshot)[-1]
-    decision = honours_services.issue(
+    decision = honours_services.decision_issue(
         user=leader,
-        decision=honours_services.prepare(user=leader, snapshot=snapshot, choice=period, scope=unit_tree.root),
+        decision=honours_services.decision_prepare(user=leader, snapshot=snapshot, choice=period, scope=unit_tree.root),
         number="1/QĐ",
-        signed_on=snapshot.taken_at.date(),
+        signed_on=timezone.localdate(snapshot.taken_at),
         signer="A",
     )
     return {

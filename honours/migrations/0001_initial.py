@@ -39,6 +39,7 @@ class Migration(migrations.Migration):
                 ),
                 ("quarter_key", models.PositiveIntegerField(blank=True, null=True, verbose_name="quarter")),
                 ("period_label", models.CharField(max_length=200, verbose_name="period")),
+                ("period_token", models.CharField(max_length=20, verbose_name="period")),
                 ("scope_name", models.CharField(max_length=255, verbose_name="units under")),
                 (
                     "count",
@@ -58,8 +59,11 @@ class Migration(migrations.Migration):
                         verbose_name="status",
                     ),
                 ),
+                ("issuer_name", models.CharField(blank=True, max_length=255, verbose_name="issued by (body)")),
                 ("number", models.CharField(blank=True, max_length=50, verbose_name="decision number")),
+                ("place", models.CharField(blank=True, max_length=100, verbose_name="place")),
                 ("signed_on", models.DateField(blank=True, null=True, verbose_name="date of the decision")),
+                ("signed_year", models.PositiveSmallIntegerField(blank=True, editable=False, null=True)),
                 ("signer", models.CharField(blank=True, max_length=200, verbose_name="signed by")),
                 ("note", models.TextField(blank=True, verbose_name="note")),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="prepared at")),
@@ -79,7 +83,7 @@ class Migration(migrations.Migration):
                     "created_by",
                     models.ForeignKey(
                         null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
+                        on_delete=django.db.models.deletion.PROTECT,
                         related_name="+",
                         to=settings.AUTH_USER_MODEL,
                         verbose_name="prepared by",
@@ -90,10 +94,21 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         blank=True,
                         null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
+                        on_delete=django.db.models.deletion.PROTECT,
                         related_name="+",
                         to=settings.AUTH_USER_MODEL,
                         verbose_name="issued by",
+                    ),
+                ),
+                (
+                    "issuer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="unions.union",
+                        verbose_name="issued by (body)",
                     ),
                 ),
                 (
@@ -219,8 +234,16 @@ class Migration(migrations.Migration):
             model_name="honourdecision",
             constraint=models.UniqueConstraint(
                 condition=models.Q(("status", "issued")),
-                fields=("program", "scope", "number"),
+                fields=("issuer", "signed_year", "number"),
                 name="honour_number_unique",
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="honourdecision",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("corrects__isnull", True), ("status", "issued")),
+                fields=("program", "scope", "period_token"),
+                name="honour_period_decided_once",
             ),
         ),
         migrations.AddConstraint(
@@ -230,7 +253,9 @@ class Migration(migrations.Migration):
                     ("status", "draft"),
                     models.Q(
                         models.Q(("number", ""), _negated=True),
+                        ("issuer__isnull", False),
                         ("signed_on__isnull", False),
+                        ("signed_year__isnull", False),
                         models.Q(("signer", ""), _negated=True),
                     ),
                     _connector="OR",

@@ -68,7 +68,7 @@ def seed(live_url: str, settings_fixture: object) -> Demo:
     assert latest is not None and leader.unit is not None
     choice = honours_services.period_of(latest.program, "programme", latest)
     assert choice is not None
-    honours_draft = honours_services.prepare(user=leader, snapshot=latest, choice=choice, scope=leader.unit)
+    honours_draft = honours_services.decision_prepare(user=leader, snapshot=latest, choice=choice, scope=leader.unit)
     return Demo(
         decision=HonourDecision.objects.get(status="issued"),
         honours_draft=honours_draft,

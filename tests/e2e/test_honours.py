@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from honours.models import HonourDecision
@@ -52,7 +53,8 @@ def test_leadership_decides_and_the_public_sees_the_honours(page: Page, live_ser
     expect(page.get_by_text("Đã loại: Đã khen ở đợt trước")).to_be_visible()
 
     page.get_by_label("Số quyết định").fill("25/QĐ-CĐCT")
-    page.get_by_label("Ngày quyết định").fill("05/04/2022")
+    today = timezone.localdate()  # the figures are this hour's: the decision is dated today
+    page.get_by_label("Ngày quyết định").fill(today.strftime("%d/%m/%Y"))
     page.get_by_label("Người ký").fill("Phạm Đức Thanh")
     page.get_by_role("button", name="Ban hành và công bố").click()
     expect(page.get_by_text("Đã ban hành và công bố quyết định.")).to_be_visible()
@@ -63,10 +65,10 @@ def test_leadership_decides_and_the_public_sees_the_honours(page: Page, live_ser
     # A visitor, from the menu.
     page.context.clear_cookies()
     page.goto(live_server.url + "/")
-    page.get_by_role("link", name="Vinh danh", exact=True).click()
+    page.get_by_role("navigation", name="Menu chính").get_by_role("link", name="Vinh danh", exact=True).click()
     page.get_by_label("Kỳ").select_option(label="Quý 1/2022")
     page.get_by_role("button", name="Xem", exact=True).click()
-    expect(page.get_by_text("Quyết định 25/QĐ-CĐCT ngày 05/04/2022, người ký Phạm Đức Thanh")).to_be_visible()
+    expect(page.get_by_text(f"Quyết định 25/QĐ-CĐCT ngày {today:%d/%m/%Y}, người ký Phạm Đức Thanh")).to_be_visible()
     for entry in honoured:
         expect(page.get_by_role("cell", name=entry.unit_name, exact=True).first).to_be_visible()
     expect(page.get_by_text("Đã khen ở đợt trước")).to_have_count(0)

@@ -10,6 +10,7 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from honours import services
 from honours.models import HonourDecision
@@ -91,17 +92,21 @@ def test_from_draft_to_the_published_pages(
     decision = HonourDecision.objects.get()
     page = reverse("honours:decision", args=[decision.pk])
     cluster_a = decision.entries.get(cluster_name="Cụm A", unit_code="THEP-TISCO")
+    draft_page = text(client.get(page))
+    assert "Công đoàn Công Thương Việt Nam (CTVN) Sáng kiến: 7 · Chỉ tiêu của kỳ: – Không vượt chỉ tiêu" in draft_page
+    assert "None" not in draft_page
     refused = client.post(page, {"action": "exclude", "entry": cluster_a.pk, "reason": ""}, follow=True)
     assert "Cho biết lý do loại đơn vị này." in text(refused)
     client.post(page, {"action": "exclude", "entry": cluster_a.pk, "reason": "Vi phạm chế độ báo cáo <b>"})
     wrong = client.post(page, {"action": "issue", "number": "12/QĐ-TLĐ", "signed_on": "31/02/2022", "signer": "A"})
     assert wrong.status_code == 200 and "Nhập một ngày hợp lệ." in text(wrong)
     assert 'value="12/QĐ-TLĐ"' in wrong.content.decode()  # what was typed is kept
-    client.post(
-        page, {"action": "issue", "number": "12/QĐ-TLĐ", "signed_on": "10/10/2022", "signer": "Nguyễn Đình Khang"}
+    done = client.post(
+        page, {"action": "issue", "number": "12/QĐ-TLĐ", "signed_on": "10/01/2023", "signer": "Nguyễn Đình Khang"}
     )
+    assert done.status_code == 302
     decision.refresh_from_db()
-    assert decision.status == "issued" and decision.signed_on.isoformat() == "2022-10-10"
+    assert decision.status == "issued" and decision.signed_on.isoformat() == "2023-01-10"
     assert Notification.objects.filter(kind="honour", unit=tree["units"].gang_thep).count() == 1
     shown = text(client.get(page))
     assert "Quyết định này đã được ban hành và công bố" in shown and "Loại" not in shown
@@ -111,7 +116,7 @@ def test_from_draft_to_the_published_pages(
         roll = public.get(reverse("honours:public"))
     shown = text(roll)
     assert (
-        "Quyết định 12/QĐ-TLĐ ngày 10/10/2022, người ký Nguyễn Đình Khang; số liệu tính đến 02/01/2023 09:00." in shown
+        "Quyết định 12/QĐ-TLĐ ngày 10/01/2023, người ký Nguyễn Đình Khang; số liệu tính đến 02/01/2023 09:00." in shown
     )
     assert (
         f"Khối công đoàn cơ sở Khối công đoàn cơ sở {HEADERS} Công đoàn Công ty CP Gang thép Thái Nguyên 4 1" in shown
@@ -128,7 +133,7 @@ def test_from_draft_to_the_published_pages(
     )
     unit_page = text(client.get(reverse("dashboard_unit", args=["THEP-TISCO"])))
     assert (
-        "Quý 3/2022: đơn vị dẫn đầu Khối công đoàn cơ sở (4 sáng kiến) – Quyết định 12/QĐ-TLĐ ngày 10/10/2022"
+        "Quý 3/2022: đơn vị dẫn đầu Khối công đoàn cơ sở (4 sáng kiến) – Quyết định 12/QĐ-TLĐ ngày 10/01/2023"
         in unit_page
     )
 
@@ -137,21 +142,30 @@ def test_from_draft_to_the_published_pages(
         public.get(
             reverse(
                 "honours:public_decision",
-                args=[services.correct(user=roles["national_leadership"], decision=decision).pk],
+                args=[services.decision_correct(user=roles["national_leadership"], decision=decision).pk],
             )
         ).status_code
         == 404
     )
     correction = HonourDecision.objects.get(status="draft")
+    # The correction honours Gang thép in Cụm A instead of in the whole block.
+    leader = roles["national_leadership"]
+    services.decision_include(user=leader, decision=correction, entry_id=correction.entries.get(excluded=True).pk)
+    block = correction.entries.get(cluster_name="", unit_code="THEP-TISCO")
+    services.decision_exclude(user=leader, decision=correction, entry_id=block.pk, reason="Khen theo cụm")
     with django_capture_on_commit_callbacks(execute=True):  # the cached public pages are forgotten
         client.post(
             reverse("honours:decision", args=[correction.pk]),
-            {"action": "issue", "number": "13/QĐ-TLĐ", "signed_on": "20/10/2022", "signer": "Nguyễn Đình Khang"},
+            {"action": "issue", "number": "13/QĐ-TLĐ", "signed_on": "20/01/2023", "signer": "Nguyễn Đình Khang"},
         )
-    assert "Quyết định này đã được đính chính bởi Quyết định 13/QĐ-TLĐ ngày 20/10/2022." in text(
+    assert "Quyết định này đã được đính chính bởi Quyết định 13/QĐ-TLĐ ngày 20/01/2023." in text(
         public.get(reverse("honours:public_decision", args=[decision.pk]))
     )
-    assert "(đính chính Quyết định 12/QĐ-TLĐ)" in text(public.get(reverse("honours:public")))
+    roll = text(public.get(reverse("honours:public")))
+    assert "(đính chính Quyết định 12/QĐ-TLĐ)" in roll and "đã đính chính" in roll  # both decisions, named
+    # Only the standing decision's units: Cụm A's leader, no longer the block's.
+    assert f"Khối công đoàn cơ sở – Cụm A Khối công đoàn cơ sở – Cụm A {HEADERS} Công đoàn Công ty CP Gang thép" in roll
+    assert f"Khối công đoàn cơ sở Khối công đoàn cơ sở {HEADERS}" not in roll
     assert "Quyết định 13/QĐ-TLĐ" in text(public.get("/"))
 
 
@@ -160,8 +174,10 @@ def test_the_public_roll_by_period_and_cluster(tree, roles) -> None:
     q3 = services.period_of(tree["snapshot"].program, "2022-3", tree["snapshot"])
     q4 = services.period_of(tree["snapshot"].program, "2022-4", tree["snapshot"])
     for choice, number in ((q3, "1/QĐ"), (q4, "2/QĐ")):
-        draft = services.prepare(user=user, snapshot=tree["snapshot"], choice=choice, scope=tree["units"].root)
-        services.issue(user=user, decision=draft, number=number, signed_on=draft.taken_at.date(), signer="B")
+        draft = services.decision_prepare(user=user, snapshot=tree["snapshot"], choice=choice, scope=tree["units"].root)
+        services.decision_issue(
+            user=user, decision=draft, number=number, signed_on=timezone.localdate(draft.taken_at), signer="B"
+        )
     public = login(None)
     latest = text(public.get(reverse("honours:public")))
     assert "Quyết định 1/QĐ" in text(public.get(reverse("honours:public") + "?period=2022-3"))
@@ -190,12 +206,14 @@ def test_who_may_open_and_do_what(tree, roles) -> None:
     decision for national accounts only), the steps for those who decide, the public pages for all."""
     user = roles["national_leadership"]
     choice = services.period_of(tree["snapshot"].program, "2022-3", tree["snapshot"])
-    draft = services.prepare(user=user, snapshot=tree["snapshot"], choice=choice, scope=tree["units"].root)
-    issued = services.issue(
+    draft = services.decision_prepare(user=user, snapshot=tree["snapshot"], choice=choice, scope=tree["units"].root)
+    issued = services.decision_issue(
         user=user,
-        decision=services.prepare(user=user, snapshot=tree["snapshot"], choice=choice, scope=tree["units"].root),
+        decision=services.decision_prepare(
+            user=user, snapshot=tree["snapshot"], choice=choice, scope=tree["units"].root
+        ),
         number="9/QĐ",
-        signed_on=tree["snapshot"].taken_at.date(),
+        signed_on=timezone.localdate(tree["snapshot"].taken_at),
         signer="C",
     )
     national = {"national_reviewer", "national_leadership", "superuser"}
@@ -223,7 +241,7 @@ def test_who_may_open_and_do_what(tree, roles) -> None:
         if did != (role in DECIDERS_FOR_ROOT):
             wrong.append(f"{role} POST exclude: {response.status_code}, excluded={did}")
         if did:
-            services.include(user=user, decision=draft, entry_id=entry.pk)
+            services.decision_include(user=user, decision=draft, entry_id=entry.pk)
     assert not wrong, "\n".join(wrong)
     assert not HonourDecision.objects.filter(status="draft", scope__code="CTVN").exists()
 
@@ -231,12 +249,33 @@ def test_who_may_open_and_do_what(tree, roles) -> None:
 def test_the_public_decision_page_runs_few_queries(tree, roles, django_assert_num_queries) -> None:
     user = roles["national_leadership"]
     choice = services.period_of(tree["snapshot"].program, "2022-3", tree["snapshot"])
-    decision = services.issue(
+    decision = services.decision_issue(
         user=user,
-        decision=services.prepare(user=user, snapshot=tree["snapshot"], choice=choice, scope=tree["units"].root),
+        decision=services.decision_prepare(
+            user=user, snapshot=tree["snapshot"], choice=choice, scope=tree["units"].root
+        ),
         number="3/QĐ",
-        signed_on=tree["snapshot"].taken_at.date(),
+        signed_on=timezone.localdate(tree["snapshot"].taken_at),
         signer="D",
     )
     with django_assert_num_queries(3):  # the decision, its units honoured, a correction of it
         assert login(None).get(reverse("honours:public_decision", args=[decision.pk])).status_code == 200
+
+
+def test_the_leadership_s_pages_run_a_fixed_number_of_queries(tree, roles, django_assert_num_queries) -> None:
+    """Whatever the tree's size: the proposal reads the account, its scope, the snapshots offered,
+    the decision standing for the period, the rule, the units as the snapshot saw them, the quarter's
+    figures (temporary tables of the tree and the counted initiatives, the roll-up level by level,
+    the sums) and the leaders' targets; the list and a decision their rows (paginated, or one
+    decision's entries)."""
+    client = login(roles["national_leadership"])
+    prepare(client, tree)
+    decision = HonourDecision.objects.get()
+    for url, queries in (
+        (proposal_url(tree), 22),
+        (reverse("honours:decisions"), 4),  # the account, the scope, the count, the page
+        (reverse("honours:decision", args=[decision.pk]), 5),  # … the decision, its entries, its corrections
+    ):
+        client.get(url)  # the account's groups and the programme cached
+        with django_assert_num_queries(queries):
+            assert client.get(url).status_code == 200
