@@ -220,7 +220,10 @@ def _measure(problems: list[str], target: float) -> None:
             problems.append(f"{label} ran {queries} queries (pinned: {pinned})")
     # A decision as large as a Confederation with hundreds of clusters would make: the entries of a
     # new draft repeated to LARGE_DECISION units, to time the documents against the inline limit.
-    large = services.decision_prepare(user=leader, snapshot=snapshot, choice=choice, scope=root)
+    # (For the whole programme: the quarter is decided already, and a period is decided once.)
+    whole = services.period_of(program, "programme", snapshot)
+    assert whole is not None
+    large = services.decision_prepare(user=leader, snapshot=snapshot, choice=whole, scope=root)
     model = list(large.entries.filter(meets=True))
     HonourEntry.objects.bulk_create(
         [

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from fontTools.ttLib import TTFont
@@ -163,6 +164,17 @@ HOLD = (
     "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
     "print('locked', flush=True); time.sleep(120)"
 )
+
+
+def test_a_build_that_failed_is_said_instead_of_waited_for(decision, client: Client) -> None:
+    """The task marks a failed build (honours.tasks): the page stops reloading and says so."""
+    pdf = documents.path_of(decision, "pdf")
+    with holding_the_lock(pdf):  # a build under way…
+        cache.set(documents.FAILED_KEY.format(pk=decision.pk, kind="pdf"), True, 60)  # …that failed before
+        response = client.get(reverse("honours:document", args=[decision.pk, "pdf"]))
+    page = response.content.decode()
+    assert response.status_code == 503 and "Chưa tạo được tệp của Quyết định 125/QĐ-TLĐ" in page
+    assert 'http-equiv="refresh"' not in page
 
 
 def test_a_builder_that_died_leaves_no_lock_behind(decision) -> None:
