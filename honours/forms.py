@@ -17,8 +17,9 @@ class ProposalForm(forms.Form):
     """GET: the snapshot (those kept as evidence first, then the latest), the period, and the units
     (a unit's code within the account's subtree; empty: the whole subtree)."""
 
-    snapshot = forms.TypedChoiceField(label=_("Figures as of"), coerce=int)
-    period = forms.ChoiceField(label=_("Period"))
+    # Either may be left out of the address: the first snapshot offered, the last quarter it ended.
+    snapshot = forms.TypedChoiceField(label=_("Figures as of"), coerce=int, required=False, empty_value=None)
+    period = forms.ChoiceField(label=_("Period"), required=False)
     unit = forms.CharField(
         label=_("Units under (code)"), required=False, max_length=50, help_text=_("Empty: all the units you see.")
     )

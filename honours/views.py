@@ -101,12 +101,11 @@ def proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
     periods = services.periods(program, snapshot)
     default = _default_period(snapshot, periods)
     initial = {"snapshot": snapshot.pk, "period": default}
-    form = ProposalForm(
-        request.GET if "period" in request.GET else None, initial=initial, snapshots=snapshots, periods=periods
-    )
+    bound = any(name in request.GET for name in ProposalForm.base_fields)
+    form = ProposalForm(request.GET if bound else None, initial=initial, snapshots=snapshots, periods=periods)
     token, code = default, ""
     if form.is_bound and form.is_valid():
-        token, code = form.cleaned_data["period"], form.cleaned_data["unit"].strip()
+        token, code = form.cleaned_data["period"] or default, form.cleaned_data["unit"].strip()
     unit = scope
     if code:
         found = Union.objects.filter(code=code).first()
@@ -117,6 +116,9 @@ def proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
     choice = services.period_of(program, token, snapshot)
     assert choice is not None  # the form's choices are these periods
     context.update(form=form, snapshot=snapshot, choice=choice, unit=unit)
+    if form.errors:  # nothing is computed for a choice that is not one (a mistyped or forged address)
+        context["refused"] = _("Choose a snapshot, a period and units from the lists above.")
+        return render(request, "honours/proposal.html", context)
     try:
         computed = honours.propose(snapshot, period=choice.period, scope_id=unit.pk)
     except (honours.NoSuchPeriod, history.NoMirror):

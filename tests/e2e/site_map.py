@@ -87,7 +87,6 @@ def main_pages(role: str, demo: Demo) -> list[tuple[str, str]]:
         ("faq", reverse("faq")),
         ("guide", reverse("page", args=["huong-dan"])),
         ("honour roll", reverse("honours:public")),
-        ("honours decision", reverse("honours:public_decision", args=[demo.decision.pk])),
     ]
     rangdong = reverse("dashboard_unit", args=["CTVN-RANGDONG"])
     unit_pages = [
@@ -109,7 +108,14 @@ def main_pages(role: str, demo: Demo) -> list[tuple[str, str]]:
         ("board metrics", reverse("board_metrics")),
     ]
     pages = {
-        "anonymous": [*public, ("login", reverse("login")), ("admin login", reverse("admin:login"))],
+        # A decision's public page is the same for everyone: the visitor's sweep covers it (the honour
+        # roll is among the public pages, which the officer's sweep also measures on a phone).
+        "anonymous": [
+            *public,
+            ("honours decision", reverse("honours:public_decision", args=[demo.decision.pk])),
+            ("login", reverse("login")),
+            ("admin login", reverse("admin:login")),
+        ],
         "officer": [
             *public,
             *unit_pages,
@@ -129,7 +135,6 @@ def main_pages(role: str, demo: Demo) -> list[tuple[str, str]]:
             ("honours proposal", reverse("honours:proposal")),
             ("honours decisions", reverse("honours:decisions")),
             ("honours draft", reverse("honours:decision", args=[demo.honours_draft.pk])),
-            ("honours issued", reverse("honours:decision", args=[demo.decision.pk])),
             *[page for page in admin_pages if page[0] != "admin review queue"],
         ],
         "provincial_reviewer": [("home", reverse("home")), ("dashboard", reverse("dashboard")), *admin_pages],

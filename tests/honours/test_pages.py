@@ -64,6 +64,9 @@ def test_a_province_sees_its_subtree_and_its_board_sees_without_deciding(tree, r
     assert "Lập dự thảo quyết định" in shown
     outside = text(leadership.get(proposal_url(tree, unit="HN")))
     assert "Không có đơn vị nào có mã này trong phạm vi của bạn." in outside and "HN-BIA" not in outside
+    assert "Hãy chọn ảnh chụp, kỳ và đơn vị trong các danh sách ở trên." in outside
+    forged = text(leadership.get(reverse("honours:proposal") + "?period=1999-9"))
+    assert "Hãy chọn ảnh chụp, kỳ và đơn vị trong các danh sách ở trên." in forged and "THEP-TISCO" not in forged
     board = text(login(roles["own_reviewer"]).get(proposal_url(tree)))
     assert "THEP-TISCO" in board and "Lập dự thảo quyết định" not in board
 
