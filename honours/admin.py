@@ -35,9 +35,9 @@ class HonourDecisionAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "period_kind")
     search_fields = ("number", "signer", "scope_name")
     readonly_fields = (
-        "program", "snapshot", "taken_at", "period_kind", "quarter_key", "phase", "period_label", "scope",
-        "scope_name", "count", "margin", "status", "number", "signed_on", "signer", "note", "corrects",
-        "created_by", "created_at", "issued_by", "issued_at",
+        "program", "snapshot", "taken_at", "period_kind", "quarter_key", "phase", "period_label", "period_token",
+        "scope", "scope_name", "count", "margin", "status", "issuer", "issuer_name", "number", "place", "signed_on",
+        "signer", "note", "corrects", "created_by", "created_at", "issued_by", "issued_at",
     )  # fmt: skip
     fields = readonly_fields
     inlines = (HonourEntryInline,)
