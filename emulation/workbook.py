@@ -52,7 +52,7 @@ from emulation.models import EmulationCriterion, ExportJob
 from initiatives import counting
 from initiatives.models import Field, Initiative, Phase, Program, Target
 from sangkien.files import PARTIAL_SUFFIX, write_whole
-from sangkien.spreadsheets import looks_like_formula, safe_cell
+from sangkien.spreadsheets import looks_like_formula, safe_cell, sheet_title
 from unions.levels import BLOCKS
 from unions.models import EmulationCluster, Union
 
@@ -453,7 +453,7 @@ def _sheet_title(level: str) -> str:
         Union.Level.SUPERIOR: pgettext("emulation workbook sheet", "Superior-level unions"),
         Union.Level.GRASSROOTS: pgettext("emulation workbook sheet", "Grassroots unions"),
     }
-    return "".join(" " if char in "\\/?*[]:" else char for char in titles[level])[:31]
+    return sheet_title(titles[level])
 
 
 def _number(value: Decimal) -> str:

@@ -32,7 +32,7 @@ from openpyxl.styles import Font
 
 from honours.models import HonourDecision, HonourEntry
 from sangkien.files import write_whole
-from sangkien.spreadsheets import safe_cell
+from sangkien.spreadsheets import safe_cell, sheet_title
 from sangkien.text import group_thousands
 from unions.levels import BLOCK_NAMES, BLOCKS
 
@@ -139,14 +139,6 @@ def _blocks(entries: list[HonourEntry]) -> Iterator[tuple[str, list[HonourEntry]
 # -- .xlsx ---------------------------------------------------------------------------------------
 
 
-def _sheet_title(level: str) -> str:
-    """Excel's sheet names: at most 31 characters, none of : \\ / ? * [ ]."""
-    name = str(BLOCK_NAMES.get(level, level))
-    for forbidden in ":\\/?*[]":
-        name = name.replace(forbidden, " ")
-    return name[:31]
-
-
 def write_xlsx(decision: HonourDecision, path: Path) -> int:
     """One sheet per level block: the decision's particulars, then a row per unit honoured."""
     workbook = openpyxl.Workbook(write_only=True)
@@ -162,7 +154,7 @@ def write_xlsx(decision: HonourDecision, path: Path) -> int:
     ]
     blocks = list(_blocks(entries)) or [(BLOCKS[-1], [])]
     for level, members in blocks:
-        sheet = workbook.create_sheet(_sheet_title(level))
+        sheet = workbook.create_sheet(sheet_title(str(BLOCK_NAMES.get(level, level))))
         sheet.column_dimensions["B"].width = 30
         sheet.column_dimensions["D"].width = 60
         title = safe_cell(sheet, _("Units honoured – %(block)s") % {"block": BLOCK_NAMES.get(level, level)})

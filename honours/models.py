@@ -224,6 +224,10 @@ class HonourEntry(models.Model):
 
     @property
     def group_name(self) -> str:
-        """ "Khối công đoàn cơ sở – Cụm 1", or the level block alone."""
-        block = str(BLOCK_NAMES.get(self.level, self.level))
-        return f"{block} – {self.cluster_name}" if self.cluster_name else block
+        return group_name(self.level, self.cluster_name)
+
+
+def group_name(level: str, cluster_name: str) -> str:
+    """ "Khối công đoàn cơ sở – Cụm 1", or the level block alone (no cluster name)."""
+    block = str(BLOCK_NAMES.get(level, level))
+    return f"{block} – {cluster_name}" if cluster_name else block

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from honours import documents, selectors, services
 from honours.forms import ExcludeForm, IssueForm, ProposalForm
-from honours.models import HonourDecision, HonourEntry
+from honours.models import HonourDecision, HonourEntry, group_name
 from honours.tasks import BUILD_TIME_LIMIT, build_document
 from initiatives import once
 from initiatives.models import FormSubmission, Program
@@ -34,7 +34,6 @@ from sangkien.public_pages import public_page
 from sangkien.queueing import enqueue_on_commit
 from sangkien.text import parse_id, vietnamese_sort_key
 from unions.http import AuthenticatedHttpRequest
-from unions.levels import BLOCK_NAMES
 from unions.models import Union
 from unions.permissions import honours_scope, may_decide_honours, sees_honours_of
 
@@ -82,11 +81,6 @@ def _grouped(rows: list[Any], key: Any) -> list[Shown]:
     return [Shown(title, list(members)) for title, members in groupby(rows, key=key)]
 
 
-def _group_title(level: str, cluster_name: str) -> str:
-    block = str(BLOCK_NAMES.get(level, level))
-    return _("%(block)s – %(cluster)s") % {"block": block, "cluster": cluster_name} if cluster_name else block
-
-
 @login_required
 def proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A proposal: the leading units of a period as a snapshot counted them, per level block and
@@ -126,7 +120,7 @@ def proposal(request: AuthenticatedHttpRequest) -> HttpResponse:
         return render(request, "honours/proposal.html", context)
     names = services.cluster_names(snapshot)
     rows = [
-        (_group_title(group.level, names.get(group.cluster_id, "") if group.cluster_id else ""), candidate)
+        (group_name(group.level, names.get(group.cluster_id, "") if group.cluster_id else ""), candidate)
         for group in computed.groups
         for candidate in group.leaders
     ]

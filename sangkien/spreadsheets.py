@@ -301,6 +301,11 @@ def looks_like_formula(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
 
 
+def sheet_title(name: str) -> str:
+    """A name as Excel takes it for a sheet: none of \\ / ? * [ ] : (each a space), 31 characters at most."""
+    return "".join(" " if char in "\\/?*[]:" else char for char in name)[:31]
+
+
 def safe_cell(sheet: WriteOnlyWorksheet, value: Any, number_format: str | None = None) -> Cell:
     """A write-only cell whose text is always text: "=SUM(…)" typed by a user is never a formula."""
     cell = WriteOnlyCell(sheet, value=value)
