@@ -426,6 +426,7 @@ class FormSubmission(models.Model):
         IMPORT = "import", _("Import from Excel")
         QUESTION = "question", _("Question")
         HONOURS = "honours", _("Honours decision")
+        COUNCILS = "councils", _("Selection round")
 
     token = models.UUIDField(primary_key=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

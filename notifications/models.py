@@ -16,6 +16,7 @@ class Notification(models.Model):
         STATUS_CHANGE = "status_change", _("Status change")
         ANSWER = "answer", _("Answer to a question")
         HONOUR = "honour", _("Honour")
+        NOMINATION = "nomination", _("Result of a nomination")
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     object_id = models.PositiveBigIntegerField(_("object id"))

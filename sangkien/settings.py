@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "leaderboard",
     "emulation",
     "honours",
+    "councils",
 ]
 # seed_demo and seed_scale (the demo app): in development and benches only, never in the production
 # image (DJANGO_DEBUG=False) unless asked for.

@@ -20,8 +20,13 @@ MAY_IMPORT: dict[str, set[str]] = {
     "leaderboard": {HELPERS, "unions", "notifications", "initiatives"},
     "emulation": {HELPERS, "unions", "notifications", "initiatives"},
     "honours": {HELPERS, "unions", "notifications", "initiatives", "leaderboard"},
-    "demo": {HELPERS, "unions", "notifications", "initiatives", "questions", "leaderboard", "emulation", "honours"},
-    "top": {HELPERS, "unions", "notifications", "initiatives", "questions", "leaderboard", "emulation", "honours"},
+    "councils": {HELPERS, "unions", "notifications", "initiatives"},
+    "demo": {
+        HELPERS, "unions", "notifications", "initiatives", "questions", "leaderboard", "emulation", "honours", "councils"
+    },
+    "top": {
+        HELPERS, "unions", "notifications", "initiatives", "questions", "leaderboard", "emulation", "honours", "councils"
+    },
 }
 PACKAGES = (
     "sangkien",
@@ -32,6 +37,7 @@ PACKAGES = (
     "leaderboard",
     "emulation",
     "honours",
+    "councils",
     "demo",
 )
 

@@ -55,6 +55,8 @@ REVIEWER_PERMISSIONS = {
     "leaderboard": {"honourrule": "vac"},
     # Decided on the site (honours.views), never in the admin: the admin shows them and their history.
     "honours": {"honourdecision": "v", "honourentry": "v"},
+    # Run on the site (councils.views); the admin shows the rounds and their history.
+    "councils": {"selectionround": "v", "nomination": "v"},
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}
 
@@ -316,6 +318,92 @@ def may_decide_honours(user: User | AnonymousUser, scope: Union) -> bool:
     return is_leadership(user) and in_scope(user, scope)
 
 
+# ---------------------------------------------------------------------------------------------
+# Outstanding initiatives: selection rounds and their councils (councils app). The round objects are
+# passed in (duck-typed: `unit`, `members`, `status`), so this module imports none of that app.
+
+
+def may_run_rounds(user: User | AnonymousUser, unit: Union) -> bool:
+    """Set up a selection round of `unit` and appoint its council: the unit's own officers (not
+    those of the units under it, whose initiatives it selects), the board over its subtree, and
+    superusers. Leadership reads."""
+    if not _active(user) or is_read_only(user):
+        return False
+    if user.is_superuser:
+        return True
+    if is_reviewer(user):
+        return in_scope(user, unit)
+    return user.unit_id == unit.pk
+
+
+def may_sit_on_council(account: User | AnonymousUser, unit: Union) -> bool:
+    """Whether an account may be appointed to the council of a round of `unit`: an active account of
+    the unit's subtree, or of the board over it."""
+    if not _active(account):
+        return False
+    if is_reviewer(account) and in_scope(account, unit):
+        return True
+    home = account.unit
+    return home is not None and home.is_in_subtree_of(unit)
+
+
+def may_nominate_to(user: User | AnonymousUser, unit: Union) -> bool:
+    """Nominate initiatives to a round of `unit`: an officer (who writes on the site) of `unit`
+    itself or of a unit directly under it; what it nominates lies in its own subtree (`can_act_in`)."""
+    if not may_write_on_site(user) or user.unit_id is None or user.unit is None:
+        return False
+    return user.unit_id == unit.pk or user.unit.parent_id == unit.pk
+
+
+def is_council_member(user: User | AnonymousUser, selection_round: Any) -> bool:
+    """Whether the account sits on the round's council (asked once per request and round)."""
+    if not _active(user):
+        return False
+    cache_name = "_council_rounds"
+    known: dict[int, bool] = getattr(user, cache_name, None) or {}
+    if selection_round.pk not in known:
+        known[selection_round.pk] = selection_round.members.filter(user=user).exists()
+        setattr(user, cache_name, known)
+    return known[selection_round.pk]
+
+
+def sees_round(user: User | AnonymousUser, selection_round: Any) -> bool:
+    """A round's page, its nominations and, once it is closed, its documents: its council's members,
+    and the accounts of its unit and of the levels above it (`in_scope`: the unit's officers and
+    leadership, the board over it, the national accounts). A member of one round sees nothing of
+    another; the units under it see their own nominations' results on their initiatives."""
+    return in_scope(user, selection_round.unit) or is_council_member(user, selection_round)
+
+
+def sees_scores(user: User | AnonymousUser, selection_round: Any, *, submitted_own: bool) -> bool:
+    """Another member's scores on a nomination: to a member only once it has submitted its own sheet
+    for that nomination; to everyone who sees the round once it is closed (the minutes)."""
+    if selection_round.status == "closed":
+        return sees_round(user, selection_round)
+    return submitted_own and is_council_member(user, selection_round)
+
+
+def may_chair(user: User | AnonymousUser, selection_round: Any) -> bool:
+    """Start the scoring, declare a conflict for another member, assign a third scorer, close: the
+    round's chair."""
+    return _active(user) and selection_round.members.filter(user=user, role="chair").exists()
+
+
+def may_manage_round(user: User | AnonymousUser, selection_round: Any) -> bool:
+    """Change a round's settings, rubric and council, and forward its selected nominations: those
+    who may run its unit's rounds, its chair and its secretary."""
+    return may_run_rounds(user, selection_round.unit) or (
+        _active(user) and selection_round.members.filter(user=user, role__in=("chair", "secretary")).exists()
+    )
+
+
+def sees_initiative_content(user: User | AnonymousUser, initiative: Any) -> bool:
+    """Whether a council shows an initiative's content and unit to the account: always when it is
+    not confidential; a confidential one only to the accounts whose scope holds its unit (as the
+    officers' pages would), never to a member from another branch of the tree."""
+    return not initiative.is_confidential or in_scope(user, initiative.unit)
+
+
 def may_see_board_metrics(user: User | AnonymousUser) -> bool:
     return is_reviewer(user) or is_leadership(user)
 
@@ -330,6 +418,7 @@ def site_flags(user: User | AnonymousUser) -> dict[str, bool]:
         "exports": export_scope(user) is not None,
         "evidence": evidence_scope(user) is not None,
         "honours": honours_scope(user) is not None,
+        "councils": may_use_unit_pages(user) or is_reviewer(user) or is_leadership(user),
         "board": may_see_board_metrics(user),
         "admin": _active(user) and user.is_staff,
     }

@@ -1,0 +1,1 @@
+from tests.councils.council import council  # noqa: F401  (the fixture)
