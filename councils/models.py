@@ -92,6 +92,10 @@ class SelectionRound(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     # What the chair decided at the quota when nominations were still level after the criteria.
     tie_break = models.TextField(_("the chair's decision on a tie"), blank=True)
+    # Given when closing, for the documents: where the council met (the minutes' and the cover
+    # submission's date line) and the cover submission's number ("15/TTr-CĐTCT"), blank for none yet.
+    place = models.CharField(_("place"), max_length=100, blank=True)
+    submission_number = models.CharField(_("cover submission number"), max_length=50, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from django.conf import settings
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -834,7 +835,13 @@ def _two_places(value: Fraction) -> Decimal:
 
 
 def round_close(
-    *, user: User, selection_round: SelectionRound, prefer: Sequence[int] = (), tie_note: str = ""
+    *,
+    user: User,
+    selection_round: SelectionRound,
+    prefer: Sequence[int] = (),
+    tie_note: str = "",
+    place: str = "",
+    submission_number: str = "",
 ) -> SelectionRound:
     """Rank the nominations by the mean of their counted totals (ties broken by the criteria's means
     in the rubric's order), select up to the quota those at or above the pass mark, and freeze the
@@ -879,7 +886,12 @@ def round_close(
             )
         ScoreSheet.objects.filter(nomination__round=locked, status=ScoreSheet.Status.DRAFT).delete()
         SelectionRound.objects.filter(pk=locked.pk).update(
-            status=SelectionRound.Status.CLOSED, closed_at=timezone.now(), closed_by=user, tie_break=tie_text
+            status=SelectionRound.Status.CLOSED,
+            closed_at=timezone.now(),
+            closed_by=user,
+            tie_break=tie_text,
+            place=_clean(place, 100) or settings.HONOURS_DEFAULT_PLACE,
+            submission_number=_clean(submission_number, 50),
         )
         locked.refresh_from_db()
         notify_many(
