@@ -189,7 +189,7 @@ def _normalised(criteria: Sequence[CriterionSpec]) -> list[CriterionSpec]:
     ]
 
 
-def _specs_of(selection_round: SelectionRound) -> list[CriterionSpec]:
+def rubric_specs(selection_round: SelectionRound) -> list[CriterionSpec]:
     """The round's rubric as written (bands highest first)."""
     return [
         CriterionSpec(c.name, c.max_points, tuple(BandSpec(b.low, b.high, b.label) for b in c.bands.all()))
@@ -281,7 +281,7 @@ def round_update(
             raise Refused(_("You may not change this round."))
         _not_closed(locked)
         _check_rubric(criteria)
-        rubric_changed = _specs_of(locked) != _normalised(criteria)
+        rubric_changed = rubric_specs(locked) != _normalised(criteria)
         if rubric_changed and not locked.is_open:
             raise Refused(_("The rubric cannot change once the scoring has started."))
         locked.name, locked.quota, locked.deadline = _clean(name, 300), quota, deadline

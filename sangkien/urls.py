@@ -31,6 +31,7 @@ urlpatterns = [
         name="dashboard_unit_as_of",
     ),
     path("", include("honours.urls")),  # /vinh-danh/ and /dashboard/honours/
+    path("", include("councils.urls")),  # /sang-kien-tieu-bieu/ and /councils/
     path("exports/", emulation_views.exports, name="exports"),
     path("exports/initiatives/", emulation_views.list_exports, name="list_exports"),
     path("exports/<int:pk>/status/", emulation_views.export_status, name="export_status"),

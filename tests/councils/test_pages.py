@@ -1,0 +1,207 @@
+"""The councils' pages (issue 20, items 2, 3, 5 and 6): who sees which round (a member of one round
+sees nothing of another), the scores hidden from a member until it has submitted its own and from
+everyone else until the round closes, nominating from an initiative's page and its timeline, the
+public "Sáng kiến tiêu biểu" with confidential initiatives masked, and the pages' query budgets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from councils import services
+from councils.models import Nomination, SelectionRound
+from initiatives.models import Initiative
+from tests.councils.council import Council, build_council, nominate, score, valid_initiative
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def scored(council: Council, points: dict[str, list[int]]) -> Nomination:
+    nomination = nominate(council, council.initiatives[0])
+    services.round_start_scoring(user=council.secretary, selection_round=council.round)
+    for name, values in points.items():
+        score(council, getattr(council, name), nomination, values)
+    return nomination
+
+
+def page_of(client, user, url: str) -> tuple[int, str]:
+    client.force_login(user)
+    response = client.get(url)
+    return response.status_code, response.content.decode()
+
+
+def test_who_sees_a_round(client, council, unit_tree, program, leader) -> None:
+    other = build_council_elsewhere(unit_tree, program)
+    url = council.round.get_absolute_url()
+    seen = {
+        "its chair": council.chair,
+        "an officer of its unit": council.secretary_officer,
+        "the level above (Công Thương's leadership)": leader,
+        "an officer of the level above": UserFactory(unit=unit_tree.cong_thuong),
+    }
+    unseen = {
+        "the nominating unit below it": council.nominator,
+        "another branch": UserFactory(unit=unit_tree.bia),
+        "a member of another round": other.round.members.get(role="chair").user,
+    }
+    for who, user in seen.items():
+        assert page_of(client, user, url)[0] == 200, who
+    for who, user in unseen.items():
+        assert page_of(client, user, url)[0] == 404, who
+        assert f'href="{url}"' not in page_of(client, user, reverse("councils:rounds"))[1], who
+    client.logout()
+    assert client.get(url).status_code == 302  # to the login page
+
+
+def build_council_elsewhere(unit_tree, program) -> Council:
+    """A round of Hà Nội with its own council, for the tests of what one council sees of another."""
+    runner = UserFactory(username="hn.thuky", unit=unit_tree.ha_noi)
+    selection_round = services.round_create(
+        user=runner,
+        program=program,
+        unit=unit_tree.ha_noi,
+        name="Xét chọn của Hà Nội",
+        quota=1,
+        deadline=timezone.localdate() + dt.timedelta(days=5),
+        spread_threshold=15,
+    )
+    for n, role in enumerate(("chair", "secretary", "member")):
+        services.member_appoint(
+            user=runner,
+            selection_round=selection_round,
+            account=UserFactory(username=f"hn.{n}", unit=unit_tree.bia),
+            role=role,
+        )
+    return Council(selection_round, runner, runner, runner, runner, runner, runner, [])
+
+
+def test_a_member_sees_the_others_scores_only_after_submitting_its_own(client, council) -> None:
+    nomination = scored(council, {"chair": [27, 38, 26]})
+    url = reverse("councils:nomination", args=[council.round.pk, nomination.pk])
+    status, page = page_of(client, council.secretary, url)
+    assert status == 200 and "Hoàng Văn Chủ" not in page.split("Điểm của hội đồng")[1]
+    assert "91" not in page and "38" not in page.split("Điểm của bạn")[1].split("Điểm của hội đồng")[1]
+    assert "Điểm của các thành viên được giữ kín cho đến khi bạn nộp điểm" in page
+    response = client.post(
+        url,
+        {"action": "submit", **{f"points_{c.pk}": v for c, v in zip(council.criteria, [25, 35, 25], strict=True)}},
+    )
+    assert response.status_code == 302
+    page = client.get(url).content.decode()
+    scores = page.split("Điểm của hội đồng")[1]
+    assert "Hoàng Văn Chủ" in scores and ">91<" in scores and ">85<" in scores
+    # Not a member: nothing until the round closes, even for the unit's own officer.
+    status, page = page_of(client, council.secretary_officer, url)
+    assert status == 200 and ">91<" not in page
+
+
+def test_everyone_who_sees_the_round_sees_the_scores_once_it_is_closed(client, council, leader) -> None:
+    nomination = scored(council, {"chair": [27, 38, 26], "secretary": [25, 35, 25], "member": [24, 34, 24]})
+    services.round_close(user=council.chair, selection_round=council.round)
+    url = reverse("councils:nomination", args=[council.round.pk, nomination.pk])
+    status, page = page_of(client, leader, url)
+    assert status == 200 and all(f">{total}<" in page for total in (91, 85, 82))
+    round_page = page_of(client, leader, council.round.get_absolute_url())[1]
+    assert "86,00" in round_page or "86.00" in round_page
+    assert "Hoàng Văn Chủ nộp điểm cho “Lò cao tiết kiệm than”" in round_page  # its history
+
+
+def test_a_member_scores_through_the_page_and_a_wrong_value_keeps_what_was_typed(client, council) -> None:
+    nomination = scored(council, {})
+    url = reverse("councils:nomination", args=[council.round.pk, nomination.pk])
+    client.force_login(council.member)
+    criteria = council.criteria
+    response = client.post(
+        url,
+        {
+            "action": "submit",
+            f"points_{criteria[0].pk}": "25",
+            f"points_{criteria[1].pk}": "45",
+            f"points_{criteria[2].pk}": "",
+            "comment": "Giải pháp hay",
+        },
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and "Giải pháp hay" in page and 'value="25"' in page
+    assert not nomination.sheets.exists()
+    client.post(url, {"action": "save", **{f"points_{c.pk}": "20" for c in criteria}})
+    assert nomination.sheets.get().status == "draft"
+
+
+def test_an_officer_nominates_from_the_initiatives_page_and_sees_it_in_the_timeline(client, council) -> None:
+    initiative = council.initiatives[0]
+    client.force_login(council.nominator)
+    detail = client.get(reverse("initiatives:detail", args=[initiative.pk])).content.decode()
+    link = reverse("councils:nominate", args=[council.round.pk]) + f"?initiative={initiative.pk}"
+    assert link.replace("?", "?") in detail.replace("&amp;", "&")
+    form = client.get(link)
+    assert form.status_code == 200
+    data = {
+        "initiative": initiative.pk,
+        "justification": "Tiết kiệm 500 triệu đồng mỗi năm.",
+        "recognition_number": "12/QĐ-HĐSK",
+        "recognition_date": "01/12/2022",
+    }
+    assert client.post(link, data).status_code == 302
+    assert client.post(link, data).status_code == 302  # a second click: one nomination
+    assert Nomination.objects.count() == 1
+    detail = client.get(reverse("initiatives:detail", args=[initiative.pk])).content.decode()
+    assert "Xét chọn sáng kiến tiêu biểu năm 2023" in detail and "Đang nhận đề cử" in detail
+
+
+def test_the_nominate_page_refuses_an_initiative_outside_the_officers_subtree(client, council, unit_tree, program):
+    elsewhere = valid_initiative(program, unit_tree.bia, "Bia")
+    client.force_login(council.nominator)
+    url = reverse("councils:nominate", args=[council.round.pk]) + f"?initiative={elsewhere.pk}"
+    assert client.get(url).status_code == 404
+    client.force_login(UserFactory(unit=unit_tree.bia))  # Hà Nội's branch may not nominate to Thép's round
+    assert client.get(url).status_code == 404
+
+
+def test_the_public_page_lists_the_selected_and_masks_the_confidential(client, council, unit_tree) -> None:
+    Initiative.objects.filter(pk=council.initiatives[1].pk).update(is_confidential=True, summary="Bí mật công nghệ")
+    nominations = [nominate(council, initiative) for initiative in council.initiatives]
+    services.round_start_scoring(user=council.secretary, selection_round=council.round)
+    for nomination, points in zip(nominations, ([30, 40, 30], [28, 38, 28], [10, 10, 10]), strict=True):
+        for user in (council.chair, council.secretary, council.member):
+            score(council, user, nomination, points)
+    services.round_close(user=council.chair, selection_round=council.round)
+    client.logout()
+    page = client.get(reverse("councils:public")).content.decode()
+    assert "Lò cao tiết kiệm than" in page and "Băng tải tự động" in page
+    assert "Sổ tay an toàn điện tử" not in page  # not selected (quota 2)
+    confidential = page.split("Băng tải tự động")[1].split("</div>")[0]
+    assert "Gang thép" not in confidential and "Bí mật" not in page
+    assert "Cấp trên trực tiếp cơ sở" in page or "Công đoàn cấp trên trực tiếp cơ sở" in page
+    detail = client.get(reverse("public_detail", args=[council.initiatives[0].pk])).content.decode()
+    assert "Sáng kiến tiêu biểu" in detail and council.round.name in detail
+
+
+def test_the_public_page_runs_a_fixed_number_of_queries(client, unit_tree, program, django_assert_num_queries) -> None:
+    council = build_council(unit_tree, program, initiatives=4, quota=4)
+    nominations = [nominate(council, initiative) for initiative in council.initiatives]
+    services.round_start_scoring(user=council.secretary, selection_round=council.round)
+    for nomination in nominations:
+        for user in (council.chair, council.secretary, council.member):
+            score(council, user, nomination, [25, 35, 25])
+    services.round_close(user=council.chair, selection_round=council.round)
+    client.logout()
+    with django_assert_num_queries(2):  # the count (capped) and the page
+        response = client.get(reverse("councils:public"), {"level": "superior"})
+    assert response.content.decode().count("card-title") == 4
+    assert SelectionRound.objects.get().status == "closed"
+
+
+def test_the_round_page_runs_a_bounded_number_of_queries(client, unit_tree, program, django_assert_max_num_queries):
+    council = build_council(unit_tree, program, initiatives=4)
+    for initiative in council.initiatives:
+        nominate(council, initiative)
+    services.round_start_scoring(user=council.secretary, selection_round=council.round)
+    client.force_login(council.chair)
+    with django_assert_max_num_queries(20):
+        response = client.get(council.round.get_absolute_url())
+    assert response.content.decode().count(f"councils/{council.round.pk}/nominations/") == 4
