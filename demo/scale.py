@@ -104,7 +104,10 @@ def reset() -> None:
         cursor.execute(
             "TRUNCATE initiatives_question, initiatives_attachment, initiatives_author, "
             "initiatives_statuschange, initiatives_initiative_editors, initiatives_initiative, "
-            "initiatives_target, initiatives_notification"
+            "initiatives_target, initiatives_notification, "
+            # The selection rounds name initiatives and units: they go with them.
+            "councils_score, councils_scoresheet, councils_extrascorer, councils_conflict, councils_nomination, "
+            "councils_band, councils_criterion, councils_member, councils_selectionround"
         )
         cursor.execute(f"UPDATE {User._meta.db_table} SET unit_id = NULL")
         cursor.execute("DELETE FROM unions_union")

@@ -17,6 +17,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from emulation.models import EmulationCriterion, ScoringBand
+from demo.councils import seed_councils
 from honours import services as honours_services
 from honours.models import HonourDecision
 from initiatives.models import Author, Field, Initiative, Phase, Program, StatusChange, Target
@@ -466,6 +467,7 @@ def seed_demo(*, initiatives: int = 1500, seed: int = 2022) -> dict[str, int]:
     end_of_phase_1 = datetime.combine(phases[0].ends_on + timedelta(days=1), time(0), ZoneInfo(settings.TIME_ZONE))
     taken = [leaderboard_snapshot(program=program, at=at)[0] for at in (end_of_phase_1, snapshot_instant(hourly=True))]
     _honour_phase_1(program=program, phase=phases[0], snapshot=taken[0], leader=users["lanhdao"])
+    seed_councils(program=program, units=units, users=users)
     return {"units": len(units), "accounts": len(users), "initiatives_created": created}
 
 

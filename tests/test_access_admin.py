@@ -22,6 +22,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from councils.models import Nomination, SelectionRound
 from emulation.models import EmulationCriterion, ExportJob
 from honours.models import HonourDecision
 from initiatives.models import Program, QuarterTarget, ReviewQueue, Target
@@ -91,6 +92,30 @@ def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model
     axes_log = Expect(SUPERUSER, SUPERUSER, NOBODY, SUPERUSER, {"delete_selected": SUPERUSER})
     attempt = {"ip_address": "10.0.0.1", "user_agent": "test", "http_accept": "*/*", "path_info": "/accounts/login/"}
     snapshot = LeaderboardSnapshot.objects.create(program=program, taken_at=timezone.now(), seq=1)
+    selection_round = SelectionRound.objects.create(
+        program=program,
+        unit=unit_tree.thep,
+        unit_name=unit_tree.thep.name,
+        level=unit_tree.thep.level,
+        name="Xét chọn sáng kiến tiêu biểu",
+        quota=1,
+        deadline=dt.date(2023, 9, 1),
+        spread_threshold=15,
+        created_by=roles["superuser"],
+    )
+    nomination = Nomination.objects.create(
+        round=selection_round,
+        initiative=initiative,
+        from_unit=unit_tree.gang_thep,
+        from_unit_name=unit_tree.gang_thep.name,
+        nominated_by=roles["officer"],
+        justification="Làm lợi lớn",
+        recognition_number="1/QĐ",
+        recognition_date=dt.date(2023, 1, 1),
+    )
+    SelectionRound.objects.filter(pk=selection_round.pk).update(
+        status="closed", closed_at=timezone.now(), closed_by=roles["superuser"]
+    )
     decision = HonourDecision.objects.create(
         program=program,
         snapshot=snapshot,
@@ -159,6 +184,10 @@ def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model
         # Honours decisions are prepared and issued on the site (honours.views): the admin shows them,
         # with their history, to who sees the units they are for, and changes nothing.
         HonourDecision: (decision, Expect(SEES_ROW, NOBODY, NOBODY, NOBODY, {})),
+        # Selection rounds are run on the site (councils.views): the admin shows them, and the history
+        # of a closed one (every score), to who sees the unit; it changes nothing.
+        SelectionRound: (selection_round, Expect(SEES_ROW, NOBODY, NOBODY, NOBODY, {})),
+        Nomination: (nomination, Expect(SEES_ROW, NOBODY, NOBODY, NOBODY, {})),
         AccessLog: (AccessLog.objects.create(username="canbo.thep", **attempt), axes_log),
         AccessFailureLog: (AccessFailureLog.objects.create(username="canbo.thep", **attempt), axes_log),
     }

@@ -30,6 +30,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from councils import services as council_services
+from councils.models import Nomination, SelectionRound
 from emulation.models import ExportJob
 from emulation.workbook import run_job
 from honours import services as honours_services
@@ -204,6 +206,9 @@ class World:
     snapshot: LeaderboardSnapshot  # seed_demo's latest, shown as evidence
     honours_draft: HonourDecision  # an honours draft and an issued decision, from that snapshot
     honours_decision: HonourDecision
+    council_round: SelectionRound  # being scored, chaired by the officer, a draft sheet saved
+    nomination: Nomination
+    valid: Initiative  # a valid initiative of Gang thép not nominated yet
 
 
 def seeded(unit_tree: UnitTree, roles: dict[str, User | None]) -> World:
@@ -255,7 +260,37 @@ def seeded(unit_tree: UnitTree, roles: dict[str, User | None]) -> World:
         signed_on=timezone.localdate(snapshot.taken_at),
         signer="Nguyễn Đình Khang",
     )
-    return World(initiative, draft, question, export, snapshot, honours_draft, honours_decision)
+    council_round = council_services.round_create(
+        user=officer,
+        program=snapshot.program,
+        unit=unit_tree.thep,
+        name="Xét chọn sáng kiến tiêu biểu của Thép",
+        quota=1,
+        deadline=timezone.localdate(),
+        spread_threshold=15,
+        pass_mark=50,
+    )
+    for account, role in ((officer, "chair"), (reviewer, "secretary"), (roles["superuser"], "member")):
+        council_services.member_appoint(user=officer, selection_round=council_round, account=account, role=role)
+    valid, other = (
+        InitiativeFactory(program_id=program, unit=unit_tree.gang_thep, status="valid", created_by=officer)
+        for _ in range(2)
+    )
+    nomination = council_services.nomination_create(
+        user=officer,
+        selection_round=council_round,
+        initiative=valid,
+        justification="Làm lợi lớn",
+        recognition_number="3/QĐ-HĐSK",
+        recognition_date=dt.date(2023, 1, 5),
+    )
+    council_services.round_start_scoring(user=officer, selection_round=council_round)
+    council_services.sheet_save(
+        user=officer, nomination=nomination, points={c.pk: 10 for c in council_round.criteria.all()}
+    )
+    return World(
+        initiative, draft, question, export, snapshot, honours_draft, honours_decision, council_round, nomination, other
+    )
 
 
 def portal_pages(world: World, unit_tree: UnitTree) -> list[str]:
@@ -293,6 +328,19 @@ def portal_pages(world: World, unit_tree: UnitTree) -> list[str]:
         reverse("honours:public"),
         reverse("honours:public") + "?period=1999-1",
         reverse("honours:public_decision", args=[world.honours_decision.pk]),
+        reverse("councils:rounds"),
+        reverse("councils:new"),
+        world.council_round.get_absolute_url(),
+        reverse("councils:edit", args=[world.council_round.pk]),
+        reverse("councils:nomination", args=[world.council_round.pk, world.nomination.pk]),
+        *[round_.get_absolute_url() for round_ in SelectionRound.objects.exclude(pk=world.council_round.pk)],
+        *[
+            reverse("councils:nomination", args=[n.round_id, n.pk])
+            for n in Nomination.objects.filter(round__status="closed")[:2]
+        ],
+        reverse("councils:nominate", args=[world.council_round.pk]) + f"?initiative={world.valid.pk}",
+        reverse("councils:public"),
+        reverse("councils:public") + "?level=tier2",
         reverse("board_metrics"),
         reverse("login"),
         reverse("password_change"),

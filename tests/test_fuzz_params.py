@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from councils import services as council_services
 from honours import services as honours_services
 from leaderboard.snapshots import leaderboard_snapshot, pin
 from notifications.models import Notification
@@ -55,7 +56,17 @@ def site(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[str, object
         signed_on=timezone.localdate(snapshot.taken_at),
         signer="A",
     )
+    selection_round = council_services.round_create(
+        user=roles["officer"],
+        program=program,
+        unit=unit_tree.thep,
+        name="Xét chọn",
+        quota=1,
+        deadline=timezone.localdate(),
+        spread_threshold=15,
+    )
     return {
+        "round": selection_round,
         "initiative": initiative,
         "question": question,
         "unit": unit_tree.thep,
@@ -92,6 +103,11 @@ def site_pages(site: dict[str, object]) -> list[tuple[str, tuple[str, ...]]]:
         (reverse("honours:decision", args=[site["decision"].pk]), ()),
         (reverse("honours:public"), ("period", "cluster", "page")),
         (reverse("honours:public_decision", args=[site["decision"].pk]), ()),
+        (reverse("councils:rounds"), ("page",)),
+        (reverse("councils:new"), ()),
+        (reverse("councils:public"), ("level", "page")),
+        (reverse("councils:nominate", args=[site["round"].pk]), ("initiative",)),
+        (site["round"].get_absolute_url(), ()),
         (reverse("board_metrics"), ()),
     ]
 

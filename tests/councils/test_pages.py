@@ -205,3 +205,67 @@ def test_the_round_page_runs_a_bounded_number_of_queries(client, unit_tree, prog
     with django_assert_max_num_queries(20):
         response = client.get(council.round.get_absolute_url())
     assert response.content.decode().count(f"councils/{council.round.pk}/nominations/") == 4
+
+
+def round_form_data(once: str, **extra: str) -> dict[str, str]:
+    data = {
+        "once": once,
+        "name": "Xét chọn sáng kiến tiêu biểu năm 2024",
+        "unit": "",
+        "quota": "3",
+        "deadline": (timezone.localdate() + dt.timedelta(days=20)).strftime("%d/%m/%Y"),
+        "spread_threshold": "10",
+        "pass_mark": "",
+        "criteria-TOTAL_FORMS": "3",
+        "criteria-INITIAL_FORMS": "0",
+        "criteria-MIN_NUM_FORMS": "0",
+        "criteria-MAX_NUM_FORMS": "10",
+        "criteria-0-name": "Tính mới",
+        "criteria-0-max_points": "50",
+        "criteria-0-bands": "41-50 Mới hoàn toàn\n0 – 40: Cải tiến",
+        "criteria-1-name": "Hiệu quả",
+        "criteria-1-max_points": "50",
+        "criteria-1-bands": "",
+        "criteria-2-name": "",
+        "criteria-2-max_points": "",
+        "criteria-2-bands": "",
+    }
+    data.update(extra)
+    return data
+
+
+def test_a_round_is_set_up_through_its_page_with_its_own_rubric_once(client, unit_tree, program) -> None:
+    officer = UserFactory(unit=unit_tree.thep)
+    client.force_login(officer)
+    page = client.get(reverse("councils:new")).content.decode()
+    assert "Tính mới, tính sáng tạo" in page  # the default rubric offered
+    once = page.split('name="once" value="')[1].split('"')[0]
+    wrong = client.post(reverse("councils:new"), round_form_data(once, **{"criteria-0-bands": "41 đến 50 mới"}))
+    assert wrong.status_code == 200 and "Dòng 1 không phải một khoảng điểm" in wrong.content.decode()
+    assert "41 đến 50 mới" in wrong.content.decode() and not SelectionRound.objects.exists()
+    first = client.post(reverse("councils:new"), round_form_data(once))
+    again = client.post(reverse("councils:new"), round_form_data(once))  # a double click
+    made = SelectionRound.objects.get()
+    assert first["Location"] == again["Location"] == made.get_absolute_url()
+    assert (made.unit, made.quota, made.spread_threshold) == (unit_tree.thep, 3, 10)
+    rubric = [(c.name, c.max_points, [(b.low, b.high, b.label) for b in c.bands.all()]) for c in made.criteria.all()]
+    assert rubric == [("Tính mới", 50, [(41, 50, "Mới hoàn toàn"), (0, 40, "Cải tiến")]), ("Hiệu quả", 50, [])]
+
+
+def test_an_officer_below_the_unit_may_not_set_up_its_rounds_through_the_page(client, unit_tree, program) -> None:
+    client.force_login(UserFactory(unit=unit_tree.gang_thep))
+    page = client.get(reverse("councils:new")).content.decode()
+    once = page.split('name="once" value="')[1].split('"')[0]
+    response = client.post(reverse("councils:new"), round_form_data(once, unit="CTVN-THEP"))
+    assert "Bạn không được lập đợt xét chọn cho đơn vị này." in response.content.decode()
+    assert not SelectionRound.objects.exists()
+
+
+def test_the_admin_opens_a_rounds_history_only_once_it_is_closed(client, council, reviewer) -> None:
+    nomination = scored(council, {"chair": [25, 35, 25], "secretary": [25, 35, 25], "member": [25, 35, 25]})
+    history = reverse("admin:councils_selectionround_history", args=[council.round.pk])
+    client.force_login(reviewer)  # Công Thương's board, over Thép
+    assert client.get(history).status_code == 403
+    services.round_close(user=council.chair, selection_round=council.round)
+    page = client.get(history).content.decode()
+    assert "Hoàng Văn Chủ nộp điểm cho" in page and nomination.initiative.title in page

@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Browser, BrowserContext
 
+from councils.models import Nomination, SelectionRound
 from honours import services as honours_services
 from honours.models import HonourDecision
 from initiatives.models import Initiative
@@ -42,6 +43,8 @@ class Demo:
     question: Question  # asked by the officer, answered in public
     decision: HonourDecision  # seed_demo's honours decision (issued), and a draft from the latest snapshot
     honours_draft: HonourDecision
+    council_round: SelectionRound  # seed_demo's closed round of Công Thương, chaired by the leadership
+    council_nomination: Nomination
 
 
 def seed(live_url: str, settings_fixture: object) -> Demo:
@@ -69,7 +72,10 @@ def seed(live_url: str, settings_fixture: object) -> Demo:
     choice = honours_services.period_of(latest.program, "programme", latest)
     assert choice is not None
     honours_draft = honours_services.decision_prepare(user=leader, snapshot=latest, choice=choice, scope=leader.unit)
+    council_round = SelectionRound.objects.get(status="closed")
     return Demo(
+        council_round=council_round,
+        council_nomination=council_round.nominations.order_by("rank").first(),
         decision=HonourDecision.objects.get(status="issued"),
         honours_draft=honours_draft,
         url=live_url,
@@ -87,6 +93,7 @@ def main_pages(role: str, demo: Demo) -> list[tuple[str, str]]:
         ("faq", reverse("faq")),
         ("guide", reverse("page", args=["huong-dan"])),
         ("honour roll", reverse("honours:public")),
+        ("outstanding initiatives", reverse("councils:public")),
     ]
     rangdong = reverse("dashboard_unit", args=["CTVN-RANGDONG"])
     unit_pages = [
@@ -126,6 +133,7 @@ def main_pages(role: str, demo: Demo) -> list[tuple[str, str]]:
             ("new question", reverse("questions:create")),
             ("dashboard", reverse("dashboard")),
             ("drill-down", rangdong),
+            ("councils", reverse("councils:rounds")),
         ],
         "leadership": [
             ("home", reverse("home")),
@@ -135,6 +143,12 @@ def main_pages(role: str, demo: Demo) -> list[tuple[str, str]]:
             ("honours proposal", reverse("honours:proposal")),
             ("honours decisions", reverse("honours:decisions")),
             ("honours draft", reverse("honours:decision", args=[demo.honours_draft.pk])),
+            ("councils", reverse("councils:rounds")),
+            ("council round", demo.council_round.get_absolute_url()),
+            (
+                "council nomination",
+                reverse("councils:nomination", args=[demo.council_round.pk, demo.council_nomination.pk]),
+            ),
             *[page for page in admin_pages if page[0] != "admin review queue"],
         ],
         "provincial_reviewer": [("home", reverse("home")), ("dashboard", reverse("dashboard")), *admin_pages],
