@@ -34,6 +34,7 @@ from councils.models import (
     ScoreSheet,
     SelectionRound,
 )
+from councils.tasks import enqueue_documents
 from initiatives.models import Initiative, Program
 from notifications.models import Notification
 from notifications.services import notify_many
@@ -899,6 +900,7 @@ def round_close(
             owed=[(item.nomination.pk, item.nomination.from_unit_id) for item in ranked],
         )
         transaction.on_commit(forget_public_pages)  # the outstanding initiatives page shows them at once
+        enqueue_documents(locked)  # the minutes and the cover submission, there when first asked for
         _log(
             user,
             locked,

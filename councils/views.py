@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from councils import selectors, services
+from councils import documents, selectors, services
 from councils.forms import (
     CloseForm,
     ConflictForm,
@@ -30,9 +30,11 @@ from councils.forms import (
     rubric_of,
 )
 from councils.models import Member, Nomination, ScoreSheet, SelectionRound
+from councils.tasks import enqueue_document
 from initiatives import once
 from initiatives.models import FormSubmission, Initiative
 from initiatives.selectors import current_program
+from sangkien.downloads import file_response
 from sangkien.paging import CappedPaginator
 from sangkien.public_pages import public_page
 from sangkien.text import parse_id
@@ -543,10 +545,6 @@ def public_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def document(request: AuthenticatedHttpRequest, pk: int, name: str) -> HttpResponse | FileResponse:
-    from councils import documents
-    from councils.tasks import enqueue_document
-    from sangkien.downloads import file_response
-
     if name not in documents.KINDS:
         raise Http404
     shown = selectors.round_for(request.user, pk)

@@ -2,21 +2,21 @@
 per level block, Vietnamese headers, text never read as a formula) and as a PDF in the style of a
 Vietnamese administrative decision (the issuing body and the national motto side by side, number
 and date, the title, the table, the signer), set in Liberation Serif (the metrics of Times New
-Roman, which administrative documents use; SIL Open Font License, in honours/fonts), which carries
+Roman, which administrative documents use; SIL Open Font License, in sangkien/fonts), which carries
 every Vietnamese letter. Dates as Nghị định 30/2020/NĐ-CP writes them: "Hà Nội, ngày 05 tháng 4 năm
-2022" (a 0 before days below 10 and months 1 and 2).
+2022" (a 0 before days below 10 and months 1 and 2). The page, the header and the date line are those
+of every official document the portal writes (sangkien.official_documents).
 
 A decision never changes, so each document is built once and kept (MEDIA_ROOT/honours/<id>/). A
 small one is built when first asked for; a large one in the background (the task
 honours.build_document, queue "exports"), the page saying so until it is there. One builder at a
-time holds a lock (flock) on a file beside it; the system releases it if the builder dies.
+time holds a lock (flock) on a file beside it; the system releases it if the builder dies
+(sangkien.official_documents.build_once).
 """
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
@@ -24,19 +24,21 @@ from pathlib import Path
 import openpyxl
 from django.conf import settings
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 from openpyxl.styles import Font
 
 from honours.models import HonourDecision, HonourEntry
-from sangkien.files import write_whole
+
+# FONTS and Busy are re-exported: honours' views, tasks and tests name them here.
+from sangkien.official_documents import FAMILY, build_once, date_line, new_pdf, pdf_header
+from sangkien.official_documents import FONTS as FONTS
+from sangkien.official_documents import Busy as Busy
 from sangkien.spreadsheets import safe_cell, sheet_title
 from sangkien.text import group_thousands
 from unions.levels import BLOCK_NAMES, BLOCKS
 
-FONTS = Path(__file__).resolve().parent / "fonts"
 XLSX = "xlsx"
 PDF = "pdf"
 KINDS = {
@@ -47,10 +49,6 @@ KINDS = {
 
 # Set by the task when a build failed: the page says so instead of waiting.
 FAILED_KEY = "honours:document-failed:{pk}:{kind}"
-
-
-class Busy(Exception):
-    """Another process is building this document right now."""
 
 
 def honoured(decision: HonourDecision) -> list[HonourEntry]:
@@ -79,31 +77,8 @@ def is_large(decision: HonourDecision) -> bool:
 def build(decision: HonourDecision, kind: str) -> Path:
     """The document, built now if it is not there yet; Busy while another process builds it."""
     assert decision.is_issued, "only an issued decision has documents"
-    out = path_of(decision, kind)
-    if out.exists():
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with _lock(out):
-        if not out.exists():  # built by the holder before us
-            writer = write_xlsx if kind == XLSX else write_pdf
-            write_whole(out, lambda partial: writer(decision, partial))
-    return out
-
-
-@contextmanager
-def _lock(out: Path) -> Iterator[None]:
-    """An exclusive lock on a file beside `out` (flock): held by one builder at a time, and released
-    by the system when its process ends, whatever way it dies, so no lock is ever left behind."""
-    lock_path = out.with_name(f".{out.name}.lock")
-    with open(lock_path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise Busy(str(out)) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    writer = write_xlsx if kind == XLSX else write_pdf
+    return build_once(path_of(decision, kind), lambda partial: writer(decision, partial))
 
 
 @dataclass(frozen=True)
@@ -186,64 +161,17 @@ def write_xlsx(decision: HonourDecision, path: Path) -> int:
 
 # -- PDF -----------------------------------------------------------------------------------------
 
-FAMILY = "LiberationSerif"
-
-
-def _pdf() -> FPDF:
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    # Margins of administrative documents (Nghị định 30/2020/NĐ-CP): left 30 mm, right 15, top 20.
-    pdf.set_margins(left=30, top=20, right=15)
-    pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.add_font(FAMILY, "", FONTS / "LiberationSerif-Regular.ttf")
-    pdf.add_font(FAMILY, "B", FONTS / "LiberationSerif-Bold.ttf")
-    pdf.add_font(FAMILY, "I", FONTS / "LiberationSerif-Italic.ttf")
-    pdf.set_title(_("Honours decision %(number)s") % {"number": ""})
-    pdf.set_creator("Sáng kiến")
-    return pdf
-
-
-def _signed_on(decision: HonourDecision) -> str:
-    """ "Hà Nội, ngày 05 tháng 4 năm 2022": a 0 before a day below 10 and before months 1 and 2."""
-    day = decision.signed_on
-    if day is None:
-        return ""
-    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
-    dated = _("date %(day)s month %(month)s year %(year)s") % {
-        "day": f"{day.day:02d}",
-        "month": month,
-        "year": day.year,
-    }
-    return f"{decision.place}, {dated}" if decision.place else capfirst(dated)
-
 
 def write_pdf(decision: HonourDecision, path: Path) -> int:
-    pdf = _pdf()
-    pdf.set_title(_("Honours decision %(number)s") % {"number": decision.number})
+    pdf = new_pdf(_("Honours decision %(number)s") % {"number": decision.number})
     pdf.add_page()
     width = pdf.epw
-    left, right = width * 0.42, width * 0.58
-    top = pdf.get_y()
-    # The issuing body, and the decision's number under it.
-    pdf.set_font(FAMILY, "B", 12)
-    pdf.multi_cell(
-        left, 6, (decision.issuer_name or decision.scope_name).upper(), align="C", new_x="LMARGIN", new_y="NEXT"
+    left, right = pdf_header(
+        pdf,
+        body=decision.issuer_name or decision.scope_name,
+        reference=_("No.: %(number)s") % {"number": decision.number},
+        dated=date_line(decision.signed_on, decision.place),
     )
-    pdf.set_font(FAMILY, "", 12)
-    pdf.multi_cell(
-        left, 6, _("No.: %(number)s") % {"number": decision.number}, align="C", new_x="LMARGIN", new_y="NEXT"
-    )
-    below_left = pdf.get_y()
-    # The national motto.
-    pdf.set_xy(pdf.l_margin + left, top)
-    pdf.set_font(FAMILY, "B", 12)
-    pdf.multi_cell(right, 6, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="C", new_x="LEFT", new_y="NEXT")
-    pdf.set_font(FAMILY, "BU", 13)
-    pdf.multi_cell(right, 6, "Độc lập - Tự do - Hạnh phúc", align="C", new_x="LEFT", new_y="NEXT")
-    pdf.set_font(FAMILY, "I", 12)
-    pdf.ln(2)
-    pdf.set_x(pdf.l_margin + left)
-    pdf.multi_cell(right, 6, _signed_on(decision), align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_y(max(below_left, pdf.get_y()) + 8)
     # The title.
     pdf.set_font(FAMILY, "B", 14)
     pdf.multi_cell(width, 7, _("DECISION"), align="C", new_x="LMARGIN", new_y="NEXT")

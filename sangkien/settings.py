@@ -335,6 +335,7 @@ CELERY_TASK_ROUTES = {
     "initiatives.snapshot_leaderboard": {"queue": "snapshots"},
     "leaderboard.materialize": {"queue": "snapshots"},
     "honours.build_document": {"queue": "exports"},
+    "councils.build_document": {"queue": "exports"},
 }
 # A task whose worker died before acknowledging it (acks_late: kill -9, out of memory, a lost host)
 # goes back on its queue once it has been out this long. It matches an export's stale period, so

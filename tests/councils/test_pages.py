@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from councils import services
+from councils import documents, services
 from councils.models import Nomination, SelectionRound
 from initiatives.models import Initiative
 from tests.councils.council import Council, build_council, nominate, score, valid_initiative
@@ -269,3 +269,28 @@ def test_the_admin_opens_a_rounds_history_only_once_it_is_closed(client, council
     services.round_close(user=council.chair, selection_round=council.round)
     page = client.get(history).content.decode()
     assert "Hoàng Văn Chủ nộp điểm cho" in page and nomination.initiative.title in page
+
+
+def test_the_documents_are_for_the_council_and_the_levels_above_once_the_round_is_closed(
+    client, council, leader, unit_tree, django_capture_on_commit_callbacks
+) -> None:
+    scored(council, {"chair": [25, 35, 25], "secretary": [25, 35, 25], "member": [25, 35, 25]})
+    minutes = reverse("councils:document", args=[council.round.pk, "minutes.pdf"])
+    client.force_login(council.chair)
+    assert client.get(minutes).status_code == 404  # not closed yet: no documents
+    with django_capture_on_commit_callbacks() as queued:
+        services.round_close(user=council.chair, selection_round=council.round)
+    assert len(queued) >= 4  # the four documents are queued for the worker when the round closes
+    waiting = client.get(minutes)
+    assert waiting.status_code == 202 and "đang được tạo" in waiting.content.decode()
+    documents.build_all(SelectionRound.objects.get(pk=council.round.pk))
+    for user in (council.chair, council.member, leader, UserFactory(unit=unit_tree.cong_thuong)):
+        client.force_login(user)
+        response = client.get(minutes)
+        assert response.status_code == 200 and b"".join(response.streaming_content)[:5] == b"%PDF-"
+        assert "Bi%C3%AAn%20b%E1%BA%A3n" in response["Content-Disposition"] or "Bien" in response["Content-Disposition"]
+    for user in (council.nominator, UserFactory(unit=unit_tree.bia)):
+        client.force_login(user)
+        assert client.get(minutes).status_code == 404
+    client.force_login(council.chair)
+    assert client.get(reverse("councils:document", args=[council.round.pk, "minutes.exe"])).status_code == 404
