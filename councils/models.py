@@ -169,7 +169,7 @@ class Criterion(_RoundPart):
     round = models.ForeignKey(
         SelectionRound, verbose_name=_("round"), on_delete=models.CASCADE, related_name="criteria"
     )
-    position = models.PositiveSmallIntegerField(_("position"))
+    position = models.PositiveSmallIntegerField(_("order"))
     name = models.CharField(_("criterion"), max_length=200)
     max_points = models.PositiveSmallIntegerField(
         _("maximum points"), validators=[MinValueValidator(1), MaxValueValidator(MAX_CRITERION_POINTS)]

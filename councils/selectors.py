@@ -7,7 +7,7 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import Http404
 
 from councils.models import Nomination, SelectionRound
-from initiatives.models import Initiative
+from initiatives.models import Initiative, Program
 from unions.levels import LEVEL_RANK
 from unions.models import User
 from unions.permissions import is_national, sees_round
@@ -33,10 +33,13 @@ def round_for(user: User, pk: int) -> SelectionRound:
     return found
 
 
-def published(level: str = "") -> QuerySet[Nomination]:
-    """The nominations selected by closed rounds, the highest level first, then the newest round and
-    the rank: the public "Sáng kiến tiêu biểu"."""
-    rows = Nomination.objects.filter(result=Nomination.Result.SELECTED, round__status=SelectionRound.Status.CLOSED)
+def published(program: Program, level: str = "") -> QuerySet[Nomination]:
+    """The nominations of the programme selected by closed rounds, the highest level first, then the
+    newest round and the rank: the public "Sáng kiến tiêu biểu" (whose links open the programme's
+    public initiative pages)."""
+    rows = Nomination.objects.filter(
+        round__program=program, result=Nomination.Result.SELECTED, round__status=SelectionRound.Status.CLOSED
+    )
     if level:
         rows = rows.filter(round__level=level)
     level_rank = Case(

@@ -35,7 +35,7 @@ from councils.models import (
     SelectionRound,
 )
 from councils.tasks import enqueue_documents
-from initiatives.models import Initiative, Program
+from initiatives.models import Author, Initiative, Program
 from notifications.models import Notification
 from notifications.services import notify_many
 from sangkien.public_pages import forget_public_pages
@@ -48,6 +48,7 @@ from unions.permissions import (
     may_nominate_to,
     may_run_rounds,
     may_sit_on_council,
+    may_write_on_site,
 )
 
 
@@ -283,8 +284,14 @@ def round_update(
         _not_closed(locked)
         _check_rubric(criteria)
         rubric_changed = rubric_specs(locked) != _normalised(criteria)
-        if rubric_changed and not locked.is_open:
-            raise Refused(_("The rubric cannot change once the scoring has started."))
+        if not locked.is_open and (
+            rubric_changed
+            or (quota, spread_threshold, pass_mark) != (locked.quota, locked.spread_threshold, locked.pass_mark)
+        ):
+            # The secretary sees scores once its own are in: the rules they are judged by stay put.
+            raise Refused(
+                _("Once the scoring has started, the rubric, the quota, the spread and the pass mark no longer change.")
+            )
         locked.name, locked.quota, locked.deadline = _clean(name, 300), quota, deadline
         locked.spread_threshold, locked.pass_mark = spread_threshold, pass_mark
         _validate(locked)
@@ -374,34 +381,51 @@ def member_remove(*, user: User, selection_round: SelectionRound, member_id: int
 # Conflicts of interest
 
 
-def conflict_reason(member: Member, nomination: Nomination) -> str | None:
-    """Why the portal itself keeps `member` from scoring `nomination`, or None."""
+def conflict_reason(member: Member, nomination: Nomination, authors: list[tuple[str, str]] | None = None) -> str | None:
+    """Why the portal itself keeps `member` from scoring `nomination`, or None: the member is one of
+    its authors; or the member comes from a unit under the round's unit that is (or holds) the
+    initiative's unit, or is an author's workplace. A member of the round's own unit, or of the
+    board over it, judges everything under it: a grassroots council is made of the unit's people."""
     initiative = nomination.initiative
-    home = member.user.unit if member.user.unit_id else None
-    if home is not None and home.is_in_subtree_of(initiative.unit):
-        return _("belongs to the initiative's unit")
-    authors = list(initiative.authors.values_list("full_name", "workplace"))
+    if authors is None:
+        authors = list(initiative.authors.values_list("full_name", "workplace"))
     name = fold_key(member.full_name)
     if name and any(fold_key(author) == name for author, _workplace in authors):
         return _("is one of its authors")
-    if home is not None:
-        unit_names = {fold_key(home.name), fold_key(home.short_name)} - {""}
-        if any(fold_key(workplace) in unit_names for _author, workplace in authors):
-            return _("belongs to an author's unit")
+    home = member.user.unit if member.user.unit_id else None
+    round_unit = nomination.round.unit
+    if home is None or home.pk == round_unit.pk or not home.is_in_subtree_of(round_unit):
+        return None
+    if initiative.unit.is_in_subtree_of(home):
+        return _("belongs to the initiative's unit")
+    unit_names = {fold_key(home.name), fold_key(home.short_name)} - {""}
+    if any(fold_key(workplace) in unit_names for _author, workplace in authors):
+        return _("belongs to an author's unit")
     return None
 
 
 def _find_conflicts(*, members: Iterable[Member], nominations: Iterable[Nomination]) -> list[Conflict]:
     """The conflicts the portal finds between these members and nominations, written (declared by
-    the portal itself)."""
+    the portal itself); in a few queries whatever their number."""
+    members, nominations = list(members), list(nominations)
+    if not members or not nominations:
+        return []
+    known = set(
+        Conflict.objects.filter(nomination__in=nominations, member__in=members).values_list(
+            "nomination_id", "member_id"
+        )
+    )
+    authors: dict[int, list[tuple[str, str]]] = {n.initiative_id: [] for n in nominations}
+    rows = Author.objects.filter(initiative_id__in=list(authors)).values_list("initiative_id", "full_name", "workplace")
+    for initiative_id, full_name, workplace in rows:
+        authors[initiative_id].append((full_name, workplace))
     found = []
-    nominations = list(nominations)
     for member in members:
         for nomination in nominations:
-            reason = conflict_reason(member, nomination)
-            if reason and not Conflict.objects.filter(nomination=nomination, member=member).exists():
-                found.append(Conflict.objects.create(nomination=nomination, member=member, reason=reason[:300]))
-    return found
+            reason = conflict_reason(member, nomination, authors[nomination.initiative_id])
+            if reason and (nomination.pk, member.pk) not in known:
+                found.append(Conflict(nomination=nomination, member=member, reason=reason[:300]))
+    return Conflict.objects.bulk_create(found)
 
 
 def _conflict_line(conflict: Conflict) -> str:
@@ -429,9 +453,52 @@ def conflict_declare(*, user: User, nomination: Nomination, member_id: int, reas
         nomination = locked.nominations.select_related("initiative").get(pk=nomination.pk)
         if Conflict.objects.filter(nomination=nomination, member=member).exists():
             raise Refused(_("This conflict of interest is already declared."))
+        if nomination.sheets.filter(member=member, status=ScoreSheet.Status.SUBMITTED).exists():
+            # Declared after seeing the others' scores, it would take a submitted sheet out of the
+            # mean (and out of the spread that calls for a third scorer): too late.
+            raise Refused(
+                _("%(name)s has already submitted scores for this nomination: a conflict is declared before scoring.")
+                % {"name": member.full_name}
+            )
+        ScoreSheet.objects.filter(nomination=nomination, member=member, status=ScoreSheet.Status.DRAFT).delete()
         conflict = Conflict.objects.create(nomination=nomination, member=member, reason=reason, declared_by=user)
         _log(user, locked, CHANGE, _conflict_line(conflict))
     return conflict
+
+
+def conflict_lift(*, user: User, nomination: Nomination, member_id: int, reason: str) -> None:
+    """The chair lifts a conflict the portal found (two people of the same name, an author's
+    workplace written like the member's unit), with the reason; one a member declared stays."""
+    reason = _clean(reason, 300)
+    if not reason:
+        raise Refused(_("Give the reason for lifting the conflict of interest."))
+    with transaction.atomic():
+        locked = _locked(nomination.round_id)
+        if not may_chair(user, locked):
+            raise Refused(_("Only the chair lifts a conflict of interest."))
+        _not_closed(locked)
+        conflict = (
+            Conflict.objects.select_related("member", "nomination__initiative")
+            .filter(nomination_id=nomination.pk, member_id=member_id, nomination__round=locked)
+            .first()
+        )
+        if conflict is None:
+            raise Refused(_("There is no such conflict of interest."))
+        if conflict.declared_by_id is not None:
+            raise Refused(_("A conflict a member declared is not lifted."))
+        conflict.delete()
+        _log(
+            user,
+            locked,
+            CHANGE,
+            _("Conflict of interest lifted: %(member)s on “%(title)s” (%(found)s): %(reason)s")
+            % {
+                "member": conflict.member.full_name,
+                "title": conflict.nomination.initiative.title,
+                "found": conflict.reason,
+                "reason": reason,
+            },
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,7 +583,7 @@ def nomination_withdraw(*, user: User, nomination: Nomination) -> None:
             raise Refused(_("This nomination no longer exists."))
         if not locked.is_open:
             raise Refused(_("Once the scoring has started, a nomination stays."))
-        if user.unit_id != found.from_unit_id and not may_manage_round(user, locked):
+        if not may_write_on_site(user) or user.unit_id != found.from_unit_id:
             raise Refused(_("Only the unit that nominated it takes a nomination back."))
         found.delete()
         _log(user, locked, DELETION, _("“%(title)s” withdrawn.") % {"title": found.initiative.title})
@@ -535,6 +602,23 @@ def forward_targets(nomination: Nomination) -> list[SelectionRound]:
         deadline__gte=timezone.localdate(),
     ).exclude(nominations__initiative_id=nomination.initiative_id)
     return list(rounds.order_by("deadline", "pk"))
+
+
+def forward_targets_of(selection_round: SelectionRound) -> dict[int, list[SelectionRound]]:
+    """`forward_targets` of each selected nomination of a closed round, in two queries."""
+    if not selection_round.is_closed or selection_round.unit.parent_id is None:
+        return {}
+    rounds = list(
+        SelectionRound.objects.filter(
+            unit_id=selection_round.unit.parent_id,
+            program_id=selection_round.program_id,
+            status=SelectionRound.Status.OPEN,
+            deadline__gte=timezone.localdate(),
+        ).order_by("deadline", "pk")
+    )
+    taken = set(Nomination.objects.filter(round__in=rounds).values_list("round_id", "initiative_id"))
+    selected = selection_round.nominations.filter(result=Nomination.Result.SELECTED).only("pk", "initiative_id")
+    return {n.pk: [r for r in rounds if (r.pk, n.initiative_id) not in taken] for n in selected}
 
 
 def nomination_forward(
@@ -695,6 +779,10 @@ def sheet_save(
     return sheet
 
 
+# The fewest counted sheets a nomination is closed with (where as many regular members may score it).
+QUORUM = 2
+
+
 @dataclass
 class Standing:
     """Where a nomination stands in the scoring: the sheets still owed, the totals counted (visible
@@ -706,21 +794,29 @@ class Standing:
     regular_totals: list[int]
     extra_counted: int
     needs_third: bool
+    eligible: int = 0  # the regular members not in conflict on it, absent or not
 
     @property
     def spread(self) -> int | None:
         return max(self.regular_totals) - min(self.regular_totals) if len(self.regular_totals) >= 2 else None
 
     @property
+    def short_of_quorum(self) -> bool:
+        """Fewer than two counted sheets where two regular members could score it: one member's
+        view is not a council's."""
+        return len(self.totals) < min(QUORUM, self.eligible)
+
+    @property
     def complete(self) -> bool:
-        return not self.owed and bool(self.totals) and not self.needs_third
+        return not self.owed and bool(self.totals) and not self.needs_third and not self.short_of_quorum
 
 
-def standings(selection_round: SelectionRound) -> list[Standing]:
-    """Every nomination's standing, in a handful of queries."""
+def standings(selection_round: SelectionRound, *, only: Nomination | None = None) -> list[Standing]:
+    """Every nomination's standing (or `only` that one's), in a handful of queries."""
     members = list(selection_round.members.all())
+    rows = selection_round.nominations.all() if only is None else selection_round.nominations.filter(pk=only.pk)
     nominations = list(
-        selection_round.nominations.select_related("initiative__unit", "initiative__field").prefetch_related(
+        rows.select_related("initiative__unit", "initiative__field").prefetch_related(
             "conflicts", "extra_scorers", "sheets"
         )
     )
@@ -753,6 +849,7 @@ def standings(selection_round: SelectionRound) -> list[Standing]:
                 regular_totals=regular,
                 extra_counted=extra_counted,
                 needs_third=spread_over and extra_counted == 0,
+                eligible=sum(1 for m in members if m.scores_every_nomination and m.pk not in conflicted),
             )
         )
     return result
@@ -789,8 +886,8 @@ def extra_scorer_assign(*, user: User, nomination: Nomination, member_id: int) -
 
 
 def member_mark_absent(*, user: User, selection_round: SelectionRound, member_id: int, absent: bool = True) -> Member:
-    """The chair records that a member takes no part (no sheet submitted): its sheets are no longer
-    owed, and the minutes list it as absent."""
+    """The chair records that a member takes no further part: the sheets it has not submitted are no
+    longer owed (those it submitted still count), and the minutes list it as absent."""
     with transaction.atomic():
         locked = _locked(selection_round)
         if not may_chair(user, locked):
@@ -799,10 +896,6 @@ def member_mark_absent(*, user: User, selection_round: SelectionRound, member_id
         member = locked.members.filter(pk=member_id).first()
         if member is None:
             raise Refused(_("This account is not on the council."))
-        if absent and member.sheets.filter(status=ScoreSheet.Status.SUBMITTED).exists():
-            raise Refused(
-                _("%(name)s has submitted scores: a member who scored is present.") % {"name": member.full_name}
-            )
         if member.role == Member.Role.CHAIR:
             raise Refused(_("The chair closes the round: the chair is present."))
         member.absent = absent
@@ -867,6 +960,11 @@ def round_close(
                 )
             elif not row.totals:
                 problems.append(_("“%(title)s” has no score that counts.") % {"title": title})
+            elif row.short_of_quorum:
+                problems.append(
+                    _("“%(title)s” has only one score that counts: at least two members must score it.")
+                    % {"title": title}
+                )
             elif row.needs_third:
                 problems.append(
                     _("The totals for “%(title)s” are %(spread)s points apart: assign a third scorer.")

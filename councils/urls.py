@@ -17,4 +17,5 @@ urlpatterns = [
     path("councils/<int:pk>/nominate/", views.nominate, name="nominate"),
     path("councils/<int:pk>/nominations/<int:nomination_id>/", views.nomination_detail, name="nomination"),
     path("councils/<int:pk>/documents/<str:name>", views.document, name="document"),
+    path("councils/nominations/<int:nomination_id>/withdraw/", views.withdraw, name="withdraw"),
 ]

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from councils import documents, selectors, services
 from councils.forms import (
@@ -47,6 +48,7 @@ from unions.permissions import (
     may_manage_round,
     may_nominate_to,
     may_run_rounds,
+    may_write_on_site,
     sees_initiative_content,
     sees_scores,
     site_flags,
@@ -211,7 +213,15 @@ def _round_context(
         row.mine = my_sheets.get(row.nomination.pk, "")  # type: ignore[attr-defined]
         row.i_owe = mine is not None and any(m.pk == mine.pk for m in row.owed)  # type: ignore[attr-defined]
         row.shows_content = sees_initiative_content(user, row.nomination.initiative)  # type: ignore[attr-defined]
-    ranked = sorted(rows, key=lambda row: (row.nomination.rank or 10**9, row.nomination.pk))
+    # By rank; within a rank the chair split at the quota, the selected first.
+    ranked = sorted(
+        rows,
+        key=lambda row: (
+            row.nomination.rank or 10**9,
+            row.nomination.result != Nomination.Result.SELECTED,
+            row.nomination.pk,
+        ),
+    )
     return {
         "round": shown,
         "criteria": list(shown.criteria.prefetch_related("bands")),
@@ -225,11 +235,7 @@ def _round_context(
         "close_form": close_form,
         "history": services.history_of(shown) if shown.is_closed else [],
         "documents": _documents(shown) if shown.is_closed else [],
-        "targets": {
-            row.nomination.pk: services.forward_targets(row.nomination)
-            for row in rows
-            if shown.is_closed and row.nomination.result == Nomination.Result.SELECTED
-        },
+        "targets": services.forward_targets_of(shown) if may_manage_round(user, shown) else {},
     }
 
 
@@ -329,7 +335,7 @@ def _close(request: AuthenticatedHttpRequest, shown: SelectionRound) -> HttpResp
     return redirect(shown)
 
 
-NOMINATION_ACTIONS = {"save", "submit", "conflict", "assign", "withdraw", "forward"}
+NOMINATION_ACTIONS = {"save", "submit", "conflict", "lift", "assign", "withdraw", "forward"}
 
 
 @login_required
@@ -357,7 +363,7 @@ def nomination_detail(request: AuthenticatedHttpRequest, pk: int, nomination_id:
         if isinstance(outcome, HttpResponse):
             return outcome
         score_form = outcome
-    sheet = ScoreSheet.objects.filter(nomination=nomination, member=mine).first() if mine else None
+        sheet = ScoreSheet.objects.filter(nomination=nomination, member=mine).first() if mine else None
     submitted_own = sheet is not None and sheet.is_submitted
     conflicts = list(nomination.conflicts.select_related("member", "declared_by"))
     i_score = mine is not None and shown.is_scoring and services.must_score(mine, nomination)
@@ -365,8 +371,9 @@ def nomination_detail(request: AuthenticatedHttpRequest, pk: int, nomination_id:
     sheets = []
     if visible:
         conflicted = {c.member_id for c in conflicts}
-        for other in nomination.sheets.filter(status=ScoreSheet.Status.SUBMITTED).select_related("member"):
-            points = dict(other.scores.values_list("criterion_id", "points"))
+        submitted = nomination.sheets.filter(status=ScoreSheet.Status.SUBMITTED).select_related("member")
+        for other in submitted.prefetch_related("scores").order_by("member_id"):
+            points = {score.criterion_id: score.points for score in other.scores.all()}
             sheets.append(
                 {
                     "member": other.member,
@@ -376,7 +383,7 @@ def nomination_detail(request: AuthenticatedHttpRequest, pk: int, nomination_id:
                     "excluded": other.member_id in conflicted,
                 }
             )
-    standing = next(row for row in services.standings(shown) if row.nomination.pk == nomination.pk)
+    standing = services.standings(shown, only=nomination)[0]
     context = {
         "round": shown,
         "nomination": nomination,
@@ -396,7 +403,7 @@ def nomination_detail(request: AuthenticatedHttpRequest, pk: int, nomination_id:
         "members": [m for m in members if not any(c.member_id == m.pk for c in conflicts)],
         "reserves": [m for m in members if m.role == Member.Role.RESERVE],
         "extra": list(nomination.extra_scorers.select_related("member")),
-        "withdraw": shown.is_open and (user.unit_id == nomination.from_unit_id or may_manage_round(user, shown)),
+        "withdraw": shown.is_open and may_write_on_site(user) and user.unit_id == nomination.from_unit_id,
         "chain": _chain(nomination),
     }
     return render(request, "councils/nomination.html", context)
@@ -464,6 +471,17 @@ def _nomination_act(
                 reason=conflict.cleaned_data["reason"],
             )
             messages.success(request, _("The conflict of interest is recorded: that member does not score it."))
+        elif action == "lift":
+            lift = ConflictForm(request.POST)
+            if not lift.is_valid():
+                raise services.Refused(_("Give the reason for lifting the conflict of interest."))
+            services.conflict_lift(
+                user=user,
+                nomination=nomination,
+                member_id=lift.cleaned_data["member"],
+                reason=lift.cleaned_data["reason"],
+            )
+            messages.success(request, _("The conflict of interest has been lifted: that member scores it."))
         elif action == "assign":
             services.extra_scorer_assign(
                 user=user, nomination=nomination, member_id=parse_id(request.POST.get("member", "")) or 0
@@ -483,6 +501,22 @@ def _nomination_act(
     except services.Refused as refused:
         messages.error(request, str(refused))
     return redirect(here)
+
+
+@login_required
+@require_POST
+def withdraw(request: AuthenticatedHttpRequest, nomination_id: int) -> HttpResponse:
+    """The nominating unit takes its nomination back (from the initiative's page) while the round is open."""
+    nomination = Nomination.objects.select_related("initiative__unit").filter(pk=nomination_id).first()
+    if nomination is None or not can_act_in(request.user, nomination.initiative.unit):
+        raise Http404
+    try:
+        services.nomination_withdraw(user=request.user, nomination=nomination)
+    except services.Refused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("The nomination has been withdrawn."))
+    return redirect("initiatives:detail", pk=nomination.initiative_id)
 
 
 @login_required
@@ -533,7 +567,9 @@ def public_list(request: HttpRequest) -> HttpResponse:
     level = request.GET.get("level", "")
     if level not in LEVELS:
         level = ""
-    page = CappedPaginator(selectors.published(level), PUBLIC_PER_PAGE).get_page(request.GET.get("page"))
+    program = current_program()
+    rows = selectors.published(program, level) if program else Nomination.objects.none()
+    page = CappedPaginator(rows, PUBLIC_PER_PAGE).get_page(request.GET.get("page"))
     levels = [(value, Union.Level(value).label) for value in LEVELS]
     context = {"page": page, "level": level, "levels": levels, "query": f"level={level}" if level else ""}
     return render(request, "councils/public_list.html", context)

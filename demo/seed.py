@@ -16,8 +16,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from emulation.models import EmulationCriterion, ScoringBand
 from demo.councils import seed_councils
+from emulation.models import EmulationCriterion, ScoringBand
 from honours import services as honours_services
 from honours.models import HonourDecision
 from initiatives.models import Author, Field, Initiative, Phase, Program, StatusChange, Target

@@ -22,10 +22,26 @@ MAY_IMPORT: dict[str, set[str]] = {
     "honours": {HELPERS, "unions", "notifications", "initiatives", "leaderboard"},
     "councils": {HELPERS, "unions", "notifications", "initiatives"},
     "demo": {
-        HELPERS, "unions", "notifications", "initiatives", "questions", "leaderboard", "emulation", "honours", "councils"
+        HELPERS,
+        "unions",
+        "notifications",
+        "initiatives",
+        "questions",
+        "leaderboard",
+        "emulation",
+        "honours",
+        "councils",
     },
     "top": {
-        HELPERS, "unions", "notifications", "initiatives", "questions", "leaderboard", "emulation", "honours", "councils"
+        HELPERS,
+        "unions",
+        "notifications",
+        "initiatives",
+        "questions",
+        "leaderboard",
+        "emulation",
+        "honours",
+        "councils",
     },
 }
 PACKAGES = (

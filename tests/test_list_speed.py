@@ -213,7 +213,8 @@ PINNED = [
     # the phases; the capped count, the page's rows, their authors
     ("officer", "/initiatives/", 8),
     ("officer", "/initiatives/?q=cai+tien", 8),
-    ("officer", "/initiatives/{detail}/", 6),  # account, initiative, authors, files, timeline, phases
+    # account, initiative, authors, files, timeline, phases, its nominations to outstanding rounds
+    ("officer", "/initiatives/{detail}/", 7),
     ("leader", "/dashboard/", 2),  # the account, the tree's root; the body is cached per snapshot
     ("leader", "/dashboard/unit/CTVN/", 5),  # the account, the root, the unit, its subunits, its honours
     ("board", "/exports/", 5),  # account, unit, the jobs, the clusters, the phases

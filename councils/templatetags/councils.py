@@ -14,7 +14,7 @@ from django import template
 from councils import selectors, services
 from initiatives.models import Initiative
 from unions.models import User
-from unions.permissions import can_act_in, sees_round
+from unions.permissions import can_act_in, may_write_on_site, sees_round
 
 register = template.Library()
 
@@ -28,7 +28,14 @@ def initiative_nominations(initiative: Initiative, user: User) -> dict[str, Any]
         offered = [
             r for r in services.rounds_open_to(user) if r.pk not in nominated and r.program_id == initiative.program_id
         ]
-    rows = [{"nomination": n, "link": sees_round(user, n.round)} for n in nominations]
+    rows = [
+        {
+            "nomination": n,
+            "link": sees_round(user, n.round),
+            "withdraw": n.round.is_open and may_write_on_site(user) and user.unit_id == n.from_unit_id,
+        }
+        for n in nominations
+    ]
     return {"rows": rows, "offered": offered, "initiative": initiative}
 
 

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('initiatives', '0032_formsubmission_honours'),
+        ("initiatives", "0032_formsubmission_honours"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='formsubmission',
-            name='purpose',
-            field=models.CharField(choices=[('initiative', 'New initiative'), ('import', 'Import from Excel'), ('question', 'Question'), ('honours', 'Honours decision'), ('councils', 'Selection round')], max_length=20),
+            model_name="formsubmission",
+            name="purpose",
+            field=models.CharField(
+                choices=[
+                    ("initiative", "New initiative"),
+                    ("import", "Import from Excel"),
+                    ("question", "Question"),
+                    ("honours", "Honours decision"),
+                    ("councils", "Selection round"),
+                ],
+                max_length=20,
+            ),
         ),
     ]

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_notification_honour'),
+        ("notifications", "0002_notification_honour"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('status_change', 'Status change'), ('answer', 'Answer to a question'), ('honour', 'Honour'), ('nomination', 'Result of a nomination')], max_length=20, verbose_name='kind'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("status_change", "Status change"),
+                    ("answer", "Answer to a question"),
+                    ("honour", "Honour"),
+                    ("nomination", "Result of a nomination"),
+                ],
+                max_length=20,
+                verbose_name="kind",
+            ),
         ),
     ]

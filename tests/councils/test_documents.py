@@ -74,7 +74,7 @@ class Closed:
 def closed(unit_tree, program) -> Closed:
     """Four nominations to Thép's round (quota 2): three of Gang thép, one confidential of Lưu Xá (put
     forward by Thép's officer, so that Lưu Xá is named nowhere else). A member declares a conflict
-    after scoring one; a spread calls for the reserve as third scorer; one member is absent."""
+    on one before scoring; a spread calls for the reserve as third scorer; one member is absent."""
     council = build_council(unit_tree, program, initiatives=3, quota=2)
     Initiative.objects.filter(pk=council.initiatives[0].pk).update(
         summary="Giảm 12% lượng than cốc mỗi mẻ luyện", value_vnd=1_250_000_000
@@ -101,8 +101,15 @@ def closed(unit_tree, program) -> Closed:
         user=council.chair, selection_round=council.round, member_id=council.member_of(absentee).pk
     )
     chair, secretary, member, reserve = council.chair, council.secretary, council.member, council.reserve
+    # Vũ Văn Viên declares a conflict on Lò cao before scoring: it does not score it.
+    services.conflict_declare(
+        user=member,
+        nomination=nominations["Lò cao tiết kiệm than"],
+        member_id=council.member_of(member).pk,
+        reason="Từng hướng dẫn nhóm tác giả",
+    )
     plan = {
-        "Lò cao tiết kiệm than": {chair: [25, 35, 25], secretary: [25, 35, 20], member: [10, 15, 10]},
+        "Lò cao tiết kiệm than": {chair: [25, 35, 25], secretary: [25, 35, 20]},
         "Băng tải tự động": {chair: [28, 38, 28], secretary: [26, 36, 27], member: [27, 37, 26]},
         "Sổ tay an toàn điện tử": {chair: [15, 20, 15], secretary: [14, 22, 16], member: [25, 30, 25]},
         SECRET_TITLE: {chair: [27, 36, 27], secretary: [26, 35, 26], member: [25, 34, 25]},
@@ -110,13 +117,6 @@ def closed(unit_tree, program) -> Closed:
     for title, by_user in plan.items():
         for user, points in by_user.items():
             score(council, user, nominations[title], points)
-    # Vũ Văn Viên's 35 on Lò cao: declared a conflict afterwards, shown but not counted.
-    services.conflict_declare(
-        user=member,
-        nomination=nominations["Lò cao tiết kiệm than"],
-        member_id=council.member_of(member).pk,
-        reason="Từng hướng dẫn nhóm tác giả",
-    )
     # Sổ tay: 50, 52, 80 are 30 apart: the reserve scores it too.
     services.extra_scorer_assign(
         user=chair, nomination=nominations["Sổ tay an toàn điện tử"], member_id=council.member_of(reserve).pk

@@ -119,9 +119,9 @@ def test_the_public_page_runs_a_fixed_number_of_queries(
     client: Client, open_one, confidential_one, django_assert_num_queries
 ) -> None:
     AuthorFactory.create_batch(4, initiative=open_one, share_percent=20)
-    with django_assert_num_queries(4):  # programme, its phases, the initiative, its authors
+    with django_assert_num_queries(5):  # programme, its phases, the initiative, its authors, its selections
         client.get(reverse("public_detail", args=[open_one.pk]))
-    with django_assert_num_queries(1):  # the programme is cached; a confidential one's authors are not read
+    with django_assert_num_queries(2):  # the programme is cached; a confidential one's authors are not read
         client.get(reverse("public_detail", args=[confidential_one.pk]))
     with django_assert_num_queries(0):  # the same page again: from the cache
         client.get(reverse("public_detail", args=[open_one.pk]))
