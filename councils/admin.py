@@ -9,11 +9,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from councils.models import Member, Nomination, SelectionRound
-from unions.admin_scoping import ScopedAdminMixin
+from unions.admin_scoping import RecordAdminMixin, ScopedAdminMixin
 from unions.models import Union
 
 
@@ -39,11 +40,13 @@ class NominationInline(_ReadOnlyInline):
     model = Nomination
     fields = ("initiative", "from_unit_name", "nominated_at", "recognition_number", "rank", "mean", "result")
     readonly_fields = fields
-    raw_id_fields = ("initiative",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Nomination]:
+        return super().get_queryset(request).select_related("initiative")  # its title on each row
 
 
 @admin.register(SelectionRound)
-class SelectionRoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class SelectionRoundAdmin(RecordAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "unit_name", "level", "status", "deadline", "quota", "closed_at")
     list_filter = ("status", "level")
     list_select_related = ("unit",)
@@ -57,15 +60,6 @@ class SelectionRoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
     fields = readonly_fields
     inlines = (MemberInline, NominationInline)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
         found = self.get_queryset(request).filter(pk=object_id).first()
         if found is not None and not found.is_closed:
@@ -74,7 +68,7 @@ class SelectionRoundAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Nomination)
-class NominationAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class NominationAdmin(RecordAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_path = "round__unit__path"
     list_display = ("initiative", "round", "from_unit_name", "nominated_at", "rank", "mean", "result")
     list_filter = ("result",)
@@ -89,12 +83,3 @@ class NominationAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def owner(self, obj: Any) -> Union | None:
         return obj.round.unit
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

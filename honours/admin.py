@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from honours.models import HonourDecision, HonourEntry
-from unions.admin_scoping import ScopedAdminMixin
+from unions.admin_scoping import RecordAdminMixin, ScopedAdminMixin
 from unions.models import Union
 
 
@@ -29,7 +29,7 @@ class HonourEntryInline(admin.TabularInline):
 
 
 @admin.register(HonourDecision)
-class HonourDecisionAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class HonourDecisionAdmin(RecordAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     scope_path = "scope__path"
     list_display = ("__str__", "status", "period_label", "scope_name", "taken_at", "signed_on", "signer")
     list_filter = ("status", "period_kind")
@@ -44,12 +44,3 @@ class HonourDecisionAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def owner(self, obj: Any) -> Union | None:
         return obj.scope
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -3,6 +3,8 @@ ModelAdmin a scoped account can reach. They hold no rule of their own: each hook
 
 - `ScopedAdminMixin`: rows that belong to a unit (units, targets, initiatives, questions, the
   outbox, export jobs). A province's board sees, changes and picks units only in its subtree.
+- `RecordAdminMixin`: records written on the site by their own steps (honours decisions, selection
+  rounds): shown, never added, changed or deleted in the admin.
 - `ProgrammeWideAdminMixin`: settings of the whole programme (programme, phases, fields, criteria,
   clusters, pages): everyone with the model permission reads them; only the national board and
   superusers change them.
@@ -87,3 +89,17 @@ class ProgrammeWideAdminMixin(AdminMixinBase):
 
 class ProgrammeWideInline(LabelledInlineMixin, ProgrammeWideAdminMixin, admin.TabularInline):
     """An inline of a programme-wide setting (phases, scoring bands)."""
+
+
+class RecordAdminMixin(AdminMixinBase):
+    """A record the site's services write step by step (and keep in its history): the admin shows
+    it and adds, changes or deletes nothing, whoever asks."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
