@@ -3,10 +3,12 @@ outstanding initiatives, an initiative's nominations."""
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from decimal import Decimal
+
+from django.db.models import Avg, Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 
-from councils.models import Nomination, SelectionRound
+from councils.models import Conflict, Nomination, Score, ScoreSheet, SelectionRound
 from initiatives.models import Initiative, Program
 from unions.levels import LEVEL_RANK
 from unions.models import User
@@ -66,3 +68,22 @@ def nominations_of(initiative: Initiative) -> list[Nomination]:
 def selected_of(initiative: Initiative) -> list[Nomination]:
     """The closed rounds that selected the initiative (its public page's badges)."""
     return [n for n in nominations_of(initiative) if n.result == Nomination.Result.SELECTED and n.round.is_closed]
+
+
+def criterion_means(selection_round: SelectionRound) -> dict[int, dict[int, Decimal]]:
+    """Each nomination's mean on each criterion, over its counted sheets (submitted, by a member not
+    in conflict on it), in one query: what breaks a tie on the mean, shown beside the ranking."""
+    conflicted = Conflict.objects.filter(
+        nomination_id=OuterRef("sheet__nomination_id"), member_id=OuterRef("sheet__member_id")
+    )
+    rows = (
+        Score.objects.filter(sheet__nomination__round=selection_round, sheet__status=ScoreSheet.Status.SUBMITTED)
+        .filter(~Exists(conflicted))
+        .values("criterion_id", nomination=F("sheet__nomination_id"))
+        .annotate(mean=Avg("points"))
+        .order_by()
+    )
+    means: dict[int, dict[int, Decimal]] = {}
+    for row in rows:
+        means.setdefault(row["nomination"], {})[row["criterion_id"]] = Decimal(row["mean"]).quantize(Decimal("0.01"))
+    return means

@@ -222,9 +222,15 @@ def _round_context(
             row.nomination.pk,
         ),
     )
+    criteria = list(shown.criteria.prefetch_related("bands"))
+    if shown.is_closed:
+        means = selectors.criterion_means(shown)
+        for row in rows:
+            per_criterion = means.get(row.nomination.pk, {})
+            row.criterion_means = [(c.name, per_criterion.get(c.pk)) for c in criteria]  # type: ignore[attr-defined]
     return {
         "round": shown,
-        "criteria": list(shown.criteria.prefetch_related("bands")),
+        "criteria": criteria,
         "members": members,
         "mine": mine,
         "rows": ranked if shown.is_closed else rows,

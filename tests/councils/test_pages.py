@@ -372,3 +372,17 @@ def test_a_closed_rounds_page_runs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(18):
         response = client.get(council.round.get_absolute_url())
     assert response.content.decode().count("Được chọn") == 4
+
+
+def test_the_ranking_shows_the_criterion_means_that_broke_a_tie_on_the_mean(client, unit_tree, program) -> None:
+    council = build_council(unit_tree, program, initiatives=2, quota=1)
+    first, second = (nominate(council, initiative) for initiative in council.initiatives)
+    services.round_start_scoring(user=council.secretary, selection_round=council.round)
+    for user in (council.chair, council.secretary, council.member):
+        score(council, user, first, [20, 40, 20])  # 80, novelty 20
+        score(council, user, second, [25, 35, 20])  # 80, novelty 25: ahead
+    services.round_close(user=council.chair, selection_round=council.round)
+    page = page_of(client, council.chair, council.round.get_absolute_url())[1]
+    ranking = page.split("Điểm trung bình")[1]
+    assert ranking.index(council.initiatives[1].title) < ranking.index(council.initiatives[0].title)
+    assert "Tính mới, tính sáng tạo 25,00" in ranking and "Tính mới, tính sáng tạo 20,00" in ranking
