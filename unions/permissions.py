@@ -384,8 +384,8 @@ def sees_scores(user: User | AnonymousUser, selection_round: Any, *, submitted_o
 
 
 def may_chair(user: User | AnonymousUser, selection_round: Any) -> bool:
-    """Start the scoring, declare a conflict for another member, assign a third scorer, close: the
-    round's chair."""
+    """Declare or lift a conflict for another member, assign a third scorer, mark an absentee, close:
+    the round's chair. (Starting the scoring is for those who manage the round: `may_manage_round`.)"""
     return _active(user) and selection_round.members.filter(user=user, role="chair").exists()
 
 
