@@ -6,11 +6,14 @@ from collections.abc import Callable
 
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import SuspiciousOperation
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.utils.translation import gettext as _
 
 from sangkien.text import parse_id
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The API's addresses: its clients read JSON, never the site's HTML error page.
+API_PREFIX = "/api/"
 
 
 class NulCharacterRejected(SuspiciousOperation):
@@ -35,6 +38,15 @@ class RejectMalformedMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            self._guard(request)
+        except SuspiciousOperation:
+            if request.path_info.startswith(API_PREFIX):
+                return JsonResponse({"detail": _("The request holds a NUL character: it is refused.")}, status=400)
+            raise
+        return self.get_response(request)
+
+    def _guard(self, request: HttpRequest) -> None:
         if "\x00" in request.path_info or any("\x00" in key + value for key, value in request.COOKIES.items()):
             raise NulCharacterRejected("NUL character in the path or a cookie")
         if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
@@ -44,7 +56,6 @@ class RejectMalformedMiddleware:
             selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
             if any(parse_id(value) is None for value in selected):
                 raise MalformedSelection("admin action for ids that are not numbers")
-        return self.get_response(request)
 
     @staticmethod
     def _check(params: QueryDict) -> None:

@@ -49,7 +49,8 @@ def forget_public_pages(**_: object) -> None:
     _version = (time.monotonic() + VERSION_TRUSTED_SECONDS, version)
 
 
-def _current_version() -> int:
+def current_version() -> int:
+    """The public pages' version: a new programme or phase makes a new one (`forget_public_pages`)."""
     global _version
     now = time.monotonic()
     if now >= _version[0]:
@@ -69,7 +70,7 @@ def _cache_key(request: HttpRequest, view: str, parameters: frozenset[str]) -> s
     # The parameters in a stable order: ?field=1&q=x and ?q=x&field=1 are one page.
     normal = "&".join(f"{name}={value}" for name, value in sorted(request.GET.lists(), key=lambda item: item[0]))
     digest = hashlib.sha256(f"{request.path}?{normal}".encode()).hexdigest()
-    return f"public-page:{_current_version()}:{view}:{get_language()}:{digest}"
+    return f"public-page:{current_version()}:{view}:{get_language()}:{digest}"
 
 
 def public_page(*parameters: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:

@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "emulation",
     "honours",
     "councils",
+    "rest_framework",
+    "drf_spectacular",
+    "api",
 ]
 # seed_demo and seed_scale (the demo app): in development and benches only, never in the production
 # image (DJANGO_DEBUG=False) unless asked for.
@@ -247,6 +250,29 @@ EXPORT_MAX_PER_HOUR = env.int("EXPORT_MAX_PER_HOUR", default=10)
 # An issued honours decision's documents (honours.documents): built when first asked for up to this
 # many units honoured (the PDF takes about 3 ms a unit: bench/README.md §11), in the background above
 # it (the page says so).
+# The open-data and integration API (api/, Django REST framework; its OpenAPI schema by drf-spectacular).
+# Public and read-only for now: no session or account is read (no CSRF either), JSON only, each
+# client address limited to API_PUBLIC_RATE requests, answers kept API_CACHE_SECONDS in the cache.
+API_CACHE_SECONDS = env.int("API_CACHE_SECONDS", default=60)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientAddressThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"public": env("API_PUBLIC_RATE", default="120/min")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Sáng kiến API",
+    "DESCRIPTION": "Open data of the “01 triệu sáng kiến” programme: the programme and its progress, "
+    "published initiatives, the public FAQ.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
 HONOURS_DOCUMENT_INLINE_ROWS = env.int("HONOURS_DOCUMENT_INLINE_ROWS", default=500)
 # The place an honours decision is signed at, as its form first offers it ("Hà Nội, ngày …").
 HONOURS_DEFAULT_PLACE = env("HONOURS_DEFAULT_PLACE", default="Hà Nội")

@@ -32,6 +32,7 @@ urlpatterns = [
     ),
     path("", include("honours.urls")),  # /vinh-danh/ and /dashboard/honours/
     path("", include("councils.urls")),  # /sang-kien-tieu-bieu/ and /councils/
+    path("api/", include("api.urls")),  # /api/v1/…
     path("exports/", emulation_views.exports, name="exports"),
     path("exports/initiatives/", emulation_views.list_exports, name="list_exports"),
     path("exports/<int:pk>/status/", emulation_views.export_status, name="export_status"),

@@ -21,6 +21,18 @@ MAY_IMPORT: dict[str, set[str]] = {
     "emulation": {HELPERS, "unions", "notifications", "initiatives"},
     "honours": {HELPERS, "unions", "notifications", "initiatives", "leaderboard"},
     "councils": {HELPERS, "unions", "notifications", "initiatives"},
+    # The API reads what the public pages and the officers' pages read: every app but the demo.
+    "api": {
+        HELPERS,
+        "unions",
+        "notifications",
+        "initiatives",
+        "questions",
+        "leaderboard",
+        "emulation",
+        "honours",
+        "councils",
+    },
     "demo": {
         HELPERS,
         "unions",
@@ -54,6 +66,7 @@ PACKAGES = (
     "emulation",
     "honours",
     "councils",
+    "api",
     "demo",
 )
 

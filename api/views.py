@@ -1,0 +1,193 @@
+"""The public API, version 1 (issue 21, item 1): the programme and its progress, the published
+initiatives (searchable without diacritics, paginated by cursor) and the public FAQ. Read-only, for
+anyone without an account, rate limited per client address (api.throttling) and answered from the
+cache for `API_CACHE_SECONDS` (a new programme or phase forgets it at once: sangkien.public_pages)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any, cast
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import NotFound
+from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.serializers import AnswerSerializer, ErrorSerializer, InitiativeSerializer, ProgrammeSerializer
+from initiatives.models import Initiative, Program
+from initiatives.selectors import current_program, program_progress
+from questions.models import Question
+from questions.selectors import public_faq
+from sangkien.public_pages import MAX_QUERY_LENGTH, current_version
+from sangkien.text import fold, parse_id
+
+SEARCH_MAX_LENGTH = 200
+
+# What any operation may answer besides its result.
+THROTTLED = {
+    400: OpenApiResponse(ErrorSerializer, description="A request no client sends (a NUL character): refused."),
+    429: OpenApiResponse(ErrorSerializer, description="Too many requests from this address: retry later."),
+}
+NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No programme is open, or no such item.")}
+BAD_CURSOR = {404: OpenApiResponse(ErrorSerializer, description="The cursor is not one this list gave.")}
+
+
+def _program() -> Program:
+    program = current_program()
+    if program is None:
+        raise Http404("No programme is open.")
+    return program
+
+
+def cached(request: Request, name: str, compute: Callable[[], Any]) -> Any:
+    """`compute()`'s answer, kept for API_CACHE_SECONDS per address and query (an odd, over-long
+    query is answered without keeping it, so odd URLs cannot fill the cache)."""
+    query = request.META.get("QUERY_STRING", "")
+    if len(query) > MAX_QUERY_LENGTH:
+        return compute()
+    digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
+    key = f"api:{current_version()}:{name}:{digest}"
+    answer = cache.get(key)
+    if answer is None:
+        answer = compute()
+        cache.set(key, answer, settings.API_CACHE_SECONDS)
+    return answer
+
+
+class ProgrammeView(APIView):
+    """The programme and its progress towards its target."""
+
+    @extend_schema(responses={200: ProgrammeSerializer, **NOT_FOUND, **THROTTLED}, operation_id="programme")
+    def get(self, request: Request, **_: Any) -> Response:
+        def compute() -> dict[str, Any]:
+            program = _program()
+            progress = program_progress(program=program)
+            return dict(
+                ProgrammeSerializer(
+                    {
+                        "name": program.name,
+                        "slug": program.slug,
+                        "description": program.description,
+                        "target": program.target,
+                        "starts_on": program.starts_on,
+                        "ends_on": program.ends_on,
+                        "submitted": progress.submitted,
+                        "valid": progress.valid,
+                        "percent": round(progress.percent, 2),
+                        "phases": list(program.phases.all()),
+                    }
+                ).data
+            )
+
+        return Response(cached(request, "programme", compute))
+
+
+class NewestFirst(CursorPagination):
+    """Pages by cursor, newest first (by id: stable however many are added meanwhile)."""
+
+    ordering = "-id"
+    invalid_cursor_message = cast(str, _("This cursor is not one this list gave."))  # translated when raised
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+SEARCH = OpenApiParameter(
+    "q", str, description="Words of the title, without or with diacritics (“cai tien” finds “Cải tiến”)."
+)
+
+
+class InitiativeList(ListAPIView[Initiative]):
+    """The programme's published initiatives: valid and not confidential."""
+
+    serializer_class = InitiativeSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self) -> QuerySet[Initiative]:
+        rows = (
+            Initiative.objects.filter(program=_program(), status=Initiative.Status.VALID, is_confidential=False)
+            .select_related("unit", "field")
+            .only(
+                "pk",
+                "title",
+                "kind",
+                "summary",
+                "effectiveness",
+                "value_vnd",
+                "first_applied_on",
+                "submitted_at",
+                "unit__code",
+                "unit__name",
+                "field__name",
+            )
+        )
+        term = fold(self.request.query_params.get("q", "")[:SEARCH_MAX_LENGTH])
+        return rows.filter(search_text__contains=term) if term else rows
+
+    @extend_schema(
+        parameters=[SEARCH],
+        responses={200: InitiativeSerializer(many=True), **BAD_CURSOR, **THROTTLED},
+        operation_id="initiatives_list",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(cached(request, "initiatives", lambda: super(InitiativeList, self).get(request).data))
+
+
+class InitiativeDetail(RetrieveAPIView[Initiative]):
+    """One published initiative (a confidential or unpublished one does not exist here)."""
+
+    serializer_class = InitiativeSerializer
+
+    def get_queryset(self) -> QuerySet[Initiative]:
+        return Initiative.objects.filter(
+            program=_program(), status=Initiative.Status.VALID, is_confidential=False
+        ).select_related("unit", "field")
+
+    def get_object(self) -> Initiative:
+        # Any text in the address: what is not an id the database holds is simply not found.
+        pk = parse_id(str(self.kwargs["pk"]))
+        found = self.get_queryset().filter(pk=pk).first() if pk is not None else None
+        if found is None:
+            raise NotFound
+        return found
+
+    @extend_schema(responses={200: InitiativeSerializer, **NOT_FOUND, **THROTTLED}, operation_id="initiatives_retrieve")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(
+            cached(request, "initiative", lambda: super(InitiativeDetail, self).get(request, **kwargs).data)
+        )
+
+
+class AnswerList(ListAPIView[Question]):
+    """The questions the board answered in public, the newest question first."""
+
+    serializer_class = AnswerSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self) -> QuerySet[Question]:
+        return public_faq(term=self.request.query_params.get("q", "")[:SEARCH_MAX_LENGTH]).order_by()
+
+    @extend_schema(
+        parameters=[SEARCH],
+        responses={200: AnswerSerializer(many=True), **BAD_CURSOR, **THROTTLED},
+        operation_id="faq_list",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(cached(request, "faq", lambda: super(AnswerList, self).get(request).data))
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+def no_such_path(request: Request, *args: Any, **kwargs: Any) -> Response:
+    """Any other address under /api/: a JSON 404 (never the site's HTML page)."""
+    raise NotFound
