@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.urls import reverse
 from rest_framework import serializers
 
+from honours.models import HonourDecision, HonourEntry
 from initiatives.models import Initiative
 from questions.models import Question
 
@@ -80,3 +82,54 @@ class ErrorSerializer(serializers.Serializer):
     """Why a request was refused."""
 
     detail = serializers.CharField()
+
+
+def _absolute(context: Mapping[str, Any], path: str) -> str:
+    request: Any = context.get("request")
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class HonourDecisionSerializer(serializers.ModelSerializer[HonourDecision]):
+    """An issued honours decision: who issued it, when, for which period and units, from the figures
+    of which instant, by which rule; whether a later decision corrected it."""
+
+    count_by = serializers.CharField(source="count", help_text="submitted or valid initiatives")
+    margin = serializers.IntegerField(help_text="How far above its target a leading unit must be.")
+    corrects = serializers.IntegerField(source="corrects_id", allow_null=True, help_text="The decision it corrects.")
+    superseded = serializers.BooleanField(help_text="A later decision corrected it.")
+    url = serializers.SerializerMethodField()
+    pdf = serializers.SerializerMethodField()
+    xlsx = serializers.SerializerMethodField()
+
+    class Meta:
+        model = HonourDecision
+        fields: tuple[str, ...] = (
+            "id", "number", "issuer_name", "place", "signed_on", "signer", "period_label", "period_token",
+            "scope_name", "taken_at", "count_by", "margin", "corrects", "superseded", "url", "pdf", "xlsx",
+        )  # fmt: skip
+
+    def get_url(self, decision: HonourDecision) -> str:
+        return _absolute(self.context, reverse("honours:public_decision", args=[decision.pk]))
+
+    def get_pdf(self, decision: HonourDecision) -> str:
+        return _absolute(self.context, reverse("honours:document", args=[decision.pk, "pdf"]))
+
+    def get_xlsx(self, decision: HonourDecision) -> str:
+        return _absolute(self.context, reverse("honours:document", args=[decision.pk, "xlsx"]))
+
+
+class HonourEntrySerializer(serializers.ModelSerializer[HonourEntry]):
+    """A unit the decision honours, with its figures as the decision's snapshot counted them."""
+
+    group = serializers.CharField(source="group_name", help_text="Its level block, or cluster within it.")
+
+    class Meta:
+        model = HonourEntry
+        fields = ("group", "level", "cluster_name", "unit_code", "unit_name", "count", "target")
+
+
+class HonourDecisionDetailSerializer(HonourDecisionSerializer):
+    honoured = HonourEntrySerializer(many=True, help_text="The units it honours, in its order.")
+
+    class Meta(HonourDecisionSerializer.Meta):
+        fields: tuple[str, ...] = (*HonourDecisionSerializer.Meta.fields, "honoured")

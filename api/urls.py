@@ -14,6 +14,8 @@ urlpatterns = [
     path("v1/initiatives/", views.InitiativeList.as_view(), name="initiatives"),
     path("v1/initiatives/<str:pk>/", views.InitiativeDetail.as_view(), name="initiative"),
     path("v1/faq/", views.AnswerList.as_view(), name="faq"),
+    path("v1/honours/", views.HonourDecisionList.as_view(), name="honours"),
+    path("v1/honours/<str:pk>/", views.HonourDecisionDetail.as_view(), name="honour"),
     path("v1/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     re_path(r"", views.no_such_path),  # last: anything else under /api/
 ]

@@ -23,7 +23,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.serializers import AnswerSerializer, ErrorSerializer, InitiativeSerializer, ProgrammeSerializer
+from api.serializers import (
+    AnswerSerializer,
+    ErrorSerializer,
+    HonourDecisionDetailSerializer,
+    HonourDecisionSerializer,
+    InitiativeSerializer,
+    ProgrammeSerializer,
+)
+from honours import selectors as honours_selectors
+from honours.models import HonourDecision
 from initiatives.models import Initiative, Program
 from initiatives.selectors import current_program, program_progress
 from questions.models import Question
@@ -184,6 +193,44 @@ class AnswerList(ListAPIView[Question]):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(cached(request, "faq", lambda: super(AnswerList, self).get(request).data))
+
+
+class HonourDecisionList(ListAPIView[HonourDecision]):
+    """The programme's issued honours decisions, the newest first (drafts are never published)."""
+
+    serializer_class = HonourDecisionSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self) -> QuerySet[HonourDecision]:
+        return honours_selectors.published(_program()).order_by()
+
+    @extend_schema(
+        responses={200: HonourDecisionSerializer(many=True), **BAD_CURSOR, **THROTTLED}, operation_id="honours_list"
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(cached(request, "honours", lambda: super(HonourDecisionList, self).get(request).data))
+
+
+class HonourDecisionDetail(RetrieveAPIView[HonourDecision]):
+    """One issued decision and the units it honours (never those it left out, or below their target)."""
+
+    serializer_class = HonourDecisionDetailSerializer
+
+    def get_object(self) -> HonourDecision:
+        pk = parse_id(str(self.kwargs["pk"]))
+        found = honours_selectors.published(_program()).filter(pk=pk).first() if pk is not None else None
+        if found is None:
+            raise NotFound
+        found.honoured = list(honours_selectors.honoured_entries([found.pk]))  # type: ignore[attr-defined]
+        return found
+
+    @extend_schema(
+        responses={200: HonourDecisionDetailSerializer, **NOT_FOUND, **THROTTLED}, operation_id="honours_retrieve"
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(
+            cached(request, "honour", lambda: super(HonourDecisionDetail, self).get(request, **kwargs).data)
+        )
 
 
 @extend_schema(exclude=True)
