@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
 NO_NUL = "^[^\\u0000]*$"
 
 
@@ -17,3 +19,18 @@ def text_without_nul(result: dict[str, Any], **_: Any) -> dict[str, Any]:
                 if schema.get("type") == "string" and "pattern" not in schema:
                     schema["pattern"] = NO_NUL
     return result
+
+
+class UnitTokenScheme(OpenApiAuthenticationExtension):
+    """How the schema names a unit's token: `Authorization: Token <token>`."""
+
+    target_class = "api.authentication.UnitTokenAuthentication"
+    name = "unitToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "“Token <token>”: a unit's token, issued in the admin by the board over the unit.",
+        }

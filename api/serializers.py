@@ -9,7 +9,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from honours.models import HonourDecision, HonourEntry
-from initiatives.models import Initiative
+from initiatives.models import Author, Initiative, StatusChange
 from questions.models import Question
 
 
@@ -133,3 +133,38 @@ class HonourDecisionDetailSerializer(HonourDecisionSerializer):
 
     class Meta(HonourDecisionSerializer.Meta):
         fields: tuple[str, ...] = (*HonourDecisionSerializer.Meta.fields, "honoured")
+
+
+class AuthorSerializer(serializers.ModelSerializer[Author]):
+    class Meta:
+        model = Author
+        fields = ("full_name", "position", "workplace", "share_percent")
+
+
+class StatusChangeSerializer(serializers.ModelSerializer[StatusChange]):
+    """A step of its life: from, to, when, and the reason the officers see (never the board's note)."""
+
+    class Meta:
+        model = StatusChange
+        fields = ("from_status", "to_status", "at", "reason")
+
+
+class UnitInitiativeSerializer(serializers.ModelSerializer[Initiative]):
+    """An initiative of the token's unit or a unit under it, whatever its status, with its authors
+    and its status history."""
+
+    field = serializers.CharField(source="field.name", allow_null=True, default=None)
+    unit = UnitSerializer()
+    authors = AuthorSerializer(many=True)
+    history = StatusChangeSerializer(source="status_changes", many=True)
+    url = serializers.SerializerMethodField(help_text="Its page for the unit's officers.")
+
+    class Meta:
+        model = Initiative
+        fields = (
+            "id", "title", "status", "unit", "field", "kind", "summary", "value_vnd", "is_confidential",
+            "recognition_number", "recognition_date", "submitted_at", "updated_at", "authors", "history", "url",
+        )  # fmt: skip
+
+    def get_url(self, initiative: Initiative) -> str:
+        return _absolute(self.context, reverse("initiatives:detail", args=[initiative.pk]))

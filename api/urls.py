@@ -16,6 +16,8 @@ urlpatterns = [
     path("v1/faq/", views.AnswerList.as_view(), name="faq"),
     path("v1/honours/", views.HonourDecisionList.as_view(), name="honours"),
     path("v1/honours/<str:pk>/", views.HonourDecisionDetail.as_view(), name="honour"),
+    path("v1/unit/initiatives/", views.UnitInitiativeList.as_view(), name="unit_initiatives"),
+    path("v1/unit/initiatives/<str:pk>/", views.UnitInitiativeDetail.as_view(), name="unit_initiative"),
     path("v1/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     re_path(r"", views.no_such_path),  # last: anything else under /api/
 ]

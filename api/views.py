@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -19,10 +19,12 @@ from rest_framework.decorators import api_view
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.authentication import UnitTokenAuthentication
 from api.serializers import (
     AnswerSerializer,
     ErrorSerializer,
@@ -30,15 +32,17 @@ from api.serializers import (
     HonourDecisionSerializer,
     InitiativeSerializer,
     ProgrammeSerializer,
+    UnitInitiativeSerializer,
 )
 from honours import selectors as honours_selectors
 from honours.models import HonourDecision
-from initiatives.models import Initiative, Program
-from initiatives.selectors import current_program, program_progress
+from initiatives.models import Initiative, Program, StatusChange
+from initiatives.selectors import current_program, program_progress, visible_initiatives
 from questions.models import Question
 from questions.selectors import public_faq
 from sangkien.public_pages import MAX_QUERY_LENGTH, current_version
 from sangkien.text import fold, parse_id
+from unions.models import User
 
 SEARCH_MAX_LENGTH = 200
 
@@ -231,6 +235,65 @@ class HonourDecisionDetail(RetrieveAPIView[HonourDecision]):
         return Response(
             cached(request, "honour", lambda: super(HonourDecisionDetail, self).get(request, **kwargs).data)
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# For integration: a unit's token (api.authentication), its unit's subtree as its officers see it.
+
+UNAUTHORISED = {401: OpenApiResponse(ErrorSerializer, description="No token, or a revoked one.")}
+STATUS = OpenApiParameter("status", str, enum=Initiative.Status.values, description="Only those of this status.")
+
+
+def unit_initiatives(request: Request) -> QuerySet[Initiative]:
+    """What the token's officer sees: initiatives.selectors.visible_initiatives, with everything the
+    answer shows in a fixed number of queries."""
+    history = Prefetch("status_changes", queryset=StatusChange.objects.order_by("at", "pk"))
+    officer = cast(User, request.user)  # IsAuthenticated: a token's officer (api.authentication)
+    rows = visible_initiatives(user=officer).select_related("unit", "field").prefetch_related("authors", history)
+    status = request.query_params.get("status", "")
+    return rows.filter(status=status) if status in Initiative.Status.values else rows
+
+
+class UnitInitiativeList(ListAPIView[Initiative]):
+    """The initiatives of the token's unit and the units under it, newest first, drafts included."""
+
+    authentication_classes = [UnitTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+    serializer_class = UnitInitiativeSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self) -> QuerySet[Initiative]:
+        return unit_initiatives(self.request)
+
+    @extend_schema(
+        parameters=[STATUS],
+        responses={200: UnitInitiativeSerializer(many=True), **UNAUTHORISED, **BAD_CURSOR, **THROTTLED},
+        operation_id="unit_initiatives_list",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class UnitInitiativeDetail(RetrieveAPIView[Initiative]):
+    """One initiative of the token's subtree, with its authors and status history."""
+
+    authentication_classes = [UnitTokenAuthentication]
+    permission_classes = [IsAuthenticated]
+    serializer_class = UnitInitiativeSerializer
+
+    def get_object(self) -> Initiative:
+        pk = parse_id(str(self.kwargs["pk"]))
+        found = unit_initiatives(self.request).filter(pk=pk).first() if pk is not None else None
+        if found is None:
+            raise NotFound
+        return found
+
+    @extend_schema(
+        responses={200: UnitInitiativeSerializer, **UNAUTHORISED, **NOT_FOUND, **THROTTLED},
+        operation_id="unit_initiatives_retrieve",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 @extend_schema(exclude=True)

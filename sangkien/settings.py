@@ -271,6 +271,7 @@ SPECTACULAR_SETTINGS = {
     "published initiatives, the public FAQ.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"InitiativeStatusEnum": "initiatives.models.Initiative.Status"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.text_without_nul"],
 }
 

@@ -22,6 +22,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from api.models import ApiToken
 from councils.models import Nomination, SelectionRound
 from emulation.models import EmulationCriterion, ExportJob
 from honours.models import HonourDecision
@@ -187,6 +188,12 @@ def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model
         # Selection rounds are run on the site (councils.views): the admin shows them, and the history
         # of a closed one (every score), to who sees the unit; it changes nothing.
         SelectionRound: (selection_round, Expect(SEES_ROW, NOBODY, NOBODY, NOBODY, {})),
+        # A unit's API token: issued by the board over it (any board may open the form, its own
+        # units to choose), revoked by an action, never edited or deleted.
+        ApiToken: (
+            ApiToken.objects.create(unit=unit_tree.thep, name="Phần mềm", prefix="abcd1234", digest="0" * 64),
+            Expect(SEES_ROW, NOBODY, ALL_REVIEWERS, NOBODY, {"revoke": ALL_REVIEWERS}),
+        ),
         Nomination: (nomination, Expect(SEES_ROW, NOBODY, NOBODY, NOBODY, {})),
         AccessLog: (AccessLog.objects.create(username="canbo.thep", **attempt), axes_log),
         AccessFailureLog: (AccessFailureLog.objects.create(username="canbo.thep", **attempt), axes_log),

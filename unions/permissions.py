@@ -57,6 +57,8 @@ REVIEWER_PERMISSIONS = {
     "honours": {"honourdecision": "v", "honourentry": "v"},
     # Run on the site (councils.views); the admin shows the rounds and their history.
     "councils": {"selectionround": "v", "nomination": "v"},
+    # Issued (add) and revoked (change) by the board over the unit; never deleted.
+    "api": {"apitoken": "vac"},
 }
 _ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete"}
 
@@ -422,6 +424,16 @@ def site_flags(user: User | AnonymousUser) -> dict[str, bool]:
         "board": may_see_board_metrics(user),
         "admin": _active(user) and user.is_staff,
     }
+
+
+def unit_officer(unit: Union) -> User:
+    """The access an officer of `unit` has, as an account that is no row (an integration's API token
+    acts as one: api.authentication): its unit's subtree, writing on the site, in no group."""
+    from unions.models import User
+
+    officer = User(username=f"api:{unit.code}", unit=unit, is_active=True)
+    officer._group_names = set()  # no group, and no query to learn it
+    return officer
 
 
 # ---------------------------------------------------------------------------------------------

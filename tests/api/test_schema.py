@@ -16,6 +16,7 @@ from django.urls import reverse
 from drf_spectacular.validation import validate_schema
 from rest_framework.throttling import SimpleRateThrottle
 
+from api import services
 from tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,11 +35,14 @@ def test_the_schema_is_generated_and_valid_openapi(client) -> None:
         "/api/v1/faq/",
         "/api/v1/honours/",
         "/api/v1/honours/{id}/",
+        "/api/v1/unit/initiatives/",
+        "/api/v1/unit/initiatives/{id}/",
     }
+    assert schema["components"]["securitySchemes"]["unitToken"]["name"] == "Authorization"
 
 
 @pytest.fixture
-def api_schema(program, unit_tree, monkeypatch) -> Iterator[schemathesis.schemas.BaseSchema]:
+def api_schema(program, unit_tree, roles, monkeypatch) -> Iterator[schemathesis.schemas.BaseSchema]:
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"public": "100000/min"})
     for n in range(3):
         InitiativeFactory(program=program, unit=unit_tree.gang_thep, status="valid", title=f"Cải tiến {n}")
@@ -46,8 +50,11 @@ def api_schema(program, unit_tree, monkeypatch) -> Iterator[schemathesis.schemas
     # transaction holds the data above).
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
+    token = services.token_issue(user=roles["superuser"], unit=unit_tree.thep, name="Schemathesis")[1]
     try:
-        yield schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
+        loaded = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
+        loaded.token_header = {"Authorization": f"Token {token}"}  # every case carries Thép's token
+        yield loaded
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
@@ -57,7 +64,7 @@ def test_every_operation_answers_as_its_schema_says_and_never_with_a_server_erro
     """Schemathesis's own pytest integration does not run under this pytest, so its strategies are
     driven here: every operation of the schema, up to 40 generated requests each."""
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == 6  # every resource (the schema leaves itself out)
+    assert len(operations) == 8  # every resource (the schema leaves itself out)
     for operation in operations:
 
         @hypothesis.given(case=operation.as_strategy())
@@ -65,6 +72,6 @@ def test_every_operation_answers_as_its_schema_says_and_never_with_a_server_erro
             max_examples=40, deadline=None, database=None, suppress_health_check=list(hypothesis.HealthCheck)
         )
         def check(case: schemathesis.Case) -> None:
-            case.call_and_validate()
+            case.call_and_validate(headers=api_schema.token_header)
 
         check()

@@ -1,0 +1,50 @@
+"""Issuing and revoking a unit's API token (the admin calls these)."""
+
+from __future__ import annotations
+
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from api.models import PREFIX_LENGTH, ApiToken, digest_of, new_token
+from sangkien.text import clean_text
+from unions.models import Union, User
+from unions.permissions import may_act_on
+
+
+class Refused(Exception):
+    """The step may not be taken: the message says why."""
+
+
+def token_issue(*, user: User, unit: Union, name: str) -> tuple[ApiToken, str]:
+    """A new token for `unit` (by the board over it): the row, and the token itself, which is never
+    shown again."""
+    if not may_act_on(user, unit):
+        raise Refused(_("You may not issue tokens for this unit."))
+    token = new_token()
+    with transaction.atomic():
+        row = ApiToken(
+            unit=unit,
+            name=clean_text(name).strip()[:200],
+            prefix=token[:PREFIX_LENGTH],
+            digest=digest_of(token),
+            created_by=user,
+        )
+        row.full_clean()
+        row.save()
+        LogEntry.objects.log_actions(user.pk, [row], ADDITION, change_message=_("Token issued."), single_object=True)
+    return row, token
+
+
+def token_revoke(*, user: User, token: ApiToken) -> bool:
+    """Revoke it for good; False when it already was."""
+    if not may_act_on(user, token.unit):
+        raise Refused(_("You may not revoke this unit's tokens."))
+    with transaction.atomic():
+        changed = ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=timezone.now())
+        if changed:
+            LogEntry.objects.log_actions(
+                user.pk, [token], CHANGE, change_message=_("Token revoked."), single_object=True
+            )
+    return bool(changed)
