@@ -1,7 +1,14 @@
-"""The public API, version 1 (issue 21, item 1): the programme and its progress, the published
-initiatives (searchable without diacritics, paginated by cursor) and the public FAQ. Read-only, for
-anyone without an account, rate limited per client address (api.throttling) and answered from the
-cache for `API_CACHE_SECONDS` (a new programme or phase forgets it at once: sangkien.public_pages)."""
+"""The API, version 1 (issue 21, item 1).
+
+Public, for anyone without an account: the programme and its progress, the published initiatives
+(searchable without diacritics, paginated by cursor), the public FAQ and the issued honours
+decisions; answered from the cache for `API_CACHE_SECONDS` (a new programme or phase forgets it at
+once: sangkien.public_pages).
+
+For integration, with a unit's token (api.authentication): the initiatives of the unit's subtree as
+its officers see them, with their authors and status history; never cached.
+
+Every client address is rate limited (api.throttling)."""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
-from django.http import Http404
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view
@@ -47,7 +54,7 @@ from unions.models import User
 SEARCH_MAX_LENGTH = 200
 
 # What any operation may answer besides its result.
-THROTTLED = {
+REFUSED = {
     400: OpenApiResponse(ErrorSerializer, description="A request no client sends (a NUL character): refused."),
     429: OpenApiResponse(ErrorSerializer, description="Too many requests from this address: retry later."),
 }
@@ -58,15 +65,20 @@ BAD_CURSOR = {404: OpenApiResponse(ErrorSerializer, description="The cursor is n
 def _program() -> Program:
     program = current_program()
     if program is None:
-        raise Http404("No programme is open.")
+        raise NotFound(gettext("No programme is open at the moment."))
     return program
 
 
+# The query parameters the public operations read: a request naming any other is answered without
+# keeping the answer, so odd URLs cannot fill the cache.
+PUBLIC_PARAMETERS = frozenset({"q", "cursor", "page_size"})
+
+
 def cached(request: Request, name: str, compute: Callable[[], Any]) -> Any:
-    """`compute()`'s answer, kept for API_CACHE_SECONDS per address and query (an odd, over-long
-    query is answered without keeping it, so odd URLs cannot fill the cache)."""
+    """`compute()`'s answer, kept for API_CACHE_SECONDS per address and query (an over-long query,
+    or one with a parameter no operation reads, is answered without keeping it)."""
     query = request.META.get("QUERY_STRING", "")
-    if len(query) > MAX_QUERY_LENGTH:
+    if len(query) > MAX_QUERY_LENGTH or set(request.query_params) - PUBLIC_PARAMETERS:
         return compute()
     digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
     key = f"api:{current_version()}:{name}:{digest}"
@@ -80,7 +92,7 @@ def cached(request: Request, name: str, compute: Callable[[], Any]) -> Any:
 class ProgrammeView(APIView):
     """The programme and its progress towards its target."""
 
-    @extend_schema(responses={200: ProgrammeSerializer, **NOT_FOUND, **THROTTLED}, operation_id="programme")
+    @extend_schema(responses={200: ProgrammeSerializer, **NOT_FOUND, **REFUSED}, operation_id="programme")
     def get(self, request: Request, **_: Any) -> Response:
         def compute() -> dict[str, Any]:
             program = _program()
@@ -149,7 +161,7 @@ class InitiativeList(ListAPIView[Initiative]):
 
     @extend_schema(
         parameters=[SEARCH],
-        responses={200: InitiativeSerializer(many=True), **BAD_CURSOR, **THROTTLED},
+        responses={200: InitiativeSerializer(many=True), **BAD_CURSOR, **REFUSED},
         operation_id="initiatives_list",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -174,7 +186,7 @@ class InitiativeDetail(RetrieveAPIView[Initiative]):
             raise NotFound
         return found
 
-    @extend_schema(responses={200: InitiativeSerializer, **NOT_FOUND, **THROTTLED}, operation_id="initiatives_retrieve")
+    @extend_schema(responses={200: InitiativeSerializer, **NOT_FOUND, **REFUSED}, operation_id="initiatives_retrieve")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(
             cached(request, "initiative", lambda: super(InitiativeDetail, self).get(request, **kwargs).data)
@@ -192,7 +204,7 @@ class AnswerList(ListAPIView[Question]):
 
     @extend_schema(
         parameters=[SEARCH],
-        responses={200: AnswerSerializer(many=True), **BAD_CURSOR, **THROTTLED},
+        responses={200: AnswerSerializer(many=True), **BAD_CURSOR, **REFUSED},
         operation_id="faq_list",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -209,7 +221,7 @@ class HonourDecisionList(ListAPIView[HonourDecision]):
         return honours_selectors.published(_program()).order_by()
 
     @extend_schema(
-        responses={200: HonourDecisionSerializer(many=True), **BAD_CURSOR, **THROTTLED}, operation_id="honours_list"
+        responses={200: HonourDecisionSerializer(many=True), **BAD_CURSOR, **REFUSED}, operation_id="honours_list"
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(cached(request, "honours", lambda: super(HonourDecisionList, self).get(request).data))
@@ -229,7 +241,7 @@ class HonourDecisionDetail(RetrieveAPIView[HonourDecision]):
         return found
 
     @extend_schema(
-        responses={200: HonourDecisionDetailSerializer, **NOT_FOUND, **THROTTLED}, operation_id="honours_retrieve"
+        responses={200: HonourDecisionDetailSerializer, **NOT_FOUND, **REFUSED}, operation_id="honours_retrieve"
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(
@@ -267,7 +279,7 @@ class UnitInitiativeList(ListAPIView[Initiative]):
 
     @extend_schema(
         parameters=[STATUS],
-        responses={200: UnitInitiativeSerializer(many=True), **UNAUTHORISED, **BAD_CURSOR, **THROTTLED},
+        responses={200: UnitInitiativeSerializer(many=True), **UNAUTHORISED, **BAD_CURSOR, **REFUSED},
         operation_id="unit_initiatives_list",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -289,7 +301,7 @@ class UnitInitiativeDetail(RetrieveAPIView[Initiative]):
         return found
 
     @extend_schema(
-        responses={200: UnitInitiativeSerializer, **UNAUTHORISED, **NOT_FOUND, **THROTTLED},
+        responses={200: UnitInitiativeSerializer, **UNAUTHORISED, **NOT_FOUND, **REFUSED},
         operation_id="unit_initiatives_retrieve",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -142,3 +142,22 @@ def test_errors_are_json_in_vietnamese_never_the_sites_html_page(client, publish
         assert (response.status_code, response["Content-Type"]) == (status, "application/json"), address
         assert response.json()["detail"] in ("Không tìm thấy.", "Yêu cầu chứa ký tự NUL: không được chấp nhận.")
     assert client.get("/sang-kien/?q=%00").status_code == 400  # the site's own pages keep their HTML page
+
+
+def test_without_an_open_programme_the_public_operations_say_so(client, program) -> None:
+    program.is_active = False
+    program.save()
+    for name in ("api:programme", "api:initiatives", "api:honours"):
+        response = client.get(reverse(name))
+        assert (response.status_code, response.json()) == (
+            404,
+            {"detail": "Hiện chưa có chương trình nào đang diễn ra."},
+        ), name
+
+
+def test_a_query_with_a_parameter_no_operation_reads_is_not_kept(client, published) -> None:
+    cache.clear()
+    client.get(reverse("api:initiatives"), {"la": "1"})
+    client.get(reverse("api:initiatives"), {"q": "lo cao"})
+    kept = [key for key in cache._cache if ":api:" in key and ":initiatives:" in key]  # locmem's own keys
+    assert len(kept) == 1
