@@ -168,3 +168,37 @@ class UnitInitiativeSerializer(serializers.ModelSerializer[Initiative]):
 
     def get_url(self, initiative: Initiative) -> str:
         return _absolute(self.context, reverse("initiatives:detail", args=[initiative.pk]))
+
+
+class SnapshotSerializer(serializers.Serializer):
+    """A published snapshot: the latest, or one kept as evidence (and why)."""
+
+    id = serializers.IntegerField()
+    taken_at = serializers.DateTimeField(help_text="The instant its figures are as of.")
+    kept_because = serializers.CharField(source="pinned_reason", help_text="Why it is kept; empty for the latest.")
+
+
+class StandingSerializer(serializers.Serializer):
+    rank = serializers.IntegerField(allow_null=True)
+    previous_rank = serializers.IntegerField(allow_null=True, help_text="In the snapshot before it.")
+    unit_code = serializers.CharField()
+    unit_name = serializers.CharField()
+    submitted = serializers.IntegerField()
+    valid = serializers.IntegerField()
+    value_vnd = serializers.IntegerField()
+    participating = serializers.IntegerField(help_text="Members taking part.")
+    target = serializers.IntegerField(help_text="Its target for the period chosen.")
+
+
+class BlockSerializer(serializers.Serializer):
+    level = serializers.CharField()
+    name = serializers.CharField()
+    rows = StandingSerializer(many=True)
+
+
+class LeaderboardSerializer(serializers.Serializer):
+    snapshot = SnapshotSerializer()
+    phase = serializers.IntegerField(allow_null=True)
+    field = serializers.IntegerField(allow_null=True)
+    cluster = serializers.IntegerField(allow_null=True)
+    blocks = BlockSerializer(many=True)

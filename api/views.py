@@ -19,18 +19,22 @@ from typing import Any, cast
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import leaderboards
 from api.authentication import UnitTokenAuthentication
 from api.serializers import (
     AnswerSerializer,
@@ -38,7 +42,9 @@ from api.serializers import (
     HonourDecisionDetailSerializer,
     HonourDecisionSerializer,
     InitiativeSerializer,
+    LeaderboardSerializer,
     ProgrammeSerializer,
+    SnapshotSerializer,
     UnitInitiativeSerializer,
 )
 from honours import selectors as honours_selectors
@@ -71,10 +77,10 @@ def _program() -> Program:
 
 # The query parameters the public operations read: a request naming any other is answered without
 # keeping the answer, so odd URLs cannot fill the cache.
-PUBLIC_PARAMETERS = frozenset({"q", "cursor", "page_size"})
+PUBLIC_PARAMETERS = frozenset({"q", "cursor", "page_size", "phase", "field", "cluster", "limit"})
 
 
-def cached(request: Request, name: str, compute: Callable[[], Any]) -> Any:
+def kept[T](request: Request, name: str, compute: Callable[[], T]) -> T:
     """`compute()`'s answer, kept for API_CACHE_SECONDS per address and query (an over-long query,
     or one with a parameter no operation reads, is answered without keeping it)."""
     query = request.META.get("QUERY_STRING", "")
@@ -87,6 +93,25 @@ def cached(request: Request, name: str, compute: Callable[[], Any]) -> Any:
         answer = compute()
         cache.set(key, answer, settings.API_CACHE_SECONDS)
     return answer
+
+
+class Rendered(Response):
+    """A Response whose JSON was rendered before (and kept): nothing is rendered again."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__()
+        self.body = body
+
+    @property
+    def rendered_content(self) -> Any:  # bytes, as Response renders them
+        self["Content-Type"] = "application/json"
+        return self.body
+
+
+def cached(request: Request, name: str, compute: Callable[[], Any]) -> Response:
+    """The JSON of `compute()`'s answer, rendered once and kept (`kept`): a hit is one cache read and
+    no rendering."""
+    return Rendered(kept(request, name, lambda: JSONRenderer().render(compute())))
 
 
 class ProgrammeView(APIView):
@@ -114,7 +139,7 @@ class ProgrammeView(APIView):
                 ).data
             )
 
-        return Response(cached(request, "programme", compute))
+        return cached(request, "programme", compute)
 
 
 class NewestFirst(CursorPagination):
@@ -165,7 +190,7 @@ class InitiativeList(ListAPIView[Initiative]):
         operation_id="initiatives_list",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(cached(request, "initiatives", lambda: super(InitiativeList, self).get(request).data))
+        return cached(request, "initiatives", lambda: super(InitiativeList, self).get(request).data)
 
 
 class InitiativeDetail(RetrieveAPIView[Initiative]):
@@ -188,9 +213,7 @@ class InitiativeDetail(RetrieveAPIView[Initiative]):
 
     @extend_schema(responses={200: InitiativeSerializer, **NOT_FOUND, **REFUSED}, operation_id="initiatives_retrieve")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(
-            cached(request, "initiative", lambda: super(InitiativeDetail, self).get(request, **kwargs).data)
-        )
+        return cached(request, "initiative", lambda: super(InitiativeDetail, self).get(request, **kwargs).data)
 
 
 class AnswerList(ListAPIView[Question]):
@@ -208,7 +231,7 @@ class AnswerList(ListAPIView[Question]):
         operation_id="faq_list",
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(cached(request, "faq", lambda: super(AnswerList, self).get(request).data))
+        return cached(request, "faq", lambda: super(AnswerList, self).get(request).data)
 
 
 class HonourDecisionList(ListAPIView[HonourDecision]):
@@ -224,7 +247,7 @@ class HonourDecisionList(ListAPIView[HonourDecision]):
         responses={200: HonourDecisionSerializer(many=True), **BAD_CURSOR, **REFUSED}, operation_id="honours_list"
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(cached(request, "honours", lambda: super(HonourDecisionList, self).get(request).data))
+        return cached(request, "honours", lambda: super(HonourDecisionList, self).get(request).data)
 
 
 class HonourDecisionDetail(RetrieveAPIView[HonourDecision]):
@@ -244,9 +267,103 @@ class HonourDecisionDetail(RetrieveAPIView[HonourDecision]):
         responses={200: HonourDecisionDetailSerializer, **NOT_FOUND, **REFUSED}, operation_id="honours_retrieve"
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(
-            cached(request, "honour", lambda: super(HonourDecisionDetail, self).get(request, **kwargs).data)
+        return cached(request, "honour", lambda: super(HonourDecisionDetail, self).get(request, **kwargs).data)
+
+
+class LeaderboardList(APIView):
+    """The published snapshots: the latest and those kept as evidence, the latest first."""
+
+    @extend_schema(responses={200: SnapshotSerializer(many=True), **NOT_FOUND, **REFUSED}, operation_id="leaderboards")
+    def get(self, request: Request, **_: Any) -> Response:
+        return cached(
+            request, "leaderboards", lambda: SnapshotSerializer(leaderboards.published(_program()), many=True).data
         )
+
+
+FILTERS = [
+    OpenApiParameter("phase", int, description="A phase of the programme (its id): its figures only."),
+    OpenApiParameter("field", int, description="A field (its id): its initiatives only."),
+    OpenApiParameter("cluster", int, description="An emulation cluster (its id): its units only."),
+    OpenApiParameter("limit", int, description="How many units of each block (1 to 100; 10 by default)."),
+]
+NOT_READY = {
+    503: OpenApiResponse(ErrorSerializer, description="The snapshot's figures are being prepared: retry shortly.")
+}
+
+
+def _leaderboard(request: Request, pk: str) -> tuple[Any, list[dict[str, Any]]]:
+    """The snapshot and its blocks, or the refusal (400 for a filter that names nothing, 404 for a
+    snapshot that is not published, 503 while its rows are rebuilt)."""
+    program = _program()
+    snapshot = leaderboards.published_snapshot(program, parse_id(pk))
+    if snapshot is None:
+        raise NotFound
+    try:
+        chosen = leaderboards.choose(program, request.query_params)
+        return snapshot, leaderboards.blocks(program, snapshot, chosen)
+    except leaderboards.BadFilter as error:
+        raise ValidationError({"detail": str(error)}) from error
+    except leaderboards.NotReady as error:
+        raise NotReadyYet from error
+
+
+class NotReadyYet(APIException):
+    status_code = 503
+    default_detail = _("The snapshot's figures are being prepared: retry in a few seconds.")
+    default_code = "not_ready"
+
+
+class LeaderboardDetail(APIView):
+    """A published snapshot's ranking of each level block, as it counted and saw the units."""
+
+    @extend_schema(
+        parameters=FILTERS,
+        responses={200: LeaderboardSerializer, **NOT_FOUND, **REFUSED, **NOT_READY},
+        operation_id="leaderboard",
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        def compute() -> dict[str, Any]:
+            snapshot, blocks = _leaderboard(request, pk)
+            params = request.query_params
+            return dict(
+                LeaderboardSerializer(
+                    {
+                        "snapshot": snapshot,
+                        "phase": parse_id(params.get("phase", "")),
+                        "field": parse_id(params.get("field", "")),
+                        "cluster": parse_id(params.get("cluster", "")),
+                        "blocks": blocks,
+                    }
+                ).data
+            )
+
+        return cached(request, "leaderboard", compute)
+
+
+class LeaderboardCsv(APIView):
+    """The same ranking as CSV (UTF-8 with a BOM, which Excel reads): one row per unit with its block."""
+
+    @extend_schema(
+        parameters=FILTERS,
+        responses={(200, "text/csv"): OpenApiTypes.STR, **NOT_FOUND, **REFUSED, **NOT_READY},
+        operation_id="leaderboard_csv",
+    )
+    def get(self, request: Request, pk: str) -> HttpResponse:
+        content, name = kept(request, "leaderboard-csv", lambda: leaderboards.csv_file(*_leaderboard(request, pk)))
+        return leaderboards.download(content, name, "text/csv; charset=utf-8")
+
+
+class LeaderboardXlsx(APIView):
+    """The same ranking as an Excel workbook: one row per unit with its block."""
+
+    @extend_schema(
+        parameters=FILTERS,
+        responses={(200, leaderboards.XLSX): OpenApiTypes.BINARY, **NOT_FOUND, **REFUSED, **NOT_READY},
+        operation_id="leaderboard_xlsx",
+    )
+    def get(self, request: Request, pk: str) -> HttpResponse:
+        content, name = kept(request, "leaderboard-xlsx", lambda: leaderboards.xlsx_file(*_leaderboard(request, pk)))
+        return leaderboards.download(content, name, leaderboards.XLSX)
 
 
 # ---------------------------------------------------------------------------------------------

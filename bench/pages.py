@@ -72,6 +72,7 @@ class Targets:
     public_detail: int
     public_title: str
     field: int
+    snapshot: int  # the latest leaderboard snapshot (published: the API's leaderboard)
 
 
 def pages(t: Targets) -> list[Page]:
@@ -118,6 +119,19 @@ def pages(t: Targets) -> list[Page]:
             admin,
             "admin",
         ),
+        # The open-data API (issue 21): its public leaderboard, the public pages' target; the bench's
+        # server lifts the per-address rate limit (every wrk connection comes from 127.0.0.1), whose
+        # cache read and write each request still pays.
+        Page("API: leaderboard", "anonymous", f"/api/v1/leaderboards/{t.snapshot}/", '"blocks"', public, "api"),
+        Page(
+            "API: leaderboard CSV",
+            "anonymous",
+            f"/api/v1/leaderboards/{t.snapshot}/bang-xep-hang.csv",
+            "Khối",
+            public,
+            "api",
+        ),
+        Page("API: initiatives search", "anonymous", "/api/v1/initiatives/?q=quy+trinh", '"results"', public, "api"),
     ]
 
 
@@ -284,8 +298,9 @@ def prepare(own_database: bool) -> Targets:
     field_id = Initiative.objects.filter(program=program).values("field").annotate(n=Count("pk")).order_by("-n")[0]
     if detail is None or public is None:
         raise RuntimeError("the data set has no initiative to show")
+    latest = LeaderboardSnapshot.objects.filter(program=program).order_by("-taken_at").values_list("pk", flat=True)
     return Targets(officer_unit=code, officer_detail=detail, public_detail=public[0], public_title=public[1],
-                   field=field_id["field"])  # fmt: skip
+                   field=field_id["field"], snapshot=latest[0])  # fmt: skip
 
 
 @contextmanager
@@ -581,6 +596,7 @@ def main(argv: list[str] | None = None) -> int:
             cleanup.callback(load.stop, redis_server)
             env = load.production_env(database_url=database_url, redis_port=redis_port, workdir=workdir)
             env["DJANGO_DEMO_DATA"] = "0"
+            env["API_PUBLIC_RATE"] = "100000000/min"  # the load comes from one address
             gunicorn, site = load.start_gunicorn(env, args.workers, workdir)
             cleanup.callback(load.stop, gunicorn)
             cleanup.callback(load.quiet)

@@ -19,6 +19,7 @@ PAGES = {
     "national dashboard", "unit drill-down", "officer list (tier 2)", "officer search 'quy trinh'",
     "officer's initiative", "exports page", "admin review queue", "review queue, one field", "admin initiatives",
     "admin initiatives, valid", "officer's submission (POST)", "signed-in floor (guide page)",
+    "API: leaderboard", "API: leaderboard CSV", "API: initiatives search",
 }  # fmt: skip
 
 

@@ -4,6 +4,7 @@ application through WSGI) never get a server error and always get an answer the 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import hypothesis
@@ -13,10 +14,12 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.validation import validate_schema
 from rest_framework.throttling import SimpleRateThrottle
 
 from api import services
+from leaderboard.snapshots import leaderboard_snapshot
 from tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +40,10 @@ def test_the_schema_is_generated_and_valid_openapi(client) -> None:
         "/api/v1/honours/{id}/",
         "/api/v1/unit/initiatives/",
         "/api/v1/unit/initiatives/{id}/",
+        "/api/v1/leaderboards/",
+        "/api/v1/leaderboards/{id}/",
+        "/api/v1/leaderboards/{id}/bang-xep-hang.csv",
+        "/api/v1/leaderboards/{id}/bang-xep-hang.xlsx",
     }
     assert schema["components"]["securitySchemes"]["unitToken"]["name"] == "Authorization"
 
@@ -45,7 +52,11 @@ def test_the_schema_is_generated_and_valid_openapi(client) -> None:
 def api_schema(program, unit_tree, roles, monkeypatch) -> Iterator[schemathesis.schemas.BaseSchema]:
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"public": "100000/min"})
     for n in range(3):
-        InitiativeFactory(program=program, unit=unit_tree.gang_thep, status="valid", title=f"Cải tiến {n}")
+        InitiativeFactory(
+            program=program, unit=unit_tree.gang_thep, status="valid", title=f"Cải tiến {n}",
+            submitted_at=timezone.now() - dt.timedelta(hours=1),
+        )  # fmt: skip
+    leaderboard_snapshot(program=program, at=timezone.now())  # a published leaderboard
     # As Django's test client does: a request's end must not close the test's own connection (its
     # transaction holds the data above).
     signals.request_started.disconnect(close_old_connections)
@@ -64,7 +75,7 @@ def test_every_operation_answers_as_its_schema_says_and_never_with_a_server_erro
     """Schemathesis's own pytest integration does not run under this pytest, so its strategies are
     driven here: every operation of the schema, up to 40 generated requests each."""
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == 8  # every resource (the schema leaves itself out)
+    assert len(operations) == 12  # every resource (the schema leaves itself out)
     for operation in operations:
 
         @hypothesis.given(case=operation.as_strategy())
