@@ -16,9 +16,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     wait = getattr(exc, "wait", None)  # set by Throttled's __init__ (the stubs do not declare it)
     if isinstance(exc, Throttled) and wait is not None:
         seconds = math.ceil(wait)
-        said = Throttled(
-            detail=_("Too many requests from this address: try again in %(seconds)s s.") % {"seconds": seconds}
-        )
+        said = Throttled(detail=throttled_detail(seconds))
         said.__dict__["wait"] = seconds  # the Retry-After header
         exc = said
     return framework_handler(exc, context)
+
+
+def throttled_detail(seconds: int) -> str:
+    return _("Too many requests from this address: try again in %(seconds)s s.") % {"seconds": seconds}

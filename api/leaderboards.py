@@ -26,6 +26,7 @@ from unions.models import EmulationCluster, Union
 
 MAX_LIMIT = 100
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
 
 
 class BadFilter(Exception):
@@ -142,17 +143,17 @@ def _name(snapshot: LeaderboardSnapshot, extension: str) -> str:
     return _("Leaderboard as of %(taken)s") % {"taken": taken} + extension
 
 
-def csv_file(snapshot: LeaderboardSnapshot, answer: list[dict[str, Any]]) -> tuple[bytes, str]:
+def csv_file(snapshot: LeaderboardSnapshot, answer: list[dict[str, Any]]) -> tuple[bytes, str, str]:
     """UTF-8 with a BOM (Excel then reads the Vietnamese letters), text never read as a formula."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(headers())
     for row in _flat(answer):
         writer.writerow(["'" + value if looks_like_formula(value) else value for value in row])
-    return ("\ufeff" + out.getvalue()).encode(), _name(snapshot, ".csv")
+    return ("\ufeff" + out.getvalue()).encode(), _name(snapshot, ".csv"), CSV
 
 
-def xlsx_file(snapshot: LeaderboardSnapshot, answer: list[dict[str, Any]]) -> tuple[bytes, str]:
+def xlsx_file(snapshot: LeaderboardSnapshot, answer: list[dict[str, Any]]) -> tuple[bytes, str, str]:
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Leaderboard"))
     sheet.append([safe_cell(sheet, header) for header in headers()])
@@ -160,7 +161,7 @@ def xlsx_file(snapshot: LeaderboardSnapshot, answer: list[dict[str, Any]]) -> tu
         sheet.append([safe_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue(), _name(snapshot, ".xlsx")
+    return buffer.getvalue(), _name(snapshot, ".xlsx"), XLSX
 
 
 def download(content: bytes, name: str, content_type: str) -> HttpResponse:

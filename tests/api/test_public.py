@@ -159,5 +159,19 @@ def test_a_query_with_a_parameter_no_operation_reads_is_not_kept(client, publish
     cache.clear()
     client.get(reverse("api:initiatives"), {"la": "1"})
     client.get(reverse("api:initiatives"), {"q": "lo cao"})
-    kept = [key for key in cache._cache if ":api:" in key and ":initiatives:" in key]  # locmem's own keys
+    kept = [key for key in cache._cache if ":api:" in key]  # locmem's own keys
     assert len(kept) == 1
+
+
+def test_a_kept_answer_is_served_before_the_framework_and_still_counts_against_the_limit(
+    client, monkeypatch, published, django_assert_num_queries
+) -> None:
+    current_program()
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"public": "2/min"})
+    first = client.get(reverse("api:initiatives"), REMOTE_ADDR="10.2.2.2")
+    with django_assert_num_queries(0):
+        second = client.get(reverse("api:initiatives"), REMOTE_ADDR="10.2.2.2")
+    assert second.content == first.content and second["Content-Type"] == "application/json"
+    third = client.get(reverse("api:initiatives"), REMOTE_ADDR="10.2.2.2")
+    assert third.status_code == 429 and third.json()["detail"].startswith("Quá nhiều yêu cầu")
+    assert int(third["Retry-After"]) > 0
