@@ -85,13 +85,13 @@ PUBLIC_PARAMETERS = frozenset({"q", "cursor", "page_size", "phase", "field", "cl
 
 
 def answer_key(request: HttpRequest) -> str | None:
-    """Where a public operation's answer to this address and query is kept; None for an over-long
-    query or one naming a parameter no operation reads (answered, never kept: odd URLs cannot fill
-    the cache)."""
+    """Where a public operation's answer to this URL (host, path and query: the answers hold absolute
+    links) is kept; None for an over-long query or one naming a parameter no operation reads
+    (answered, never kept: odd URLs cannot fill the cache)."""
     query = request.META.get("QUERY_STRING", "")
     if len(query) > MAX_QUERY_LENGTH or set(request.GET) - PUBLIC_PARAMETERS:
         return None
-    digest = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{request.get_host()}{request.path}?{query}".encode()).hexdigest()
     return f"api:{current_version()}:{digest}"
 
 
