@@ -11,22 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import openpyxl
-from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from initiatives.models import Field, Program
 from leaderboard import dashboard, evidence, history
 from leaderboard.models import LeaderboardSnapshot
-from sangkien.downloads import CACHE_CONTROL, content_disposition
+from sangkien.downloads import CSV, XLSX
 from sangkien.spreadsheets import looks_like_formula, safe_cell
 from sangkien.text import parse_id
 from unions.levels import BLOCK_NAMES
 from unions.models import EmulationCluster, Union
 
 MAX_LIMIT = 100
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv; charset=utf-8"
 
 
 class BadFilter(Exception):
@@ -162,11 +159,3 @@ def xlsx_file(snapshot: LeaderboardSnapshot, answer: list[dict[str, Any]]) -> tu
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue(), _name(snapshot, ".xlsx"), XLSX
-
-
-def download(content: bytes, name: str, content_type: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = content_disposition(name)
-    response["Cache-Control"] = CACHE_CONTROL
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

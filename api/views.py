@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -57,6 +57,7 @@ from initiatives.models import Initiative, Program, StatusChange
 from initiatives.selectors import current_program, program_progress, visible_initiatives
 from questions.models import Question
 from questions.selectors import public_faq
+from sangkien.downloads import file_response
 from sangkien.public_pages import MAX_QUERY_LENGTH, current_version
 from sangkien.text import fold, parse_id
 from unions.models import User
@@ -77,6 +78,16 @@ def _program() -> Program:
     if program is None:
         raise NotFound(gettext("No programme is open at the moment."))
     return program
+
+
+def one_of[Row: Model](rows: QuerySet[Row], given: object) -> Row:
+    """The row of `rows` whose id the address names; any text that is no id the database holds (a
+    word, a negative or a 30-digit number) is simply not found."""
+    pk = parse_id(str(given))
+    found = rows.filter(pk=pk).first() if pk is not None else None
+    if found is None:
+        raise NotFound
+    return found
 
 
 # The query parameters the public operations read: a request naming any other is answered without
@@ -128,7 +139,7 @@ def answer_response(answer: bytes | tuple[bytes, str, str]) -> HttpResponse:
     """A kept answer: rendered JSON, or a file (its content, name and type)."""
     if isinstance(answer, bytes):
         return HttpResponse(answer, content_type="application/json")
-    return leaderboards.download(*answer)
+    return file_response(answer[0], name=answer[1], content_type=answer[2])
 
 
 def refused_by_rate(request: HttpRequest) -> HttpResponse | None:
@@ -251,12 +262,7 @@ class InitiativeDetail(RetrieveAPIView[Initiative]):
         ).select_related("unit", "field")
 
     def get_object(self) -> Initiative:
-        # Any text in the address: what is not an id the database holds is simply not found.
-        pk = parse_id(str(self.kwargs["pk"]))
-        found = self.get_queryset().filter(pk=pk).first() if pk is not None else None
-        if found is None:
-            raise NotFound
-        return found
+        return one_of(self.get_queryset(), self.kwargs["pk"])
 
     @extend_schema(responses={200: InitiativeSerializer, **NOT_FOUND, **REFUSED}, operation_id="initiatives_retrieve")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -303,10 +309,7 @@ class HonourDecisionDetail(RetrieveAPIView[HonourDecision]):
     serializer_class = HonourDecisionDetailSerializer
 
     def get_object(self) -> HonourDecision:
-        pk = parse_id(str(self.kwargs["pk"]))
-        found = honours_selectors.published(_program()).filter(pk=pk).first() if pk is not None else None
-        if found is None:
-            raise NotFound
+        found = one_of(honours_selectors.published(_program()), self.kwargs["pk"])
         found.honoured = list(honours_selectors.honoured_entries([found.pk]))  # type: ignore[attr-defined]
         return found
 
@@ -454,11 +457,7 @@ class UnitInitiativeDetail(RetrieveAPIView[Initiative]):
     serializer_class = UnitInitiativeSerializer
 
     def get_object(self) -> Initiative:
-        pk = parse_id(str(self.kwargs["pk"]))
-        found = unit_initiatives(self.request).filter(pk=pk).first() if pk is not None else None
-        if found is None:
-            raise NotFound
-        return found
+        return one_of(unit_initiatives(self.request), self.kwargs["pk"])
 
     @extend_schema(
         responses={200: UnitInitiativeSerializer, **UNAUTHORISED, **NOT_FOUND, **REFUSED},

@@ -27,14 +27,19 @@ from django.utils.translation import gettext as _
 
 from sangkien.text import unaccent
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The types the portal hands out, each with the one extension it is saved under.
 EXTENSIONS = {
     "application/pdf": ".pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+    XLSX: ".xlsx",
     "image/jpeg": ".jpg",
     "image/png": ".png",
 }
+# Files the portal builds and hands out but never accepts as an upload (initiatives' attachments
+# take EXTENSIONS only): the open-data leaderboards (api.leaderboards).
+CSV = "text/csv; charset=utf-8"
+HANDED_OUT = {**EXTENSIONS, CSV: ".csv"}
 # A stored type the portal no longer knows is handed out as bytes nothing opens by itself.
 UNKNOWN_TYPE, UNKNOWN_EXTENSION = "application/octet-stream", ".bin"
 
@@ -67,7 +72,7 @@ def download_name(name: str, *, content_type: str) -> str:
 
     `download_name("bao-cao.hta", content_type="application/pdf")` is `"bao-cao.pdf"`.
     """
-    extension = EXTENSIONS.get(content_type, UNKNOWN_EXTENSION)
+    extension = HANDED_OUT.get(content_type, UNKNOWN_EXTENSION)
     base = re.split(r"[\\/]", name)[-1]  # the last part of "C:\fakepath\x.pdf" or "../../x.pdf"
     # NFKC: composed Vietnamese letters (macOS sends them decomposed), and a full-width "／" or "＂"
     # becomes the "/" or '"' that is then replaced.
@@ -98,7 +103,7 @@ def file_response(content: IO[bytes], *, name: str, content_type: str) -> FileRe
 def file_response(content: IO[bytes] | bytes, *, name: str, content_type: str) -> HttpResponse | FileResponse:
     """A download of `content` (an open file, streamed, or bytes already built) under `name` with
     the extension of the type it is, with the headers above."""
-    if content_type not in EXTENSIONS:
+    if content_type not in HANDED_OUT:
         content_type = UNKNOWN_TYPE
     if isinstance(content, bytes):
         response: HttpResponse | FileResponse = HttpResponse(content, content_type=content_type)
