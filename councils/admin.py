@@ -14,29 +14,17 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from councils.models import Member, Nomination, SelectionRound
-from unions.admin_scoping import RecordAdminMixin, ScopedAdminMixin
+from unions.admin_scoping import RecordAdminMixin, RecordInline, ScopedAdminMixin
 from unions.models import Union
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class MemberInline(_ReadOnlyInline):
+class MemberInline(RecordInline):
     model = Member
     fields = ("full_name", "role", "unit_name", "absent", "added_at")
     readonly_fields = fields
 
 
-class NominationInline(_ReadOnlyInline):
+class NominationInline(RecordInline):
     model = Nomination
     fields = ("initiative", "from_unit_name", "nominated_at", "recognition_number", "rank", "mean", "result")
     readonly_fields = fields

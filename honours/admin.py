@@ -6,26 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from honours.models import HonourDecision, HonourEntry
-from unions.admin_scoping import RecordAdminMixin, ScopedAdminMixin
+from unions.admin_scoping import RecordAdminMixin, RecordInline, ScopedAdminMixin
 from unions.models import Union
 
 
-class HonourEntryInline(admin.TabularInline):
+class HonourEntryInline(RecordInline):
     model = HonourEntry
     fields = ("level", "cluster_name", "unit_code", "unit_name", "count", "target", "meets", "excluded", "reason")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(HonourDecision)

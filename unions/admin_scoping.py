@@ -103,3 +103,18 @@ class RecordAdminMixin(AdminMixinBase):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class RecordInline(admin.TabularInline):
+    """The rows of such a record (a decision's entries, a round's council and nominations), shown in
+    its page: never added, changed or deleted there."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
