@@ -223,6 +223,7 @@ def _round_context(
         ),
     )
     criteria = list(shown.criteria.prefetch_related("bands"))
+    manages = may_manage_round(user, shown)
     if shown.is_closed:
         means = selectors.criterion_means(shown)
         for row in rows:
@@ -234,14 +235,14 @@ def _round_context(
         "members": members,
         "mine": mine,
         "rows": ranked if shown.is_closed else rows,
-        "manage": may_manage_round(user, shown) and not shown.is_closed,
-        "forward": may_manage_round(user, shown) and shown.is_closed,
+        "manage": manages and not shown.is_closed,
+        "forward": manages and shown.is_closed,
         "chair": may_chair(user, shown),
         "member_form": member_form,
         "close_form": close_form,
         "history": services.history_of(shown) if shown.is_closed else [],
         "documents": _documents(shown) if shown.is_closed else [],
-        "targets": services.forward_targets_of(shown) if may_manage_round(user, shown) else {},
+        "targets": services.forward_targets_of(shown) if manages else {},
     }
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from councils.models import (
     Band,
     Criterion,
+    Member,
     Nomination,
     SelectionRound,
 )
@@ -97,6 +98,14 @@ def _locked(selection_round: SelectionRound | int) -> SelectionRound:
     if found is None:
         raise Refused(_("This round no longer exists."))
     return found
+
+
+def _member(selection_round: SelectionRound, member_id: int) -> Member:
+    """A member of the round's council (with its account), or the refusal that it is none."""
+    member = selection_round.members.select_related("user").filter(pk=member_id).first()
+    if member is None:
+        raise Refused(_("This account is not on the council."))
+    return member
 
 
 def _not_closed(selection_round: SelectionRound) -> None:

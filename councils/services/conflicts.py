@@ -14,7 +14,7 @@ from councils.models import (
     Nomination,
     ScoreSheet,
 )
-from councils.services.common import Refused, _clean, _locked, _log, _not_closed
+from councils.services.common import Refused, _clean, _locked, _log, _member, _not_closed
 from initiatives.models import Author
 from sangkien.text import fold_key
 from unions.models import User
@@ -87,9 +87,7 @@ def conflict_declare(*, user: User, nomination: Nomination, member_id: int, reas
     with transaction.atomic():
         locked = _locked(nomination.round_id)
         _not_closed(locked)
-        member = locked.members.select_related("user").filter(pk=member_id).first()
-        if member is None:
-            raise Refused(_("This account is not on the council."))
+        member = _member(locked, member_id)
         if member.user_id != user.pk and not may_chair(user, locked):
             raise Refused(_("Only the member concerned or the chair declares a conflict of interest."))
         nomination = locked.nominations.select_related("initiative").get(pk=nomination.pk)

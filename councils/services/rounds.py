@@ -22,6 +22,7 @@ from councils.services.common import (
     _full_name,
     _locked,
     _log,
+    _member,
     _normalised,
     _not_closed,
     _validate,
@@ -193,9 +194,7 @@ def member_remove(*, user: User, selection_round: SelectionRound, member_id: int
         if not may_manage_round(user, locked):
             raise Refused(_("You may not change this round's council."))
         _not_closed(locked)
-        member = locked.members.filter(pk=member_id).first()
-        if member is None:
-            raise Refused(_("This account is not on the council."))
+        member = _member(locked, member_id)
         if member.sheets.exists() or not locked.is_open:
             raise Refused(_("Once the scoring has started, members are not removed: the chair marks them absent."))
         member.delete()

@@ -17,7 +17,7 @@ from councils.models import (
     ScoreSheet,
     SelectionRound,
 )
-from councils.services.common import Refused, _clean, _locked, _log, _not_closed
+from councils.services.common import Refused, _clean, _locked, _log, _member, _not_closed
 from unions.models import User
 from unions.permissions import (
     may_chair,
@@ -267,9 +267,7 @@ def member_mark_absent(*, user: User, selection_round: SelectionRound, member_id
         if not may_chair(user, locked):
             raise Refused(_("Only the chair marks a member absent."))
         _not_closed(locked)
-        member = locked.members.filter(pk=member_id).first()
-        if member is None:
-            raise Refused(_("This account is not on the council."))
+        member = _member(locked, member_id)
         if member.role == Member.Role.CHAIR:
             raise Refused(_("The chair closes the round: the chair is present."))
         member.absent = absent
