@@ -1,5 +1,5 @@
-"""API tokens in the admin: the board over a unit issues one (shown once, as it is saved) and
-revokes it; nobody changes or deletes one (its history stays)."""
+"""API tokens in the admin: the board over a unit issues one (shown once, as it is saved), read-only
+or allowed to submit initiatives, and revokes it; nobody changes or deletes one (its history stays)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ from api.models import ApiToken
 from unions.admin_scoping import ScopedAdminMixin
 from unions.http import account
 
-ISSUING = ("unit", "name")
-ISSUED = ("unit", "name", "prefix", "created_by", "created_at", "last_used_at", "revoked_at")
+ISSUING = ("unit", "name", "may_write")
+ISSUED = ("unit", "name", "may_write", "prefix", "created_by", "created_at", "last_used_at", "revoked_at")
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("__str__", "unit", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("revoked_at",)
+    list_display = ("__str__", "unit", "may_write", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("may_write", "revoked_at")
     list_select_related = ("unit",)
     autocomplete_fields = ("unit",)
     search_fields = ("name", "prefix", "unit__code")
@@ -46,8 +46,8 @@ class ApiTokenAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
         if change:
             return
-        row, token = services.token_issue(user=account(request), unit=obj.unit, name=obj.name)
-        obj.pk, obj.prefix, obj.digest = row.pk, row.prefix, row.digest
+        row, token = services.token_issue(user=account(request), unit=obj.unit, name=obj.name, may_write=obj.may_write)
+        obj.pk, obj.prefix, obj.digest, obj.account_id = row.pk, row.prefix, row.digest, row.account_id
         messages.warning(
             request,
             _("The token of %(unit)s: %(token)s. Copy it now: it is never shown again.")

@@ -34,7 +34,11 @@ class UnitTokenAuthentication(BaseAuthentication):
             given = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise AuthenticationFailed(_("This token is not valid or has been revoked.")) from None
-        token = ApiToken.objects.select_related("unit").filter(digest=digest_of(given), revoked_at=None).first()
+        token = (
+            ApiToken.objects.select_related("unit", "account")  # the account: who a write is recorded as by
+            .filter(digest=digest_of(given), revoked_at=None)
+            .first()
+        )
         if token is None or not token.unit.is_active:
             raise AuthenticationFailed(_("This token is not valid or has been revoked."))
         now = timezone.now()

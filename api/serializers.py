@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
 from rest_framework import serializers
 
 from honours.models import HonourDecision, HonourEntry
-from initiatives.models import Author, Initiative, StatusChange
+from initiatives.forms import MAX_AUTHORS
+from initiatives.models import MAX_VALUE_VND, Author, Initiative, StatusChange
 from questions.models import Question
 
 
@@ -202,3 +204,134 @@ class LeaderboardSerializer(serializers.Serializer):
     field = serializers.IntegerField(allow_null=True)
     cluster = serializers.IntegerField(allow_null=True)
     blocks = BlockSerializer(many=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving or submitting an initiative (POST /api/v1/unit/initiatives/). These describe the body and
+# the refusal in the schema only: the body is checked by the site's own form (api.submissions).
+
+
+def _text(help_text: str = "", *, max_length: int | None = None, required: bool = False) -> serializers.CharField:
+    return serializers.CharField(
+        help_text=help_text, max_length=max_length, required=required, allow_blank=not required, allow_null=not required
+    )
+
+
+class AuthorWriteSerializer(serializers.Serializer):
+    """An author (tác giả) and their share of the initiative."""
+
+    full_name = _text(max_length=200)
+    position = _text(max_length=200)
+    workplace = _text(max_length=300)
+    share_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=Decimal(100),
+        coerce_to_string=False,
+        allow_null=True,
+        required=False,
+        help_text="Their share in %, e.g. 60 or 33.33 (also as text: “33,33”); the shares add up to 100.",
+    )
+
+
+class InitiativeWriteSerializer(serializers.Serializer):
+    """An initiative as an officer fills the site's form: "submit": false saves it as a draft ("Lưu
+    nháp": only the title is needed), true submits it to the review board ("Gửi": also unit, field,
+    kind, summary, description, first applied on, and authors whose shares add up to 100). A field
+    left out, empty or null is left empty; other keys are not read."""
+
+    title = _text(max_length=500, required=True)
+    unit = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=32,
+        help_text="The code of the unit (mã đơn vị): the token's own or one under it; the token's if left out.",
+    )
+    field = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="The id of its field (lĩnh vực): the ids the leaderboards' `field` filter takes.",
+    )
+    kind = serializers.ChoiceField(
+        choices=Initiative.Kind.choices, required=False, allow_null=True, allow_blank=True, help_text="Loại giải pháp."
+    )
+    summary = _text()
+    description = _text("Current state and the solution.")
+    scope = _text("Scope of application.")
+    first_applied_on = serializers.DateField(
+        required=False, allow_null=True, help_text="Within the programme's dates (also as dd/mm/yyyy)."
+    )
+    effectiveness = _text()
+    value_vnd = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=MAX_VALUE_VND,
+        help_text="Value benefit (giá trị làm lợi) in đồng (also as text: “10.000.000”).",
+    )
+    is_confidential = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text="Contains confidential information: the public pages show only its title, field and value benefit.",
+    )
+    recognition_number = _text("The number of the decision recognising it.", max_length=100)
+    recognition_date = serializers.DateField(required=False, allow_null=True)
+    recognition_level = serializers.ChoiceField(
+        choices=Initiative.RecognitionLevel.choices, required=False, allow_null=True, allow_blank=True
+    )
+    authors = serializers.ListField(child=AuthorWriteSerializer(), required=False, max_length=MAX_AUTHORS)
+    submit = serializers.BooleanField(
+        required=False, allow_null=True, help_text="true: submit it (“Gửi”); false or left out: save a draft."
+    )
+    confirm_duplicate = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text="Submit even though the unit already submitted an initiative with this title in the programme.",
+    )
+
+
+def _messages(help_text: str = "") -> serializers.ListField:
+    return serializers.ListField(child=serializers.CharField(), required=False, help_text=help_text)
+
+
+class AuthorErrorSerializer(serializers.Serializer):
+    full_name = _messages()
+    position = _messages()
+    workplace = _messages()
+    share_percent = _messages()
+    non_field_errors = _messages("The row is not an object.")
+
+
+class SubmissionErrorSerializer(serializers.Serializer):
+    """Why the initiative was not saved, in Vietnamese, as the site's form says it: the messages of
+    each field of the body that is wrong (a field without error is left out)."""
+
+    detail = serializers.CharField(
+        required=False, help_text="A request refused as a whole: not JSON, or without a valid Idempotency-Key."
+    )
+    title = _messages()
+    unit = _messages()
+    field = _messages()
+    kind = _messages()
+    summary = _messages()
+    description = _messages()
+    scope = _messages()
+    first_applied_on = _messages()
+    effectiveness = _messages()
+    value_vnd = _messages()
+    is_confidential = _messages()
+    recognition_number = _messages()
+    recognition_date = _messages()
+    recognition_level = _messages()
+    submit = _messages()
+    confirm_duplicate = _messages()
+    authors = AuthorErrorSerializer(
+        many=True,
+        required=False,
+        help_text="One object per author given, in order: the messages of that author's fields ({} if none).",
+    )
+    non_field_errors = _messages(
+        "What concerns the body as a whole or the authors taken together: at least one author to submit, "
+        "their shares adding up to 100%, at most 20 of them."
+    )

@@ -17,9 +17,9 @@ class Refused(Exception):
     """The step may not be taken: the message says why."""
 
 
-def token_issue(*, user: User, unit: Union, name: str) -> tuple[ApiToken, str]:
+def token_issue(*, user: User, unit: Union, name: str, may_write: bool = False) -> tuple[ApiToken, str]:
     """A new token for `unit` (by the board over it): the row, and the token itself, which is never
-    shown again."""
+    shown again. A token that may submit initiatives gets an account of its own (`ApiToken.account`)."""
     if not may_act_on(user, unit):
         raise Refused(_("You may not issue tokens for this unit."))
     token = new_token()
@@ -30,11 +30,31 @@ def token_issue(*, user: User, unit: Union, name: str) -> tuple[ApiToken, str]:
             prefix=token[:PREFIX_LENGTH],
             digest=digest_of(token),
             created_by=user,
+            may_write=may_write,
         )
+        if may_write:
+            row.account = _token_account(row)
         row.full_clean()
         row.save()
         LogEntry.objects.log_actions(user.pk, [row], ADDITION, change_message=_("Token issued."), single_object=True)
     return row, token
+
+
+def _token_account(row: ApiToken) -> User:
+    """The account a writing token's initiatives are recorded under, named after it ("API: <name>" on
+    an initiative's page): of its unit, in no group, inactive and without a password, so nobody signs
+    in with it; the token's access is an officer's of its unit (unions.permissions.unit_officer),
+    never this account's."""
+    account = User(
+        username=f"api-{row.digest[:24]}",  # the digest is unique, and says nothing of the token
+        first_name=row.name[:150],
+        last_name="API:",  # get_full_name() puts the family name first
+        unit=row.unit,
+        is_active=False,
+    )
+    account.set_unusable_password()
+    account.save()
+    return account
 
 
 def token_revoke(*, user: User, token: ApiToken) -> bool:

@@ -6,7 +6,9 @@ decisions; answered from the cache for `API_CACHE_SECONDS` (a new programme or p
 once: sangkien.public_pages).
 
 For integration, with a unit's token (api.authentication): the initiatives of the unit's subtree as
-its officers see them, with their authors and status history; never cached.
+its officers see them, with their authors and status history; never cached. A token that may write
+also saves and submits initiatives as the site's form does (api.submissions), once per
+`Idempotency-Key` (api.idempotency).
 
 Every client address is rate limited (api.throttling)."""
 
@@ -20,14 +22,16 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Model, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
@@ -36,18 +40,21 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import leaderboards
+from api import idempotency, leaderboards, submissions
 from api.authentication import UnitTokenAuthentication
 from api.errors import throttled_detail
+from api.models import ApiToken, IdempotentRequest
 from api.serializers import (
     AnswerSerializer,
     ErrorSerializer,
     HonourDecisionDetailSerializer,
     HonourDecisionSerializer,
     InitiativeSerializer,
+    InitiativeWriteSerializer,
     LeaderboardSerializer,
     ProgrammeSerializer,
     SnapshotSerializer,
+    SubmissionErrorSerializer,
     UnitInitiativeSerializer,
 )
 from api.throttling import ClientAddressThrottle
@@ -419,18 +426,66 @@ UNAUTHORISED = {401: OpenApiResponse(ErrorSerializer, description="No token, or 
 STATUS = OpenApiParameter("status", str, enum=Initiative.Status.values, description="Only those of this status.")
 
 
-def unit_initiatives(request: Request) -> QuerySet[Initiative]:
+def officer_rows(request: Request) -> QuerySet[Initiative]:
     """What the token's officer sees: initiatives.selectors.visible_initiatives, with everything the
     answer shows in a fixed number of queries."""
     history = Prefetch("status_changes", queryset=StatusChange.objects.order_by("at", "pk"))
     officer = cast(User, request.user)  # IsAuthenticated: a token's officer (api.authentication)
-    rows = visible_initiatives(user=officer).select_related("unit", "field").prefetch_related("authors", history)
+    return visible_initiatives(user=officer).select_related("unit", "field").prefetch_related("authors", history)
+
+
+def unit_initiatives(request: Request) -> QuerySet[Initiative]:
+    """`officer_rows`, of the status the query names if it names one."""
+    rows = officer_rows(request)
     status = request.query_params.get("status", "")
     return rows.filter(status=status) if status in Initiative.Status.values else rows
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    pattern=idempotency.PATTERN,
+    description=(
+        "A key of the client's own for this request (a UUID, say), the same for every retry of it: a retry "
+        "of a request that succeeded gets its answer again and creates nothing. Kept for a day."
+    ),
+)
+CREATED_HEADERS = [
+    OpenApiParameter(
+        "Location", str, OpenApiParameter.HEADER, response=[201], required=True, description="The initiative's address."
+    ),
+    OpenApiParameter(
+        "Idempotent-Replayed",
+        str,
+        OpenApiParameter.HEADER,
+        response=[201],
+        enum=["true"],
+        description="Present on the answer to a retry: the initiative was created by the first request.",
+    ),
+]
+SUBMISSION_REFUSED = {
+    400: OpenApiResponse(
+        SubmissionErrorSerializer,
+        description="Not saved: the form's errors, field by field; or the body is not JSON, or the "
+        "Idempotency-Key is missing or not valid (`detail`). Nothing is kept: correct the request and send it "
+        "again, with the same key.",
+    ),
+    403: OpenApiResponse(ErrorSerializer, description="The token may only read."),
+    404: OpenApiResponse(ErrorSerializer, description="No programme is open."),
+    409: OpenApiResponse(
+        ErrorSerializer, description="A request with the same Idempotency-Key is still being processed: retry."
+    ),
+    415: OpenApiResponse(ErrorSerializer, description="The body is not sent as application/json."),
+    422: OpenApiResponse(ErrorSerializer, description="This Idempotency-Key was used for a different request."),
+    429: REFUSED[429],
+}
+
+
 class UnitInitiativeList(ListAPIView[Initiative]):
-    """The initiatives of the token's unit and the units under it, newest first, drafts included."""
+    """The initiatives of the token's unit and the units under it, newest first, drafts included;
+    with a token that may write, a new one saved or submitted."""
 
     authentication_classes = [UnitTokenAuthentication]
     permission_classes = [IsAuthenticated]
@@ -447,6 +502,52 @@ class UnitInitiativeList(ListAPIView[Initiative]):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_KEY, *CREATED_HEADERS],
+        request=InitiativeWriteSerializer,
+        responses={
+            201: OpenApiResponse(
+                UnitInitiativeSerializer,
+                description="Saved as a draft or submitted: the initiative as GET …/{id}/ shows it.",
+            ),
+            **UNAUTHORISED,
+            **SUBMISSION_REFUSED,
+        },
+        operation_id="unit_initiatives_create",
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """A new initiative of the token's unit or a unit under it, saved as a draft ("Lưu nháp") or
+        submitted ("Gửi") with its authors, checked by the site's own form (the same rules and
+        Vietnamese messages); once per Idempotency-Key."""
+        token = cast(ApiToken, request.auth)  # IsAuthenticated: a unit's token
+        if not token.may_write:
+            raise PermissionDenied(
+                gettext("This token may only read: the board over your unit issues tokens that may submit.")
+            )
+        key = idempotency.key_of(request)
+        digest = idempotency.request_digest(request)
+        if (done := idempotency.answered(token=token, key=key, digest=digest)) is not None:
+            return replayed(request, done)
+        officer = cast(User, request.user)
+        assert token.account is not None  # a token that may write has one (ApiToken's constraint)
+        try:
+            checked = submissions.check(
+                request.data, user=officer, initiative=Initiative(program=_program(), unit=token.unit)
+            )
+            with transaction.atomic():
+                claimed = idempotency.claim(token=token, key=key, digest=digest)
+                saved = submissions.write(checked, by=token.account)
+                shown = one_of(officer_rows(request), saved.pk)
+                body = JSONRenderer().render(
+                    UnitInitiativeSerializer(shown, context=self.get_serializer_context()).data
+                )
+                idempotency.record(claimed, status=201, response=body, initiative=saved)
+        except submissions.Refused as refused:
+            return Response(refused.errors, status=400)
+        except idempotency.Taken:
+            return replayed(request, idempotency.retried(token=token, key=key, digest=digest))
+        return answer(request, body, status=201, initiative=saved.pk)
 
 
 class UnitInitiativeDetail(RetrieveAPIView[Initiative]):
@@ -465,6 +566,23 @@ class UnitInitiativeDetail(RetrieveAPIView[Initiative]):
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
+
+
+def answer(request: Request, body: bytes, *, status: int, initiative: int | None) -> Response:
+    """A write's answer, rendered once (and kept: a retry gets the same bytes), with its Location."""
+    response = Rendered(body)
+    response.status_code = status
+    if initiative is not None:
+        response["Location"] = request.build_absolute_uri(reverse("api:unit_initiative", args=[initiative]))
+    return response
+
+
+def replayed(request: Request, done: IdempotentRequest) -> Response:
+    """The answer the first request with this key got, again."""
+    assert done.status is not None  # a kept key holds the answer its transaction recorded
+    response = answer(request, done.response.encode(), status=done.status, initiative=done.initiative_id)
+    response["Idempotent-Replayed"] = "true"
+    return response
 
 
 @extend_schema(exclude=True)

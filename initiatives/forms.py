@@ -55,9 +55,10 @@ class UnitCodeField(forms.ModelChoiceField):
         return super().prepare_value(value)
 
 
-def unit_field(units: Any, field: forms.Field) -> forms.Field:
-    """The same field as a drop-down for a small subtree, a code box for a large one."""
-    if units.count() <= MAX_UNIT_OPTIONS:
+def unit_field(units: Any, field: forms.Field, *, by_code: bool = False) -> forms.Field:
+    """The same field as a drop-down for a small subtree, a code box for a large one (or always,
+    `by_code`: the API names units by their code, and then nothing is counted)."""
+    if not by_code and units.count() <= MAX_UNIT_OPTIONS:
         assert isinstance(field, forms.ModelChoiceField)  # a unit's field
         field.queryset = units
         return field
@@ -164,14 +165,14 @@ class InitiativeForm(forms.ModelForm):
         }
         field_classes = {"unit": ListedModelChoiceField, "field": ListedModelChoiceField}
 
-    def __init__(self, *args: Any, user: User, submitting: bool, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, submitting: bool, unit_by_code: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.submitting = submitting
         # A draft needs only its title (the unit is preselected: the officer's own).
         for name, field in self.fields.items():
             field.required = name in ("title", "unit")
         units = units_in_scope(user).active().only("pk", "code", "name", "path")
-        self.fields["unit"] = unit_field(units, self.fields["unit"])
+        self.fields["unit"] = unit_field(units, self.fields["unit"], by_code=unit_by_code)
         cast(forms.ModelChoiceField, self.fields["field"]).queryset = Field.objects.filter(is_active=True)
         self.fields["value_vnd"].help_text = _("In đồng, e.g. 10.000.000")
         self.helper = FormHelper()

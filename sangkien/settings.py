@@ -343,6 +343,13 @@ CELERY_BEAT_SCHEDULE["prune-form-submissions"] = {
     "schedule": crontab(minute=45, hour=2),
 }
 
+CELERY_BEAT_SCHEDULE["prune-idempotency-keys"] = {
+    # Every hour at :40: the API's Idempotency-Keys older than a day (api.idempotency.KEEP) are
+    # deleted, so a key is kept from 24 to 25 hours. Safe to rerun.
+    "task": "api.prune_idempotency_keys",
+    "schedule": crontab(minute=40),
+}
+
 CELERY_BEAT_SCHEDULE["clean-emulation-exports"] = {
     # Every night at 02:30: emulation workbooks older than EXPORT_RETENTION_DAYS are deleted (the
     # job stays, marked as expired), with any temporary file a dead worker left. Safe to rerun.
