@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from initiatives.forms import MAX_AUTHORS, AuthorFormSet, BaseAuthorFormSet, InitiativeForm
 from initiatives.models import Initiative
-from initiatives.services import duplicates_of, initiative_save_draft, initiative_submit
+from initiatives.services import initiative_save_draft, initiative_submit, submission_doubts
 from unions.models import User
 
 PREFIX = "authors"  # the formset's, as on the site
@@ -155,24 +155,49 @@ def form_errors(form: InitiativeForm, authors: BaseAuthorFormSet) -> dict[str, A
     return errors
 
 
-def write(checked: Checked, *, by: User) -> Initiative:
+def _day(initiative: Initiative) -> str:
+    return date_format(timezone.localtime(initiative.submitted_at), "d/m/Y") if initiative.submitted_at else ""
+
+
+def write(checked: Checked, *, by: User, viewer: User) -> Initiative:
     """Save the checked initiative, as a draft or submitted, through the site's services: in the
     caller's transaction, after its claim of the request (api.idempotency), so that a retry waiting
     for this one is answered as a retry, not told about the title this one took.
 
     As on the site, "Gửi" first asks about another initiative of the unit with the same title in the
-    programme: `confirm_duplicate` submits it anyway."""
+    programme, and about the initiatives much alike anywhere in the country (the national check for
+    copies, shown as `viewer`, the token's officer, may see them): `confirm_duplicate` submits it anyway."""
     form = checked.form
     if checked.submitting and not form.cleaned_data["confirm_duplicate"]:
-        duplicates = duplicates_of(initiative=form.instance)
-        if duplicates:
+        doubts = submission_doubts(initiative=form.instance, viewer=viewer)
+        asked = []
+        if doubts.same_title:
             listed = "; ".join(
-                f"{other.title} (#{other.pk}, {other.get_status_display()}, "
-                f"{date_format(timezone.localtime(other.submitted_at), 'd/m/Y')})"
-                for other in duplicates
+                f"{other.title} (#{other.pk}, {other.get_status_display()}, {_day(other)})"
+                for other in doubts.same_title
             )
-            intro = _("Your unit has already submitted an initiative with this title in this programme:")
-            raise Refused({"title": [f"{intro} {listed}"]})
+            asked.append(
+                f"{_('Your unit has already submitted an initiative with this title in this programme:')} {listed}"
+            )
+        if doubts.alike:
+            listed = "; ".join(
+                _("%(percent)s%% alike") % {"percent": found.percent}
+                + ": "
+                + (
+                    f"{found.initiative.title} – {found.initiative.unit.name}"
+                    if found.shown
+                    else _("a confidential initiative of another branch (its content and unit are not shown)")
+                )
+                + f" (#{found.initiative.pk}, {found.initiative.get_status_display()}, {_day(found.initiative)})"
+                for found in doubts.alike
+            )
+            intro = _(
+                "National check for copies: these initiatives already submitted are much alike in title and "
+                "summary. Nothing has been submitted yet."
+            )
+            asked.append(f"{intro} {listed}")
+        if asked:
+            raise Refused({"title": asked})
     service = initiative_submit if checked.submitting else initiative_save_draft
     try:
         return service(initiative=form.instance, authors=checked.authors.authors(), by=by)

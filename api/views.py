@@ -537,7 +537,7 @@ class UnitInitiativeList(ListAPIView[Initiative]):
             )
             with transaction.atomic():
                 claimed = idempotency.claim(token=token, key=key, digest=digest)
-                saved = submissions.write(checked, by=token.account)
+                saved = submissions.write(checked, by=token.account, viewer=officer)
                 shown = one_of(officer_rows(request), saved.pk)
                 body = JSONRenderer().render(
                     UnitInitiativeSerializer(shown, context=self.get_serializer_context()).data

@@ -22,7 +22,8 @@ from django.db.models import Model
 from django.utils import timezone
 
 from demo import seed as demo_data
-from initiatives.models import Author, Initiative, Phase, Program, Target
+from initiatives import likeness
+from initiatives.models import Author, Fingerprint, Initiative, Phase, Program, SimilarGroup, Target
 from leaderboard.models import LeaderboardState
 from sangkien.text import fold
 from unions.models import EmulationCluster, Union, User
@@ -107,7 +108,10 @@ def reset() -> None:
             "initiatives_target, initiatives_notification, "
             # The selection rounds name initiatives and units: they go with them.
             "councils_score, councils_scoresheet, councils_extrascorer, councils_conflict, councils_nomination, "
-            "councils_band, councils_criterion, councils_member, councils_selectionround"
+            "councils_band, councils_criterion, councils_member, councils_selectionround, "
+            "initiatives_fingerprint, initiatives_similargroup "
+            # and any other table that names an initiative (the API's idempotency keys)
+            "CASCADE"
         )
         cursor.execute(f"UPDATE {User._meta.db_table} SET unit_id = NULL")
         cursor.execute("DELETE FROM unions_union")
@@ -232,15 +236,20 @@ def seed_scale(*, units: int, initiatives: int, seed: int = 1, reset_first: bool
             cursor.execute("DROP INDEX IF EXISTS initiative_search_trgm")
         first_initiative = _next_id(Initiative)
         allocation = _allocate(rng, initiatives, tree)
+        copies = _Copies(rng, _next_id(SimilarGroup))
         result.initiatives = _copy(
             Initiative._meta.db_table,
             ("id", "program_id", "phase_id", "unit_id", "title", "field_id", "kind", "summary",
              "description", "scope", "first_applied_on", "effectiveness", "value_vnd", "is_confidential",
              "recognition_number", "recognition_date", "recognition_level", "status", "submitted_at",
              "created_by_id", "created_at", "updated_at", "search_text"),
-            _initiative_rows(rng, allocation, first_initiative, program, phases, [f.pk for f in fields]),
+            _initiative_rows(rng, allocation, first_initiative, program, phases, [f.pk for f in fields], copies),
         )  # fmt: skip
         result.seconds["initiatives"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        copies.write()
+        result.seconds["fingerprints"] = time.perf_counter() - clock
 
         clock = time.perf_counter()
         _copy(
@@ -264,7 +273,10 @@ def seed_scale(*, units: int, initiatives: int, seed: int = 1, reset_first: bool
         result.seconds["indexes"] = time.perf_counter() - clock
     clock = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE unions_union, initiatives_initiative, initiatives_author, initiatives_target")
+        cursor.execute(
+            "ANALYZE unions_union, initiatives_initiative, initiatives_author, initiatives_target, "
+            "initiatives_fingerprint, initiatives_similargroup"
+        )
     result.seconds["analyze"] = time.perf_counter() - clock
     return result
 
@@ -279,6 +291,109 @@ def _folded(text: str) -> str:
     return _FOLDED[text]
 
 
+# Synthetic Vietnamese-like syllables (onset + rhyme) for the summaries: 1,000 once folded, so two
+# unrelated summaries share few word pairs, as real ones do.
+_ONSETS = ("b", "c", "ch", "d", "đ", "g", "h", "k", "kh", "l", "m", "n", "ng", "nh", "p", "ph", "qu", "r", "s",
+           "t", "th", "tr", "v", "x", "")  # fmt: skip
+_RHYMES = ("a", "ai", "am", "an", "ang", "anh", "ao", "at", "ay", "e", "em", "en", "eo", "i", "ia", "im", "in",
+           "inh", "it", "o", "oa", "oai", "oan", "oi", "om", "on", "ong", "ot", "u", "ua", "ui", "um", "un", "ung",
+           "ut", "ư", "ưa", "ươn", "ương", "ưu")  # fmt: skip
+SENTENCES = 20_000  # each summary is 4 of them: a sentence recurs in 500 summaries at 2.5 million
+COPIED = 0.01  # the share of initiatives that copy an earlier one (half of them word for word)
+
+
+class _Copies:
+    """The summaries, the copies among the initiatives, their fingerprints and duplicate groups, as
+    initiatives.likeness would have made them (the same functions; only the word pairs' hashes are
+    remembered across the 2.5 million)."""
+
+    def __init__(self, rng: random.Random, first_group: int) -> None:
+        syllables = [onset + rhyme for onset in _ONSETS for rhyme in _RHYMES]
+        self.sentences = [
+            " ".join(rng.choice(syllables) for _ in range(rng.randrange(8, 15))).capitalize() + "."
+            for _ in range(SENTENCES)
+        ]
+        self.rng = rng
+        self.recent: list[tuple[int, str, str]] = []  # (pk, title base, summary) of recent submitted ones
+        self.fingerprints: list[tuple[int, list[int]]] = []
+        self.group_of: dict[int, int] = {}
+        self.groups: dict[int, list[int]] = {}  # group id -> members, first submitted first
+        self.next_group = first_group
+        self.hashes: dict[str, int] = {}
+        self.folded: dict[str, list[str]] = {}  # a sentence's or a title base's folded words
+
+    def _words(self, text: str) -> list[str]:
+        found = self.folded.get(text)
+        if found is None:
+            found = self.folded[text] = likeness.words(text)
+        return found
+
+    def _hashed(self, pair: str) -> int:
+        value = self.hashes.get(pair)
+        if value is None:
+            value = self.hashes[pair] = likeness.pair_hash(pair)
+        return value
+
+    def text(self, base: str) -> tuple[str, str, tuple[int, str, str] | None]:
+        """A title base and summary, and the (id, title base, summary) of the initiative it copies."""
+        rng = self.rng
+        if self.recent and rng.random() < COPIED:
+            original = rng.choice(self.recent)
+            _pk, title, summary = original
+            if rng.random() < 0.5:  # not word for word: one sentence of its own
+                kept = summary.split(". ")
+                kept[rng.randrange(len(kept))] = rng.choice(self.sentences).rstrip(".")
+                summary = ". ".join(kept)
+            return title, summary, original
+        return base, " ".join(rng.choice(self.sentences) for _ in range(4)), None
+
+    def add(self, pk: int, title: str, summary: str, base: str, original: tuple[int, str, str] | None) -> None:
+        """Fingerprint a submitted initiative; a near-copy joins its original's group."""
+        # likeness.pairs(title, summary), from the parts' folded words: "<base> (SK-<pk>) <sentences>"
+        mine = likeness.pairs_of(
+            [*self._words(base), "sk", str(pk), *(word for part in summary.split(". ") for word in self._words(part))]
+        )
+        keys = likeness.bands(mine, self._hashed)
+        assert keys is not None
+        if original is not None:
+            original_pk, original_base, original_summary = original
+            theirs = likeness.pairs(f"{original_base} (SK-{original_pk})", original_summary)
+            if likeness.resemblance(mine, theirs) >= likeness.GROUP_FROM:
+                group = self.group_of.get(original_pk)
+                if group is None:
+                    group = self.group_of[original_pk] = self.next_group
+                    self.groups[group] = [original_pk]
+                    self.next_group += 1
+                self.groups[group].append(pk)
+                self.group_of[pk] = group
+        self.fingerprints.append((pk, keys))
+        self.recent.append((pk, base, summary))
+        if len(self.recent) > 20_000:
+            del self.recent[:10_000]
+
+    def write(self) -> None:
+        """The groups, then the fingerprints, then the fingerprints' indexes (one bulk build each)."""
+        now = timezone.now().isoformat()
+        _copy(
+            SimilarGroup._meta.db_table,
+            ("id", "first_id", "size", "updated_at"),
+            ((group, members[0], len(members), now) for group, members in self.groups.items()),
+        )
+        indexes = Fingerprint._meta.indexes
+        with connection.schema_editor() as editor:
+            for index in indexes:
+                editor.remove_index(Fingerprint, index)
+        _copy(
+            Fingerprint._meta.db_table,
+            ("initiative_id", "grouped", "group_id", *likeness.BAND_FIELDS),
+            ((pk, True, self.group_of.get(pk), *keys) for pk, keys in self.fingerprints),
+        )
+        with connection.schema_editor() as editor:
+            for index in indexes:
+                editor.add_index(Fingerprint, index)
+        _reset_sequence(SimilarGroup)
+
+
 def _initiative_rows(
     rng: random.Random,
     allocation: list[tuple[_Unit, int]],
@@ -286,6 +401,7 @@ def _initiative_rows(
     program: Program,
     phases: list[Phase],
     field_ids: list[int],
+    copies: _Copies,
 ) -> Iterator[tuple[object, ...]]:
     tz = ZoneInfo(settings.TIME_ZONE)
     now = timezone.now().isoformat()
@@ -302,16 +418,20 @@ def _initiative_rows(
                 rng.choice(demo_data.OBJECTS),
                 rng.choice(demo_data.PLACES),
             )
-            title = f"{action} {obj} tại {place} (SK-{pk})"
+            base, summary, original = copies.text(f"{action} {obj} tại {place}")
+            title = f"{base} (SK-{pk})"
             at = start + timedelta(seconds=int(span * rng.random() ** 1.6))
             status = rng.choices(statuses, weights)[0]
             author = _author_name(pk)
             draft = status == Initiative.Status.DRAFT
+            if not draft:
+                copies.add(pk, title, summary, base, original)
             yield (
                 pk, program.pk, phases[0].pk if at < phase_two else phases[1].pk, unit.pk, title,
-                rng.choice(field_ids), rng.choice(kinds), "", "", "", at.date().isoformat(), "",
+                rng.choice(field_ids), rng.choice(kinds), summary, "", "", at.date().isoformat(), "",
                 rng.randrange(1, 500) * 1_000_000 if rng.random() < 0.5 else None, rng.random() < 0.03,
                 "", None, "", status, None if draft else at.isoformat(), None, now, now,
+                f"{fold(base)} (sk-{pk}) {_folded(author)}" if original else
                 f"{_folded(action)} {_folded(obj)} tai {_folded(place)} (sk-{pk}) {_folded(author)}",
             )  # fmt: skip
             pk += 1

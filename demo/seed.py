@@ -20,7 +20,9 @@ from demo.councils import seed_councils
 from emulation.models import EmulationCriterion, ScoringBand
 from honours import services as honours_services
 from honours.models import HonourDecision
+from initiatives import likeness
 from initiatives.models import Author, Field, Initiative, Phase, Program, StatusChange, Target
+from initiatives.tasks import group_similar
 from leaderboard.models import LeaderboardSnapshot, LeaderboardState
 from leaderboard.snapshots import leaderboard_snapshot, snapshot_instant
 from unions.models import EmulationCluster, Union, User
@@ -583,4 +585,7 @@ def _create_initiatives(
             )
     Author.objects.bulk_create(all_authors, batch_size=1000)
     StatusChange.objects.bulk_create(changes, batch_size=1000)
+    # The national check for copies: fingerprints, then the duplicate groups (the queued task finds none left).
+    likeness.remember([initiative for initiative in initiatives if initiative.status != Initiative.Status.DRAFT])
+    group_similar()
     return len(initiatives)

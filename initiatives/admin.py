@@ -17,16 +17,19 @@ from django.utils.text import capfirst
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
+from initiatives import likeness
 from initiatives.forms import VNDField
 from initiatives.models import (
     Attachment,
     Author,
     Field,
+    Fingerprint,
     Initiative,
     Phase,
     Program,
     QuarterTarget,
     ReviewQueue,
+    SimilarGroup,
     StatusChange,
     Target,
 )
@@ -45,13 +48,22 @@ from sangkien.admin_lists import LargeListAdminMixin
 from sangkien.admin_queues import WorkQueueAdminMixin, log_changes
 from sangkien.search import FoldedSearchMixin
 from sangkien.spreadsheets import SPREADSHEET_ACCEPT, Layout
-from sangkien.text import format_vnd
+from sangkien.text import format_vnd, parse_id
 from unions.admin import SubtreeFilter
 from unions.admin_imports import SpreadsheetImportAdminMixin
-from unions.admin_scoping import ProgrammeWideAdminMixin, ProgrammeWideInline, ScopedAdminMixin
+from unions.admin_scoping import ProgrammeWideAdminMixin, ProgrammeWideInline, RecordAdminMixin, ScopedAdminMixin
 from unions.http import account
 from unions.models import Union, User
-from unions.permissions import may_review, may_set_target, reviewable, target_units
+from unions.permissions import (
+    in_scope,
+    is_national,
+    may_review,
+    may_set_target,
+    restrict,
+    reviewable,
+    sees_initiative_content,
+    target_units,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -162,10 +174,25 @@ class AttachmentInline(LabelledInlineMixin, admin.TabularInline):
 
 class StatusChangeInline(admin.TabularInline):
     model = StatusChange
+    fk_name = "initiative"
     extra = 0
     can_delete = False
-    fields = ("at", "from_status", "to_status", "by", "reason", "note")
+    fields = ("at", "from_status", "to_status", "by", "reason", "duplicate", "note")
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StatusChange]:
+        return super().get_queryset(request).select_related("by", "duplicate_of")
+
+    @admin.display(description=_("duplicate of"))
+    def duplicate(self, change: StatusChange) -> str:
+        """The original, by its number; its title only when it is not confidential (this row is
+        shown to any reviewer of the copy, who may not see the original's unit)."""
+        original = change.duplicate_of
+        if original is None:
+            return ""
+        if original.is_confidential:
+            return _("Confidential initiative no. %(number)s") % {"number": original.pk}
+        return f"{original.title} (#{original.pk})"
 
     def has_add_permission(self, request: HttpRequest, obj: Initiative | None = None) -> bool:
         return False
@@ -291,6 +318,9 @@ class InitiativeAdmin(LargeListAdminMixin, WorkQueueAdminMixin, ScopedAdminMixin
         super().save_related(request, form, formsets, change)
         initiative_refresh_search_text(initiative=form.instance)
         initiative_record_editor(initiative=form.instance, by=account(request))
+        texts_changed = not change or {"title", "summary"} & set(form.changed_data)
+        if texts_changed and form.instance.status != Initiative.Status.DRAFT:
+            likeness.remember([form.instance])  # the national check compares the others with its new text
 
     def get_urls(self) -> list:
         name = f"{self.opts.app_label}_{self.opts.model_name}_review"
@@ -313,6 +343,12 @@ class InitiativeAdmin(LargeListAdminMixin, WorkQueueAdminMixin, ScopedAdminMixin
                 request, reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_review", args=[obj.pk])
             )
             context["decisions"] = list(DECISION_LABELS.items())
+        if obj is not None and obj.status != Initiative.Status.DRAFT:
+            # The national check for copies: the board sees what the officer was shown on submitting.
+            context["similar"] = [
+                (found, in_scope(request.user, found.initiative.unit))
+                for found in likeness.similar(title=obj.title, summary=obj.summary, viewer=request.user, exclude=obj.pk)
+            ]
         return super().render_change_form(request, context, *args, **kwargs)
 
     def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -326,13 +362,21 @@ class InitiativeAdmin(LargeListAdminMixin, WorkQueueAdminMixin, ScopedAdminMixin
         form = ReviewForm(request.POST)
         form.is_valid()
         decision = request.POST.get("decision", "")
+        # "Trùng lặp": the original this one copies, picked from the national check's list on the page.
+        original_pk = parse_id(request.POST.get("duplicate_of", ""))
         try:
+            original = None
+            if original_pk is not None:
+                original = Initiative.objects.only("pk", "status").filter(pk=original_pk).first()
+                if original is None:
+                    raise ValidationError(_("The initiative chosen as the original no longer exists."))
             initiative_review(
                 initiative=initiative,
                 decision=decision,
                 by=account(request),
                 reason=form.cleaned_data.get("reason", ""),
                 note=form.cleaned_data.get("note", ""),
+                duplicate_of=original,
             )
         except (InitiativeStateError, ValidationError, ValueError) as error:
             self.message_user(request, "; ".join(getattr(error, "messages", [str(error)])), messages.ERROR)
@@ -442,3 +486,58 @@ class ReviewQueueAdmin(InitiativeAdmin):
     @admin.display(description=_("waiting"))
     def waiting(self, initiative: Initiative) -> str:
         return timesince(initiative.submitted_at) if initiative.submitted_at else "–"
+
+
+@admin.register(SimilarGroup)
+class SimilarGroupAdmin(RecordAdminMixin, admin.ModelAdmin):
+    """Nhóm trùng lặp, largest first: the near-copies the national check joined (likeness.GROUP_FROM).
+    A province's board sees the groups with a member in its subtree; a confidential member of
+    another branch shows its number and status only."""
+
+    list_display = ("size", "original", "original_unit", "updated_at")
+    list_display_links = ("original",)
+    list_per_page = 50
+    show_full_result_count = False
+    ordering = ("-size", "-id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SimilarGroup]:
+        rows = super().get_queryset(request).select_related("first__unit")
+        if is_national(request.user):
+            return rows
+        members = restrict(Fingerprint.objects.filter(group__isnull=False), request.user, path="initiative__unit__path")
+        return rows.filter(pk__in=members.values("group_id"))
+
+    @admin.display(description=_("first submitted"))
+    def original(self, group: SimilarGroup) -> str:
+        first = group.first
+        if first is None:
+            return "–"
+        if first.is_confidential:
+            return _("Confidential initiative no. %(number)s") % {"number": first.pk}
+        return f"{first.title} (#{first.pk})"
+
+    @admin.display(description=_("unit"))
+    def original_unit(self, group: SimilarGroup) -> str:
+        first = group.first
+        return "–" if first is None or first.is_confidential else first.unit.name
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        group = self.get_object(request, object_id)
+        members = []
+        if group is not None:
+            rows = (
+                Initiative.objects.filter(fingerprint__group=group)
+                .select_related("unit")
+                .only("pk", "title", "status", "is_confidential", "submitted_at", "unit__name", "unit__path")
+                .order_by("submitted_at", "pk")[: self.MEMBERS_SHOWN]
+            )
+            members = [
+                (row, sees_initiative_content(request.user, row), in_scope(request.user, row.unit)) for row in rows
+            ]
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "members": members, "shown": self.MEMBERS_SHOWN}
+        )
+
+    MEMBERS_SHOWN = 200

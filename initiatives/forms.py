@@ -133,7 +133,7 @@ class InitiativeForm(forms.ModelForm):
         help_text=gettext_lazy("PDF, DOCX, XLSX, JPG or PNG; you may choose several files."),
     )
     confirm_duplicate = forms.BooleanField(
-        label=gettext_lazy("I confirm this is a different initiative from the one with the same title"),
+        label=gettext_lazy("I confirm this initiative is not a copy of those above: submit it"),
         required=False,
     )
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 from openpyxl.utils.datetime import from_excel
 
-from initiatives import counting
+from initiatives import counting, likeness
 from initiatives.models import MAX_VALUE_VND, Author, Field, Initiative, Program, StatusChange
 from initiatives.services import outside_programme, phase_on
 from sangkien.spreadsheets import (
@@ -427,6 +427,7 @@ def _create(rows: list[ParsedRow], *, user: User, program: Program, token: uuid.
         initiatives.append(initiative)
     Initiative.objects.bulk_create(initiatives, batch_size=1000)
     counting.mark(initiative.pk for initiative in initiatives)  # bulk_create sends no post_save
+    likeness.remember(initiatives)
     Author.objects.bulk_create(
         (
             Author(initiative=initiative, full_name=name, share_percent=share, order=order)

@@ -337,6 +337,15 @@ class StatusChange(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     # The reviewer's private note: shown in the admin only, never to officers.
     note = models.TextField(_("private note"), blank=True)
+    # A return or a rejection for "trùng lặp": the initiative this one copies (initiatives.likeness).
+    duplicate_of = models.ForeignKey(
+        "Initiative",
+        verbose_name=_("duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["initiative", "at", "pk"]
@@ -347,6 +356,77 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_from_status_display() or '–'} → {self.get_to_status_display()}"
+
+
+class SimilarGroup(models.Model):
+    """Nhóm trùng lặp: initiatives submitted anywhere in the country whose title and summary are
+    near-copies of one another (initiatives.likeness.GROUP_FROM), joined as each is submitted. The
+    first is the one submitted earliest: the original the others may copy."""
+
+    first = models.ForeignKey(
+        Initiative, verbose_name=_("first submitted"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    size = models.PositiveIntegerField(_("initiatives"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-size", "-pk"]
+        verbose_name = _("duplicate group")
+        verbose_name_plural = _("duplicate groups")
+        # The board's list, largest first, at national scale.
+        indexes = [models.Index(fields=["-size", "-id"], name="similargroup_largest_first")]
+
+    def __str__(self) -> str:
+        return str(self.first)
+
+
+class Fingerprint(models.Model):
+    """The MinHash bands of a submitted initiative's folded title and summary (initiatives.likeness):
+    two initiatives that share one band are candidates for the copied-initiative check, which then
+    measures their likeness exactly. One indexed column per band: a lookup is one index probe per
+    band, on PostgreSQL and on the demo's SQLite alike."""
+
+    initiative = models.OneToOneField(
+        Initiative, primary_key=True, on_delete=models.CASCADE, related_name="fingerprint"
+    )
+    group = models.ForeignKey(
+        SimilarGroup,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="fingerprints",
+        db_index=False,  # the partial index below: most initiatives are in no group
+    )
+    # Not yet compared with the others for the duplicate groups (initiatives.tasks.group_similar).
+    grouped = models.BooleanField(default=False)
+    band_0 = models.IntegerField()
+    band_1 = models.IntegerField()
+    band_2 = models.IntegerField()
+    band_3 = models.IntegerField()
+    band_4 = models.IntegerField()
+    band_5 = models.IntegerField()
+    band_6 = models.IntegerField()
+    band_7 = models.IntegerField()
+    band_8 = models.IntegerField()
+    band_9 = models.IntegerField()
+    band_10 = models.IntegerField()
+    band_11 = models.IntegerField()
+    band_12 = models.IntegerField()
+    band_13 = models.IntegerField()
+    band_14 = models.IntegerField()
+    band_15 = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("fingerprint")
+        verbose_name_plural = _("fingerprints")
+        indexes = [
+            *(models.Index(fields=[f"band_{band}"], name=f"fingerprint_band_{band}") for band in range(16)),
+            models.Index(fields=["initiative"], name="fingerprint_to_group", condition=models.Q(grouped=False)),
+            models.Index(fields=["group"], name="fingerprint_group", condition=models.Q(group__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.initiative_id)
 
 
 # What may be attached: every type the portal hands out, with the extension it is saved and

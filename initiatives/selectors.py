@@ -102,7 +102,9 @@ def initiative_list_rows(*, user: User, filters: dict[str, Any]) -> InitiativeQu
 
 def initiative_detail(*, user: User, pk: int) -> Initiative:
     """One initiative the user may see, with its authors, attachments and timeline; 404 otherwise."""
-    timeline = Prefetch("status_changes", queryset=StatusChange.objects.select_related("by").order_by("at", "pk"))
+    timeline = Prefetch(
+        "status_changes", queryset=StatusChange.objects.select_related("by", "duplicate_of__unit").order_by("at", "pk")
+    )
     return get_object_or_404(
         visible_initiatives(user=user)
         .select_related("unit", "field", "phase", "program", "created_by")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from initiatives import counting
+from initiatives import counting, likeness
 from initiatives.models import Attachment, Author, Initiative, Phase, Program, StatusChange
 from notifications.models import Notification
 from notifications.services import notify
@@ -151,6 +151,7 @@ def initiative_submit(
         initiative=initiative, from_status=previous, to_status=Initiative.Status.SUBMITTED, by=by, at=now
     )
     initiative.status, initiative.submitted_at, initiative.phase = Initiative.Status.SUBMITTED, now, phase
+    likeness.remember([initiative])  # the national check for copies compares the others with it
     return initiative
 
 
@@ -210,6 +211,30 @@ def duplicates_of(*, initiative: Initiative) -> list[Initiative]:
     return [other for other in candidates if fold(other.title) == title]
 
 
+@dataclass(frozen=True, kw_only=True)
+class Doubts:
+    """What "Gửi" asks the officer to confirm before anything is written (site and API alike)."""
+
+    same_title: list[Initiative]  # the unit's own, same title, same programme
+    alike: list[likeness.Likeness]  # the national check for copies, from likeness.ASK_FROM
+
+    def __bool__(self) -> bool:
+        return bool(self.same_title or self.alike)
+
+
+def submission_doubts(*, initiative: Initiative, viewer: User) -> Doubts:
+    return Doubts(
+        same_title=duplicates_of(initiative=initiative),
+        alike=likeness.similar(
+            title=initiative.title,
+            summary=initiative.summary,
+            viewer=viewer,
+            exclude=initiative.pk,
+            since=likeness.ASK_FROM,
+        ),
+    )
+
+
 REVIEW_DECISIONS = (Initiative.Status.VALID, Initiative.Status.RETURNED, Initiative.Status.REJECTED)
 
 
@@ -220,14 +245,38 @@ class ReviewOutcome:
     own: list[int] = field(default_factory=list)  # written by the reviewer: another must decide
 
 
-def initiative_review(*, initiative: Initiative, decision: str, by: User, reason: str = "", note: str = "") -> None:
+def initiative_review(
+    *,
+    initiative: Initiative,
+    decision: str,
+    by: User,
+    reason: str = "",
+    note: str = "",
+    duplicate_of: Initiative | None = None,
+) -> None:
     """Hợp lệ / Yêu cầu bổ sung / Không hợp lệ: submitted → decision, once.
 
     The row is claimed with a conditional UPDATE: of two reviewers acting at once exactly one wins,
     and the other gets InitiativeStateError. A return or a rejection needs a reason, which the
     officer sees; the note stays private to the board.
     """
-    outcome = initiatives_review(ids=[initiative.pk], decision=decision, by=by, reason=reason, note=note)
+    if duplicate_of is not None:
+        if decision == Initiative.Status.VALID:
+            raise ValidationError({"duplicate_of": _("A copy is returned or rejected, not accepted as valid.")})
+        if duplicate_of.pk == initiative.pk or duplicate_of.status == Initiative.Status.DRAFT:
+            raise ValidationError({"duplicate_of": _("Choose an initiative already submitted, other than this one.")})
+        if not reason.strip():
+            reason = _("Duplicate (trùng lặp) of initiative no. %(number)s, submitted earlier.") % {
+                "number": duplicate_of.pk
+            }
+    outcome = initiatives_review(
+        ids=[initiative.pk],
+        decision=decision,
+        by=by,
+        reason=reason,
+        note=note,
+        duplicate_of=duplicate_of.pk if duplicate_of is not None else None,
+    )
     if outcome.own:
         raise InitiativeStateError(
             _(
@@ -240,7 +289,9 @@ def initiative_review(*, initiative: Initiative, decision: str, by: User, reason
     initiative.refresh_from_db(fields=["status"])
 
 
-def initiatives_review(*, ids: list[int], decision: str, by: User, reason: str = "", note: str = "") -> ReviewOutcome:
+def initiatives_review(
+    *, ids: list[int], decision: str, by: User, reason: str = "", note: str = "", duplicate_of: int | None = None
+) -> ReviewOutcome:
     """The same decision for several initiatives (the admin's bulk actions), each claimed on its own."""
     if decision not in REVIEW_DECISIONS:
         raise ValueError(f"not a review decision: {decision!r}")
@@ -269,6 +320,7 @@ def initiatives_review(*, ids: list[int], decision: str, by: User, reason: str =
                 at=timezone.now(),
                 reason=reason,
                 note=note,
+                duplicate_of_id=duplicate_of,
             )
             notify(kind=Notification.Kind.STATUS_CHANGE, object_id=change.pk, unit_id=unit_ids[pk])
             done.append(pk)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from initiatives import once
+from initiatives import likeness, once
 
 CLEANUP_TIME_LIMIT = 10 * 60
 
@@ -14,3 +14,8 @@ CLEANUP_TIME_LIMIT = 10 * 60
 def prune_form_submissions() -> int:
     """Beat: forget the one-time form tokens that can no longer be posted."""
     return once.prune()
+
+
+# Defined beside the grouping it runs (initiatives.likeness queues it after each fingerprint); named here
+# so that the worker's autodiscovery of this module registers it.
+group_similar = likeness.group_similar

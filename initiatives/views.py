@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from initiatives import once
+from initiatives import likeness, once
 from initiatives.forms import (
     ADD_AUTHOR,
     MAX_AUTHORS,
@@ -36,16 +36,16 @@ from initiatives.selectors import (
 from initiatives.services import (
     InitiativeStateError,
     attachment_remove,
-    duplicates_of,
     initiative_save_draft,
     initiative_submit,
+    submission_doubts,
 )
 from sangkien.downloads import file_response, stored_file_response
 from sangkien.paging import CappedPaginator
 from sangkien.public_pages import public_page
 from sangkien.spreadsheets import XLSX_CONTENT_TYPE, SpreadsheetError
 from unions.http import AuthenticatedHttpRequest
-from unions.permissions import require_unit_pages, require_writer
+from unions.permissions import in_scope, require_unit_pages, require_writer, sees_initiative_content
 
 PAGE_SIZE = 25
 
@@ -91,10 +91,19 @@ def initiative_detail_view(request: AuthenticatedHttpRequest, pk: int) -> HttpRe
     initiative = initiative_detail(user=request.user, pk=pk)
     changes = list(initiative.status_changes.all())
     decision = next((c for c in reversed(changes) if c.to_status == initiative.status and c.reason), None)
+    original = decision.duplicate_of if decision is not None else None
     return render(
         request,
         "initiatives/detail.html",
-        {"initiative": initiative, "changes": changes, "decision": decision},
+        {
+            "initiative": initiative,
+            "changes": changes,
+            "decision": decision,
+            # "Trùng lặp": the original, its title and unit only if this account may see them.
+            "original": original,
+            "original_shown": original is not None and sees_initiative_content(request.user, original),
+            "original_linked": original is not None and in_scope(request.user, original.unit),
+        },
     )
 
 
@@ -140,7 +149,8 @@ def _edit(request: AuthenticatedHttpRequest, initiative: Initiative) -> HttpResp
         submitting=submitting,
     )
     authors = AuthorFormSet(data, prefix="authors", initial=author_initial(initiative), submitting=submitting)
-    duplicates = []
+    duplicates: list[Initiative] = []
+    similar: list[likeness.Likeness] = []
     if adding_author:
         shown_as_typed(form)
         shown_as_typed(authors)
@@ -154,8 +164,10 @@ def _edit(request: AuthenticatedHttpRequest, initiative: Initiative) -> HttpResp
                 # sent to its result (instead of being warned about the title the first one took).
                 with once.once_only_for(token, request, FormSubmission.Purpose.INITIATIVE) as submission:
                     if submitting and not form.cleaned_data["confirm_duplicate"]:
-                        duplicates = duplicates_of(initiative=form.instance)
-                        if duplicates:
+                        # The unit's same title, and the national check for copies.
+                        doubts = submission_doubts(initiative=form.instance, viewer=request.user)
+                        duplicates, similar = doubts.same_title, doubts.alike
+                        if doubts:
                             raise _AskFirst
                     saved = service(
                         initiative=form.instance,
@@ -190,7 +202,7 @@ def _edit(request: AuthenticatedHttpRequest, initiative: Initiative) -> HttpResp
     if (
         data is not None
         and request.FILES
-        and (adding_author or duplicates or form.errors or authors.errors or authors.non_form_errors())
+        and (adding_author or duplicates or similar or form.errors or authors.errors or authors.non_form_errors())
     ):
         messages.warning(request, _("Browsers cannot keep chosen files after an error: choose them again."))
     return render(
@@ -202,6 +214,7 @@ def _edit(request: AuthenticatedHttpRequest, initiative: Initiative) -> HttpResp
             "max_authors": MAX_AUTHORS,
             "initiative": initiative,
             "duplicates": duplicates,
+            "similar": similar,
             "once": token,
         },
     )

@@ -336,6 +336,14 @@ CELERY_BEAT_SCHEDULE["prune-count-marks"] = {
 }
 COUNT_MARK_KEEP_DAYS = env.int("COUNT_MARK_KEEP_DAYS", default=7)
 
+CELERY_BEAT_SCHEDULE["group-similar-initiatives"] = {
+    # Every 5 minutes: the duplicate groups of initiatives fingerprinted since (initiatives.likeness),
+    # should the task queued after a submission have been lost with the broker. Safe to rerun.
+    "task": "initiatives.group_similar",
+    "schedule": 300,
+    "options": {"expires": 300},
+}
+
 CELERY_BEAT_SCHEDULE["prune-form-submissions"] = {
     # Every night at 02:45: the one-time form tokens past their day of validity (initiatives.once)
     # are deleted; an expired token is refused anyway. Safe to rerun.

@@ -26,7 +26,8 @@ from api.models import ApiToken
 from councils.models import Nomination, SelectionRound
 from emulation.models import EmulationCriterion, ExportJob
 from honours.models import HonourDecision
-from initiatives.models import Program, QuarterTarget, ReviewQueue, Target
+from initiatives import likeness
+from initiatives.models import Fingerprint, Initiative, Program, QuarterTarget, ReviewQueue, SimilarGroup, Target
 from leaderboard.models import HonourRule, LeaderboardSnapshot
 from notifications.models import Notification
 from questions.models import Page, PendingQuestion, Question
@@ -71,6 +72,15 @@ class Expect:
 
     def changelist(self) -> set[str]:
         return self.view | ({"other_reviewer"} if self.scoped and "own_reviewer" in self.view else set())
+
+
+def similar_group(initiative: Initiative) -> SimilarGroup:
+    """A group of the initiative and a copy in the same subtree."""
+    copy = InitiativeFactory(program=initiative.program, unit=initiative.unit, title=initiative.title)
+    group = SimilarGroup.objects.create(first=initiative, size=2)
+    for member in (initiative, copy):
+        Fingerprint.objects.create(initiative=member, group=group, grouped=True, **likeness.fingerprint_fields(member))
+    return group
 
 
 def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model], tuple[Model, Expect]]:
@@ -195,6 +205,8 @@ def world(unit_tree: UnitTree, roles: dict[str, User | None]) -> dict[type[Model
             Expect(SEES_ROW, NOBODY, ALL_REVIEWERS, NOBODY, {"revoke": ALL_REVIEWERS}),
         ),
         Nomination: (nomination, Expect(SEES_ROW, NOBODY, NOBODY, NOBODY, {})),
+        # The national check's duplicate groups: formed by initiatives.likeness, read by who sees a member.
+        SimilarGroup: (similar_group(initiative), Expect(SEES_ROW, NOBODY, NOBODY, NOBODY, {})),
         AccessLog: (AccessLog.objects.create(username="canbo.thep", **attempt), axes_log),
         AccessFailureLog: (AccessFailureLog.objects.create(username="canbo.thep", **attempt), axes_log),
     }

@@ -48,6 +48,8 @@ REVIEWER_PERMISSIONS = {
         "attachment": "v",
         "author": "vac",
         "statuschange": "v",
+        # Formed by the national check for copies (initiatives.likeness), never edited.
+        "similargroup": "v",
     },
     "questions": {"question": "vc", "pendingquestion": "vc", "page": "vac"},
     "notifications": {"notification": "v"},

@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from api import idempotency, services, submissions
 from api.models import ApiToken, IdempotentRequest
 from api.tasks import prune_idempotency_keys
+from initiatives import likeness
 from initiatives.models import Initiative, StatusChange
 from tests.factories import InitiativeFactory
 from unions.permissions import may_review
@@ -189,6 +190,32 @@ def test_a_second_submission_of_the_same_title_is_asked_about_first(client, writ
     assert Initiative.objects.count() == 2
 
 
+def test_submitting_a_copy_of_an_initiative_anywhere_is_asked_about_first_and_hides_a_secret_one(
+    client, writer, field, program, unit_tree
+) -> None:
+    _, token = writer
+    text = "Lắp bộ trao đổi nhiệt dạng tấm và van điều tiết tự động cho mạch nước làm mát khuôn đúc phôi thép"
+    public = InitiativeFactory(program=program, unit=unit_tree.rang_dong, title="Làm mát khuôn đúc", summary=text)
+    secret = InitiativeFactory(
+        program=program, unit=unit_tree.bia, title="Làm mát khuôn đúc", summary=text, is_confidential=True
+    )
+    likeness.remember([public, secret])
+    body = submission(field, title="Làm mát khuôn đúc", summary=text)
+
+    response = post(client, token, body)
+
+    assert response.status_code == 400
+    (asked,) = response.json()["title"]
+    assert asked.startswith("Kiểm tra trùng lặp toàn quốc:")
+    assert f"Giống 100%: Làm mát khuôn đúc – {unit_tree.rang_dong.name} (#{public.pk}, Đã gửi" in asked
+    assert f"Giống 100%: một sáng kiến mật của nhánh khác (không hiển thị nội dung và đơn vị) (#{secret.pk}" in asked
+    assert unit_tree.bia.name not in asked
+    assert Initiative.objects.count() == 2
+
+    assert post(client, token, {**body, "confirm_duplicate": True}).status_code == 201  # the same key
+    assert Initiative.objects.count() == 3
+
+
 def test_a_read_only_token_may_not_write(client, reviewer, program, unit_tree) -> None:
     _, token = services.token_issue(user=reviewer, unit=unit_tree.thep, name="Chỉ đọc")
     response = post(client, token, {"title": "Không được ghi"})
@@ -252,7 +279,10 @@ def test_keys_are_per_token(client, writer, reviewer, field, unit_tree, program)
     _, token = writer
     _, other = services.token_issue(user=reviewer, unit=unit_tree.thep, name="Phần mềm thứ hai", may_write=True)
     assert post(client, token, submission(field, title="Của phần mềm thứ nhất")).status_code == 201
-    assert post(client, other, submission(field, title="Của phần mềm thứ hai")).status_code == 201
+    # The same key, another token: a new request (alike to the first: confirmed past the check for copies).
+    assert (
+        post(client, other, submission(field, title="Của phần mềm thứ hai", confirm_duplicate=True)).status_code == 201
+    )
     assert Initiative.objects.count() == 2
 
 

@@ -58,7 +58,11 @@ def test_two_posts_of_one_new_initiative_form_at_once_create_one_initiative(offi
     client = logged_in(officer)
     url = reverse("initiatives:create")
     for trial in range(TRIALS):
-        data = {**form_data(unit_tree.thep, field, title=f"Cải tiến số {trial}"), **once_field(client, url)}
+        # Each trial alike to the last: confirmed past the national check for copies.
+        data = {
+            **form_data(unit_tree.thep, field, title=f"Cải tiến số {trial}", confirm_duplicate="on"),
+            **once_field(client, url),
+        }
         responses = at_once(lambda data=data: logged_in(officer).post(url, data))
         created = Initiative.objects.get(title=f"Cải tiến số {trial}")
         assert [response.status_code for response in responses] == [302, 302]
