@@ -22,6 +22,11 @@ class PhaseSerializer(serializers.Serializer):
     ends_on = serializers.DateField()
 
 
+class FieldSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="What an initiative's `field` is given by when it is submitted.")
+    name = serializers.CharField()
+
+
 class ProgrammeSerializer(serializers.Serializer):
     """The programme the portal runs, and how far it is towards its target."""
 
@@ -35,6 +40,7 @@ class ProgrammeSerializer(serializers.Serializer):
     valid = serializers.IntegerField(help_text="Initiatives the board found valid.")
     percent = serializers.FloatField(help_text="Submitted initiatives as a share of the target, capped at 100.")
     phases = PhaseSerializer(many=True)
+    fields = FieldSerializer(many=True, help_text="The fields (lĩnh vực) an initiative may be filed under.")
 
 
 class UnitSerializer(serializers.Serializer):

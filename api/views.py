@@ -60,7 +60,7 @@ from api.serializers import (
 from api.throttling import ClientAddressThrottle
 from honours import selectors as honours_selectors
 from honours.models import HonourDecision
-from initiatives.models import Initiative, Program, StatusChange
+from initiatives.models import Field, Initiative, Program, StatusChange
 from initiatives.selectors import current_program, program_progress, visible_initiatives
 from questions.models import Question
 from questions.selectors import public_faq
@@ -200,6 +200,7 @@ class ProgrammeView(APIView):
                         "valid": progress.valid,
                         "percent": round(progress.percent, 2),
                         "phases": list(program.phases.all()),
+                        "fields": list(Field.objects.filter(is_active=True).order_by("position", "name")),
                     }
                 ).data
             )

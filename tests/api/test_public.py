@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.throttling import SimpleRateThrottle
 
-from initiatives.models import Initiative
+from initiatives.models import Field, Initiative
 from initiatives.selectors import current_program
 from questions.models import Question
 from tests.factories import InitiativeFactory
@@ -44,6 +44,11 @@ def test_the_programme_and_its_progress(client, program, published) -> None:
     assert (body["name"], body["target"], body["submitted"], body["valid"]) == ("01 triệu sáng kiến", 1_000_000, 9, 6)
     assert body["percent"] == 0.0 and [p["name"] for p in body["phases"]] == ["Giai đoạn 1", "Giai đoạn 2"]
     assert body["starts_on"] == program.starts_on.isoformat()
+    # The fields an integration submits under (by id), inactive ones left out.
+    retired = Field.objects.create(name="Lĩnh vực cũ", is_active=False)
+    fields = client.get(reverse("api:programme")).json()["fields"]
+    assert {"id": Field.objects.get(name="Kỹ thuật – sản xuất").pk, "name": "Kỹ thuật – sản xuất"} in fields
+    assert len(fields) == Field.objects.filter(is_active=True).count() and retired.pk not in [f["id"] for f in fields]
 
 
 def test_only_published_initiatives_newest_first_with_what_their_page_shows(client, published, unit_tree) -> None:
