@@ -40,7 +40,7 @@ class ProgrammeSerializer(serializers.Serializer):
     valid = serializers.IntegerField(help_text="Initiatives the board found valid.")
     percent = serializers.FloatField(help_text="Submitted initiatives as a share of the target, capped at 100.")
     phases = PhaseSerializer(many=True)
-    fields = FieldSerializer(many=True, help_text="The fields (lĩnh vực) an initiative may be filed under.")
+    fields = FieldSerializer(many=True, help_text="The fields (lĩnh vực) an initiative may be filed under.")  # type: ignore[assignment]  # a declared field: the metaclass takes it out of the class
 
 
 class UnitSerializer(serializers.Serializer):

@@ -188,7 +188,8 @@ def write(checked: Checked, *, by: User, viewer: User) -> Initiative:
                     if found.shown
                     else _("a confidential initiative of another branch (its content and unit are not shown)")
                 )
-                + f" (#{found.initiative.pk}, {found.initiative.get_status_display()}, {_day(found.initiative)})"
+                + f" (#{found.initiative.pk}, {found.initiative.get_status_display()}"
+                + (f", {_day(found.initiative)})" if found.shown else ")")
                 for found in doubts.alike
             )
             intro = _(

@@ -376,8 +376,8 @@ class _Copies:
         now = timezone.now().isoformat()
         _copy(
             SimilarGroup._meta.db_table,
-            ("id", "first_id", "size", "updated_at"),
-            ((group, members[0], len(members), now) for group, members in self.groups.items()),
+            ("id", "first_id", "size", "updated_at", "recheck"),
+            ((group, members[0], len(members), now, False) for group, members in self.groups.items()),
         )
         indexes = Fingerprint._meta.indexes
         with connection.schema_editor() as editor:

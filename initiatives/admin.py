@@ -331,6 +331,13 @@ class InitiativeAdmin(LargeListAdminMixin, WorkQueueAdminMixin, ScopedAdminMixin
 
     def render_change_form(self, request: HttpRequest, context: dict, *args: Any, **kwargs: Any) -> HttpResponse:
         obj = context.get("original")
+        if obj is not None and obj.status != Initiative.Status.DRAFT:
+            # The national check for copies: the board sees what the officer was shown on submitting;
+            # those submitted earlier may be named as the original of a copy.
+            context["similar"] = [
+                (found, in_scope(request.user, found.initiative.unit), likeness.is_earlier(found, obj))
+                for found in likeness.similar(title=obj.title, summary=obj.summary, viewer=request.user, exclude=obj.pk)
+            ]
         if obj is not None and obj.status == Initiative.Status.SUBMITTED and self.has_change_permission(request, obj):
             if not may_review(request.user, obj):
                 context["review_refused"] = _(
@@ -343,12 +350,6 @@ class InitiativeAdmin(LargeListAdminMixin, WorkQueueAdminMixin, ScopedAdminMixin
                 request, reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_review", args=[obj.pk])
             )
             context["decisions"] = list(DECISION_LABELS.items())
-        if obj is not None and obj.status != Initiative.Status.DRAFT:
-            # The national check for copies: the board sees what the officer was shown on submitting.
-            context["similar"] = [
-                (found, in_scope(request.user, found.initiative.unit))
-                for found in likeness.similar(title=obj.title, summary=obj.summary, viewer=request.user, exclude=obj.pk)
-            ]
         return super().render_change_form(request, context, *args, **kwargs)
 
     def review_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -362,14 +363,24 @@ class InitiativeAdmin(LargeListAdminMixin, WorkQueueAdminMixin, ScopedAdminMixin
         form = ReviewForm(request.POST)
         form.is_valid()
         decision = request.POST.get("decision", "")
-        # "Trùng lặp": the original this one copies, picked from the national check's list on the page.
-        original_pk = parse_id(request.POST.get("duplicate_of", ""))
+        # "Trùng lặp": the original this one copies, one of those the national check lists on the page
+        # as submitted earlier (checked again now: no other initiative may be named, or probed).
+        chosen = request.POST.get("duplicate_of", "").strip()
         try:
             original = None
-            if original_pk is not None:
-                original = Initiative.objects.only("pk", "status").filter(pk=original_pk).first()
+            if chosen:
+                originals = {
+                    found.initiative.pk: found.initiative
+                    for found in likeness.similar(
+                        title=initiative.title, summary=initiative.summary, viewer=request.user, exclude=initiative.pk
+                    )
+                    if likeness.is_earlier(found, initiative)
+                }
+                original = originals.get(parse_id(chosen) or 0)
                 if original is None:
-                    raise ValidationError(_("The initiative chosen as the original no longer exists."))
+                    raise ValidationError(
+                        _("Choose the original among the alike initiatives listed, submitted before this one.")
+                    )
             initiative_review(
                 initiative=initiative,
                 decision=decision,
@@ -496,6 +507,8 @@ class SimilarGroupAdmin(RecordAdminMixin, admin.ModelAdmin):
 
     list_display = ("size", "original", "original_unit", "updated_at")
     list_display_links = ("original",)
+    # Not the first member as a field: it would print its title, confidential or not, with a link.
+    fields = readonly_fields = ("size", "updated_at")
     list_per_page = 50
     show_full_result_count = False
     ordering = ("-size", "-id")

@@ -14,13 +14,13 @@ class InitiativesConfig(AppConfig):
 
         from initiatives.counting import mark_saved
         from initiatives.mail import status_change_mail
-        from initiatives.models import Field, Initiative, Phase, Program
+        from initiatives.models import Initiative, Phase, Program
         from initiatives.selectors import forget_current_program
         from notifications.kinds import register
         from notifications.models import Notification
 
         register(Notification.Kind.STATUS_CHANGE, status_change_mail)
-        for model in (Program, Phase, Field):  # a field too: the API's programme lists them
+        for model in (Program, Phase):
             post_save.connect(forget_current_program, sender=model, dispatch_uid=f"forget-program-{model.__name__}")
             post_delete.connect(forget_current_program, sender=model, dispatch_uid=f"forget-program-d-{model.__name__}")
         # Count marks (initiatives.counting): every model save and delete of an initiative, whatever

@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 import struct
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from hashlib import blake2b
 from itertools import pairwise
@@ -29,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from celery import shared_task
 from django.db import connection, transaction
+from django.db.models import Count, F
+from django.utils import timezone
 
 from initiatives.models import Fingerprint, Initiative, SimilarGroup
 from sangkien.queueing import enqueue_on_commit
@@ -126,7 +129,8 @@ def _candidates(keys: list[int], exclude: int | None) -> list[int]:
     """The ids sharing most bands with `keys`: at most CANDIDATES_PER_BAND rows of each band's index."""
     table = connection.ops.quote_name(Fingerprint._meta.db_table)
     selects = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT initiative_id FROM {table} WHERE {field} = %s LIMIT {CANDIDATES_PER_BAND}) AS b{band}"
+        f"SELECT * FROM (SELECT initiative_id FROM {table} WHERE {field} = %s "
+        f"ORDER BY initiative_id LIMIT {CANDIDATES_PER_BAND}) AS b{band}"
         for band, field in enumerate(BAND_FIELDS)
     )
     with connection.cursor() as cursor:
@@ -170,27 +174,40 @@ def similar(
     ]
 
 
+def is_earlier(found: Likeness, initiative: Initiative) -> bool:
+    """Whether the initiative found was submitted before `initiative`: only such may be its original."""
+    theirs, mine = found.initiative.submitted_at, initiative.submitted_at
+    return theirs is not None and (mine is None or (theirs, found.initiative.pk) < (mine, initiative.pk))
+
+
 def fingerprint_fields(initiative: Initiative) -> dict[str, int] | None:
     keys = bands(pairs(initiative.title, initiative.summary))
     return None if keys is None else dict(zip(BAND_FIELDS, keys, strict=True))
 
 
 def remember(initiatives: Collection[Initiative]) -> None:
-    """Fingerprint submitted initiatives (a new one, or one whose title or summary changed), in the
-    writer's transaction; the duplicate groups follow in the background (group_pending)."""
+    """Fingerprint submitted initiatives, in the writer's transaction: a new one, or one whose title
+    or summary changed (an unchanged one costs one read). A changed one leaves its group, which is
+    marked to be checked again (it may have held only through it); the groups follow in the
+    background (group_pending), and only the writer's own rows are written here."""
+    pks = [initiative.pk for initiative in initiatives]
+    known = {
+        row[0]: list(row[1:])
+        for row in Fingerprint.objects.filter(initiative_id__in=pks).values_list("initiative_id", *BAND_FIELDS)
+    }
     rows, empty = [], []
     for initiative in initiatives:
         fields = fingerprint_fields(initiative)
         if fields is None:
-            empty.append(initiative.pk)
-        else:
-            rows.append(Fingerprint(initiative_id=initiative.pk, grouped=False, **fields))
-    # A group one of them was in may hold only because of its old text (it may have bridged two
-    # near-copies that are not near-copies of each other): its members are grouped again.
-    pks = [initiative.pk for initiative in initiatives]
-    Fingerprint.objects.filter(
-        group_id__in=Fingerprint.objects.filter(initiative_id__in=pks, group__isnull=False).values("group_id")
-    ).update(group=None, grouped=False)
+            if initiative.pk in known:
+                empty.append(initiative.pk)
+        elif known.get(initiative.pk) != list(fields.values()):
+            rows.append(Fingerprint(initiative_id=initiative.pk, grouped=False, group=None, **fields))
+    changed = [row.initiative_id for row in rows if row.initiative_id in known] + empty
+    if changed:
+        SimilarGroup.objects.filter(
+            pk__in=Fingerprint.objects.filter(initiative_id__in=changed, group__isnull=False).values("group_id")
+        ).update(recheck=True)
     if empty:
         Fingerprint.objects.filter(initiative_id__in=empty).delete()
     if rows:
@@ -199,7 +216,7 @@ def remember(initiatives: Collection[Initiative]) -> None:
             batch_size=1000,
             update_conflicts=True,
             unique_fields=["initiative"],
-            update_fields=[*BAND_FIELDS, "grouped"],
+            update_fields=[*BAND_FIELDS, "grouped", "group"],
         )
         enqueue_on_commit(group_similar)
 
@@ -209,39 +226,63 @@ def remember(initiatives: Collection[Initiative]) -> None:
 _LOCK = "initiatives.likeness.groups"
 
 
-def _lock() -> bool:
-    """One grouping at a time (PostgreSQL: a transaction-level advisory lock, not waited for)."""
+@contextmanager
+def _only_run() -> Iterator[bool]:
+    """One grouping at a time: a PostgreSQL session-level advisory lock, not waited for, held
+    across the run's short transactions (SQLite, the demo, writes one transaction at a time)."""
     if connection.vendor != "postgresql":
-        return True
+        yield True
+        return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [_LOCK])
-        return bool(cursor.fetchone()[0])
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [_LOCK])
+        held = bool(cursor.fetchone()[0])
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [_LOCK])
 
 
 def group_pending(*, limit: int = 500) -> int:
     """Join each fingerprint not yet grouped to the near-copies (GROUP_FROM) already submitted: a
-    new group, or the merger of the groups they belong to. Idempotent and claimed: returns how many
-    it grouped, 0 while another run holds the lock."""
-    with transaction.atomic():
-        if not _lock():
+    new group, or the merger of the groups they belong to. Claimed and idempotent: each fingerprint
+    in a transaction of its own, its row locked, its text read afresh (a writer that changes it
+    meanwhile waits, then marks it again); returns how many it grouped, 0 while another run holds the lock."""
+    with _only_run() as held:
+        if not held:
             return 0
-        # The groups whose members were all taken back by remember() (their texts changed).
-        SimilarGroup.objects.exclude(pk__in=Fingerprint.objects.filter(group__isnull=False).values("group_id")).delete()
+        _dissolve_rechecked()
         pending = list(
-            Fingerprint.objects.filter(grouped=False)
-            .select_related("initiative")
-            .only("initiative", "group", "initiative__title", "initiative__summary", "initiative__status")
-            .order_by("initiative_id")[:limit]
+            Fingerprint.objects.filter(grouped=False).order_by("initiative_id").values_list("pk", flat=True)[:limit]
         )
-        for fingerprint in pending:
-            _regroup(fingerprint)
-        return len(pending)
+        done = 0
+        for pk in pending:
+            with transaction.atomic():
+                fingerprint = (
+                    Fingerprint.objects.select_for_update(of=("self",))
+                    .select_related("initiative")
+                    .only("initiative", "group", "grouped", "initiative__title", "initiative__summary")
+                    .filter(pk=pk, grouped=False)
+                    .first()
+                )
+                if fingerprint is not None:
+                    _join(fingerprint)
+                    done += 1
+        _settle_changed()
+        return done
 
 
-def _regroup(fingerprint: Fingerprint) -> None:
+def _dissolve_rechecked() -> None:
+    """The groups a changed member left: their members are grouped again from scratch."""
+    for group_id in SimilarGroup.objects.filter(recheck=True).values_list("pk", flat=True):
+        with transaction.atomic():
+            Fingerprint.objects.filter(group_id=group_id).update(group=None, grouped=False)
+            SimilarGroup.objects.filter(pk=group_id).delete()
+
+
+def _join(fingerprint: Fingerprint) -> None:
     initiative = fingerprint.initiative
-    # Fresh: an earlier fingerprint of this batch may have joined this one to its group.
-    own = Fingerprint.objects.filter(pk=fingerprint.pk).values_list("group_id", flat=True).first()
     matches = [
         row.pk
         for _similarity, row in measured(initiative.title, initiative.summary, exclude=initiative.pk, since=GROUP_FROM)
@@ -250,7 +291,7 @@ def _regroup(fingerprint: Fingerprint) -> None:
     if not matches:
         return
     theirs = Fingerprint.objects.filter(initiative_id__in=matches).values_list("group_id", flat=True)
-    groups = sorted({pk for pk in (own, *theirs) if pk is not None})
+    groups = sorted({pk for pk in (fingerprint.group_id, *theirs) if pk is not None})
     if groups:
         target = groups[0]
         Fingerprint.objects.filter(group_id__in=groups[1:]).update(group=target)
@@ -262,15 +303,31 @@ def _regroup(fingerprint: Fingerprint) -> None:
 
 
 def _settle(group_id: int) -> None:
-    """The group's size and first-submitted member again."""
+    """The group's size and first-submitted member again; a group of fewer than two is dissolved."""
     size = Fingerprint.objects.filter(group_id=group_id).count()
+    if size < 2:
+        Fingerprint.objects.filter(group_id=group_id).update(group=None)
+        SimilarGroup.objects.filter(pk=group_id).delete()
+        return
     first = (
         Initiative.objects.filter(fingerprint__group_id=group_id)
         .order_by("submitted_at", "pk")
         .values_list("pk", flat=True)
         .first()
     )
-    SimilarGroup.objects.filter(pk=group_id).update(size=size, first_id=first)
+    SimilarGroup.objects.filter(pk=group_id).update(size=size, first_id=first, updated_at=timezone.now())
+
+
+def _settle_changed() -> None:
+    """Groups whose size no longer matches their members (a member deleted, its fingerprint with it)."""
+    stale = (
+        SimilarGroup.objects.annotate(members=Count("fingerprints"))
+        .exclude(members=F("size"))
+        .values_list("pk", flat=True)
+    )
+    for group_id in list(stale):
+        with transaction.atomic():
+            _settle(group_id)
 
 
 @shared_task(name="initiatives.group_similar", time_limit=10 * 60)

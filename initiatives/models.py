@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.querysets import InitiativeQuerySet
@@ -368,6 +369,9 @@ class SimilarGroup(models.Model):
     )
     size = models.PositiveIntegerField(_("initiatives"), default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # A member's text changed (likeness.remember): the group may have held only through it, so the
+    # next grouping run dissolves it and groups its members again.
+    recheck = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-size", "-pk"]
@@ -377,7 +381,9 @@ class SimilarGroup(models.Model):
         indexes = [models.Index(fields=["-size", "-id"], name="similargroup_largest_first")]
 
     def __str__(self) -> str:
-        return str(self.first)
+        # Never the first member's title: a board of another branch may open a group whose first
+        # member is confidential.
+        return gettext("Duplicate group no. %(number)s") % {"number": self.pk}
 
 
 class Fingerprint(models.Model):
@@ -420,7 +426,12 @@ class Fingerprint(models.Model):
         verbose_name = _("fingerprint")
         verbose_name_plural = _("fingerprints")
         indexes = [
-            *(models.Index(fields=[f"band_{band}"], name=f"fingerprint_band_{band}") for band in range(16)),
+            # (band, initiative): a check reads a band's first ids in order, the earliest originals first,
+            # for the size of an index on the band alone (two 4-byte keys fit the tuple's 8-byte alignment).
+            *(
+                models.Index(fields=[f"band_{band}", "initiative"], name=f"fingerprint_band_{band}")
+                for band in range(16)
+            ),
             models.Index(fields=["initiative"], name="fingerprint_to_group", condition=models.Q(grouped=False)),
             models.Index(fields=["group"], name="fingerprint_group", condition=models.Q(group__isnull=False)),
         ]

@@ -81,6 +81,8 @@ def _write(
     # again cost five queries of every submission (issue 17, item 5).
     initiative.full_clean(exclude=["created_by", "program", "unit", "field", "phase"], validate_constraints=False)
     initiative.save()
+    if initiative.status == Initiative.Status.RETURNED:
+        likeness.remember([initiative])  # still in the national check: with the text it now has
     initiative_record_editor(initiative=initiative, by=by)
     if not new:
         initiative.authors.all().delete()

@@ -379,6 +379,9 @@ CELERY_TASK_ROUTES = {
     "leaderboard.materialize": {"queue": "snapshots"},
     "honours.build_document": {"queue": "exports"},
     "councils.build_document": {"queue": "exports"},
+    # The duplicate groups: milliseconds after a submission, minutes after a large import or the
+    # backfill, which must not hold up the hourly snapshot on the default worker.
+    "initiatives.group_similar": {"queue": "exports"},
 }
 # A task whose worker died before acknowledging it (acks_late: kill -9, out of memory, a lost host)
 # goes back on its queue once it has been out this long. It matches an export's stale period, so

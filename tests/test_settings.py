@@ -164,6 +164,7 @@ def test_mail_exports_and_snapshots_each_have_a_queue_and_a_worker_in_docker_com
         "leaderboard.materialize": "snapshots",
         "honours.build_document": "exports",
         "councils.build_document": "exports",
+        "initiatives.group_similar": "exports",
     }
     assert found["smtp_timeout"] == 5  # seconds, EMAIL_TIMEOUT: a silent mail server costs this per step
     # A worker killed mid-task gives its task back after an export's stale period, not kombu's hour.

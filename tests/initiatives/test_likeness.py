@@ -14,7 +14,7 @@ from initiatives import likeness
 from initiatives.models import Fingerprint, Initiative, SimilarGroup, StatusChange
 from initiatives.tasks import group_similar
 from tests.factories import InitiativeFactory, UserFactory
-from tests.forms import post_form
+from tests.forms import admin_change_data, post_form
 from tests.initiatives.test_views import form_data
 from unions.permissions import REVIEWERS_GROUP
 
@@ -132,8 +132,8 @@ def test_a_confidential_copy_of_another_branch_shows_neither_its_content_nor_its
     assert "sáng kiến mật của nhánh khác" in page
     assert unit_tree.bia.name not in page and "18%" not in page
     assert page.count(TITLE) == 1  # what the officer typed, in the form; never the secret's own title
-    assert likeness.similar(title=TITLE, summary=SUMMARY, viewer=board_of(unit_tree.ha_noi, "bhn"))[0].shown
-    assert secret.pk
+    (found,) = likeness.similar(title=TITLE, summary=SUMMARY, viewer=board_of(unit_tree.ha_noi, "bhn"))
+    assert (found.initiative, found.shown) == (secret, True)  # its own branch's board sees it whole
 
 
 def test_the_board_sees_the_check_and_rejects_a_copy_linking_the_original(client: Client, officer, unit_tree) -> None:
@@ -150,9 +150,17 @@ def test_the_board_sees_the_check_and_rejects_a_copy_linking_the_original(client
     assert f'name="duplicate_of" value="{original.pk}"' in page
 
     review = reverse("admin:initiatives_initiative_review", args=[copy.pk])
-    client.post(review, {"decision": "valid", "duplicate_of": original.pk})
+    refused = client.post(review, {"decision": "valid", "duplicate_of": original.pk}, follow=True)
+    assert "Sáng kiến trùng lặp chỉ được trả lại hoặc không công nhận" in refused.content.decode()
+    unrelated = submitted(unit_tree.rang_dong, *UNRELATED)  # not in the list: may not be named, nor probed
+    for named in (unrelated.pk, copy.pk, 10**9, "abc"):
+        refused = client.post(review, {"decision": "rejected", "duplicate_of": named, "reason": "x"}, follow=True)
+        assert (
+            "Hãy chọn bản gốc trong danh sách các sáng kiến giống, đã gửi trước sáng kiến này."
+            in refused.content.decode()
+        )
     copy.refresh_from_db()
-    assert copy.status == Initiative.Status.SUBMITTED  # a copy is not accepted as valid
+    assert copy.status == Initiative.Status.SUBMITTED  # none of these decided anything
 
     client.post(review, {"decision": "rejected", "duplicate_of": original.pk, "reason": ""})
 
@@ -264,3 +272,85 @@ def test_initiatives_submitted_before_the_check_are_fingerprinted_and_grouped_by
 
     call_command("fingerprint_initiatives", stdout=out)  # again: nothing left to do
     assert "0 initiatives fingerprinted" in out.getvalue()
+
+
+def test_a_confidential_first_member_of_another_branch_stays_hidden_on_the_group_page(
+    client: Client, unit_tree
+) -> None:
+    secret = submitted(unit_tree.bia, is_confidential=True)
+    submitted(unit_tree.gang_thep, *NEAR_COPY)
+    submitted(unit_tree.gang_thep)
+    group_similar()
+    group = SimilarGroup.objects.get()
+    assert (group.first, group.size) == (secret, 3)
+    client.force_login(board_of(unit_tree.cong_thuong, "bct"))
+
+    for url in (
+        reverse("admin:initiatives_similargroup_changelist"),
+        reverse("admin:initiatives_similargroup_change", args=[group.pk]),
+        reverse("admin:initiatives_similargroup_history", args=[group.pk]),
+    ):
+        page = client.get(url).content.decode()
+        # Only the two copies of its own branch, on the group's page; the secret original nowhere.
+        assert page.count(TITLE) == (2 if url.endswith("/change/") else 0), url
+        assert (
+            unit_tree.bia.name not in page
+            and reverse("admin:initiatives_initiative_change", args=[secret.pk]) not in page
+        )
+    assert (
+        f"Nhóm trùng lặp số {group.pk}"
+        in client.get(reverse("admin:initiatives_similargroup_change", args=[group.pk])).content.decode()
+    )
+
+
+def test_a_reviewer_who_may_not_decide_still_sees_the_check(client: Client, unit_tree) -> None:
+    original = submitted(unit_tree.rang_dong)
+    copy = submitted(unit_tree.gang_thep, *NEAR_COPY)
+    reviewer = board_of(unit_tree.cong_thuong, "bancspl")
+    copy.editors.add(reviewer)  # edited it: another member of the board decides
+    client.force_login(reviewer)
+
+    page = client.get(reverse("admin:initiatives_initiative_change", args=[copy.pk])).content.decode()
+
+    assert reverse("admin:initiatives_initiative_change", args=[original.pk]) in page
+    assert 'id="similar-none"' not in page and 'name="duplicate_of"' not in page
+
+
+def test_every_write_path_keeps_the_fingerprint_of_the_text_it_saves(
+    client: Client, officer, program, field, unit_tree
+) -> None:
+    from initiatives.imports import import_initiatives
+    from initiatives.services import AuthorData, initiative_save_draft
+    from tests.initiatives.test_import_initiatives import good_row, workbook
+
+    imported = import_initiatives(workbook([good_row(title=TITLE, summary=SUMMARY)]), user=officer, program=program)
+    row = Initiative.objects.get(title=TITLE)
+    assert imported and Fingerprint.objects.get(initiative=row).band_0 == likeness.fingerprint_fields(row)["band_0"]
+
+    returned = submitted(unit_tree.gang_thep, *UNRELATED, program=program, field=field)
+    Initiative.objects.filter(pk=returned.pk).update(status=Initiative.Status.RETURNED)
+    returned.refresh_from_db()
+    returned.summary = SUMMARY  # the officer rewrites it and saves a draft: the check sees the new text at once
+    initiative_save_draft(initiative=returned, authors=[AuthorData(full_name="An", share_percent=100)], by=officer)
+    assert [item.initiative for item in likeness.similar(title=TITLE, summary=SUMMARY, viewer=officer)][:1] == [row]
+    assert Fingerprint.objects.get(initiative=returned).band_0 == likeness.fingerprint_fields(returned)["band_0"]
+
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(superuser)
+    url = reverse("admin:initiatives_initiative_change", args=[row.pk])
+    data = admin_change_data(client, url)
+    client.post(url, {**data, "title": UNRELATED[0], "summary": UNRELATED[1]})
+    row.refresh_from_db()
+    assert row.title == UNRELATED[0]
+    assert Fingerprint.objects.get(initiative=row).band_0 == likeness.fingerprint_fields(row)["band_0"]
+
+
+def test_an_unchanged_text_keeps_its_group_and_costs_one_read(unit_tree, django_assert_num_queries) -> None:
+    first, copy = submitted(unit_tree.rang_dong), submitted(unit_tree.bia)
+    group_similar()
+
+    with django_assert_num_queries(1):  # the bands it has: the same, so nothing is written
+        likeness.remember([copy])
+
+    assert Fingerprint.objects.get(initiative=copy).grouped and SimilarGroup.objects.get().size == 2
+    assert first.pk
