@@ -32,7 +32,7 @@ from django.db.models import Max, Min
 from django.test import Client
 
 from initiatives import likeness
-from initiatives.models import Initiative, SimilarGroup
+from initiatives.models import Fingerprint, Initiative, SimilarGroup
 from unions.models import User
 
 
@@ -122,8 +122,6 @@ def main() -> None:
 
     # The grouping job (what follows each submission in the worker): the picked initiatives marked as
     # not yet grouped, then grouped again; their groups come out as they were.
-    from initiatives.models import Fingerprint
-
     Fingerprint.objects.filter(initiative_id__in=[initiative.pk for initiative in picked]).update(grouped=False)
     started = time.perf_counter()
     grouped = likeness.group_similar()

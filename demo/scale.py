@@ -347,7 +347,7 @@ class _Copies:
             return title, summary, original
         return base, " ".join(rng.choice(self.sentences) for _ in range(4)), None
 
-    def add(self, pk: int, title: str, summary: str, base: str, original: tuple[int, str, str] | None) -> None:
+    def add(self, pk: int, summary: str, base: str, original: tuple[int, str, str] | None) -> None:
         """Fingerprint a submitted initiative; a near-copy joins its original's group."""
         # likeness.pairs(title, summary), from the parts' folded words: "<base> (SK-<pk>) <sentences>"
         mine = likeness.pairs_of(
@@ -425,7 +425,7 @@ def _initiative_rows(
             author = _author_name(pk)
             draft = status == Initiative.Status.DRAFT
             if not draft:
-                copies.add(pk, title, summary, base, original)
+                copies.add(pk, summary, base, original)
             yield (
                 pk, program.pk, phases[0].pk if at < phase_two else phases[1].pk, unit.pk, title,
                 rng.choice(field_ids), rng.choice(kinds), summary, "", "", at.date().isoformat(), "",

@@ -172,6 +172,14 @@ class AttachmentInline(LabelledInlineMixin, admin.TabularInline):
         return False  # files are checked by content on the site's form
 
 
+def _named(initiative: Initiative) -> str:
+    """An initiative in an admin column that any reviewer may see, whatever its unit: its title and
+    number, or only its number when it is confidential."""
+    if initiative.is_confidential:
+        return _("Confidential initiative no. %(number)s") % {"number": initiative.pk}
+    return f"{initiative.title} (#{initiative.pk})"
+
+
 class StatusChangeInline(admin.TabularInline):
     model = StatusChange
     fk_name = "initiative"
@@ -187,12 +195,7 @@ class StatusChangeInline(admin.TabularInline):
     def duplicate(self, change: StatusChange) -> str:
         """The original, by its number; its title only when it is not confidential (this row is
         shown to any reviewer of the copy, who may not see the original's unit)."""
-        original = change.duplicate_of
-        if original is None:
-            return ""
-        if original.is_confidential:
-            return _("Confidential initiative no. %(number)s") % {"number": original.pk}
-        return f"{original.title} (#{original.pk})"
+        return "" if change.duplicate_of is None else _named(change.duplicate_of)
 
     def has_add_permission(self, request: HttpRequest, obj: Initiative | None = None) -> bool:
         return False
@@ -336,7 +339,7 @@ class InitiativeAdmin(LargeListAdminMixin, WorkQueueAdminMixin, ScopedAdminMixin
             # those submitted earlier may be named as the original of a copy.
             context["similar"] = [
                 (found, in_scope(request.user, found.initiative.unit), likeness.is_earlier(found, obj))
-                for found in likeness.similar(title=obj.title, summary=obj.summary, viewer=request.user, exclude=obj.pk)
+                for found in likeness.similar_to(obj, viewer=request.user)
             ]
         if obj is not None and obj.status == Initiative.Status.SUBMITTED and self.has_change_permission(request, obj):
             if not may_review(request.user, obj):
@@ -371,9 +374,7 @@ class InitiativeAdmin(LargeListAdminMixin, WorkQueueAdminMixin, ScopedAdminMixin
             if chosen:
                 originals = {
                     found.initiative.pk: found.initiative
-                    for found in likeness.similar(
-                        title=initiative.title, summary=initiative.summary, viewer=request.user, exclude=initiative.pk
-                    )
+                    for found in likeness.similar_to(initiative, viewer=request.user)
                     if likeness.is_earlier(found, initiative)
                 }
                 original = originals.get(parse_id(chosen) or 0)
@@ -522,12 +523,7 @@ class SimilarGroupAdmin(RecordAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("first submitted"))
     def original(self, group: SimilarGroup) -> str:
-        first = group.first
-        if first is None:
-            return "–"
-        if first.is_confidential:
-            return _("Confidential initiative no. %(number)s") % {"number": first.pk}
-        return f"{first.title} (#{first.pk})"
+        return "–" if group.first is None else _named(group.first)
 
     @admin.display(description=_("unit"))
     def original_unit(self, group: SimilarGroup) -> str:

@@ -174,6 +174,13 @@ def similar(
     ]
 
 
+def similar_to(initiative: Initiative, *, viewer: User | Any, since: float = SHOWN_FROM) -> list[Likeness]:
+    """`similar` for an initiative's own title and summary, never itself."""
+    return similar(
+        title=initiative.title, summary=initiative.summary, viewer=viewer, exclude=initiative.pk, since=since
+    )
+
+
 def is_earlier(found: Likeness, initiative: Initiative) -> bool:
     """Whether the initiative found was submitted before `initiative`: only such may be its original."""
     theirs, mine = found.initiative.submitted_at, initiative.submitted_at

@@ -81,8 +81,6 @@ def _write(
     # again cost five queries of every submission (issue 17, item 5).
     initiative.full_clean(exclude=["created_by", "program", "unit", "field", "phase"], validate_constraints=False)
     initiative.save()
-    if initiative.status == Initiative.Status.RETURNED:
-        likeness.remember([initiative])  # still in the national check: with the text it now has
     initiative_record_editor(initiative=initiative, by=by)
     if not new:
         initiative.authors.all().delete()
@@ -125,7 +123,10 @@ def initiative_save_draft(
     by: User,
 ) -> Initiative:
     """Lưu nháp: keep what was typed, whatever is still missing."""
-    return _write(initiative=initiative, authors=authors, attachments=list(attachments), by=by)
+    saved = _write(initiative=initiative, authors=authors, attachments=list(attachments), by=by)
+    if saved.status == Initiative.Status.RETURNED:
+        likeness.remember([saved])  # still in the national check: with the text it now has (Gửi remembers its own)
+    return saved
 
 
 @transaction.atomic
@@ -227,13 +228,7 @@ class Doubts:
 def submission_doubts(*, initiative: Initiative, viewer: User) -> Doubts:
     return Doubts(
         same_title=duplicates_of(initiative=initiative),
-        alike=likeness.similar(
-            title=initiative.title,
-            summary=initiative.summary,
-            viewer=viewer,
-            exclude=initiative.pk,
-            since=likeness.ASK_FROM,
-        ),
+        alike=likeness.similar_to(initiative, viewer=viewer, since=likeness.ASK_FROM),
     )
 
 
